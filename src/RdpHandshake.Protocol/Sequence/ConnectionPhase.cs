@@ -1,0 +1,33 @@
+namespace RdpHandshake.Protocol.Sequence;
+
+/// <summary>The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them.</summary>
+public enum ConnectionPhase
+{
+    Tcp,
+    X224,
+    Tls,
+    CredSsp,
+    Mcs,
+    Security,
+    Licensing,
+    Capabilities,
+    Finalization,
+}
+
+public static class ConnectionPhaseNames
+{
+    /// <summary>The lowercase name used in reports and on the command line, e.g. <c>credssp</c>.</summary>
+    public static string Name(this ConnectionPhase phase) => phase switch
+    {
+        ConnectionPhase.Tcp => "tcp",
+        ConnectionPhase.X224 => "x224",
+        ConnectionPhase.Tls => "tls",
+        ConnectionPhase.CredSsp => "credssp",
+        ConnectionPhase.Mcs => "mcs",
+        ConnectionPhase.Security => "security",
+        ConnectionPhase.Licensing => "licensing",
+        ConnectionPhase.Capabilities => "capabilities",
+        ConnectionPhase.Finalization => "finalization",
+        _ => phase.ToString().ToLowerInvariant(),
+    };
+}

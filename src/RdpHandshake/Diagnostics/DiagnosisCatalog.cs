@@ -1,0 +1,201 @@
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.Diagnostics;
+
+/// <summary>What the catalogue knows about one cause: a title, what it means, and what to do.</summary>
+public sealed record CatalogEntry(string Title, string Explanation, string Remedy, MstscCode? Mstsc = null);
+
+/// <summary>
+/// The cause knowledge base: one table of data mapping (phase, cause) to explanation, remedy and the
+/// mstsc-equivalent code. Lookups try the exact cause in the phase, then the base cause (before any colon)
+/// in the phase, then the cause in any phase.
+/// </summary>
+public static class DiagnosisCatalog
+{
+    /// <summary>Cause codes the engine itself produces (the protocol core's are in <see cref="Causes"/>).</summary>
+    public static class EngineCauses
+    {
+        public const string NameNotResolved = "name-not-resolved";
+        public const string ConnectionRefused = "connection-refused";
+        public const string Unreachable = "unreachable";
+        public const string ConnectTimeout = "connect-timeout";
+        public const string SocketError = "socket-error";
+        public const string ClosedByPeer = "closed-by-peer";
+        public const string Reset = "reset";
+        public const string Timeout = "timeout";
+        public const string Interrupted = "interrupted";
+        public const string InternalError = "internal-error";
+    }
+
+    private static readonly MstscCode SocketClosed = new(0x904, "AtClientWinsockFDCLOSE (socket closed)");
+    private static readonly MstscCode ConnectFailed = new(0x204, "SocketConnectFailed");
+    private static readonly MstscCode DnsFailed = new(0x104, "DNSLookupFailed");
+    private static readonly MstscCode TimedOut = new(0x108, "ConnectionTimedOut");
+
+    private static readonly Dictionary<(ConnectionPhase? Phase, string Cause), CatalogEntry> Entries = Build();
+
+    /// <summary>Finds the most specific entry for a cause in a phase.</summary>
+    public static CatalogEntry Lookup(ConnectionPhase phase, string cause)
+    {
+        if (Entries.TryGetValue((phase, cause), out CatalogEntry? exact))
+        {
+            return exact;
+        }
+
+        string baseCause = Causes.BaseOf(cause);
+        if (Entries.TryGetValue((phase, baseCause), out CatalogEntry? byBase))
+        {
+            return byBase;
+        }
+
+        if (Entries.TryGetValue((null, cause), out CatalogEntry? anyPhase) || Entries.TryGetValue((null, baseCause), out anyPhase))
+        {
+            return anyPhase;
+        }
+
+        return new CatalogEntry(
+            $"{cause} in phase {phase.Name()}",
+            "This cause has no catalogue entry yet; the evidence below is all rdphs knows.",
+            "Re-run with --json and keep the report; the hex of each step shows what the server sent.");
+    }
+
+    /// <summary>Every (phase, cause) the catalogue describes; the docs list is generated from this.</summary>
+    public static IEnumerable<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> All =>
+        Entries.Select(e => (e.Key.Phase, e.Key.Cause, e.Value));
+
+    private static Dictionary<(ConnectionPhase?, string), CatalogEntry> Build()
+    {
+        var table = new Dictionary<(ConnectionPhase?, string), CatalogEntry>
+        {
+            [(ConnectionPhase.Tcp, EngineCauses.NameNotResolved)] = new(
+                "the host name does not resolve",
+                "DNS returned no address for the target, so no connection was attempted.",
+                "Check the spelling of the host name and the DNS server in use, or probe the IP address directly.",
+                DnsFailed),
+            [(ConnectionPhase.Tcp, EngineCauses.ConnectionRefused)] = new(
+                "nothing listens on the port",
+                "The host answered the TCP SYN with a reset: it is up, but no service accepts connections on this port (or a host firewall rejects them).",
+                "Check that the Remote Desktop Services service (TermService) or xrdp is running and listening on this port (netstat -an / ss -ltn), and that the port is the one configured (registry PortNumber under RDP-Tcp).",
+                ConnectFailed),
+            [(ConnectionPhase.Tcp, EngineCauses.Unreachable)] = new(
+                "the host or network is unreachable",
+                "The local stack or a router reported that the host or network cannot be reached.",
+                "Check routing and VPN state from this machine (ip route, traceroute), and that the address is the right one.",
+                ConnectFailed),
+            [(ConnectionPhase.Tcp, EngineCauses.ConnectTimeout)] = new(
+                "no answer to the TCP connection attempt",
+                "The SYN went unanswered until the connect timeout: a firewall dropping packets, a host that is down, or a wrong address.",
+                "Check firewalls between here and the server (allow TCP 3389 or the configured port), that the host is up, and that a VPN, if needed, is connected.",
+                ConnectFailed),
+            [(ConnectionPhase.Tcp, EngineCauses.SocketError)] = new(
+                "the connection failed with a socket error",
+                "The operating system reported an error connecting to the server.",
+                "The socket error named in the evidence says which; check the network path to the server.",
+                ConnectFailed),
+
+            [(ConnectionPhase.X224, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket right after the X.224 Connection Request",
+                "The TCP connection was accepted, but the server closed it instead of sending a Connection Confirm. The listener or its security layer refused this client before negotiating: a server that drops requests it dislikes (xrdp drops unknown requestedProtocols), a connection limit, an IP filter, or a proxy or load balancer in front of the server that did not like the routing token or cookie.",
+                "Try `rdphs protocols HOST` to see which requested protocols the server answers; retry without a cookie (--no-cookie) or with the routing token a broker expects; check the server's event log (TerminalServices-RemoteConnectionManager) or xrdp.log for the refused connection.",
+                SocketClosed),
+            [(ConnectionPhase.X224, EngineCauses.Reset)] = new(
+                "the server reset the connection during negotiation",
+                "A TCP reset arrived instead of a Connection Confirm. Something actively rejected the connection after accepting it: a firewall or IPS that inspects RDP, a proxy, or a server process that crashed or aborted the socket.",
+                "Probe from a host on the server's own network to rule out a middlebox; check the server's event log and any firewall or IPS logs for this connection.",
+                SocketClosed),
+            [(ConnectionPhase.X224, EngineCauses.Timeout)] = new(
+                "the server did not answer the X.224 Connection Request in time",
+                "The TCP connection is up, but no Connection Confirm arrived before the read timeout. The service may be hung, overloaded, or not an RDP service; a path that drops larger packets (MTU black hole) can also stall here.",
+                "Raise --timeout to tell a slow server from a hung one; check that the port really serves RDP; if a VPN is involved, test with a lower MTU.",
+                TimedOut),
+            [(ConnectionPhase.X224, Causes.NegotiationFailure)] = new(
+                "the server refused the requested security protocols",
+                "The server answered with an RDP Negotiation Failure: none of the security protocols the client offered is acceptable to it.",
+                "Offer the protocol the failure code names (see --protocols), or change the server's security layer to one the client supports.",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslRequiredByServer))] = new(
+                "the server requires TLS (or CredSSP) and the client offered only Standard RDP Security",
+                "RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER: the server's security layer is TLS or negotiate-with-NLA, and the request did not include PROTOCOL_SSL.",
+                "Offer TLS (--protocols ssl or ssl,hybrid). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslNotAllowedByServer))] = new(
+                "the server allows Standard RDP Security only",
+                "RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER: the server is configured for the RDP security layer and refuses TLS and CredSSP.",
+                "Offer rdp (--protocols rdp), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslCertNotOnServer))] = new(
+                "the server has no usable TLS certificate",
+                "RDP_NEG_FAILURE SSL_CERT_NOT_ON_SERVER: the server would use TLS but cannot load its certificate or private key.",
+                "On Windows, restart the Remote Desktop Services service so it regenerates its self-signed certificate, and check that the machine key store (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys) is readable by NETWORK SERVICE; on xrdp, check the certificate and key_file paths and permissions.",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.InconsistentFlags))] = new(
+                "the requested protocols contradict the security already in effect",
+                "RDP_NEG_FAILURE INCONSISTENT_FLAGS: possible only with the Direct Approach, where TLS or CredSSP already runs before X.224.",
+                "Check what sits in front of the server (a gateway or proxy that starts TLS itself), and request the protocol already in use.",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.HybridRequiredByServer))] = new(
+                "the server requires Network Level Authentication (CredSSP)",
+                "RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server requires NLA, and the request did not include PROTOCOL_HYBRID.",
+                "Offer hybrid (--protocols ssl,hybrid) with valid credentials, or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
+                null),
+            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslWithUserAuthRequiredByServer))] = new(
+                "the server requires TLS with a client certificate",
+                "RDP_NEG_FAILURE SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: the server wants TLS with certificate-based client authentication.",
+                "Use a client that authenticates with a certificate (smart card), or change the server's policy.",
+                null),
+            [(ConnectionPhase.X224, Causes.ProtocolNotRequested)] = new(
+                "the server selected a protocol the client did not offer",
+                "The RDP_NEG_RSP names a security protocol outside the requestedProtocols, or several at once. A conforming server never does this; a proxy rewriting the request, or a server bug, can.",
+                "Compare the requested and selected protocols in the evidence; probe the server directly, bypassing any proxy or load balancer.",
+                null),
+            [(ConnectionPhase.X224, Causes.DisconnectRequest)] = new(
+                "the server refused the connection with an X.224 Disconnect Request",
+                "Instead of a Connection Confirm, the server (or a device in front of it) sent an X.224 Disconnect Request, refusing the transport connection.",
+                "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
+                null),
+
+            [(null, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket",
+                "The server closed the TCP connection (FIN) while this step waited for its answer.",
+                "The step and the last bytes in the evidence show where; check the server's logs for this connection.",
+                SocketClosed),
+            [(null, EngineCauses.Reset)] = new(
+                "the connection was reset",
+                "A TCP reset ended the connection while this step waited for the server.",
+                "Check the server's logs and any firewall, IPS or proxy on the path.",
+                SocketClosed),
+            [(null, EngineCauses.Timeout)] = new(
+                "the server did not answer in time",
+                "No complete answer arrived before the read timeout.",
+                "Raise --timeout to tell a slow server from a hung one.",
+                TimedOut),
+            [(null, EngineCauses.SocketError)] = new(
+                "a socket error ended the connection",
+                "The operating system reported an error on the connection.",
+                "The socket error in the evidence says which.",
+                SocketClosed),
+            [(null, Causes.MalformedResponse)] = new(
+                "the server's answer is malformed",
+                "The bytes the server sent do not decode as the PDU this step expects. The port may serve another protocol (HTTP, SSH, a TLS-only service), or the server or a middlebox is broken.",
+                "Look at the received hex in the evidence: 'SSH-', 'HTTP/' or a TLS record (16 03 ..) show another service on the port; otherwise report the bytes to the server's vendor.",
+                null),
+            [(null, Causes.UnexpectedPdu)] = new(
+                "the server sent a different PDU than expected",
+                "The answer is well-formed but of another type than this step expects.",
+                "The evidence names what arrived; a proxy or a non-conforming server is the usual cause.",
+                null),
+            [(null, EngineCauses.Interrupted)] = new(
+                "the run was interrupted",
+                "Ctrl-C or SIGTERM stopped the run; the timeline shows the step in flight.",
+                "Re-run to completion, with a larger --timeout if the server is slow.",
+                null),
+            [(null, EngineCauses.InternalError)] = new(
+                "rdphs hit an internal error",
+                "This is a bug in rdphs, not a finding about the server.",
+                "Please report it with the JSON report (--json) of the run.",
+                null),
+        };
+        return table;
+    }
+}

@@ -1,0 +1,66 @@
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.Diagnostics;
+
+/// <summary>
+/// Process exit codes of <c>rdphs</c>, stable for scripts: 0 when the run reached what was asked, 2 for bad
+/// usage, one code per failing phase, and distinct codes for interruption and internal errors.
+/// </summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>Generic failure that is not a phase (e.g. an output file could not be written).</summary>
+    public const int Failure = 1;
+
+    public const int Usage = 2;
+
+    public const int Tcp = 10;
+    public const int X224 = 11;
+    public const int Tls = 12;
+    public const int CredSsp = 13;
+    public const int Mcs = 14;
+    public const int Security = 15;
+    public const int Licensing = 16;
+    public const int Capabilities = 17;
+    public const int Finalization = 18;
+
+    /// <summary>A bug in rdphs: the partial report is still written.</summary>
+    public const int Internal = 70;
+
+    /// <summary>Ctrl-C or SIGTERM (128 + SIGINT): the partial report is still written.</summary>
+    public const int Interrupted = 130;
+
+    public static int ForPhase(ConnectionPhase phase) => phase switch
+    {
+        ConnectionPhase.Tcp => Tcp,
+        ConnectionPhase.X224 => X224,
+        ConnectionPhase.Tls => Tls,
+        ConnectionPhase.CredSsp => CredSsp,
+        ConnectionPhase.Mcs => Mcs,
+        ConnectionPhase.Security => Security,
+        ConnectionPhase.Licensing => Licensing,
+        ConnectionPhase.Capabilities => Capabilities,
+        ConnectionPhase.Finalization => Finalization,
+        _ => Failure,
+    };
+
+    /// <summary>Every code with its meaning, for <c>--help</c> and docs.</summary>
+    public static IReadOnlyList<(int Code, string Meaning)> All { get; } =
+    [
+        (Success, "the run reached the step asked for"),
+        (Failure, "an error outside the connection (e.g. an output file could not be written)"),
+        (Usage, "bad usage: unknown option, malformed target or value"),
+        (Tcp, "failed in phase tcp (refused, unreachable, timeout, name not resolved)"),
+        (X224, "failed in phase x224 (negotiation failure, closed or reset, malformed answer, timeout)"),
+        (Tls, "failed in phase tls"),
+        (CredSsp, "failed in phase credssp"),
+        (Mcs, "failed in phase mcs"),
+        (Security, "failed in phase security"),
+        (Licensing, "failed in phase licensing"),
+        (Capabilities, "failed in phase capabilities"),
+        (Finalization, "failed in phase finalization"),
+        (Internal, "internal error in rdphs (please report it with the JSON report)"),
+        (Interrupted, "interrupted by Ctrl-C or SIGTERM; the partial report was written"),
+    ];
+}

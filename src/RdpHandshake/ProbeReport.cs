@@ -1,0 +1,52 @@
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Recording;
+
+namespace RdpHandshake;
+
+/// <summary>
+/// Everything a run found: the timeline, the negotiation result, how far it got and, if it stopped short,
+/// the diagnosis. <c>docs/report-format.md</c> documents its JSON form.
+/// </summary>
+public sealed class ProbeReport
+{
+    public required string Target { get; init; }
+
+    public string? RemoteAddress { get; init; }
+
+    public string? LocalAddress { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+
+    public required ProbeOptions Options { get; init; }
+
+    public required IReadOnlyList<StepRecord> Steps { get; init; }
+
+    public NegotiationResult? Negotiation { get; init; }
+
+    /// <summary>The last phase completed, or null when not even TCP connected.</summary>
+    public ConnectionPhase? Reached { get; init; }
+
+    /// <summary>The phase the run was asked to reach.</summary>
+    public required ConnectionPhase Goal { get; init; }
+
+    public bool Success => Diagnosis is null;
+
+    public Diagnosis? Diagnosis { get; init; }
+
+    public bool Interrupted => Diagnosis?.Cause == DiagnosisCatalog.EngineCauses.Interrupted;
+
+    /// <summary>The process exit code this report implies (see <see cref="ExitCodes"/>).</summary>
+    public int ExitCode => Diagnosis switch
+    {
+        null => ExitCodes.Success,
+        { Cause: DiagnosisCatalog.EngineCauses.Interrupted } => ExitCodes.Interrupted,
+        { Cause: DiagnosisCatalog.EngineCauses.InternalError } => ExitCodes.Internal,
+        var d => ExitCodes.ForPhase(d.Phase),
+    };
+
+    /// <summary>One line that says how the run ended.</summary>
+    public required string Verdict { get; init; }
+}

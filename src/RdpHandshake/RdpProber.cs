@@ -1,0 +1,405 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
+using RdpHandshake.Transport;
+using C = RdpHandshake.Diagnostics.DiagnosisCatalog.EngineCauses;
+
+namespace RdpHandshake;
+
+/// <summary>
+/// Runs the client side of the connection sequence against one server and records every step. This is the
+/// engine's entry point for the CLI and for engineers' own tests; it never throws for anything the server
+/// does: the report's <see cref="ProbeReport.Diagnosis"/> says what went wrong.
+/// </summary>
+public sealed partial class RdpProber
+{
+    public const string TcpConnectStep = "tcp.connect";
+
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public RdpProber(ILogger? logger = null, TimeProvider? time = null)
+    {
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Called when a step begins and again when it ends, for live progress.</summary>
+    public Action<StepRecord>? StepObserver { get; init; }
+
+    /// <summary>Connects to <paramref name="target"/> over TCP and runs the sequence.</summary>
+    public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
+    {
+        var run = new Run(this, target.ToString(), options);
+        IRdpTransport? transport = null;
+        try
+        {
+            transport = await run.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+            if (transport is null)
+            {
+                return run.FinishUnconnected();
+            }
+
+            return await run.NegotiateAsync(transport, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return run.FailInternally(ex, cancellationToken);
+        }
+        finally
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Runs the sequence over an already connected transport (in memory, a replay, a test pipe).</summary>
+    public async Task<ProbeReport> ProbeAsync(IRdpTransport transport, ProbeOptions options, CancellationToken cancellationToken = default)
+    {
+        var run = new Run(this, transport.RemoteDescription, options);
+        try
+        {
+            run.RecordConnected(transport);
+            return await run.NegotiateAsync(transport, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return run.FailInternally(ex, cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to {Remote} from {Local}")]
+    private partial void LogConnected(string remote, string? local);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Step {Step} ended {Outcome}: {Summary}")]
+    private partial void LogStep(string step, StepOutcome outcome, string? summary);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Step {Step} sent {Sent} received {Received}")]
+    private partial void LogStepBytes(string step, string sent, string received);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run ended: {Verdict}")]
+    private partial void LogVerdict(string verdict);
+
+    /// <summary>The state of one run: its recorder and what it learned so far.</summary>
+    private sealed class Run(RdpProber owner, string target, ProbeOptions options)
+    {
+        private readonly StepRecorder _recorder = new(owner._time);
+        private string? _remote;
+        private string? _local;
+        private ConnectionPhase? _reached;
+        private NegotiationResult? _negotiation;
+        private byte[] _lastSent = [];
+        private Diagnosis? _pendingDiagnosis;
+
+        public async Task<IRdpTransport?> ConnectAsync(ProbeTarget probeTarget, CancellationToken cancellationToken)
+        {
+            StepRecord step = Begin(TcpConnectStep, ConnectionPhase.Tcp);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(options.ConnectTimeout);
+            IPAddress[] addresses;
+            try
+            {
+                addresses = IPAddress.TryParse(probeTarget.Host, out IPAddress? literal)
+                    ? [literal]
+                    : await Dns.GetHostAddressesAsync(probeTarget.Host, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return Interrupt(step);
+            }
+            catch (OperationCanceledException)
+            {
+                return FailTcp(step, C.ConnectTimeout, $"resolving {probeTarget.Host} took longer than the connect timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)", null);
+            }
+            catch (SocketException ex)
+            {
+                return FailTcp(step, C.NameNotResolved, $"{probeTarget.Host} does not resolve: {ex.Message}", ex.SocketErrorCode);
+            }
+
+            if (addresses.Length == 0)
+            {
+                return FailTcp(step, C.NameNotResolved, $"{probeTarget.Host} resolved to no address", null);
+            }
+
+            var fields = new List<StepField> { new("host", probeTarget.Host), new("port", probeTarget.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+            if (addresses.Length > 1 || !IPAddress.TryParse(probeTarget.Host, out _))
+            {
+                fields.Add(new StepField("resolved", string.Join(", ", addresses.Select(a => a.ToString()))));
+            }
+
+            SocketException? last = null;
+            foreach (IPAddress address in addresses)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(new IPEndPoint(address, probeTarget.Port), deadline.Token).ConfigureAwait(false);
+                    SocketTransport transport = SocketTransport.Create(socket);
+                    RecordConnected(transport, step, fields);
+                    return transport;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    socket.Dispose();
+                    return Interrupt(step);
+                }
+                catch (OperationCanceledException)
+                {
+                    socket.Dispose();
+                    return FailTcp(step, C.ConnectTimeout, $"no answer from {address}:{probeTarget.Port} within the connect timeout ({options.ConnectTimeout.TotalSeconds:0.###} s)", SocketError.TimedOut, fields);
+                }
+                catch (SocketException ex)
+                {
+                    socket.Dispose();
+                    last = ex;
+                }
+            }
+
+            SocketError error = last?.SocketErrorCode ?? SocketError.SocketError;
+            string cause = error switch
+            {
+                SocketError.ConnectionRefused => C.ConnectionRefused,
+                SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.NetworkDown => C.Unreachable,
+                SocketError.TimedOut => C.ConnectTimeout,
+                _ => C.SocketError,
+            };
+            return FailTcp(step, cause, $"connecting to {probeTarget} failed: {last?.Message ?? error.ToString()}", error, fields);
+        }
+
+        public void RecordConnected(IRdpTransport transport, StepRecord? step = null, List<StepField>? fields = null)
+        {
+            _remote = transport.RemoteDescription;
+            _local = transport.LocalDescription;
+            step ??= Begin(TcpConnectStep, ConnectionPhase.Tcp);
+            fields ??= [];
+            fields.Add(new StepField("remote", _remote));
+            if (_local is not null)
+            {
+                fields.Add(new StepField("local", _local));
+            }
+
+            End(step, StepOutcome.Ok, $"connected to {_remote}", fields);
+            _reached = ConnectionPhase.Tcp;
+            owner.LogConnected(_remote, _local);
+        }
+
+        public async Task<ProbeReport> NegotiateAsync(IRdpTransport transport, CancellationToken cancellationToken)
+        {
+            var connector = new ClientConnector(options.Connector);
+            var output = new ArrayBufferWriter<byte>();
+            while (!connector.IsTerminal)
+            {
+                if (connector.NextFrameHint is { } hint)
+                {
+                    StepRecord step = Begin(hint.StepName, connector.Phase);
+                    FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    switch (read.Status)
+                    {
+                        case FrameReadStatus.Frame:
+                            StepResult received = connector.Step(read.Bytes, output);
+                            End(step, received.Failure is null ? StepOutcome.Ok : StepOutcome.Failed, received.Summary, received.Fields, received: read.Bytes, pdu: received.Pdu);
+                            break;
+                        case FrameReadStatus.Invalid:
+                            StepResult rejected = connector.RejectFrame(read.Error!.Value);
+                            End(step, StepOutcome.Failed, rejected.Summary, rejected.Fields, received: read.Bytes, pdu: rejected.Pdu);
+                            break;
+                        case FrameReadStatus.Cancelled:
+                            End(step, StepOutcome.Interrupted, "interrupted while waiting for the server", received: read.Bytes);
+                            return Finish(Diagnose(connector.Phase, C.Interrupted, "interrupted while waiting for the " + hint.Expecting, step, read));
+                        case FrameReadStatus.Timeout:
+                            string waited = read.Bytes.Length == 0
+                                ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s"
+                                : $"only {read.Bytes.Length}{(read.ExpectedLength is { } n ? $" of {n}" : string.Empty)} bytes within {options.ReadTimeout.TotalSeconds:0.###} s";
+                            End(step, StepOutcome.Failed, $"timeout: {waited}", received: read.Bytes);
+                            return Finish(Diagnose(connector.Phase, C.Timeout, $"timeout waiting for the {hint.Expecting}: {waited}", step, read));
+                        case FrameReadStatus.Ended:
+                            TransportEnd end = read.End!;
+                            string cause = end.Kind switch
+                            {
+                                TransportEndKind.Closed => C.ClosedByPeer,
+                                TransportEndKind.Reset => C.Reset,
+                                _ => C.SocketError,
+                            };
+                            string got = read.Bytes.Length == 0
+                                ? "before sending anything"
+                                : $"after {read.Bytes.Length}{(read.ExpectedLength is { } total ? $" of {total}" : string.Empty)} bytes of it";
+                            string what = $"{end.Describe()} while waiting for the {hint.Expecting}, {got}";
+                            End(step, StepOutcome.Failed, what, received: read.Bytes);
+                            return Finish(Diagnose(connector.Phase, cause, what, step, read));
+                    }
+                }
+                else
+                {
+                    string name = connector.NextStepName!;
+                    StepRecord step = Begin(name, connector.Phase);
+                    output.ResetWrittenCount();
+                    StepResult sent = connector.Step(ReadOnlySpan<byte>.Empty, output);
+                    byte[] bytes = output.WrittenSpan.ToArray();
+                    try
+                    {
+                        await transport.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        End(step, StepOutcome.Interrupted, "interrupted while sending", sent.Fields, sent: bytes, pdu: sent.Pdu);
+                        return Finish(Diagnose(connector.Phase, C.Interrupted, "interrupted while sending the " + sent.Pdu, step, null));
+                    }
+                    catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+                    {
+                        TransportEnd end = TransportErrors.FromException(ex);
+                        End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", sent.Fields, sent: bytes, pdu: sent.Pdu);
+                        return Finish(Diagnose(connector.Phase, end.Kind == TransportEndKind.Reset ? C.Reset : C.SocketError, $"sending the {sent.Pdu} failed: {end.Describe()}", step, null));
+                    }
+
+                    _lastSent = bytes;
+                    End(step, StepOutcome.Ok, sent.Summary, sent.Fields, sent: bytes, pdu: sent.Pdu);
+                }
+            }
+
+            _negotiation = connector.Negotiation;
+            if (connector.Failure is { } failure)
+            {
+                StepRecord failed = _recorder.Steps[^1];
+                return Finish(DiagnoseProtocol(failure, failed));
+            }
+
+            _reached = ConnectionPhase.X224;
+            return Finish(null);
+        }
+
+        public ProbeReport Finish(Diagnosis? diagnosis)
+        {
+            string verdict = diagnosis is null
+                ? Verdicts.Success(_negotiation)
+                : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause} - {diagnosis.Summary}";
+            var report = new ProbeReport
+            {
+                Target = target,
+                RemoteAddress = _remote,
+                LocalAddress = _local,
+                StartedAt = _recorder.StartedAt,
+                Elapsed = _recorder.Elapsed,
+                Options = options,
+                Steps = _recorder.Steps,
+                Negotiation = _negotiation,
+                Reached = _reached,
+                Goal = ConnectionPhase.X224,
+                Diagnosis = diagnosis,
+                Verdict = verdict,
+            };
+            owner.LogVerdict(verdict);
+            return report;
+        }
+
+        public ProbeReport FailInternally(Exception ex, CancellationToken cancellationToken)
+        {
+            StepRecord? inFlight = _recorder.InFlight;
+            bool interrupted = ex is OperationCanceledException && cancellationToken.IsCancellationRequested;
+            if (inFlight is not null)
+            {
+                End(inFlight, interrupted ? StepOutcome.Interrupted : StepOutcome.Failed, interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}");
+            }
+
+            ConnectionPhase phase = inFlight?.Phase ?? _reached ?? ConnectionPhase.Tcp;
+            string summary = interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}: {ex.Message}";
+            return Finish(Diagnose(phase, interrupted ? C.Interrupted : C.InternalError, summary, inFlight, null));
+        }
+
+        private IRdpTransport? Interrupt(StepRecord step)
+        {
+            End(step, StepOutcome.Interrupted, "interrupted");
+            _pendingDiagnosis = Diagnose(step.Phase, C.Interrupted, "interrupted while connecting", step, null);
+            return null;
+        }
+
+        private IRdpTransport? FailTcp(StepRecord step, string cause, string summary, SocketError? error, IReadOnlyList<StepField>? fields = null)
+        {
+            End(step, StepOutcome.Failed, summary, fields);
+            _pendingDiagnosis = Diagnose(ConnectionPhase.Tcp, cause, summary, step, null, error);
+            return null;
+        }
+
+        /// <summary>Finishes a run that ended before the transport was up, with the diagnosis set on the way.</summary>
+        public ProbeReport FinishUnconnected() => Finish(_pendingDiagnosis);
+
+        private Diagnosis DiagnoseProtocol(ProtocolFailure failure, StepRecord step)
+        {
+            CatalogEntry entry = DiagnosisCatalog.Lookup(failure.Phase, failure.Cause);
+            var evidence = new Evidence(
+                step.Name,
+                LastSentHex: Hex(_lastSent),
+                ReceivedHex: Hex(step.Received),
+                DecodeError: failure.DecodeError?.ToString(),
+                Fields: step.Fields);
+            return new Diagnosis(failure.Phase, failure.Cause, failure.Reason, entry.Explanation, evidence, entry.Mstsc, entry.Remedy);
+        }
+
+        private Diagnosis Diagnose(ConnectionPhase phase, string cause, string summary, StepRecord? step, FrameReadResult? read, SocketError? socketError = null)
+        {
+            CatalogEntry entry = DiagnosisCatalog.Lookup(phase, cause);
+            var evidence = new Evidence(
+                step?.Name,
+                LastSentHex: _lastSent.Length == 0 ? null : Hex(_lastSent),
+                ReceivedHex: read is null || read.Bytes.Length == 0 ? null : Hex(read.Bytes),
+                ExpectedLength: read?.ExpectedLength,
+                TransportEnd: read?.End?.Kind.ToString().ToLowerInvariant(),
+                SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
+                DecodeError: read?.Error?.ToString(),
+                Fields: step?.Fields);
+            return new Diagnosis(phase, cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy);
+        }
+
+        private StepRecord Begin(string name, ConnectionPhase phase)
+        {
+            StepRecord step = _recorder.Begin(name, phase);
+            owner.StepObserver?.Invoke(step);
+            return step;
+        }
+
+        private void End(StepRecord step, StepOutcome outcome, string? summary, IReadOnlyList<StepField>? fields = null, byte[]? sent = null, byte[]? received = null, string? pdu = null)
+        {
+            _recorder.End(step, outcome, summary, fields, sent, received, pdu);
+            owner.LogStep(step.Name, outcome, summary);
+            if (owner._logger.IsEnabled(LogLevel.Trace))
+            {
+                owner.LogStepBytes(step.Name, Hex(step.Sent), Hex(step.Received));
+            }
+
+            owner.StepObserver?.Invoke(step);
+        }
+
+        private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+    }
+}
+
+/// <summary>One-line verdicts for successful runs.</summary>
+internal static class Verdicts
+{
+    public static string Success(NegotiationResult? negotiation)
+    {
+        if (negotiation?.Selected is not { } selected)
+        {
+            return "reached x224";
+        }
+
+        string meaning = selected switch
+        {
+            SecurityProtocols.Rdp => "Standard RDP Security (RC4, no server authentication)",
+            SecurityProtocols.Ssl => "TLS",
+            SecurityProtocols.Hybrid => "CredSSP / NLA",
+            SecurityProtocols.HybridEx => "CredSSP / NLA with Early User Authorization",
+            SecurityProtocols.RdsTls => "RDSTLS",
+            SecurityProtocols.RdsAad => "RDS AAD authentication",
+            _ => "an unknown protocol",
+        };
+        return $"reached x224: the server selected {NegotiationNames.SpecNames(selected)} ({meaning})";
+    }
+}

@@ -1,0 +1,59 @@
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.Recording;
+
+/// <summary>How a step ended.</summary>
+public enum StepOutcome
+{
+    /// <summary>Still running: the run ended (or was interrupted) while this step was in flight.</summary>
+    InFlight,
+
+    Ok,
+
+    Failed,
+
+    /// <summary>Ctrl-C or SIGTERM stopped the run during this step.</summary>
+    Interrupted,
+}
+
+/// <summary>
+/// One step of the timeline: what was sent and received (bytes as hex), what they decode to, when, and how
+/// it ended. Times are offsets from the start of the run.
+/// </summary>
+public sealed class StepRecord
+{
+    internal StepRecord(int index, string name, ConnectionPhase phase, TimeSpan start)
+    {
+        Index = index;
+        Name = name;
+        Phase = phase;
+        Start = start;
+    }
+
+    /// <summary>1-based position in the timeline.</summary>
+    public int Index { get; }
+
+    /// <summary>Timeline name, e.g. <c>x224.confirm</c>.</summary>
+    public string Name { get; }
+
+    public ConnectionPhase Phase { get; }
+
+    /// <summary>The PDU sent or received, by its spec name.</summary>
+    public string? Pdu { get; internal set; }
+
+    public TimeSpan Start { get; }
+
+    /// <summary>Set when the step ends.</summary>
+    public TimeSpan? Duration { get; internal set; }
+
+    public byte[] Sent { get; internal set; } = [];
+
+    public byte[] Received { get; internal set; } = [];
+
+    public IReadOnlyList<StepField> Fields { get; internal set; } = [];
+
+    public StepOutcome Outcome { get; internal set; } = StepOutcome.InFlight;
+
+    /// <summary>One line for humans: what happened.</summary>
+    public string? Summary { get; internal set; }
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
+
+namespace RdpHandshake.Reporting;
+
+/// <summary>
+/// Writes a <see cref="ProbeReport"/> as the stable JSON document described in <c>docs/report-format.md</c>
+/// (schema <c>rdphs.probe/1</c>). Written by hand rather than reflected, so the shape is explicit, stays
+/// stable, and works under NativeAOT.
+/// </summary>
+public static class ProbeReportJson
+{
+    public const string Schema = "rdphs.probe/1";
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string ToJson(ProbeReport report)
+    {
+        using var stream = new MemoryStream();
+        Write(report, stream);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public static void Write(ProbeReport report, Stream stream)
+    {
+        using var json = new Utf8JsonWriter(stream, WriterOptions);
+        WriteReport(json, report);
+    }
+
+    /// <summary>Writes the report object into an open writer (used by multi-report documents).</summary>
+    public static void WriteReport(Utf8JsonWriter json, ProbeReport report)
+    {
+        json.WriteStartObject();
+        json.WriteString("schema", Schema);
+        json.WriteStartObject("tool");
+        json.WriteString("name", "rdphs");
+        json.WriteString("version", ToolInfo.Version);
+        json.WriteEndObject();
+
+        json.WriteStartObject("target");
+        json.WriteString("input", report.Target);
+        WriteNullable(json, "remote", report.RemoteAddress);
+        WriteNullable(json, "local", report.LocalAddress);
+        json.WriteEndObject();
+
+        json.WriteString("startedAt", report.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteNumber("elapsedMs", Ms(report.Elapsed));
+
+        ProbeOptions options = report.Options;
+        json.WriteStartObject("options");
+        json.WriteStartArray("requestedProtocols");
+        foreach (string name in NegotiationNames.ShortNames(options.Connector.RequestedProtocols))
+        {
+            json.WriteStringValue(name);
+        }
+
+        json.WriteEndArray();
+        json.WriteBoolean("negotiationRequest", options.Connector.SendNegotiationRequest);
+        WriteNullable(json, "cookie", options.Connector.Cookie);
+        WriteNullable(json, "routingToken", options.Connector.RoutingToken);
+        WriteNullable(json, "correlationId", options.Connector.CorrelationId?.ToString());
+        json.WriteNumber("timeoutMs", Ms(options.ReadTimeout));
+        json.WriteNumber("connectTimeoutMs", Ms(options.ConnectTimeout));
+        json.WriteString("until", report.Goal.Name());
+        json.WriteEndObject();
+
+        json.WriteStartObject("outcome");
+        json.WriteBoolean("success", report.Success);
+        WriteNullable(json, "reached", report.Reached?.Name());
+        json.WriteNumber("exitCode", report.ExitCode);
+        json.WriteString("verdict", report.Verdict);
+        json.WriteEndObject();
+
+        if (report.Negotiation is { } negotiation)
+        {
+            json.WriteStartObject("negotiation");
+            json.WriteStartArray("requested");
+            foreach (string name in NegotiationNames.ShortNames(negotiation.Requested))
+            {
+                json.WriteStringValue(name);
+            }
+
+            json.WriteEndArray();
+            WriteNullable(json, "selected", negotiation.Selected is { } selected ? NegotiationNames.ShortName(selected) : null);
+            json.WriteNumber("responseFlags", (byte)negotiation.ResponseFlags);
+            json.WriteString("responseFlagNames", NegotiationNames.FlagNames(negotiation.ResponseFlags));
+            WriteNullable(json, "failureCode", negotiation.FailureCode is { } code ? NegotiationNames.Name(code) : null);
+            json.WriteBoolean("serverSentNegotiationData", negotiation.ServerSentNegotiationData);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("negotiation");
+        }
+
+        json.WriteStartArray("steps");
+        foreach (StepRecord step in report.Steps)
+        {
+            WriteStep(json, step);
+        }
+
+        json.WriteEndArray();
+
+        if (report.Diagnosis is { } diagnosis)
+        {
+            WriteDiagnosis(json, diagnosis);
+        }
+        else
+        {
+            json.WriteNull("diagnosis");
+        }
+
+        json.WriteEndObject();
+        json.Flush();
+    }
+
+    private static void WriteStep(Utf8JsonWriter json, StepRecord step)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("index", step.Index);
+        json.WriteString("name", step.Name);
+        json.WriteString("phase", step.Phase.Name());
+        WriteNullable(json, "pdu", step.Pdu);
+        json.WriteNumber("startMs", Ms(step.Start));
+        if (step.Duration is { } duration)
+        {
+            json.WriteNumber("durationMs", Ms(duration));
+        }
+        else
+        {
+            json.WriteNull("durationMs");
+        }
+
+        json.WriteString("outcome", OutcomeName(step.Outcome));
+        WriteNullable(json, "summary", step.Summary);
+        json.WriteStartObject("sent");
+        json.WriteNumber("length", step.Sent.Length);
+        json.WriteString("hex", Convert.ToHexStringLower(step.Sent));
+        json.WriteEndObject();
+        json.WriteStartObject("received");
+        json.WriteNumber("length", step.Received.Length);
+        json.WriteString("hex", Convert.ToHexStringLower(step.Received));
+        json.WriteEndObject();
+        WriteFields(json, "fields", step.Fields);
+        json.WriteEndObject();
+    }
+
+    private static void WriteDiagnosis(Utf8JsonWriter json, Diagnosis diagnosis)
+    {
+        json.WriteStartObject("diagnosis");
+        json.WriteString("phase", diagnosis.Phase.Name());
+        json.WriteString("cause", diagnosis.Cause);
+        json.WriteString("summary", diagnosis.Summary);
+        json.WriteString("explanation", diagnosis.Explanation);
+        json.WriteString("remedy", diagnosis.Remedy);
+        Evidence evidence = diagnosis.Evidence;
+        json.WriteStartObject("evidence");
+        WriteNullable(json, "step", evidence.Step);
+        WriteNullable(json, "lastSentHex", evidence.LastSentHex);
+        WriteNullable(json, "receivedHex", evidence.ReceivedHex);
+        if (evidence.ExpectedLength is { } expected)
+        {
+            json.WriteNumber("expectedLength", expected);
+        }
+        else
+        {
+            json.WriteNull("expectedLength");
+        }
+
+        WriteNullable(json, "transportEnd", evidence.TransportEnd);
+        WriteNullable(json, "socketError", evidence.SocketError);
+        WriteNullable(json, "decodeError", evidence.DecodeError);
+        WriteFields(json, "fields", evidence.Fields ?? []);
+        json.WriteEndObject();
+        if (diagnosis.Mstsc is { } mstsc)
+        {
+            json.WriteStartObject("mstsc");
+            json.WriteString("disconnectReason", $"0x{mstsc.DisconnectReason:x}");
+            json.WriteString("disconnectReasonName", mstsc.DisconnectReasonName);
+            WriteNullable(json, "extendedReason", mstsc.ExtendedReason is { } ext ? $"0x{ext:x}" : null);
+            WriteNullable(json, "extendedReasonName", mstsc.ExtendedReasonName);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("mstsc");
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteFields(Utf8JsonWriter json, string name, IReadOnlyList<StepField> fields)
+    {
+        json.WriteStartObject(name);
+        foreach (StepField field in fields)
+        {
+            json.WriteString(field.Name, field.Value);
+        }
+
+        json.WriteEndObject();
+    }
+
+    public static string OutcomeName(StepOutcome outcome) => outcome switch
+    {
+        StepOutcome.Ok => "ok",
+        StepOutcome.Failed => "failed",
+        StepOutcome.Interrupted => "interrupted",
+        _ => "in-flight",
+    };
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static double Ms(TimeSpan span) => Math.Round(span.TotalMilliseconds, 3);
+}

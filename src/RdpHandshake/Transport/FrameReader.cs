@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.Transport;
+
+/// <summary>How waiting for one frame ended.</summary>
+public enum FrameReadStatus
+{
+    /// <summary>A whole frame arrived.</summary>
+    Frame,
+
+    /// <summary>The first bytes cannot start the expected frame (wrong header, length over the bound).</summary>
+    Invalid,
+
+    /// <summary>The peer ended the stream before the frame was complete.</summary>
+    Ended,
+
+    /// <summary>The frame did not arrive completely before the deadline.</summary>
+    Timeout,
+
+    /// <summary>The caller cancelled (Ctrl-C).</summary>
+    Cancelled,
+}
+
+/// <summary>The outcome of <see cref="FrameReader.ReadFrameAsync"/>.</summary>
+/// <param name="Status">How the wait ended.</param>
+/// <param name="Bytes">The frame, or the partial bytes buffered when the wait ended otherwise.</param>
+/// <param name="ExpectedLength">The frame length once the header was seen, else null.</param>
+/// <param name="Error">For <see cref="FrameReadStatus.Invalid"/>: why the header was rejected.</param>
+/// <param name="End">For <see cref="FrameReadStatus.Ended"/>: FIN, RST or another socket error.</param>
+public sealed record FrameReadResult(
+    FrameReadStatus Status,
+    byte[] Bytes,
+    int? ExpectedLength = null,
+    DecodeError? Error = null,
+    TransportEnd? End = null);
+
+/// <summary>
+/// Reads exactly one frame as sized by a <see cref="FrameHint"/>, with a deadline for the whole frame (so a
+/// server dripping one byte a second cannot hold us past it) and never buffering more than the hint's bound.
+/// </summary>
+public static class FrameReader
+{
+    public static async ValueTask<FrameReadResult> ReadFrameAsync(
+        IRdpTransport transport,
+        FrameHint hint,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        PipeReader input = transport.Input;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        int? expected = null;
+        byte[] partial = [];
+
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected);
+            }
+            catch (OperationCanceledException)
+            {
+                return new FrameReadResult(FrameReadStatus.Timeout, partial, expected);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(ex));
+            }
+
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            FrameSize size = SizeFrame(hint, buffer);
+            switch (size.Status)
+            {
+                case FrameSizeStatus.Invalid:
+                    byte[] rejected = buffer.Slice(0, Math.Min(buffer.Length, hint.HeaderLength)).ToArray();
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    return new FrameReadResult(FrameReadStatus.Invalid, rejected, null, size.Error);
+                case FrameSizeStatus.Complete when buffer.Length >= size.Length:
+                    byte[] frame = buffer.Slice(0, size.Length).ToArray();
+                    input.AdvanceTo(buffer.GetPosition(size.Length));
+                    return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length);
+                case FrameSizeStatus.Complete:
+                    expected = size.Length;
+                    break;
+            }
+
+            // INVARIANT: at most MaxFrameLength bytes of this frame are buffered; a longer frame is Invalid above.
+            partial = buffer.Length == partial.Length ? partial : buffer.ToArray();
+            if (read.IsCompleted)
+            {
+                input.AdvanceTo(buffer.End);
+                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(null));
+            }
+
+            if (read.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected);
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static FrameSize SizeFrame(FrameHint hint, ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            return FrameSize.NeedMore(hint.HeaderLength);
+        }
+
+        int headerBytes = (int)Math.Min(buffer.Length, hint.HeaderLength);
+        Span<byte> header = stackalloc byte[headerBytes];
+        buffer.Slice(0, headerBytes).CopyTo(header);
+        return hint.FindSize(header);
+    }
+}

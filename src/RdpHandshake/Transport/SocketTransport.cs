@@ -1,0 +1,83 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Pipelines.Sockets.Unofficial;
+
+namespace RdpHandshake.Transport;
+
+/// <summary>A TCP connection wrapped as pipes by Pipelines.Sockets.Unofficial.</summary>
+public sealed class SocketTransport : IRdpTransport
+{
+    /// <summary>
+    /// Buffered receive bytes are bounded: the writer pauses above this, so a server that floods us costs at
+    /// most this much memory beyond the frame being read.
+    /// </summary>
+    internal const long PauseWriterThreshold = 256 * 1024;
+
+    private readonly SocketConnection _connection;
+
+    private SocketTransport(SocketConnection connection, EndPoint remote, EndPoint? local)
+    {
+        _connection = connection;
+        RemoteDescription = remote.ToString() ?? "unknown";
+        LocalDescription = local?.ToString();
+    }
+
+    public PipeReader Input => _connection.Input;
+
+    public PipeWriter Output => _connection.Output;
+
+    public string RemoteDescription { get; }
+
+    public string? LocalDescription { get; }
+
+    /// <summary>Wraps a socket that is already connected.</summary>
+    public static SocketTransport Create(Socket connected)
+    {
+        connected.NoDelay = true;
+        var pipeOptions = new PipeOptions(
+            pauseWriterThreshold: PauseWriterThreshold,
+            resumeWriterThreshold: PauseWriterThreshold / 2,
+            useSynchronizationContext: false);
+        SocketConnection connection = SocketConnection.Create(connected, pipeOptions, SocketConnectionOptions.None, "rdphs");
+        return new SocketTransport(connection, connected.RemoteEndPoint!, connected.LocalEndPoint);
+    }
+
+    public TransportEnd DescribeEnd(Exception? readException)
+    {
+        if (readException is not null)
+        {
+            TransportEnd fromException = TransportErrors.FromException(readException);
+            if (fromException.SocketError is not null)
+            {
+                return fromException;
+            }
+        }
+
+        // The receive loop records why it stopped; a clean FIN is ReadEndOfStream, a reset is a socket error.
+        SocketError error = _connection.SocketError;
+        if (error is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+            return new TransportEnd(TransportEndKind.Reset, error);
+        }
+
+        if (error != SocketError.Success)
+        {
+            return new TransportEnd(TransportEndKind.SocketError, error, _connection.ShutdownKind.ToString());
+        }
+
+        return _connection.ShutdownKind switch
+        {
+            PipeShutdownKind.ReadEndOfStream or PipeShutdownKind.None => new TransportEnd(TransportEndKind.Closed),
+            PipeShutdownKind.ReadSocketError or PipeShutdownKind.InputReaderCompleted when readException is not null
+                => TransportErrors.FromException(readException),
+            var kind => new TransportEnd(TransportEndKind.Closed, null, kind.ToString()),
+        };
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
