@@ -224,6 +224,7 @@ public sealed partial class RdpProber
                             TransportEnd end = read.End!;
                             string cause = end.Kind switch
                             {
+                                TransportEndKind.Closed when read.Bytes.Length > 0 => C.Truncated,
                                 TransportEndKind.Closed => C.ClosedByPeer,
                                 TransportEndKind.Reset => C.Reset,
                                 _ => C.SocketError,
@@ -231,7 +232,7 @@ public sealed partial class RdpProber
                             string got = read.Bytes.Length == 0
                                 ? "before sending anything"
                                 : $"after {read.Bytes.Length}{(read.ExpectedLength is { } total ? $" of {total}" : string.Empty)} bytes of it";
-                            string what = $"{end.Describe()} while waiting for the {hint.Expecting}, {got}";
+                            string what = $"{end.Describe()} while rdphs waited for the {hint.Expecting}, {got}";
                             End(step, StepOutcome.Failed, what, received: read.Bytes);
                             return Finish(Diagnose(connector.Phase, cause, what, step, read));
                     }

@@ -22,6 +22,9 @@ public static class DiagnosisCatalog
         public const string ConnectTimeout = "connect-timeout";
         public const string SocketError = "socket-error";
         public const string ClosedByPeer = "closed-by-peer";
+
+        /// <summary>The server closed the socket part-way through a PDU.</summary>
+        public const string Truncated = "truncated-response";
         public const string Reset = "reset";
         public const string Timeout = "timeout";
         public const string Interrupted = "interrupted";
@@ -159,6 +162,11 @@ public static class DiagnosisCatalog
                 "the server closed the socket",
                 "The server closed the TCP connection (FIN) while this step waited for its answer.",
                 "The step and the last bytes in the evidence show where; check the server's logs for this connection.",
+                SocketClosed),
+            [(null, EngineCauses.Truncated)] = new(
+                "the server closed the socket in the middle of its answer",
+                "The first bytes of the answer arrived, including a length, but the server closed the connection before the rest did. A server process that crashed or was killed mid-write, or a middlebox that cut the stream, does this.",
+                "The evidence shows how many bytes of the announced length arrived; check the server's logs (and crash dumps) for this moment, and whether a proxy or IPS cut the connection.",
                 SocketClosed),
             [(null, EngineCauses.Reset)] = new(
                 "the connection was reset",

@@ -21,8 +21,8 @@ public sealed record TransportEnd(TransportEndKind Kind, SocketError? SocketErro
 {
     public string Describe() => Kind switch
     {
-        TransportEndKind.Closed => "the peer closed the connection (FIN)",
-        TransportEndKind.Reset => "the peer reset the connection (RST)",
+        TransportEndKind.Closed => "the server closed the connection (FIN)",
+        TransportEndKind.Reset => "the server reset the connection (RST)",
         _ => $"socket error {SocketError}{(Detail is null ? string.Empty : $": {Detail}")}",
     };
 }

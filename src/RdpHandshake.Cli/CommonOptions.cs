@@ -1,0 +1,210 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.Cli;
+
+/// <summary>Options shared by the client commands, and the helpers that turn them into engine options.</summary>
+internal sealed class CommonOptions
+{
+    public Option<double> Timeout { get; } = new("--timeout", "-t")
+    {
+        Description = "Seconds to wait for each answer from the server (the whole PDU, not each byte).",
+        DefaultValueFactory = _ => ProbeOptions.DefaultTimeoutSeconds,
+    };
+
+    public Option<double?> ConnectTimeout { get; } = new("--connect-timeout")
+    {
+        Description = "Seconds to wait for name resolution and the TCP connection [default: the --timeout value].",
+    };
+
+    public Option<string?> Cookie { get; } = new("--cookie")
+    {
+        Description = "Identifier sent as 'Cookie: mstshash=ID' in the X.224 Connection Request (mstsc sends the user name) [default: rdphs].",
+    };
+
+    public Option<bool> NoCookie { get; } = new("--no-cookie")
+    {
+        Description = "Send no cookie at all.",
+    };
+
+    public Option<string?> RoutingToken { get; } = new("--routing-token")
+    {
+        Description = "Send this routing token (a load balancer's, e.g. 'Cookie: msts=...') instead of a cookie.",
+    };
+
+    public Option<string?> CorrelationId { get; } = new("--correlation-id")
+    {
+        Description = "Send an RDP_NEG_CORRELATION_INFO with this GUID (the id the server logs for the connection).",
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Write one JSON document to stdout (schema in docs/report-format.md); human text goes to stderr.",
+    };
+
+    public Option<LogLevel> LogLevel { get; } = new("--log-level")
+    {
+        Description = "Diagnostic log level on stderr: Trace shows every PDU in hex.",
+        DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.None,
+    };
+
+    public void AddTo(Command command, bool withClientOptions = true)
+    {
+        if (withClientOptions)
+        {
+            command.Options.Add(Timeout);
+            command.Options.Add(ConnectTimeout);
+            command.Options.Add(Cookie);
+            command.Options.Add(NoCookie);
+            command.Options.Add(RoutingToken);
+            command.Options.Add(CorrelationId);
+        }
+
+        command.Options.Add(Json);
+        command.Options.Add(LogLevel);
+    }
+
+    public ProbeOptions BuildProbeOptions(ParseResult parse, SecurityProtocols requested)
+    {
+        double timeout = parse.GetValue(Timeout);
+        if (!(timeout > 0 && timeout <= 3600))
+        {
+            throw new UsageException($"--timeout {timeout}: must be more than 0 and at most 3600 seconds");
+        }
+
+        double connectTimeout = parse.GetValue(ConnectTimeout) ?? timeout;
+        if (!(connectTimeout > 0 && connectTimeout <= 3600))
+        {
+            throw new UsageException($"--connect-timeout {connectTimeout}: must be more than 0 and at most 3600 seconds");
+        }
+
+        string? cookie = parse.GetValue(NoCookie) ? null : parse.GetValue(Cookie) ?? "rdphs";
+        string? token = parse.GetValue(RoutingToken);
+        if (token is not null)
+        {
+            cookie = parse.GetValue(Cookie);
+        }
+
+        CheckTokenText("--cookie", cookie);
+        CheckTokenText("--routing-token", token);
+
+        Guid? correlation = null;
+        if (parse.GetValue(CorrelationId) is { } idText)
+        {
+            if (!Guid.TryParse(idText, out Guid id))
+            {
+                throw new UsageException($"--correlation-id '{idText}': not a GUID (e.g. 6e0b2b4e-3f4a-4c1d-9b2a-1f2e3d4c5b6a)");
+            }
+
+            correlation = id;
+        }
+
+        var connector = new ClientConnectorOptions
+        {
+            RequestedProtocols = requested,
+            Cookie = cookie,
+            RoutingToken = token,
+            CorrelationId = correlation,
+        };
+        try
+        {
+            _ = connector.BuildConnectionRequest().Size;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"the cookie or routing token is too long: {ex.Message}");
+        }
+
+        return new ProbeOptions
+        {
+            Connector = connector,
+            ReadTimeout = TimeSpan.FromSeconds(timeout),
+            ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
+        };
+    }
+
+    public static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(level);
+        if (level != Microsoft.Extensions.Logging.LogLevel.None)
+        {
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+            builder.AddConsole(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
+        }
+    });
+
+    /// <summary>Parses a comma-separated protocol list such as <c>ssl,hybrid</c>.</summary>
+    public static IReadOnlyList<SecurityProtocols> ParseProtocolList(string option, string text)
+    {
+        var list = new List<SecurityProtocols>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!NegotiationNames.TryParseProtocol(part, out SecurityProtocols protocol))
+            {
+                throw new UsageException($"{option} '{text}': unknown protocol '{part}' (known: rdp, ssl (tls), hybrid (nla), hybrid_ex, rdstls, rdsaad)");
+            }
+
+            if (!list.Contains(protocol))
+            {
+                list.Add(protocol);
+            }
+        }
+
+        if (list.Count == 0)
+        {
+            throw new UsageException($"{option} '{text}': name at least one protocol");
+        }
+
+        return list;
+    }
+
+    public static ProbeTarget ParseTarget(string text)
+    {
+        if (!ProbeTarget.TryParse(text, out ProbeTarget? target, out string? error))
+        {
+            throw new UsageException($"target {error}");
+        }
+
+        return target!;
+    }
+
+    /// <summary>Runs a command body, turning usage errors into exit code 2 with the message on stderr.</summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            Console.Error.WriteLine($"rdphs: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
+    private static void CheckTokenText(string option, string? text)
+    {
+        if (text is null)
+        {
+            return;
+        }
+
+        if (text.Contains('\r') || text.Contains('\n'))
+        {
+            throw new UsageException($"{option}: must not contain CR or LF (the PDU ends the field with CR LF)");
+        }
+
+        if (text.Any(c => c > 0xFF))
+        {
+            throw new UsageException($"{option} '{text}': only Latin-1 characters can be sent");
+        }
+    }
+}

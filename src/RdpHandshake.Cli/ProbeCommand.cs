@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Reporting;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.Cli;
+
+/// <summary><c>rdphs probe [HOST[:PORT]]</c>: one connection attempt, every step recorded.</summary>
+internal static class ProbeCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var target = new Argument<string?>("target")
+        {
+            Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default). Without a target, rdphs starts its test server on a free loopback port and probes that.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var protocols = new Option<string>("--protocols", "-p")
+        {
+            Description = "Security protocols to offer, comma-separated: rdp, ssl (alias tls), hybrid (alias nla), hybrid_ex, rdstls, rdsaad.",
+            DefaultValueFactory = _ => "ssl,hybrid,hybrid_ex",
+        };
+        var hex = new Option<bool>("--hex", "-x")
+        {
+            Description = "Also print the bytes of every step in hex.",
+        };
+        var serverFaults = new Option<string[]>("--server-fault")
+        {
+            Description = "Only without a target: make the built-in test server misbehave, e.g. x224.confirm:reset (see 'rdphs serve --help').",
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        var command = new Command("probe", """
+            Reproduce a client's connection attempt and record every step: name, timing, bytes sent and
+            received, decoded fields and outcome. When the attempt fails, the diagnosis names the phase,
+            the cause, the evidence, what mstsc would have shown, and the remedy.
+
+            Examples:
+              rdphs probe                                   probe the built-in test server
+              rdphs probe --server-fault x224.confirm:close see what a server that drops the socket looks like
+              rdphs probe rdp.example.com                   offer TLS and NLA, as mstsc does
+              rdphs probe 10.0.0.5:3390 -p rdp              offer Standard RDP Security only
+              rdphs probe rdp.example.com --json > run.json stable JSON for scripts (docs/report-format.md)
+
+            Exit codes: 0 reached the step asked for; 2 bad usage; 10 tcp, 11 x224, 12 tls, 13 credssp,
+            14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
+            130 interrupted (the partial report is still written).
+            """);
+        command.Arguments.Add(target);
+        command.Options.Add(protocols);
+        command.Options.Add(hex);
+        command.Options.Add(serverFaults);
+        common.AddTo(command);
+
+        command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
+        {
+            IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
+            SecurityProtocols requested = offered.Aggregate(SecurityProtocols.Rdp, (all, p) => all | p);
+            ProbeOptions options = common.BuildProbeOptions(parse, requested);
+            bool json = parse.GetValue(common.Json);
+            string[] faults = parse.GetValue(serverFaults) ?? [];
+            string? targetText = parse.GetValue(target);
+            if (targetText is not null && faults.Length > 0)
+            {
+                throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
+            }
+
+            using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
+            TextWriter human = json ? Console.Error : Console.Out;
+            var prober = new RdpProber(loggers.CreateLogger("rdphs.probe"));
+
+            ProbeReport report;
+            if (targetText is null)
+            {
+                var serverOptions = new TestServerOptions { Faults = faults.Select(ServeCommand.ParseFault).ToArray() };
+                await using var server = new RdpTestServer(serverOptions, loggers.CreateLogger("rdphs.test-server"));
+                var endpoint = server.Start();
+                human.WriteLine($"No target given: probing the built-in test server on {endpoint}{(faults.Length > 0 ? $" with fault {string.Join(", ", faults)}" : string.Empty)}.");
+                human.WriteLine("(Run 'rdphs serve' to keep it running, or give a HOST to probe a real server.)");
+                human.WriteLine();
+                report = await prober.ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), options, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                report = await prober.ProbeAsync(CommonOptions.ParseTarget(targetText), options, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (json)
+            {
+                using Stream stdout = Console.OpenStandardOutput();
+                ProbeReportJson.Write(report, stdout);
+                await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
+                human.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict}");
+            }
+            else
+            {
+                TextRenderer.WriteProbe(human, report, parse.GetValue(hex));
+            }
+
+            return report.ExitCode;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
+using RdpHandshake.Reporting;
+
+namespace RdpHandshake.Cli;
+
+/// <summary>Renders reports as aligned, readable text.</summary>
+internal static class TextRenderer
+{
+    public static void WriteProbe(TextWriter output, ProbeReport report, bool showHex)
+    {
+        output.WriteLine($"rdphs probe {report.Target}: offering {NegotiationNames.SpecNames(report.Options.Connector.RequestedProtocols)}, timeout {Seconds(report.Options.ReadTimeout)} s");
+        output.WriteLine();
+        var rows = new List<string[]> { new[] { "#", "step", "at ms", "ms", "sent", "recv", "result" } };
+        foreach (StepRecord step in report.Steps)
+        {
+            rows.Add(
+            [
+                step.Index.ToString(CultureInfo.InvariantCulture),
+                step.Name,
+                Ms(step.Start),
+                step.Duration is { } d ? Ms(d) : "-",
+                step.Sent.Length == 0 ? "-" : step.Sent.Length.ToString(CultureInfo.InvariantCulture),
+                step.Received.Length == 0 ? "-" : step.Received.Length.ToString(CultureInfo.InvariantCulture),
+                $"{ProbeReportJson.OutcomeName(step.Outcome)}  {step.Summary}",
+            ]);
+        }
+
+        int[] widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string[] row = rows[i];
+            output.WriteLine($"  {row[0].PadLeft(widths[0])}  {row[1].PadRight(widths[1])}  {row[2].PadLeft(widths[2])}  {row[3].PadLeft(widths[3])}  {row[4].PadLeft(widths[4])}  {row[5].PadLeft(widths[5])}  {row[6]}");
+            if (i == 0)
+            {
+                continue;
+            }
+
+            StepRecord step = report.Steps[i - 1];
+            string indent = new(' ', widths[0] + 4);
+            foreach (StepField field in step.Fields)
+            {
+                output.WriteLine($"{indent}{field.Name}: {field.Value}");
+            }
+
+            if (showHex)
+            {
+                if (step.Sent.Length > 0)
+                {
+                    output.WriteLine($"{indent}sent: {Convert.ToHexStringLower(step.Sent)}");
+                }
+
+                if (step.Received.Length > 0)
+                {
+                    output.WriteLine($"{indent}received: {Convert.ToHexStringLower(step.Received)}");
+                }
+            }
+        }
+
+        output.WriteLine();
+        if (report.Diagnosis is { } diagnosis)
+        {
+            WriteDiagnosis(output, diagnosis);
+        }
+
+        output.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict} ({Ms(report.Elapsed)} ms)");
+    }
+
+    public static void WriteDiagnosis(TextWriter output, Diagnosis diagnosis)
+    {
+        CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Phase, diagnosis.Cause);
+        output.WriteLine($"diagnosis: phase {diagnosis.Phase.Name()}, cause {diagnosis.Cause}: {entry.Title}");
+        output.WriteLine($"  what happened: {diagnosis.Summary}");
+        output.WriteLine($"  what it means: {diagnosis.Explanation}");
+        Evidence evidence = diagnosis.Evidence;
+        var facts = new List<string>();
+        if (evidence.Step is not null)
+        {
+            facts.Add($"step {evidence.Step}");
+        }
+
+        if (evidence.TransportEnd is not null)
+        {
+            facts.Add($"transport {evidence.TransportEnd}");
+        }
+
+        if (evidence.SocketError is not null)
+        {
+            facts.Add($"socket error {evidence.SocketError}");
+        }
+
+        facts.Add(evidence.ReceivedHex is null ? "received nothing" : $"received {evidence.ReceivedHex}");
+        if (evidence.ExpectedLength is { } expected)
+        {
+            facts.Add($"expected {expected} bytes");
+        }
+
+        if (evidence.DecodeError is not null)
+        {
+            facts.Add(evidence.DecodeError);
+        }
+
+        if (evidence.LastSentHex is not null)
+        {
+            facts.Add($"last sent {evidence.LastSentHex}");
+        }
+
+        output.WriteLine($"  evidence: {string.Join("; ", facts)}");
+        if (diagnosis.Mstsc is { } mstsc)
+        {
+            output.WriteLine($"  mstsc would show: {mstsc}");
+        }
+
+        output.WriteLine($"  remedy: {diagnosis.Remedy}");
+        output.WriteLine();
+    }
+
+    public static void WriteSurvey(TextWriter output, ProtocolSurveyReport survey)
+    {
+        output.WriteLine($"rdphs protocols {survey.Target}: {survey.Connections} connections, {Ms(survey.Elapsed)} ms");
+        output.WriteLine();
+        var rows = new List<string[]> { new[] { "protocol", "requested", "answer", "detail" } };
+        foreach (ProtocolResult result in survey.Results)
+        {
+            rows.Add(
+            [
+                NegotiationNames.ShortName(result.Protocol),
+                $"0x{(uint)result.Protocol:x8}",
+                ProtocolSurveyJson.AnswerName(result.Answer),
+                result.Detail,
+            ]);
+        }
+
+        int[] widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (string[] row in rows)
+        {
+            output.WriteLine($"  {row[0].PadRight(widths[0])}  {row[1].PadRight(widths[1])}  {row[2].PadRight(widths[2])}  {row[3]}");
+        }
+
+        output.WriteLine();
+        string accepted = string.Join(", ", survey.Accepted.Select(NegotiationNames.ShortName));
+        output.WriteLine($"verdict: the server accepts {(accepted.Length == 0 ? "none of the protocols asked" : accepted)}");
+    }
+
+    private static string Ms(TimeSpan span) => span.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+}

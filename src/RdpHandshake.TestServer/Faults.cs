@@ -1,0 +1,119 @@
+namespace RdpHandshake.TestServer;
+
+/// <summary>What the test server does wrong at a step, instead of answering correctly.</summary>
+public enum FaultKind
+{
+    /// <summary>Close the socket (FIN) without answering.</summary>
+    Close,
+
+    /// <summary>Reset the connection (RST) without answering.</summary>
+    Reset,
+
+    /// <summary>Never answer; keep the connection open.</summary>
+    Stall,
+
+    /// <summary>Answer with bytes that are not the expected PDU at all.</summary>
+    Garbage,
+
+    /// <summary>Send the first part of the correct answer, then close.</summary>
+    Truncated,
+
+    /// <summary>Send the answer with its length field set to the largest value the field can hold.</summary>
+    OversizeLength,
+
+    /// <summary>Send the answer with a wrong TPKT version byte.</summary>
+    WrongTpktVersion,
+
+    /// <summary>Send the correct answer one byte at a time, <see cref="Fault.DripInterval"/> apart.</summary>
+    Drip,
+
+    /// <summary>Answer with an X.224 Disconnect Request instead of a Connection Confirm.</summary>
+    DisconnectRequest,
+}
+
+/// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
+/// <param name="Step">The client-side step name the fault hits (<see cref="FaultSteps"/>).</param>
+/// <param name="Kind">What goes wrong.</param>
+public sealed record Fault(string Step, FaultKind Kind)
+{
+    /// <summary>The pause between bytes for <see cref="FaultKind.Drip"/>.</summary>
+    public TimeSpan DripInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public override string ToString() => $"{Step}:{FaultNames.Name(Kind)}";
+
+    /// <summary>Parses <c>STEP:KIND</c>; on failure <paramref name="error"/> names what is wrong.</summary>
+    public static bool TryParse(string text, out Fault? fault, out string? error)
+    {
+        fault = null;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+        {
+            error = $"'{text}': expected STEP:KIND, e.g. x224.confirm:reset";
+            return false;
+        }
+
+        string step = text[..colon].Trim().ToLowerInvariant();
+        string kindText = text[(colon + 1)..].Trim();
+        if (!FaultSteps.All.Contains(step))
+        {
+            error = $"'{text}': unknown step '{step}' (known: {string.Join(", ", FaultSteps.All)})";
+            return false;
+        }
+
+        if (!FaultNames.TryParse(kindText, out FaultKind kind))
+        {
+            error = $"'{text}': unknown fault '{kindText}' (known: {string.Join(", ", FaultNames.AllNames)})";
+            return false;
+        }
+
+        fault = new Fault(step, kind);
+        error = null;
+        return true;
+    }
+}
+
+/// <summary>The steps at which the test server can inject a fault.</summary>
+public static class FaultSteps
+{
+    /// <summary>Right after accepting the TCP connection, before reading anything.</summary>
+    public const string TcpAccept = "tcp.accept";
+
+    /// <summary>The server's answer to the X.224 Connection Request.</summary>
+    public const string X224Confirm = "x224.confirm";
+
+    public static IReadOnlyList<string> All { get; } = [TcpAccept, X224Confirm];
+}
+
+public static class FaultNames
+{
+    public static string Name(FaultKind kind) => kind switch
+    {
+        FaultKind.Close => "close",
+        FaultKind.Reset => "reset",
+        FaultKind.Stall => "stall",
+        FaultKind.Garbage => "garbage",
+        FaultKind.Truncated => "truncated",
+        FaultKind.OversizeLength => "oversize-length",
+        FaultKind.WrongTpktVersion => "wrong-tpkt-version",
+        FaultKind.Drip => "drip",
+        FaultKind.DisconnectRequest => "disconnect-request",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    public static IReadOnlyList<string> AllNames { get; } = Enum.GetValues<FaultKind>().Select(Name).ToArray();
+
+    public static bool TryParse(string text, out FaultKind kind)
+    {
+        foreach (FaultKind candidate in Enum.GetValues<FaultKind>())
+        {
+            if (string.Equals(Name(candidate), text, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = candidate;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
+    }
+}

@@ -1,0 +1,489 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipelines.Sockets.Unofficial;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.TestServer;
+
+/// <summary>
+/// The server side of the RDP connection sequence, built on the same PDU codecs as the client, scriptable
+/// through <see cref="TestServerOptions"/> and able to inject a fault at any step. It listens on loopback
+/// sockets or serves an in-memory pipe.
+/// </summary>
+public sealed partial class RdpTestServer : IAsyncDisposable
+{
+    private const int MaxBytesKeptAfterNegotiation = 4096;
+
+    private readonly TestServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentQueue<ServerConnectionRecord> _connections = new();
+    private readonly ConcurrentDictionary<int, Task> _running = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private int _nextId;
+
+    public RdpTestServer(TestServerOptions? options = null, ILogger? logger = null)
+    {
+        _options = options ?? new TestServerOptions();
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public TestServerOptions Options => _options;
+
+    /// <summary>The bound endpoint, once <see cref="Start"/> has run.</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
+    /// <summary>Every connection so far, in the order they ended.</summary>
+    public IReadOnlyList<ServerConnectionRecord> Connections => [.. _connections];
+
+    /// <summary>Raised when a connection ends, with what the client did.</summary>
+    public event Action<ServerConnectionRecord>? ConnectionEnded;
+
+    /// <summary>Starts listening; port 0 (the default) picks a free port on 127.0.0.1.</summary>
+    public IPEndPoint Start(IPEndPoint? endpoint = null)
+    {
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("the test server is already started");
+        }
+
+        endpoint ??= new IPEndPoint(IPAddress.Loopback, 0);
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(endpoint);
+        listener.Listen(512);
+        _listener = listener;
+        EndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync(listener);
+        LogListening(EndPoint);
+        return EndPoint;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> connections have ended, or the timeout passes.</summary>
+    public async Task<IReadOnlyList<ServerConnectionRecord>> WaitForConnectionsAsync(int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (_connections.Count < count && !cts.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(10, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return Connections;
+    }
+
+    /// <summary>
+    /// Serves one connection over an in-memory pipe. Completing the output with a
+    /// <see cref="SocketException"/> of <see cref="SocketError.ConnectionReset"/> is how a reset is simulated.
+    /// </summary>
+    public Task ServeAsync(IDuplexPipe pipe, string remote = "in-memory", CancellationToken cancellationToken = default)
+    {
+        var link = new PipeLink(pipe, remote);
+        return ServeLinkAsync(link, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_running.Values).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            var link = new SocketLink(client);
+            int key = Interlocked.Increment(ref _nextId);
+            Task task = Task.Run(() => ServeLinkAsync(link, _stopping.Token, key));
+            _running[key] = task;
+            _ = task.ContinueWith(_ => _running.TryRemove(key, out Task? _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeLinkAsync(ILink link, CancellationToken cancellationToken, int? id = null)
+    {
+        var record = new ServerConnectionRecord(id ?? Interlocked.Increment(ref _nextId), link.Remote);
+        try
+        {
+            await ServeConnectionAsync(link, record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            record.Ending ??= "server stopping";
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+        {
+            record.Ending ??= $"connection error: {ex.Message}";
+        }
+        finally
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            _connections.Enqueue(record);
+            LogConnectionEnded(record.Id, record.Remote, record.Request?.NegotiationRequest?.RequestedProtocols, record.Ending);
+            ConnectionEnded?.Invoke(record);
+        }
+    }
+
+    private async Task ServeConnectionAsync(ILink link, ServerConnectionRecord record, CancellationToken cancellationToken)
+    {
+        if (_options.FaultAt(FaultSteps.TcpAccept) is { } acceptFault)
+        {
+            record.FaultInjected = acceptFault;
+            await InjectWithoutAnswerAsync(link, record, acceptFault, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        byte[]? frame = await ReadTpktAsync(link.Pipe.Input, X224Framing.MaxConnectionPduSize, cancellationToken).ConfigureAwait(false);
+        if (frame is null)
+        {
+            record.Ending = "the client sent no complete X.224 Connection Request";
+            return;
+        }
+
+        record.RequestBytes = frame;
+        DecodeResult<X224ConnectionRequest> request = Pdu.Decode<X224ConnectionRequest>(frame);
+        if (!request.IsSuccess)
+        {
+            // MS-RDPBCGR 3.3.5.3.1: a malformed Connection Request drops the connection.
+            record.RequestError = request.Error;
+            record.Ending = $"dropped a malformed Connection Request: {request.Error}";
+            return;
+        }
+
+        record.Request = request.Value;
+        X224ConnectionConfirm answer = NegotiationPolicy.Answer(request.Value, _options);
+        record.Answer = answer;
+        byte[] confirm = Pdu.Encode(answer);
+
+        if (_options.FaultAt(FaultSteps.X224Confirm) is { } fault)
+        {
+            record.FaultInjected = fault;
+            bool answered = await InjectAnswerFaultAsync(link, record, fault, confirm, cancellationToken).ConfigureAwait(false);
+            if (!answered)
+            {
+                return;
+            }
+        }
+        else
+        {
+            await link.Pipe.Output.WriteAsync(confirm, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (answer.Failure is not null)
+        {
+            // A server that refuses negotiation closes the connection after the failure.
+            record.Ending = "closed after RDP_NEG_FAILURE";
+            return;
+        }
+
+        await DrainAfterNegotiationAsync(link, record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies a fault that replaces the answer. Returns true when the (spoiled) answer left and the connection goes on.</summary>
+    private async Task<bool> InjectAnswerFaultAsync(ILink link, ServerConnectionRecord record, Fault fault, byte[] answer, CancellationToken cancellationToken)
+    {
+        PipeWriter output = link.Pipe.Output;
+        switch (fault.Kind)
+        {
+            case FaultKind.Close or FaultKind.Reset or FaultKind.Stall:
+                await InjectWithoutAnswerAsync(link, record, fault, cancellationToken).ConfigureAwait(false);
+                return false;
+            case FaultKind.Garbage:
+                var random = new Random(_options.GarbageSeed);
+                byte[] garbage = new byte[answer.Length];
+                random.NextBytes(garbage);
+                garbage[0] = 0x7F; // never a TPKT version byte (3) nor a fast-path header, so it cannot frame
+                await output.WriteAsync(garbage, cancellationToken).ConfigureAwait(false);
+                return await HoldThenCloseAsync(link, record, "sent garbage", cancellationToken).ConfigureAwait(false);
+            case FaultKind.Truncated:
+                await output.WriteAsync(answer.AsMemory(0, answer.Length / 2), cancellationToken).ConfigureAwait(false);
+                record.Ending = $"sent {answer.Length / 2} of {answer.Length} bytes, then closed";
+                return false;
+            case FaultKind.OversizeLength:
+                byte[] oversize = (byte[])answer.Clone();
+                oversize[2] = 0xFF;
+                oversize[3] = 0xFF;
+                await output.WriteAsync(oversize, cancellationToken).ConfigureAwait(false);
+                return await HoldThenCloseAsync(link, record, "sent a TPKT length of 65535", cancellationToken).ConfigureAwait(false);
+            case FaultKind.WrongTpktVersion:
+                byte[] wrongVersion = (byte[])answer.Clone();
+                wrongVersion[0] = 0x02;
+                await output.WriteAsync(wrongVersion, cancellationToken).ConfigureAwait(false);
+                return await HoldThenCloseAsync(link, record, "sent TPKT version 2", cancellationToken).ConfigureAwait(false);
+            case FaultKind.Drip:
+                foreach (byte b in answer)
+                {
+                    await output.WriteAsync(new[] { b }, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(fault.DripInterval, cancellationToken).ConfigureAwait(false);
+                }
+
+                return true;
+            case FaultKind.DisconnectRequest:
+                await output.WriteAsync(Pdu.Encode(new X224DisconnectRequest(Reason: 0)), cancellationToken).ConfigureAwait(false);
+                record.Ending = "sent an X.224 Disconnect Request";
+                return false;
+            default:
+                throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");
+        }
+    }
+
+    private async Task InjectWithoutAnswerAsync(ILink link, ServerConnectionRecord record, Fault fault, CancellationToken cancellationToken)
+    {
+        switch (fault.Kind)
+        {
+            case FaultKind.Close:
+                record.Ending = "closed without answering (fault)";
+                break;
+            case FaultKind.Reset:
+                link.Reset();
+                record.Ending = "reset the connection (fault)";
+                break;
+            case FaultKind.Stall:
+                record.Ending = "stalled (fault)";
+                await WaitForClientToLeaveAsync(link, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                throw new InvalidOperationException($"fault {fault} is not supported at {fault.Step} (use close, reset or stall)");
+        }
+    }
+
+    private async Task<bool> HoldThenCloseAsync(ILink link, ServerConnectionRecord record, string what, CancellationToken cancellationToken)
+    {
+        record.Ending = $"{what}, then waited for the client to leave";
+        await WaitForClientToLeaveAsync(link, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Reads and discards until the client closes, or the read timeout passes.</summary>
+    private async Task WaitForClientToLeaveAsync(ILink link, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ReadTimeout);
+        PipeReader input = link.Pipe.Input;
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// After a successful negotiation, later layers are not served yet: keep the first bytes the client sends
+    /// (e.g. its TLS ClientHello) for tests, then close.
+    /// </summary>
+    private async Task DrainAfterNegotiationAsync(ILink link, ServerConnectionRecord record, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ReadTimeout);
+        PipeReader input = link.Pipe.Input;
+        var kept = new ArrayBufferWriter<byte>();
+        try
+        {
+            while (kept.WrittenCount < MaxBytesKeptAfterNegotiation)
+            {
+                ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    long take = Math.Min(buffer.Length, MaxBytesKeptAfterNegotiation - kept.WrittenCount);
+                    foreach (ReadOnlyMemory<byte> segment in buffer.Slice(0, take))
+                    {
+                        kept.Write(segment.Span);
+                    }
+
+                    input.AdvanceTo(buffer.End);
+                    record.BytesAfterNegotiation = kept.WrittenSpan.ToArray();
+                    record.Ending = "the client went on past negotiation; this server stops after X.224, so it closed";
+                    return;
+                }
+
+                input.AdvanceTo(buffer.End);
+                if (read.IsCompleted)
+                {
+                    record.Ending = "the client closed after negotiation";
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            record.Ending = "the client sent nothing after negotiation (server read timeout)";
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            record.Ending = $"the client reset the connection after negotiation: {ex.Message}";
+        }
+    }
+
+    private async Task<byte[]?> ReadTpktAsync(PipeReader input, int maxLength, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ReadTimeout);
+        byte[] header = new byte[TpktHeader.FixedPartSize];
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                if (buffer.Length >= TpktHeader.FixedPartSize)
+                {
+                    buffer.Slice(0, TpktHeader.FixedPartSize).CopyTo(header);
+                    FrameSize size = TpktHeader.FindFrameSize(header, maxLength);
+                    if (size.Status == FrameSizeStatus.Invalid)
+                    {
+                        input.AdvanceTo(buffer.End);
+                        return null;
+                    }
+
+                    if (buffer.Length >= size.Length)
+                    {
+                        byte[] frame = buffer.Slice(0, size.Length).ToArray();
+                        input.AdvanceTo(buffer.GetPosition(size.Length));
+                        return frame;
+                    }
+                }
+
+                if (read.IsCompleted)
+                {
+                    input.AdvanceTo(buffer.End);
+                    return null;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Test server listening on {EndPoint}")]
+    private partial void LogListening(IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Id} from {Remote} ended (requested {Requested}): {Ending}")]
+    private partial void LogConnectionEnded(int id, string remote, SecurityProtocols? requested, string? ending);
+
+    /// <summary>One accepted connection: its pipes, and a way to reset it.</summary>
+    private interface ILink : IAsyncDisposable
+    {
+        IDuplexPipe Pipe { get; }
+
+        string Remote { get; }
+
+        /// <summary>Aborts the connection with a TCP reset (or its in-memory equivalent).</summary>
+        void Reset();
+    }
+
+    private sealed class SocketLink : ILink
+    {
+        private readonly Socket _socket;
+        private readonly SocketConnection _connection;
+        private bool _reset;
+
+        public SocketLink(Socket socket)
+        {
+            _socket = socket;
+            socket.NoDelay = true;
+            Remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+            _connection = SocketConnection.Create(socket, name: "rdphs-test-server");
+        }
+
+        public IDuplexPipe Pipe => _connection;
+
+        public string Remote { get; }
+
+        public void Reset()
+        {
+            // Linger on with a zero timeout makes close send RST instead of FIN.
+            _reset = true;
+            _socket.LingerState = new LingerOption(true, 0);
+            _socket.Close();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_reset)
+            {
+                await _connection.Output.FlushAsync().ConfigureAwait(false);
+                try
+                {
+                    _socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                }
+            }
+
+            _connection.Dispose();
+        }
+    }
+
+    private sealed class PipeLink(IDuplexPipe pipe, string remote) : ILink
+    {
+        private bool _reset;
+
+        public IDuplexPipe Pipe { get; } = pipe;
+
+        public string Remote { get; } = remote;
+
+        public void Reset()
+        {
+            _reset = true;
+            Pipe.Output.Complete(new SocketException((int)SocketError.ConnectionReset));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_reset)
+            {
+                await Pipe.Output.CompleteAsync().ConfigureAwait(false);
+            }
+
+            await Pipe.Input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.TestServer;
+
+/// <summary>What one client did on one connection to the test server, for tests to assert on.</summary>
+public sealed class ServerConnectionRecord
+{
+    internal ServerConnectionRecord(int id, string remote)
+    {
+        Id = id;
+        Remote = remote;
+    }
+
+    public int Id { get; }
+
+    public string Remote { get; }
+
+    /// <summary>The raw bytes of the client's X.224 Connection Request, when one arrived.</summary>
+    public byte[]? RequestBytes { get; internal set; }
+
+    /// <summary>The decoded request, when it decoded.</summary>
+    public X224ConnectionRequest? Request { get; internal set; }
+
+    /// <summary>Why the request did not decode, when it did not.</summary>
+    public DecodeError? RequestError { get; internal set; }
+
+    /// <summary>The answer the policy chose (even when a fault replaced or spoiled it on the wire).</summary>
+    public X224ConnectionConfirm? Answer { get; internal set; }
+
+    /// <summary>The fault injected on this connection, if any.</summary>
+    public Fault? FaultInjected { get; internal set; }
+
+    /// <summary>The first bytes the client sent after the Connection Confirm (e.g. a TLS ClientHello), at most 4 KiB.</summary>
+    public byte[] BytesAfterNegotiation { get; internal set; } = [];
+
+    /// <summary>How the connection ended, from the server's point of view.</summary>
+    public string? Ending { get; internal set; }
+}

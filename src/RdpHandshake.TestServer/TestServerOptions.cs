@@ -1,0 +1,39 @@
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.TestServer;
+
+/// <summary>How the test server behaves: what it accepts, how it answers, and which faults it injects.</summary>
+public sealed record TestServerOptions
+{
+    /// <summary>
+    /// The security protocols the server accepts. The default imitates a Windows server with NLA enabled,
+    /// which also accepts plain TLS and Standard RDP Security when NLA is not required.
+    /// </summary>
+    public SecurityProtocols Accepted { get; init; } = SecurityProtocols.Ssl | SecurityProtocols.Hybrid | SecurityProtocols.HybridEx;
+
+    /// <summary>Whether Standard RDP Security (PROTOCOL_RDP) is acceptable.</summary>
+    public bool AcceptStandardSecurity { get; init; } = true;
+
+    /// <summary>Preference when the client offers several accepted protocols: first match wins.</summary>
+    public IReadOnlyList<SecurityProtocols> Preference { get; init; } =
+        [SecurityProtocols.HybridEx, SecurityProtocols.Hybrid, SecurityProtocols.Ssl, SecurityProtocols.RdsTls, SecurityProtocols.RdsAad];
+
+    /// <summary>The RDP_NEG_RSP flags sent on success.</summary>
+    public NegotiationResponseFlags ResponseFlags { get; init; } =
+        NegotiationResponseFlags.ExtendedClientDataSupported | NegotiationResponseFlags.DynvcGfxProtocolSupported
+        | NegotiationResponseFlags.RestrictedAdminModeSupported | NegotiationResponseFlags.RedirectedAuthenticationModeSupported;
+
+    /// <summary>When set, every request is refused with this RDP_NEG_FAILURE code.</summary>
+    public NegotiationFailureCode? ForcedFailure { get; init; }
+
+    /// <summary>Faults to inject, by step.</summary>
+    public IReadOnlyList<Fault> Faults { get; init; } = [];
+
+    /// <summary>How long the server waits for each client PDU before it gives up on the connection.</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The seed of the pseudo-random garbage bytes, so a garbage fault is reproducible.</summary>
+    public int GarbageSeed { get; init; } = 0x5EED;
+
+    public Fault? FaultAt(string step) => Faults.FirstOrDefault(f => f.Step == step);
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.Reporting;
+
+/// <summary>Writes a <see cref="ProtocolSurveyReport"/> as JSON (schema <c>rdphs.protocols/1</c>, see docs/report-format.md).</summary>
+public static class ProtocolSurveyJson
+{
+    public const string Schema = "rdphs.protocols/1";
+
+    public static void Write(ProtocolSurveyReport survey, Stream stream)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteString("schema", Schema);
+        json.WriteStartObject("tool");
+        json.WriteString("name", "rdphs");
+        json.WriteString("version", ToolInfo.Version);
+        json.WriteEndObject();
+        json.WriteString("target", survey.Target);
+        json.WriteString("startedAt", survey.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteNumber("elapsedMs", Math.Round(survey.Elapsed.TotalMilliseconds, 3));
+        json.WriteNumber("connections", survey.Connections);
+        json.WriteStartArray("accepted");
+        foreach (SecurityProtocols protocol in survey.Accepted)
+        {
+            json.WriteStringValue(NegotiationNames.ShortName(protocol));
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("results");
+        foreach (ProtocolResult result in survey.Results)
+        {
+            json.WriteStartObject();
+            json.WriteString("protocol", NegotiationNames.ShortName(result.Protocol));
+            json.WriteString("requestedProtocols", $"0x{(uint)result.Protocol:x8}");
+            json.WriteString("answer", AnswerName(result.Answer));
+            json.WriteString("detail", result.Detail);
+            json.WritePropertyName("probe");
+            ProbeReportJson.WriteReport(json, result.Report);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static string AnswerName(ProtocolAnswer answer) => answer switch
+    {
+        ProtocolAnswer.Accepted => "accepted",
+        ProtocolAnswer.Refused => "refused",
+        ProtocolAnswer.SelectedOther => "selected-other",
+        _ => "no-answer",
+    };
+}
