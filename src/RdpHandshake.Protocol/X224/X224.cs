@@ -67,17 +67,9 @@ public static class X224Framing
         variableLength = 0;
 
         int start = reader.Position;
-        DecodeResult<TpktHeader> tpkt = TpktHeader.Decode(ref reader);
-        if (!tpkt.IsSuccess)
+        if (ReadTpkt(ref reader, context, out int packetLength) is { } tpktError)
         {
-            return tpkt.Error with { Context = $"{context}: {tpkt.Error.Context}" };
-        }
-
-        int packetLength = tpkt.Value.PacketLength;
-        int available = reader.Remaining + TpktHeader.FixedPartSize;
-        if (available < packetLength)
-        {
-            return DecodeError.NotEnoughBytes(context, start, packetLength, available);
+            return tpktError;
         }
 
         if (packetLength < ConnectionHeaderSize)
@@ -101,10 +93,45 @@ public static class X224Framing
                 $"expected {Describe((byte)expectedCode)}, got {Describe(code)}", codeAt, (byte)expectedCode, code);
         }
 
+        // X.224 13.3.3/13.4.3: the low nibble of CR and CC is CDT, which class 0 sets to 0000; DR has none.
+        if (code != (byte)expectedCode)
+        {
+            return DecodeError.InvalidField(context, "CDT", $"must be 0 in class 0, got {code & 0x0F}", codeAt, 0, code & 0x0F);
+        }
+
         dstRef = reader.ReadUInt16Be();
         srcRef = reader.ReadUInt16Be();
         classOrReason = reader.ReadByte();
         variableLength = packetLength - ConnectionHeaderSize;
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the TPKT header of a packet that must lie wholly in the reader: version 3, reserved 0 (RFC 1006
+    /// section 6), and a length no greater than the bytes available.
+    /// </summary>
+    internal static DecodeError? ReadTpkt(ref PduReader reader, string context, out int packetLength)
+    {
+        packetLength = 0;
+        int start = reader.Position;
+        DecodeResult<TpktHeader> tpkt = TpktHeader.Decode(ref reader);
+        if (!tpkt.IsSuccess)
+        {
+            return tpkt.Error with { Context = $"{context}: {tpkt.Error.Context}" };
+        }
+
+        if (tpkt.Value.Reserved != 0)
+        {
+            return DecodeError.InvalidField($"{context}: {TpktHeader.PduName}", "reserved", $"must be 0, got 0x{tpkt.Value.Reserved:x2}", start + 1, 0, tpkt.Value.Reserved);
+        }
+
+        packetLength = tpkt.Value.PacketLength;
+        int available = reader.Remaining + TpktHeader.FixedPartSize;
+        if (available < packetLength)
+        {
+            return DecodeError.NotEnoughBytes(context, start, packetLength, available);
+        }
+
         return null;
     }
 

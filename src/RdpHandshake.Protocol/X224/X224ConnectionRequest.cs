@@ -74,27 +74,33 @@ public sealed record X224ConnectionRequest(
 
         // MS-RDPBCGR 2.2.1.1: a routing token or a cookie, each ending in CR LF, may precede RDP_NEG_REQ.
         // Without one, the variable part is exactly an RDP_NEG_REQ (8 bytes) or RDP_NEG_REQ plus correlation info (44).
+        // Clients must not send both, but servers tolerate it (3.3.5.3.1), so a token followed by a cookie decodes.
+        // A routing token that itself starts with 0x01 and makes the variable part 8 or 44 bytes long would be
+        // read as a bare RDP_NEG_REQ: the format is ambiguous there, and no real token looks like that.
         if (body.Remaining > 0 && !LooksLikeBareNegotiationRequest(body.RemainingSpan))
         {
-            ReadOnlySpan<byte> rest = body.RemainingSpan;
-            int end = rest.IndexOf(CrLf);
-            if (end < 0)
+            if (!body.RemainingSpan.StartsWith(CookiePrefixBytes))
             {
-                string field = rest.StartsWith(CookiePrefixBytes) ? "cookie" : "routingToken";
-                return DecodeError.InvalidField(PduName, field, "not terminated by CR LF", variableStart);
+                if (CheckTerminated(ref body, "routingToken", variableStart) is { } tokenError)
+                {
+                    return tokenError;
+                }
+
+                routingToken = System.Text.Encoding.Latin1.GetString(body.ReadBytes(FindCrLf(body)));
+                body.Skip(CrLf.Length);
             }
 
-            ReadOnlySpan<byte> token = rest[..end];
-            if (token.StartsWith(CookiePrefixBytes))
+            if (body.RemainingSpan.StartsWith(CookiePrefixBytes))
             {
-                cookie = System.Text.Encoding.Latin1.GetString(token[CookiePrefixBytes.Length..]);
-            }
-            else
-            {
-                routingToken = System.Text.Encoding.Latin1.GetString(token);
-            }
+                if (CheckTerminated(ref body, "cookie", variableStart) is { } cookieError)
+                {
+                    return cookieError;
+                }
 
-            body.Skip(end + CrLf.Length);
+                body.Skip(CookiePrefixBytes.Length);
+                cookie = System.Text.Encoding.Latin1.GetString(body.ReadBytes(FindCrLf(body)));
+                body.Skip(CrLf.Length);
+            }
         }
 
         RdpNegotiationRequest? negotiation = null;
@@ -127,6 +133,14 @@ public sealed record X224ConnectionRequest(
 
         return new X224ConnectionRequest(cookie, routingToken, negotiation, correlation, dstRef, srcRef, classOptions);
     }
+
+    /// <summary>Checks that a CR LF terminates the next field; the caller then reads up to it.</summary>
+    private static DecodeError? CheckTerminated(ref PduReader body, string field, int variableStart) =>
+        FindCrLf(body) < 0
+            ? DecodeError.InvalidField(PduName, field, "not terminated by CR LF", variableStart + body.Position)
+            : null;
+
+    private static int FindCrLf(PduReader body) => body.RemainingSpan.IndexOf(CrLf);
 
     private static bool LooksLikeBareNegotiationRequest(ReadOnlySpan<byte> variablePart) =>
         variablePart[0] == RdpNegotiationRequest.TypeCode

@@ -43,17 +43,9 @@ public sealed record X224Data(ByteString UserData) : IPdu<X224Data>
     public static DecodeResult<X224Data> Decode(ref PduReader reader)
     {
         int start = reader.Position;
-        DecodeResult<TpktHeader> tpkt = TpktHeader.Decode(ref reader);
-        if (!tpkt.IsSuccess)
+        if (X224Framing.ReadTpkt(ref reader, PduName, out int packetLength) is { } tpktError)
         {
-            return tpkt.Error with { Context = $"{PduName}: {tpkt.Error.Context}" };
-        }
-
-        int packetLength = tpkt.Value.PacketLength;
-        int available = reader.Remaining + TpktHeader.FixedPartSize;
-        if (available < packetLength)
-        {
-            return DecodeError.NotEnoughBytes(PduName, start, packetLength, available);
+            return tpktError;
         }
 
         // TpktHeader.Decode guarantees packetLength >= MinPacketLength == HeaderSize, so the fixed part is in.
