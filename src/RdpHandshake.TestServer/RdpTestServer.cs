@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Pipelines.Sockets.Unofficial;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.X224;
 
@@ -418,10 +417,14 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         void Reset();
     }
 
+    /// <summary>
+    /// A socket served through stream-backed pipes: a completed flush means the bytes reached the kernel, so
+    /// an answer followed by a close or reset leaves in that order.
+    /// </summary>
     private sealed class SocketLink : ILink
     {
         private readonly Socket _socket;
-        private readonly SocketConnection _connection;
+        private readonly NetworkStream _stream;
         private bool _reset;
 
         public SocketLink(Socket socket)
@@ -429,10 +432,13 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             _socket = socket;
             socket.NoDelay = true;
             Remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
-            _connection = SocketConnection.Create(socket, name: "rdphs-test-server");
+            _stream = new NetworkStream(socket, ownsSocket: false);
+            Pipe = new StreamDuplexPipe(
+                PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true)),
+                PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true)));
         }
 
-        public IDuplexPipe Pipe => _connection;
+        public IDuplexPipe Pipe { get; }
 
         public string Remote { get; }
 
@@ -448,18 +454,22 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         {
             if (!_reset)
             {
-                await _connection.Output.FlushAsync().ConfigureAwait(false);
                 try
                 {
+                    await Pipe.Output.CompleteAsync().ConfigureAwait(false);
                     _socket.Shutdown(SocketShutdown.Both);
                 }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
                 {
                 }
             }
 
-            _connection.Dispose();
+            await Pipe.Input.CompleteAsync().ConfigureAwait(false);
+            await _stream.DisposeAsync().ConfigureAwait(false);
+            _socket.Dispose();
         }
+
+        private sealed record StreamDuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
     }
 
     private sealed class PipeLink(IDuplexPipe pipe, string remote) : ILink

@@ -141,8 +141,9 @@ public sealed partial class RdpProber
                 var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 try
                 {
-                    await socket.ConnectAsync(new IPEndPoint(address, probeTarget.Port), deadline.Token).ConfigureAwait(false);
-                    SocketTransport transport = SocketTransport.Create(socket);
+                    var remote = new IPEndPoint(address, probeTarget.Port);
+                    await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
+                    SocketTransport transport = SocketTransport.Create(socket, remote);
                     RecordConnected(transport, step, fields);
                     return transport;
                 }

@@ -78,19 +78,20 @@ public static class X224Framing
                 start + 2, ConnectionHeaderSize, packetLength);
         }
 
+        // The code is checked before LI so that another TPDU type (which has another LI) is reported as such.
         byte lengthIndicator = reader.ReadByte();
-        if (lengthIndicator != packetLength - TpktHeader.FixedPartSize - 1)
-        {
-            return DecodeError.InvalidField(context, "LI", $"{lengthIndicator} disagrees with the TPKT length {packetLength} (expected {packetLength - TpktHeader.FixedPartSize - 1})",
-                start + TpktHeader.FixedPartSize, packetLength - TpktHeader.FixedPartSize - 1, lengthIndicator);
-        }
-
         int codeAt = reader.Position;
         byte code = reader.ReadByte();
         if ((code & 0xF0) != (byte)expectedCode)
         {
             return new DecodeError(DecodeErrorKind.UnexpectedMessageType, context, "code",
                 $"expected {Describe((byte)expectedCode)}, got {Describe(code)}", codeAt, (byte)expectedCode, code);
+        }
+
+        if (lengthIndicator != packetLength - TpktHeader.FixedPartSize - 1)
+        {
+            return DecodeError.InvalidField(context, "LI", $"{lengthIndicator} disagrees with the TPKT length {packetLength} (expected {packetLength - TpktHeader.FixedPartSize - 1})",
+                start + TpktHeader.FixedPartSize, packetLength - TpktHeader.FixedPartSize - 1, lengthIndicator);
         }
 
         // X.224 13.3.3/13.4.3: the low nibble of CR and CC is CDT, which class 0 sets to 0000; DR has none.

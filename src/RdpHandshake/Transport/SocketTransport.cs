@@ -31,8 +31,8 @@ public sealed class SocketTransport : IRdpTransport
 
     public string? LocalDescription { get; }
 
-    /// <summary>Wraps a socket that is already connected.</summary>
-    public static SocketTransport Create(Socket connected)
+    /// <summary>Wraps a socket that is already connected to <paramref name="remote"/>.</summary>
+    public static SocketTransport Create(Socket connected, EndPoint remote)
     {
         connected.NoDelay = true;
         var pipeOptions = new PipeOptions(
@@ -40,7 +40,18 @@ public sealed class SocketTransport : IRdpTransport
             resumeWriterThreshold: PauseWriterThreshold / 2,
             useSynchronizationContext: false);
         SocketConnection connection = SocketConnection.Create(connected, pipeOptions, SocketConnectionOptions.None, "rdphs");
-        return new SocketTransport(connection, connected.RemoteEndPoint!, connected.LocalEndPoint);
+        // The peer may already have reset the connection; the addresses are evidence, not a reason to fail here.
+        EndPoint? local;
+        try
+        {
+            local = connected.LocalEndPoint;
+        }
+        catch (SocketException)
+        {
+            local = null;
+        }
+
+        return new SocketTransport(connection, remote, local);
     }
 
     public TransportEnd DescribeEnd(Exception? readException)

@@ -1,0 +1,42 @@
+using System.Net;
+using RdpHandshake.Transport;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>Runs the engine against the test server, over loopback TCP or in memory.</summary>
+internal static class EngineHarness
+{
+    public static ProbeOptions FastOptions(ProbeOptions? options = null) => (options ?? new ProbeOptions()) with
+    {
+        ReadTimeout = TimeSpan.FromMilliseconds(400),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> OverLoopbackAsync(
+        TestServerOptions serverOptions, ProbeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
+        IPEndPoint endpoint = server.Start();
+        ProbeReport report = await new RdpProber().ProbeAsync(
+            new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), FastOptions(options), cancellationToken);
+        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
+        return (report, records);
+    }
+
+    public static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> InMemoryAsync(
+        TestServerOptions serverOptions, ProbeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
+        (var clientPipe, var serverPipe) = PipeTransport.CreatePair();
+        Task serving = server.ServeAsync(serverPipe);
+        ProbeReport report;
+        await using (var transport = new PipeTransport(clientPipe, "in-memory test server"))
+        {
+            report = await new RdpProber().ProbeAsync(transport, FastOptions(options), cancellationToken);
+        }
+
+        await serving.WaitAsync(TimeSpan.FromSeconds(10));
+        return (report, server.Connections);
+    }
+}
