@@ -1,0 +1,51 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>Architecture invariants from docs/architecture.md, checked rather than hoped for.</summary>
+public sealed partial class ArchitectureTests
+{
+    [Fact]
+    public void The_protocol_core_references_no_io_logging_or_tls_assembly()
+    {
+        Assembly core = typeof(ClientConnector).Assembly;
+        string[] forbidden = ["System.Net", "Microsoft.Extensions.Logging", "BouncyCastle", "Pipelines", "System.IO.Pipelines", "System.Console"];
+        string[] references = core.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.NotEmpty(references);
+        Assert.DoesNotContain(references, name => forbidden.Any(f => name.StartsWith(f, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_protocol_core_reads_no_clock_randomness_or_files()
+    {
+        string root = FindRepositoryRoot();
+        string[] sources = Directory.GetFiles(Path.Combine(root, "src", "RdpHandshake.Protocol"), "*.cs", SearchOption.AllDirectories)
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .ToArray();
+        Assert.NotEmpty(sources);
+        foreach (string path in sources)
+        {
+            string text = File.ReadAllText(path);
+            Match match = ForbiddenApis().Match(text);
+            Assert.False(match.Success, $"{Path.GetFileName(path)} uses {match.Value}: the protocol core must not do I/O or read clocks");
+        }
+    }
+
+    [GeneratedRegex(@"\b(DateTime(Offset)?\.(Now|UtcNow)|Stopwatch|TimeProvider|Environment\.TickCount|new Random\b|Random\.Shared|RandomNumberGenerator|File\.|Socket\b|Console\.|Thread\.Sleep|Task\.Delay)")]
+    private static partial Regex ForbiddenApis();
+
+    internal static string FindRepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RdpHandshake.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("RdpHandshake.sln not found above the test directory");
+    }
+}
