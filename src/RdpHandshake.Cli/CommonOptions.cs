@@ -168,6 +168,11 @@ internal sealed class CommonOptions
 
     public static ProbeTarget ParseTarget(string text)
     {
+        if (text.StartsWith('-'))
+        {
+            throw new UsageException($"unknown option '{text}'");
+        }
+
         if (!ProbeTarget.TryParse(text, out ProbeTarget? target, out string? error))
         {
             throw new UsageException($"target {error}");

@@ -26,7 +26,10 @@ WAIT_SECS=10
 
 die() { echo "xrdp.sh: $*" >&2; exit 1; }
 usage() { die "usage: xrdp.sh start NAME PORT negotiate|tls|rdp [CRYPT_LEVEL] | xrdp.sh stop NAME"; }
-alive() { [[ -f $1/xrdp.pid ]] && kill -0 "$(cat "$1/xrdp.pid")" 2>/dev/null; }
+# kill -0 is not enough: a killed process stays a zombie until init reaps it.
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+group_running() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; }
+alive() { [[ -f $1/xrdp.pid ]] && running "$(cat "$1/xrdp.pid")"; }
 # Prefer ss (no connection, so no "CR-TPDU failed" noise in xrdp.log); fall back to connecting.
 port_open() {
   if command -v ss >/dev/null; then ss -Hltn "sport = :$1" | grep -q .
@@ -37,9 +40,11 @@ stop_instance() {
   local dir=$1 pid i
   [[ -f $dir/xrdp.pid ]] || return 0
   pid=$(cat "$dir/xrdp.pid")
-  kill -TERM -- "-$pid" 2>/dev/null || true        # whole process group
-  for ((i = 0; i < 50; i++)); do
-    kill -0 -- "-$pid" 2>/dev/null || break
+  # TERM the whole process group; per-connection children ignore TERM while a
+  # client is still connected, so they get KILL after 2 s.
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for ((i = 0; i < 20; i++)); do
+    group_running "$pid" || break
     sleep 0.1
   done
   kill -KILL -- "-$pid" 2>/dev/null || true
@@ -88,7 +93,7 @@ Logging.EnableSyslog=false"
   mv "$dir/xrdp.ini.new" "$dir/xrdp.ini"
 
   if [[ -f $SYS_PIDFILE ]]; then
-    if kill -0 "$(cat "$SYS_PIDFILE")" 2>/dev/null; then
+    if running "$(cat "$SYS_PIDFILE")"; then
       die "a system xrdp is running ($SYS_PIDFILE); stop it first"
     fi
     rm -f "$SYS_PIDFILE"
@@ -103,7 +108,7 @@ Logging.EnableSyslog=false"
 
   for ((i = 0; i < WAIT_SECS * 10; i++)); do
     port_open "$port" && { echo "xrdp '$name' (pid $pid) listening on 127.0.0.1:$port ($layer${crypt:+, crypt_level=$crypt})"; return 0; }
-    kill -0 "$pid" 2>/dev/null || break
+    running "$pid" || break
     sleep 0.1
   done
   echo "xrdp.sh: xrdp '$name' did not accept connections on 127.0.0.1:$port within ${WAIT_SECS}s" >&2

@@ -15,14 +15,16 @@ WAIT_SECS=10
 die() { echo "xvfb.sh: $*" >&2; exit 1; }
 [[ $# -eq 2 && $1 =~ ^(start|stop)$ && $2 =~ ^[0-9]+$ ]] || die "usage: xvfb.sh start|stop DISPLAYNUM"
 cmd=$1 n=$2 dir=$BASE/xvfb-$2 sock=/tmp/.X11-unix/X$2 lock=/tmp/.X$2-lock
-alive() { [[ -f $dir/xvfb.pid ]] && kill -0 "$(cat "$dir/xvfb.pid")" 2>/dev/null; }
+# kill -0 is not enough: the killed server stays a zombie until init reaps it.
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+alive() { [[ -f $dir/xvfb.pid ]] && running "$(cat "$dir/xvfb.pid")"; }
 
 stop() {
   local pid i
   [[ -f $dir/xvfb.pid ]] || return 0
   pid=$(cat "$dir/xvfb.pid")
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for ((i = 0; i < 50; i++)); do running "$pid" || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$dir/xvfb.pid"
 }
@@ -32,17 +34,17 @@ if [[ $cmd == stop ]]; then stop; echo "Xvfb :$n stopped"; exit 0; fi
 mkdir -p "$dir"
 if alive && [[ -S $sock ]]; then echo "Xvfb :$n already running"; exit 0; fi
 stop
-if [[ -f $lock ]]; then                       # lock of another (or a dead) X server
-  kill -0 "$(tr -d ' ' < "$lock")" 2>/dev/null && die "display :$n is in use (see $lock)"
-  rm -f "$lock" "$sock"
+if [[ -f $lock ]] && running "$(tr -d ' ' < "$lock")"; then
+  die "display :$n is in use by another X server (see $lock)"
 fi
+rm -f "$lock" "$sock"                         # leftovers of a dead server
 
 Xvfb ":$n" -nolisten tcp -screen 0 1280x1024x24 </dev/null >"$dir/xvfb.log" 2>&1 &
 pid=$!
 echo "$pid" > "$dir/xvfb.pid"
 for ((i = 0; i < WAIT_SECS * 10; i++)); do
   [[ -S $sock ]] && { echo "Xvfb :$n (pid $pid) ready"; exit 0; }
-  kill -0 "$pid" 2>/dev/null || break
+  running "$pid" || break
   sleep 0.1
 done
 echo "xvfb.sh: Xvfb :$n did not create $sock within ${WAIT_SECS}s" >&2

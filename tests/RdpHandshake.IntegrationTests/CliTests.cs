@@ -1,0 +1,141 @@
+using System.Text.Json;
+using RdpHandshake.Diagnostics;
+
+namespace RdpHandshake.IntegrationTests;
+
+/// <summary>The rdphs command as users run it: a separate process, its output and its exit code.</summary>
+public sealed class CliTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Probe_without_a_target_runs_a_full_timeline_against_the_built_in_server()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("built-in test server", run.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"1\s+tcp\.connect .* ok", run.StdOut);
+        Assert.Matches(@"2\s+x224\.request .* ok", run.StdOut);
+        Assert.Matches(@"3\s+x224\.confirm .* ok", run.StdOut);
+        Assert.Contains("verdict: OK - reached x224", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x224.confirm:close", "closed-by-peer")]
+    [InlineData("x224.confirm:reset", "reset")]
+    [InlineData("x224.confirm:garbage", "malformed-response")]
+    public async Task Probe_against_a_misbehaving_built_in_server_exits_with_the_x224_code(string fault, string cause)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--server-fault", fault, "--json");
+        Assert.True(run.ExitCode == ExitCodes.X224, run.ToString());
+        using JsonDocument json = JsonDocument.Parse(run.StdOut);
+        Assert.Equal(cause, json.RootElement.GetProperty("diagnosis").GetProperty("cause").GetString());
+    }
+
+    [Theory]
+    [InlineData("probe", "host:99999")]
+    [InlineData("probe", "--protocols", "ssl,quic")]
+    [InlineData("probe", "--no-such-option")]
+    [InlineData("probe", "--timeout", "-1")]
+    [InlineData("probe", "host", "--server-fault", "x224.confirm:close")]
+    [InlineData("serve", "--fault", "x224.confirm:explode")]
+    [InlineData("protocols")]
+    public async Task Bad_usage_exits_2_and_names_the_input_at_fault(params string[] args)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, args);
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith("rdphs: ", run.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_teaches_with_examples_and_exit_codes()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--help");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Examples:", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rdphs probe rdp.example.com", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Exit codes:", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("--protocols", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Killing_the_server_mid_handshake_gives_phase_and_cause_not_a_stack_trace()
+    {
+        int port = Peers.FreePort();
+        // The server accepts and never answers the Connection Request; the probe waits (up to 30 s) until the
+        // server process is killed, which closes its socket under the probe.
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
+        await WaitForPortAsync(port);
+
+        var requestSent = new TaskCompletionSource();
+        Task<ProcessResult> probe = Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--json", "--timeout", "30", "--log-level", "Debug"],
+            Limit,
+            onStdErrLine: line =>
+            {
+                if (line.Contains("Step x224.request ended Ok", StringComparison.Ordinal))
+                {
+                    requestSent.TrySetResult();
+                }
+
+                return true;
+            });
+
+        await requestSent.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        KillServeProcess(port);
+        ProcessResult result = await probe;
+        await server;
+
+        Assert.True(result.ExitCode == ExitCodes.X224, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(result.StdOut);
+        JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+        Assert.Equal("x224", diagnosis.GetProperty("phase").GetString());
+        Assert.Contains(diagnosis.GetProperty("cause").GetString(), new[] { "closed-by-peer", "reset" });
+        Assert.Equal("x224.confirm", diagnosis.GetProperty("evidence").GetProperty("step").GetString());
+        Assert.DoesNotContain("Exception", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+    }
+
+    private static void KillServeProcess(int port)
+    {
+        foreach (var process in System.Diagnostics.Process.GetProcessesByName("dotnet"))
+        {
+            try
+            {
+                string commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline").Replace('\0', ' ');
+                if (commandLine.Contains("rdphs.dll serve --port " + port, StringComparison.Ordinal))
+                {
+                    process.Kill();
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The process ended meanwhile.
+            }
+        }
+
+        throw new InvalidOperationException($"no 'rdphs serve --port {port}' process to kill");
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (int i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"nothing listens on port {port} after 30 s");
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.IntegrationTests;
+
+/// <summary>Xvfb display for xfreerdp, which needs one even with +auth-only.</summary>
+public sealed class XvfbFixture : IAsyncLifetime
+{
+    public string? Display { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Peers.Which("Xvfb") is null)
+        {
+            return;
+        }
+
+        int number = 90 + Random.Shared.Next(0, 400);
+        await Peers.RunScriptAsync("xvfb.sh", "start", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Display = $":{number}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Display is not null)
+        {
+            await Peers.RunScriptAsync("xvfb.sh", "stop", Display[1..]);
+        }
+    }
+}
+
+/// <summary>A real client, xfreerdp, connects to our test server; we assert what it sent.</summary>
+public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
+{
+    private async Task<(ServerConnectionRecord Record, ProcessResult Client)> ConnectAsync(TestServerOptions options, params string[] extraArgs)
+    {
+        Peers.Require("xfreerdp", "Xvfb");
+        await using var server = new RdpTestServer(options);
+        IPEndPoint endpoint = server.Start();
+        ProcessResult client = await Peers.RunAsync(
+            "xfreerdp",
+            [$"/v:127.0.0.1:{endpoint.Port}", "/u:alice", "/p:not-a-real-secret", "+auth-only", "/cert:ignore", .. extraArgs],
+            TimeSpan.FromSeconds(30),
+            new Dictionary<string, string> { ["DISPLAY"] = xvfb.Display! });
+        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
+        Assert.True(records.Count >= 1, $"xfreerdp never completed a connection to the test server\n{client}");
+        return (records[0], client);
+    }
+
+    [Fact]
+    public async Task Xfreerdp_sends_its_user_as_cookie_offers_tls_and_nla_then_starts_tls()
+    {
+        (ServerConnectionRecord record, ProcessResult client) = await ConnectAsync(new TestServerOptions());
+
+        X224ConnectionRequest request = Assert.IsType<X224ConnectionRequest>(record.Request);
+        Assert.Equal("alice", request.Cookie);
+        SecurityProtocols requested = request.NegotiationRequest!.RequestedProtocols;
+        Assert.True((requested & SecurityProtocols.Ssl) != 0 && (requested & SecurityProtocols.Hybrid) != 0, $"requested {requested}");
+        Assert.NotNull(record.Answer?.Response);
+
+        // After the Connection Confirm the client starts TLS on the same socket: a TLS handshake record.
+        Assert.True(record.BytesAfterNegotiation.Length >= 5, $"nothing after negotiation; {record.Ending}\n{client}");
+        Assert.Equal(0x16, record.BytesAfterNegotiation[0]);
+        Assert.Equal(0x03, record.BytesAfterNegotiation[1]);
+        Assert.NotEqual(0, client.ExitCode);
+    }
+
+    [Fact]
+    public async Task Xfreerdp_with_sec_rdp_sends_a_legacy_request_and_gets_no_negotiation_data()
+    {
+        // With Standard RDP Security only, FreeRDP sends no RDP_NEG_REQ at all (a pre-RDP 5.2 request), so
+        // the server must answer without negotiation data (MS-RDPBCGR 3.3.5.3.2).
+        (ServerConnectionRecord record, _) = await ConnectAsync(new TestServerOptions(), "/sec:rdp");
+        X224ConnectionRequest request = Assert.IsType<X224ConnectionRequest>(record.Request);
+        Assert.Equal("alice", request.Cookie);
+        Assert.Null(request.NegotiationRequest);
+        Assert.Null(record.Answer!.Response);
+        Assert.Null(record.Answer.Failure);
+    }
+
+    [Fact]
+    public async Task Xfreerdp_told_hybrid_is_required_gets_the_failure_code_we_sent()
+    {
+        (ServerConnectionRecord record, ProcessResult client) = await ConnectAsync(
+            new TestServerOptions { ForcedFailure = NegotiationFailureCode.HybridRequiredByServer }, "/sec:tls");
+        Assert.Equal(SecurityProtocols.Ssl, record.Request!.NegotiationRequest!.RequestedProtocols);
+        Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, record.Answer!.Failure!.FailureCode);
+        Assert.NotEqual(0, client.ExitCode);
+    }
+}
