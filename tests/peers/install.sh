@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# install.sh - installs the real peers the integration tests run against, from Debian packages, when missing:
+# xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks).
+# Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
+set -euo pipefail
+
+declare -A package_of=(
+  [xrdp]=xrdp
+  [xfreerdp]=freerdp2-x11
+  [Xvfb]=xvfb
+  [openssl]=openssl
+  [ss]=iproute2
+)
+
+missing=()
+for program in "${!package_of[@]}"; do
+  command -v "$program" >/dev/null 2>&1 || missing+=("${package_of[$program]}")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss)"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install.sh: missing ${missing[*]} and not root: install them with apt-get, or the tests that need them will skip (and fail under CI=true)" >&2
+  exit 1
+fi
+
+echo "install.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install.sh: installed ${missing[*]}"
