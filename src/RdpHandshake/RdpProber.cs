@@ -352,7 +352,7 @@ public sealed partial class RdpProber
                 LastSentHex: _lastSent.Length == 0 ? null : Hex(_lastSent),
                 ReceivedHex: read is null || read.Bytes.Length == 0 ? null : Hex(read.Bytes),
                 ExpectedLength: read?.ExpectedLength,
-                TransportEnd: read?.End?.Kind.ToString().ToLowerInvariant(),
+                TransportEnd: read?.End?.KindName,
                 SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
                 DecodeError: read?.Error?.ToString(),
                 Fields: step?.Fields);

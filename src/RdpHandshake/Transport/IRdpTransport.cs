@@ -19,6 +19,14 @@ public enum TransportEndKind
 /// <summary>The end of the received stream with the socket-level evidence.</summary>
 public sealed record TransportEnd(TransportEndKind Kind, SocketError? SocketError = null, string? Detail = null)
 {
+    /// <summary>The report name of the kind: <c>closed</c>, <c>reset</c> or <c>socket-error</c>.</summary>
+    public string KindName => Kind switch
+    {
+        TransportEndKind.Closed => "closed",
+        TransportEndKind.Reset => "reset",
+        _ => "socket-error",
+    };
+
     public string Describe() => Kind switch
     {
         TransportEndKind.Closed => "the server closed the connection (FIN)",
