@@ -38,11 +38,14 @@ public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
         Peers.Require("xfreerdp", "Xvfb");
         await using var server = new RdpTestServer(options);
         IPEndPoint endpoint = server.Start();
+        // xfreerdp keeps state under $HOME/.config/freerdp: give it a throw-away home.
+        string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
         ProcessResult client = await Peers.RunAsync(
             "xfreerdp",
             [$"/v:127.0.0.1:{endpoint.Port}", "/u:alice", "/p:not-a-real-secret", "+auth-only", "/cert:ignore", .. extraArgs],
             TimeSpan.FromSeconds(30),
-            new Dictionary<string, string> { ["DISPLAY"] = xvfb.Display! });
+            new Dictionary<string, string> { ["DISPLAY"] = xvfb.Display!, ["HOME"] = home, ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config") });
+        Directory.Delete(home, recursive: true);
         IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
         Assert.True(records.Count >= 1, $"xfreerdp never completed a connection to the test server\n{client}");
         return (records[0], client);

@@ -77,6 +77,10 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.Equal(ProtocolAnswer.Accepted, byProtocol[SecurityProtocols.Ssl].Answer);
         // xrdp has no CredSSP: asked for NLA alone, it falls back to Standard RDP Security.
         Assert.Equal(ProtocolAnswer.SelectedOther, byProtocol[SecurityProtocols.Hybrid].Answer);
+        Assert.Equal("selected rdp instead", byProtocol[SecurityProtocols.Hybrid].Detail);
+        // xrdp 0.9 does not know PROTOCOL_RDSAAD and answers with an MCS Disconnect Provider Ultimatum.
+        Assert.Equal(ProtocolAnswer.NoAnswer, byProtocol[SecurityProtocols.RdsAad].Answer);
+        Assert.StartsWith("mcs-disconnect-provider-ultimatum", byProtocol[SecurityProtocols.RdsAad].Detail, StringComparison.Ordinal);
         Assert.Equal(6, survey.Connections);
     }
 

@@ -133,6 +133,16 @@ public sealed class ClientConnectorTests
     }
 
     [Fact]
+    public void An_mcs_disconnect_provider_ultimatum_instead_of_a_confirm_is_named()
+    {
+        // What xrdp 0.9.21 sends when requestedProtocols has a flag it does not know (e.g. PROTOCOL_RDSAAD).
+        (ClientConnector connector, _) = Start();
+        StepResult result = Feed(connector, Hex("03 00 00 09 02 f0 80 21 80"));
+        Assert.Equal(Causes.DisconnectProviderUltimatum, result.Failure!.Cause);
+        Assert.Contains(new StepField("reason", "rn-user-requested"), result.Fields);
+    }
+
+    [Fact]
     public void A_frame_that_cannot_be_sized_is_rejected_through_the_connector()
     {
         (ClientConnector connector, _) = Start();

@@ -14,7 +14,7 @@ public sealed class DiagnosisCatalogTests
             data.Add(ConnectionPhase.Tcp, cause);
         }
 
-        foreach (string cause in new[] { "closed-by-peer", "reset", "timeout", "truncated-response", "malformed-response", "unexpected-pdu", "protocol-not-requested", "x224-disconnect-request", "interrupted", "internal-error" })
+        foreach (string cause in new[] { "closed-by-peer", "reset", "timeout", "truncated-response", "malformed-response", "unexpected-pdu", "protocol-not-requested", "x224-disconnect-request", "mcs-disconnect-provider-ultimatum", "interrupted", "internal-error" })
         {
             data.Add(ConnectionPhase.X224, cause);
         }

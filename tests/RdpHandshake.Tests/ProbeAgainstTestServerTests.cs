@@ -35,7 +35,11 @@ public sealed class ProbeAgainstTestServerTests
         { "x224.confirm:disconnect-request", "loopback", "x224-disconnect-request" },
         { "x224.confirm:disconnect-request", "memory", "x224-disconnect-request" },
         { "tcp.accept:close", "loopback", "closed-by-peer" },
-        { "tcp.accept:reset", "loopback", "reset" },
+        // A reset sent the instant the connection is accepted races our own Connection Request on loopback:
+        // Linux reports ECONNRESET to whichever call comes first, and when the send gets it, the receive sees
+        // a plain end of stream. Both outcomes are what the socket API says. x224.confirm:reset, which resets
+        // after the request has arrived, is always seen as a reset.
+        { "tcp.accept:reset", "loopback", "reset|closed-by-peer" },
         { "tcp.accept:stall", "loopback", "timeout" },
     };
 
@@ -51,7 +55,7 @@ public sealed class ProbeAgainstTestServerTests
 
         Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
         Assert.Equal(ConnectionPhase.X224, diagnosis.Phase);
-        Assert.Equal(cause, diagnosis.Cause);
+        Assert.Contains(diagnosis.Cause, cause.Split('|'));
         Assert.Equal("x224.confirm", diagnosis.Evidence.Step);
         Assert.False(string.IsNullOrWhiteSpace(diagnosis.Remedy));
         Assert.Equal(ExitCodes.X224, report.ExitCode);

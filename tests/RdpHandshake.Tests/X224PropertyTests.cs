@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Tests;
@@ -69,6 +70,10 @@ public sealed class X224PropertyTests
         && RoundTrips(new RdpCorrelationInfo(id));
 
     [Property]
+    public bool Disconnect_provider_ultimatum_round_trips(byte reason) =>
+        RoundTrips(new DisconnectProviderUltimatum((McsDisconnectReason)(reason % 5)));
+
+    [Property]
     public bool Truncated_connection_request_is_rejected(X224ConnectionRequest pdu) => EveryStrictPrefixIsRejected(pdu);
 
     [Property]
@@ -109,6 +114,7 @@ public sealed class X224PropertyTests
         _ = Pdu.Decode<RdpNegotiationResponse>(bytes);
         _ = Pdu.Decode<RdpNegotiationFailure>(bytes);
         _ = Pdu.Decode<RdpCorrelationInfo>(bytes);
+        _ = Pdu.Decode<DisconnectProviderUltimatum>(bytes);
         FrameSize size = TpktHeader.FindFrameSize(bytes);
         return size.Status != FrameSizeStatus.Complete || size.Length >= TpktHeader.MinPacketLength;
     }

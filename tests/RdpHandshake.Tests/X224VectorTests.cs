@@ -1,4 +1,5 @@
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.X224;
 using static RdpHandshake.Tests.HexVectors;
 
@@ -148,6 +149,15 @@ public sealed class X224VectorTests
     public void Disconnect_request()
     {
         AssertCodec(new X224DisconnectRequest(Reason: 0x80), Hex("03 00 00 0b 06 80 00 00 00 00 80"));
+    }
+
+    [Fact]
+    public void Disconnect_provider_ultimatum_user_requested()
+    {
+        // T.125 DomainMCSPDU choice 8 with rn-user-requested (3), PER: 001000|01 1|0000000.
+        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.UserRequested), Hex("21 80"));
+        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.DomainDisconnected), Hex("20 00"));
+        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.ChannelPurged), Hex("22 00"));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Protocol.Sequence;
@@ -233,6 +234,19 @@ public sealed class ClientConnector
             }
         }
 
+        if (code == (byte)X224TpduCode.Data && TryDecodeUltimatum(frame) is { } ultimatum)
+        {
+            var dpumFields = new List<StepField>
+            {
+                new("tpdu", "DT (0xf0)"),
+                new("mcsPdu", "DisconnectProviderUltimatum"),
+                new("reason", ultimatum.ReasonName),
+            };
+            return Fail(ConnectionConfirmStep, DisconnectProviderUltimatum.PduName, dpumFields,
+                new ProtocolFailure(Phase, Causes.DisconnectProviderUltimatum,
+                    $"the server answered the Connection Request with an MCS Disconnect Provider Ultimatum ({ultimatum.ReasonName}) instead of a Connection Confirm"));
+        }
+
         DecodeResult<X224ConnectionConfirm> decoded = Pdu.Decode<X224ConnectionConfirm>(frame);
         if (!decoded.IsSuccess)
         {
@@ -294,6 +308,18 @@ public sealed class ClientConnector
             ? "no negotiation data: Standard RDP Security"
             : $"selected {NegotiationNames.SpecNames(selected)}";
         return new StepResult(ConnectionConfirmStep, Phase, 0, X224ConnectionConfirm.PduName, fields, summary);
+    }
+
+    private static DisconnectProviderUltimatum? TryDecodeUltimatum(ReadOnlySpan<byte> frame)
+    {
+        DecodeResult<X224Data> data = Pdu.Decode<X224Data>(frame);
+        if (!data.IsSuccess)
+        {
+            return null;
+        }
+
+        DecodeResult<DisconnectProviderUltimatum> dpum = Pdu.Decode<DisconnectProviderUltimatum>(data.Value.UserData.Span);
+        return dpum.IsSuccess ? dpum.Value : null;
     }
 
     private StepResult Fail(string stepName, string pdu, IReadOnlyList<StepField> fields, ProtocolFailure failure)

@@ -27,6 +27,9 @@ public static class Causes
     /// <summary>The server answered the Connection Request with an X.224 Disconnect Request.</summary>
     public const string DisconnectRequest = "x224-disconnect-request";
 
+    /// <summary>The server ended the connection with an MCS Disconnect Provider Ultimatum.</summary>
+    public const string DisconnectProviderUltimatum = "mcs-disconnect-provider-ultimatum";
+
     /// <summary>Builds <c>negotiation-failure:NAME</c>.</summary>
     public static string ForNegotiationFailure(X224.NegotiationFailureCode code) =>
         $"{NegotiationFailure}:{X224.NegotiationNames.Name(code)}";

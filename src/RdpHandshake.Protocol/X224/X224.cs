@@ -72,13 +72,8 @@ public static class X224Framing
             return tpktError;
         }
 
-        if (packetLength < ConnectionHeaderSize)
-        {
-            return DecodeError.InvalidField(context, "TPKT length", $"{packetLength} is smaller than the {ConnectionHeaderSize}-byte header",
-                start + 2, ConnectionHeaderSize, packetLength);
-        }
-
-        // The code is checked before LI so that another TPDU type (which has another LI) is reported as such.
+        // TpktHeader.Decode guarantees at least 7 bytes, so LI and the code are in. The code is checked first so
+        // that another TPDU type (which has another length and LI) is reported as what it is.
         byte lengthIndicator = reader.ReadByte();
         int codeAt = reader.Position;
         byte code = reader.ReadByte();
@@ -86,6 +81,12 @@ public static class X224Framing
         {
             return new DecodeError(DecodeErrorKind.UnexpectedMessageType, context, "code",
                 $"expected {Describe((byte)expectedCode)}, got {Describe(code)}", codeAt, (byte)expectedCode, code);
+        }
+
+        if (packetLength < ConnectionHeaderSize)
+        {
+            return DecodeError.InvalidField(context, "TPKT length", $"{packetLength} is smaller than the {ConnectionHeaderSize}-byte header",
+                start + 2, ConnectionHeaderSize, packetLength);
         }
 
         if (lengthIndicator != packetLength - TpktHeader.FixedPartSize - 1)

@@ -158,6 +158,11 @@ public static class DiagnosisCatalog
                 "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
                 null),
 
+            [(ConnectionPhase.X224, Causes.DisconnectProviderUltimatum)] = new(
+                "the server refused the requested protocols by disconnecting",
+                "Instead of a Connection Confirm, the server sent an MCS Disconnect Provider Ultimatum and closed the connection. xrdp does this when requestedProtocols holds a flag it does not know (for xrdp 0.9, anything above 0x0B, such as PROTOCOL_RDSAAD).",
+                "Offer only protocols the server knows (see `rdphs protocols HOST`); for xrdp, leave out rdsaad.",
+                SocketClosed),
             [(null, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket",
                 "The server closed the TCP connection (FIN) while this step waited for its answer.",
