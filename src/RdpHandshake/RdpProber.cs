@@ -218,7 +218,7 @@ public sealed partial class RdpProber
                         case FrameReadStatus.Timeout:
                             string waited = read.Bytes.Length == 0
                                 ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s"
-                                : $"only {read.Bytes.Length}{(read.ExpectedLength is { } n ? $" of {n}" : string.Empty)} bytes within {options.ReadTimeout.TotalSeconds:0.###} s";
+                                : $"only {read.Bytes.Length}{(read.ExpectedLength is { } n ? $" of {n}" : string.Empty)} byte(s) within {options.ReadTimeout.TotalSeconds:0.###} s";
                             End(step, StepOutcome.Failed, $"timeout: {waited}", received: read.Bytes);
                             return Finish(Diagnose(connector.Phase, C.Timeout, $"timeout waiting for the {hint.Expecting}: {waited}", step, read));
                         case FrameReadStatus.Ended:
