@@ -166,6 +166,10 @@ internal sealed class CommonOptions
         return list;
     }
 
+    /// <summary>The requestedProtocols value that offers every protocol of the list.</summary>
+    public static SecurityProtocols Combine(IEnumerable<SecurityProtocols> protocols) =>
+        protocols.Aggregate(SecurityProtocols.Rdp, (all, protocol) => all | protocol);
+
     public static ProbeTarget ParseTarget(string text)
     {
         if (text.StartsWith('-'))

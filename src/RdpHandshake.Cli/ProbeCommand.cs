@@ -57,7 +57,7 @@ internal static class ProbeCommand
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
             IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
-            SecurityProtocols requested = offered.Aggregate(SecurityProtocols.Rdp, (all, p) => all | p);
+            SecurityProtocols requested = CommonOptions.Combine(offered);
             ProbeOptions options = common.BuildProbeOptions(parse, requested);
             bool json = parse.GetValue(common.Json);
             string[] faults = parse.GetValue(serverFaults) ?? [];

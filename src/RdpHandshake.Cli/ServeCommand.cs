@@ -112,7 +112,7 @@ internal static class ServeCommand
 
             var options = new TestServerOptions
             {
-                Accepted = accepted.Aggregate(SecurityProtocols.Rdp, (all, p) => all | p),
+                Accepted = CommonOptions.Combine(accepted),
                 AcceptStandardSecurity = accepted.Contains(SecurityProtocols.Rdp),
                 ForcedFailure = forced,
                 Faults = (parse.GetValue(faults) ?? []).Select(f => ParseFault(f) with { DripInterval = TimeSpan.FromMilliseconds(parse.GetValue(dripMs)) }).ToArray(),

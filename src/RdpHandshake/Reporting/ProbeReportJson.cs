@@ -17,11 +17,22 @@ public static class ProbeReportJson
 {
     public const string Schema = "rdphs.probe/1";
 
-    private static readonly JsonWriterOptions WriterOptions = new()
+    /// <summary>Indented, with non-ASCII text kept readable: reports are read by people as much as by scripts.</summary>
+    internal static JsonWriterOptions WriterOptions { get; } = new()
     {
         Indented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>Writes the <c>schema</c> and <c>tool</c> members every rdphs document starts with.</summary>
+    internal static void WriteHeader(Utf8JsonWriter json, string schema)
+    {
+        json.WriteString("schema", schema);
+        json.WriteStartObject("tool");
+        json.WriteString("name", "rdphs");
+        json.WriteString("version", ToolInfo.Version);
+        json.WriteEndObject();
+    }
 
     public static string ToJson(ProbeReport report)
     {
@@ -40,11 +51,7 @@ public static class ProbeReportJson
     public static void WriteReport(Utf8JsonWriter json, ProbeReport report)
     {
         json.WriteStartObject();
-        json.WriteString("schema", Schema);
-        json.WriteStartObject("tool");
-        json.WriteString("name", "rdphs");
-        json.WriteString("version", ToolInfo.Version);
-        json.WriteEndObject();
+        WriteHeader(json, Schema);
 
         json.WriteStartObject("target");
         json.WriteString("input", report.Target);

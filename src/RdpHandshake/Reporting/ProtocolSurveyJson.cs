@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using RdpHandshake.Protocol.X224;
 
@@ -12,13 +11,9 @@ public static class ProtocolSurveyJson
 
     public static void Write(ProtocolSurveyReport survey, Stream stream)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var json = new Utf8JsonWriter(stream, ProbeReportJson.WriterOptions);
         json.WriteStartObject();
-        json.WriteString("schema", Schema);
-        json.WriteStartObject("tool");
-        json.WriteString("name", "rdphs");
-        json.WriteString("version", ToolInfo.Version);
-        json.WriteEndObject();
+        ProbeReportJson.WriteHeader(json, Schema);
         json.WriteString("target", survey.Target);
         json.WriteString("startedAt", survey.StartedAt.ToString("O", CultureInfo.InvariantCulture));
         json.WriteNumber("elapsedMs", Math.Round(survey.Elapsed.TotalMilliseconds, 3));
