@@ -1,4 +1,5 @@
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake;
 
@@ -12,6 +13,21 @@ public sealed record ProbeOptions
 
     /// <summary>The deadline for each frame the server owes us (the whole frame, not each byte).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
+
+    /// <summary>
+    /// How far to go. The run stops after this phase, or earlier where the implemented sequence ends for the
+    /// protocol the server selected (today: after TLS; after X.224 for Standard RDP Security).
+    /// </summary>
+    public ConnectionPhase Until { get; init; } = ConnectionPhase.Tls;
+
+    /// <summary>What the TLS ClientHello offers.</summary>
+    public TlsOffer Tls { get; init; } = new();
+
+    /// <summary>Send the target's DNS name as SNI (never an IP address), unless <see cref="TlsOffer.ServerName"/> is set.</summary>
+    public bool SendServerName { get; init; } = true;
+
+    /// <summary>Certificate finding codes (<see cref="CertificateAnalysis.Codes"/>) that fail the run instead of being reported.</summary>
+    public IReadOnlySet<string> CertificatePolicy { get; init; } = new HashSet<string>();
 
     /// <summary>The deadline for name resolution plus the TCP handshake.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);

@@ -26,6 +26,9 @@ public sealed class ProbeReport
 
     public NegotiationResult? Negotiation { get; init; }
 
+    /// <summary>What the TLS phase established or saw; null when it did not run.</summary>
+    public Tls.TlsResult? Tls { get; init; }
+
     /// <summary>The last phase completed, or null when not even TCP connected.</summary>
     public ConnectionPhase? Reached { get; init; }
 

@@ -89,7 +89,7 @@ public sealed partial class RdpProber
     private partial void LogVerdict(string verdict);
 
     /// <summary>The state of one run: its recorder and what it learned so far.</summary>
-    private sealed class Run(RdpProber owner, string target, ProbeOptions options)
+    private sealed partial class Run(RdpProber owner, string target, ProbeOptions options)
     {
         private readonly StepRecorder _recorder = new(owner._time);
         private string? _remote;
@@ -98,9 +98,11 @@ public sealed partial class RdpProber
         private NegotiationResult? _negotiation;
         private byte[] _lastSent = [];
         private Diagnosis? _pendingDiagnosis;
+        private string? _hostName;
 
         public async Task<IRdpTransport?> ConnectAsync(ProbeTarget probeTarget, CancellationToken cancellationToken)
         {
+            _hostName = probeTarget.Host;
             StepRecord step = Begin(TcpConnectStep, ConnectionPhase.Tcp);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(options.ConnectTimeout);
@@ -212,57 +214,19 @@ public sealed partial class RdpProber
                             StepResult rejected = connector.RejectFrame(read.Error!.Value);
                             End(step, StepOutcome.Failed, rejected.Summary, rejected.Fields, received: read.Bytes, pdu: rejected.Pdu);
                             break;
-                        case FrameReadStatus.Cancelled:
-                            End(step, StepOutcome.Interrupted, "interrupted while waiting for the server", received: read.Bytes);
-                            return Finish(Diagnose(connector.Phase, C.Interrupted, "interrupted while waiting for the " + hint.Expecting, step, read));
-                        case FrameReadStatus.Timeout:
-                            string waited = read.Bytes.Length == 0
-                                ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s"
-                                : $"only {read.Bytes.Length}{(read.ExpectedLength is { } n ? $" of {n}" : string.Empty)} byte(s) within {options.ReadTimeout.TotalSeconds:0.###} s";
-                            End(step, StepOutcome.Failed, $"timeout: {waited}", received: read.Bytes);
-                            return Finish(Diagnose(connector.Phase, C.Timeout, $"timeout waiting for the {hint.Expecting}: {waited}", step, read));
-                        case FrameReadStatus.Ended:
-                            TransportEnd end = read.End!;
-                            string cause = end.Kind switch
-                            {
-                                TransportEndKind.Closed when read.Bytes.Length > 0 => C.Truncated,
-                                TransportEndKind.Closed => C.ClosedByPeer,
-                                TransportEndKind.Reset => C.Reset,
-                                _ => C.SocketError,
-                            };
-                            string got = read.Bytes.Length == 0
-                                ? "before sending anything"
-                                : $"after {read.Bytes.Length}{(read.ExpectedLength is { } total ? $" of {total}" : string.Empty)} bytes of it";
-                            string what = $"{end.Describe()} while rdphs waited for the {hint.Expecting}, {got}";
-                            End(step, StepOutcome.Failed, what, received: read.Bytes);
-                            return Finish(Diagnose(connector.Phase, cause, what, step, read));
+                        default:
+                            return Finish(FailRead(connector.Phase, step, hint.Expecting, read, EndCause(read)));
                     }
                 }
                 else
                 {
-                    string name = connector.NextStepName!;
-                    StepRecord step = Begin(name, connector.Phase);
+                    StepRecord step = Begin(connector.NextStepName!, connector.Phase);
                     output.ResetWrittenCount();
                     StepResult sent = connector.Step(ReadOnlySpan<byte>.Empty, output);
-                    byte[] bytes = output.WrittenSpan.ToArray();
-                    try
+                    if (await SendAsync(transport, step, output.WrittenSpan.ToArray(), sent.Pdu, sent.Summary, sent.Fields, cancellationToken).ConfigureAwait(false) is { } sendFailure)
                     {
-                        await transport.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                        return Finish(sendFailure);
                     }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        End(step, StepOutcome.Interrupted, "interrupted while sending", sent.Fields, sent: bytes, pdu: sent.Pdu);
-                        return Finish(Diagnose(connector.Phase, C.Interrupted, "interrupted while sending the " + sent.Pdu, step, null));
-                    }
-                    catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
-                    {
-                        TransportEnd end = TransportErrors.FromException(ex);
-                        End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", sent.Fields, sent: bytes, pdu: sent.Pdu);
-                        return Finish(Diagnose(connector.Phase, end.Kind == TransportEndKind.Reset ? C.Reset : C.SocketError, $"sending the {sent.Pdu} failed: {end.Describe()}", step, null));
-                    }
-
-                    _lastSent = bytes;
-                    End(step, StepOutcome.Ok, sent.Summary, sent.Fields, sent: bytes, pdu: sent.Pdu);
                 }
             }
 
@@ -274,13 +238,79 @@ public sealed partial class RdpProber
             }
 
             _reached = ConnectionPhase.X224;
+            if (connector.RequiresTls && options.Until >= ConnectionPhase.Tls)
+            {
+                return await RunTlsAsync(transport, cancellationToken).ConfigureAwait(false);
+            }
+
             return Finish(null);
+        }
+
+        /// <summary>The cause for a read that did not deliver a frame: FIN with or without partial bytes, RST, timeout.</summary>
+        private static string EndCause(FrameReadResult read) => read.Status switch
+        {
+            FrameReadStatus.Cancelled => C.Interrupted,
+            FrameReadStatus.Timeout => C.Timeout,
+            _ => read.End!.Kind switch
+            {
+                TransportEndKind.Closed when read.Bytes.Length > 0 => C.Truncated,
+                TransportEndKind.Closed => C.ClosedByPeer,
+                TransportEndKind.Reset => C.Reset,
+                _ => C.SocketError,
+            },
+        };
+
+        /// <summary>Ends <paramref name="step"/> for a read that timed out, ended or was cancelled, and diagnoses it.</summary>
+        private Diagnosis FailRead(ConnectionPhase phase, StepRecord step, string expecting, FrameReadResult read, string cause)
+        {
+            string partial = read.ExpectedLength is { } total ? $"{read.Bytes.Length} of {total}" : $"{read.Bytes.Length}";
+            switch (read.Status)
+            {
+                case FrameReadStatus.Cancelled:
+                    End(step, StepOutcome.Interrupted, "interrupted while waiting for the server", received: read.Bytes);
+                    return Diagnose(phase, cause, $"interrupted while waiting for the {expecting}", step, read);
+                case FrameReadStatus.Timeout:
+                    string waited = read.Bytes.Length == 0
+                        ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s"
+                        : $"only {partial} byte(s) within {options.ReadTimeout.TotalSeconds:0.###} s";
+                    End(step, StepOutcome.Failed, $"timeout: {waited}", received: read.Bytes);
+                    return Diagnose(phase, cause, $"timeout waiting for the {expecting}: {waited}", step, read);
+                default:
+                    string got = read.Bytes.Length == 0 ? "before sending anything" : $"after {partial} bytes of it";
+                    string what = $"{read.End!.Describe()} while rdphs waited for the {expecting}, {got}";
+                    End(step, StepOutcome.Failed, what, received: read.Bytes);
+                    return Diagnose(phase, cause, what, step, read);
+            }
+        }
+
+        /// <summary>Sends one step's bytes and ends the step; returns a diagnosis when sending fails.</summary>
+        private async Task<Diagnosis?> SendAsync(IRdpTransport transport, StepRecord step, byte[] bytes, string? pdu, string? summary, IReadOnlyList<StepField>? fields, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await transport.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                End(step, StepOutcome.Interrupted, "interrupted while sending", fields, sent: bytes, pdu: pdu);
+                return Diagnose(step.Phase, C.Interrupted, $"interrupted while sending the {pdu}", step, null);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+            {
+                TransportEnd end = TransportErrors.FromException(ex);
+                End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", fields, sent: bytes, pdu: pdu);
+                return Diagnose(step.Phase, end.Kind == TransportEndKind.Reset ? C.Reset : C.SocketError, $"sending the {pdu} failed: {end.Describe()}", step, null);
+            }
+
+            _lastSent = bytes;
+            End(step, StepOutcome.Ok, summary, fields, sent: bytes, pdu: pdu);
+            return null;
         }
 
         public ProbeReport Finish(Diagnosis? diagnosis)
         {
             string verdict = diagnosis is null
-                ? Verdicts.Success(_negotiation)
+                ? Verdicts.Success(_negotiation, _tls, _reached, options.Until)
                 : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause} - {diagnosis.Summary}";
             var report = new ProbeReport
             {
@@ -292,8 +322,9 @@ public sealed partial class RdpProber
                 Options = options,
                 Steps = _recorder.Steps,
                 Negotiation = _negotiation,
+                Tls = _tls,
                 Reached = _reached,
-                Goal = ConnectionPhase.X224,
+                Goal = options.Until,
                 Diagnosis = diagnosis,
                 Verdict = verdict,
             };
@@ -385,11 +416,11 @@ public sealed partial class RdpProber
 /// <summary>One-line verdicts for successful runs.</summary>
 internal static class Verdicts
 {
-    public static string Success(NegotiationResult? negotiation)
+    public static string Success(NegotiationResult? negotiation, Tls.TlsResult? tls, ConnectionPhase? reached, ConnectionPhase until)
     {
         if (negotiation?.Selected is not { } selected)
         {
-            return "reached x224";
+            return $"reached {reached?.Name() ?? "nothing"}";
         }
 
         string meaning = selected switch
@@ -402,6 +433,21 @@ internal static class Verdicts
             SecurityProtocols.RdsAad => "RDS AAD authentication",
             _ => "an unknown protocol",
         };
-        return $"reached x224: the server selected {NegotiationNames.SpecNames(selected)} ({meaning})";
+        string verdict = $"reached {reached?.Name()}: the server selected {NegotiationNames.SpecNames(selected)} ({meaning})";
+        if (tls is { HandshakeComplete: true })
+        {
+            verdict += $", {Tls.TlsNames.Version(tls.Version)} with {Tls.TlsNames.CipherSuite(tls.CipherSuite ?? 0)}";
+            if (tls.Certificate is { } certificate)
+            {
+                int notable = certificate.Findings.Count(f => f.Severity != Tls.FindingSeverity.Info);
+                verdict += notable == 0 ? ", certificate fine" : $", {notable} certificate finding(s)";
+            }
+        }
+        else if (reached < until && selected == SecurityProtocols.Rdp)
+        {
+            verdict += "; the MCS steps that follow Standard RDP Security are not implemented yet";
+        }
+
+        return verdict;
     }
 }

@@ -141,6 +141,13 @@ public sealed class ClientConnector
     public ProtocolFailure? Failure { get; private set; }
 
     /// <summary>
+    /// True once Connection Initiation selected a protocol that runs inside TLS (PROTOCOL_SSL, HYBRID,
+    /// HYBRID_EX, RDSTLS): the next bytes on the wire are a TLS handshake, which the engine runs.
+    /// </summary>
+    public bool RequiresTls => State == ClientConnectorState.ConnectionInitiated
+        && Negotiation?.Selected is SecurityProtocols.Ssl or SecurityProtocols.Hybrid or SecurityProtocols.HybridEx or SecurityProtocols.RdsTls;
+
+    /// <summary>
     /// Runs one step: with empty <paramref name="input"/> when <see cref="NextFrameHint"/> is null (a sending
     /// step), else with exactly one frame as sized by the hint.
     /// </summary>

@@ -31,6 +31,30 @@ public static class DiagnosisCatalog
         public const string InternalError = "internal-error";
     }
 
+    /// <summary>Cause codes of the TLS phase.</summary>
+    public static class TlsCauses
+    {
+        /// <summary>FIN right after our ClientHello, before any TLS byte: the classic unusable certificate or key.</summary>
+        public const string ClosedAfterClientHello = "closed-after-client-hello";
+
+        public const string ResetAfterClientHello = "reset-after-client-hello";
+
+        public const string NoCommonVersion = "no-common-version";
+
+        public const string NoCommonCipherSuite = "no-common-cipher-suite";
+
+        /// <summary>Prefix: <c>server-alert:NAME</c>.</summary>
+        public const string ServerAlert = "server-alert";
+
+        /// <summary>Prefix: <c>local-alert:NAME</c>, our TLS client aborted (malformed or illegal handshake message).</summary>
+        public const string LocalAlert = "local-alert";
+
+        public const string MalformedRecord = "malformed-record";
+
+        /// <summary>Prefix: <c>certificate-rejected:FINDING</c>, the certificate fails <c>--cert-policy</c>.</summary>
+        public const string CertificateRejected = "certificate-rejected";
+    }
+
     private static readonly MstscCode SocketClosed = new(0x904, "AtClientWinsockFDCLOSE (socket closed)");
     private static readonly MstscCode ConnectFailed = new(0x204, "SocketConnectFailed");
     private static readonly MstscCode DnsFailed = new(0x104, "DNSLookupFailed");
@@ -162,6 +186,51 @@ public static class DiagnosisCatalog
                 "the server refused the requested protocols by disconnecting",
                 "Instead of a Connection Confirm, the server sent an MCS Disconnect Provider Ultimatum and closed the connection. xrdp does this when requestedProtocols holds a flag it does not know (for xrdp 0.9, anything above 0x0B, such as PROTOCOL_RDSAAD).",
                 "Offer only protocols the server knows (see `rdphs protocols HOST`); for xrdp, leave out rdsaad.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.ClosedAfterClientHello)] = new(
+                "the server closed the socket right after the TLS ClientHello",
+                "The server selected TLS in the X.224 negotiation, then closed the connection without sending a single TLS byte. A Windows server does this when its RDP certificate or the private key behind it cannot be used: the certificate is corrupt or missing, the key in the machine key store is damaged or unreadable, or the configured certificate thumbprint points at nothing. It also happens when the server's TLS stack accepts none of the offered versions and does not bother to send an alert.",
+                "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then re-run with --tls-versions 1.2 and 1.0 to rule out a version mismatch.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.ResetAfterClientHello)] = new(
+                "the connection was reset right after the TLS ClientHello",
+                "The server (or a device in between) reset the connection as soon as the TLS handshake began. Besides an unusable server certificate or key, this is what a firewall or IPS that dislikes the ClientHello does.",
+                "Check the server certificate and key as for a close after ClientHello, and any inspecting firewall or IPS on the path.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.NoCommonVersion)] = new(
+                "no TLS version in common",
+                "The server accepts none of the TLS versions offered: typically a server limited to TLS 1.0 meeting a client that disabled it, or a hardened server (TLS 1.2+ only) meeting an old client.",
+                "Run `rdphs tls HOST` to list the versions the server accepts, then enable a common version on one side (Windows: SCHANNEL\\Protocols registry keys; xrdp: ssl_protocols).",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.NoCommonCipherSuite)] = new(
+                "no TLS cipher suite in common",
+                "The server answered the ClientHello with a handshake_failure alert: none of the offered cipher suites (or key-exchange groups, or signature algorithms) is enabled on the server.",
+                "Run `rdphs tls HOST` to list the suites the server accepts, then align the cipher suite order on the server (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers) with what the clients offer.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.ServerAlert)] = new(
+                "the server aborted the TLS handshake with an alert",
+                "The server sent a fatal TLS alert; its name says what it objected to.",
+                "Look up the alert in the evidence: bad_certificate or unknown_ca point at client certificates, decode_error or illegal_parameter at an incompatible TLS stack.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.LocalAlert)] = new(
+                "the server's TLS handshake was invalid",
+                "rdphs's TLS client aborted the handshake because a message from the server was malformed or not allowed at this point (decode_error, illegal_parameter, unexpected_message, bad_record_mac...). A broken TLS terminator or a server TLS bug is the usual cause.",
+                "The alert and its detail in the evidence name the message at fault; report them with the received bytes to the server's vendor.",
+                null),
+            [(ConnectionPhase.Tls, TlsCauses.MalformedRecord)] = new(
+                "the server did not answer with TLS",
+                "After selecting a TLS-based protocol in the X.224 negotiation, the server sent bytes that are not a TLS record. The server's negotiation and its security layer disagree, or something in the path rewrote the stream.",
+                "The received hex in the evidence shows what came instead (a TPKT header 03 00 means the server continued without TLS).",
+                null),
+            [(ConnectionPhase.Tls, TlsCauses.CertificateRejected)] = new(
+                "the server certificate fails the certificate policy",
+                "The TLS handshake succeeded, but the certificate has a finding that --cert-policy turns into a failure.",
+                "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax --cert-policy.",
+                null),
+            [(ConnectionPhase.Tls, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket during the TLS handshake",
+                "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
+                "The steps show the last TLS message received; compare the negotiated version and suite with the server's configuration.",
                 SocketClosed),
             [(null, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket",

@@ -5,6 +5,7 @@ using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake.Reporting;
 
@@ -109,6 +110,15 @@ public static class ProbeReportJson
             json.WriteNull("negotiation");
         }
 
+        if (report.Tls is { } tls)
+        {
+            WriteTls(json, tls);
+        }
+        else
+        {
+            json.WriteNull("tls");
+        }
+
         json.WriteStartArray("steps");
         foreach (StepRecord step in report.Steps)
         {
@@ -128,6 +138,112 @@ public static class ProbeReportJson
 
         json.WriteEndObject();
         json.Flush();
+    }
+
+    private static void WriteTls(Utf8JsonWriter json, TlsResult tls)
+    {
+        json.WriteStartObject("tls");
+        json.WriteStartArray("offeredVersions");
+        foreach (var version in tls.OfferedVersions)
+        {
+            json.WriteStringValue(TlsNames.ShortVersion(version));
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("offeredCipherSuites", tls.OfferedCipherSuiteCount);
+        WriteNullable(json, "sni", tls.ServerName);
+        json.WriteBoolean("handshakeComplete", tls.HandshakeComplete);
+        WriteNullable(json, "version", tls.Version is null ? null : TlsNames.ShortVersion(tls.Version));
+        WriteNullable(json, "cipherSuite", tls.CipherSuite is { } suite ? TlsNames.CipherSuite(suite) : null);
+        WriteNullable(json, "namedGroup", tls.NamedGroup is { } group ? TlsNames.NamedGroupName(group) : null);
+        if (tls.SecureRenegotiation is { } secure)
+        {
+            json.WriteBoolean("secureRenegotiation", secure);
+        }
+        else
+        {
+            json.WriteNull("secureRenegotiation");
+        }
+
+        json.WriteStartArray("weaknesses");
+        foreach (string weakness in tls.Weaknesses)
+        {
+            json.WriteStringValue(weakness);
+        }
+
+        json.WriteEndArray();
+        WriteAlerts(json, "alertsReceived", tls.AlertsReceived);
+        WriteAlerts(json, "alertsSent", tls.AlertsRaised);
+        if (tls.Certificate is { } certificate)
+        {
+            WriteCertificate(json, certificate);
+        }
+        else
+        {
+            json.WriteNull("certificate");
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteAlerts(Utf8JsonWriter json, string name, IReadOnlyList<TlsAlert> alerts)
+    {
+        json.WriteStartArray(name);
+        foreach (TlsAlert alert in alerts)
+        {
+            json.WriteStartObject();
+            json.WriteString("level", alert.IsFatal ? "fatal" : "warning");
+            json.WriteString("description", TlsNames.AlertName(alert.Description));
+            json.WriteNumber("code", alert.Description);
+            WriteNullable(json, "message", alert.Message);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteCertificate(Utf8JsonWriter json, CertificateReport certificate)
+    {
+        json.WriteStartObject("certificate");
+        json.WriteString("subject", certificate.Subject);
+        json.WriteString("issuer", certificate.Issuer);
+        json.WriteString("serialNumber", certificate.SerialNumber);
+        json.WriteString("notBefore", certificate.NotBefore.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteString("notAfter", certificate.NotAfter.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteNumber("daysLeft", certificate.DaysLeft);
+        json.WriteBoolean("selfSigned", certificate.SelfSigned);
+        json.WriteString("keyType", certificate.KeyType);
+        json.WriteNumber("keyBits", certificate.KeyBits);
+        json.WriteString("signatureAlgorithm", certificate.SignatureAlgorithm);
+        json.WriteStartArray("subjectAlternativeNames");
+        foreach (string san in certificate.SubjectAlternativeNames)
+        {
+            json.WriteStringValue(san);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("extendedKeyUsages");
+        foreach (string eku in certificate.ExtendedKeyUsages)
+        {
+            json.WriteStringValue(eku);
+        }
+
+        json.WriteEndArray();
+        json.WriteString("sha1", certificate.Sha1Fingerprint);
+        json.WriteString("sha256", certificate.Sha256Fingerprint);
+        json.WriteNumber("chainLength", certificate.ChainLength);
+        json.WriteStartArray("findings");
+        foreach (CertificateFinding finding in certificate.Findings)
+        {
+            json.WriteStartObject();
+            json.WriteString("code", finding.Code);
+            json.WriteString("severity", finding.Severity.ToString().ToLowerInvariant());
+            json.WriteString("text", finding.Text);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WriteStep(Utf8JsonWriter json, StepRecord step)

@@ -1,0 +1,73 @@
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
+
+namespace RdpHandshake.Tls;
+
+/// <summary>
+/// The BouncyCastle TLS client configured from a <see cref="TlsOffer"/>. It accepts every server
+/// certificate (judging it is the certificate analysis's job, not the handshake's) and records everything
+/// into <see cref="TlsObservations"/>.
+/// </summary>
+internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObservations seen) : DefaultTlsClient(crypto)
+{
+    protected override ProtocolVersion[] GetSupportedVersions() => [.. offer.Versions];
+
+    protected override int[] GetSupportedCipherSuites() =>
+        TlsUtilities.GetSupportedCipherSuites(Crypto, [.. offer.CipherSuites ?? TlsOffer.DefaultCipherSuites]);
+
+    protected override IList<int> GetSupportedGroups(IList<int> namedGroupRoles) =>
+        offer.NamedGroups is { } groups ? [.. groups] : base.GetSupportedGroups(namedGroupRoles);
+
+    protected override IList<ServerName>? GetSniServerNames() =>
+        offer.ServerName is { } name ? [new ServerName(NameType.host_name, System.Text.Encoding.ASCII.GetBytes(name))] : null;
+
+    public override void Init(TlsClientContext context)
+    {
+        base.Init(context);
+        seen.OfferedVersions = offer.Versions;
+        seen.OfferedCipherSuites = GetSupportedCipherSuites();
+    }
+
+    public override void NotifyServerVersion(ProtocolVersion serverVersion)
+    {
+        seen.ServerVersion = serverVersion;
+        base.NotifyServerVersion(serverVersion);
+    }
+
+    public override void NotifySelectedCipherSuite(int selectedCipherSuite)
+    {
+        seen.CipherSuite = selectedCipherSuite;
+        base.NotifySelectedCipherSuite(selectedCipherSuite);
+    }
+
+    // Record, don't abort: the report says whether the server supports secure renegotiation.
+    public override void NotifySecureRenegotiation(bool secureRenegotiation) => seen.SecureRenegotiation = secureRenegotiation;
+
+    public override void NotifyAlertReceived(short alertLevel, short alertDescription) =>
+        seen.AlertsReceived.Add(new TlsAlert(alertLevel, alertDescription));
+
+    public override void NotifyAlertRaised(short alertLevel, short alertDescription, string message, Exception cause) =>
+        seen.AlertsRaised.Add(new TlsAlert(alertLevel, alertDescription, message ?? cause?.Message));
+
+    public override void NotifyHandshakeComplete()
+    {
+        base.NotifyHandshakeComplete();
+        SecurityParameters parameters = m_context.SecurityParameters;
+        seen.ServerVersion = parameters.NegotiatedVersion;
+        seen.CipherSuite = parameters.CipherSuite;
+        seen.NamedGroup = parameters.NegotiatedGroup >= 0 ? parameters.NegotiatedGroup : null;
+        seen.ServerEndPointBinding = m_context.ExportChannelBinding(ChannelBinding.tls_server_end_point);
+        seen.HandshakeComplete = true;
+    }
+
+    public override TlsAuthentication GetAuthentication() => new RecordingAuthentication(seen);
+
+    private sealed class RecordingAuthentication(TlsObservations seen) : TlsAuthentication
+    {
+        public void NotifyServerCertificate(TlsServerCertificate serverCertificate) =>
+            seen.CertificateChain = serverCertificate.Certificate.GetCertificateList().Select(c => c.GetEncoded()).ToArray();
+
+        // RDP servers do not ask for client certificates; if one does, we send none.
+        public TlsCredentials? GetClientCredentials(CertificateRequest certificateRequest) => null;
+    }
+}

@@ -1,0 +1,122 @@
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+
+namespace RdpHandshake.Tls;
+
+/// <summary>
+/// A sans-IO TLS client over BouncyCastle's non-blocking <see cref="TlsClientProtocol"/>: give it the
+/// server's records, take back the bytes to send. It never sees a socket, so it runs over TCP, in memory and
+/// in tests the same way. Library exceptions are mapped here, once, into a <see cref="TlsFailure"/>.
+/// </summary>
+public sealed class TlsClientSession
+{
+    private readonly TlsClientProtocol _protocol = new();
+
+    public TlsClientSession(TlsOffer offer, SecureRandom? random = null)
+    {
+        Offer = offer;
+        Client = new ProbeTlsClient(new BcTlsCrypto(random ?? new SecureRandom()), offer, Seen);
+    }
+
+    public TlsOffer Offer { get; }
+
+    public TlsObservations Seen { get; } = new();
+
+    public bool IsHandshaking => _protocol.IsHandshaking;
+
+    public bool IsConnected => _protocol.IsConnected;
+
+    private ProbeTlsClient Client { get; }
+
+    /// <summary>Starts the handshake and returns the ClientHello to send.</summary>
+    public byte[] Start()
+    {
+        _protocol.Connect(Client);
+        return DrainOutput();
+    }
+
+    /// <summary>Feeds received bytes (whole records or parts); returns what to send and any failure.</summary>
+    public (byte[] Output, TlsFailure? Failure) Receive(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            _protocol.OfferInput(bytes.ToArray());
+            return (DrainOutput(), null);
+        }
+        catch (TlsFatalAlertReceived received)
+        {
+            return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertReceived, new TlsAlert(AlertLevel.fatal, received.AlertDescription), received.Message));
+        }
+        catch (TlsFatalAlert raised)
+        {
+            return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, new TlsAlert(AlertLevel.fatal, raised.AlertDescription, raised.Message), raised.Message));
+        }
+        catch (IOException ex)
+        {
+            return (DrainOutput(), new TlsFailure(TlsFailureKind.Closed, null, ex.Message));
+        }
+    }
+
+    /// <summary>Encrypts application data for the peer (used by the layers above TLS).</summary>
+    public byte[] Encrypt(ReadOnlySpan<byte> plaintext)
+    {
+        _protocol.WriteApplicationData(plaintext.ToArray(), 0, plaintext.Length);
+        return DrainOutput();
+    }
+
+    /// <summary>Takes the application data decrypted so far.</summary>
+    public byte[] ReadApplicationData()
+    {
+        int available = _protocol.GetAvailableInputBytes();
+        byte[] data = new byte[available];
+        if (available > 0)
+        {
+            _protocol.ReadInput(data, 0, available);
+        }
+
+        return data;
+    }
+
+    /// <summary>Sends close_notify and returns its bytes.</summary>
+    public byte[] Close()
+    {
+        try
+        {
+            _protocol.Close();
+        }
+        catch (IOException)
+        {
+            // Already closed by a fatal alert: nothing more to send.
+        }
+
+        return DrainOutput();
+    }
+
+    private byte[] DrainOutput()
+    {
+        int available = _protocol.GetAvailableOutputBytes();
+        byte[] output = new byte[available];
+        if (available > 0)
+        {
+            _protocol.ReadOutput(output, 0, available);
+        }
+
+        return output;
+    }
+}
+
+public enum TlsFailureKind
+{
+    /// <summary>The server sent a fatal alert.</summary>
+    AlertReceived,
+
+    /// <summary>Our side raised a fatal alert (bad record, bad handshake message, version or suite not offered).</summary>
+    AlertRaised,
+
+    /// <summary>The TLS library closed the connection for another reason.</summary>
+    Closed,
+}
+
+/// <summary>How a handshake failed, as the TLS library reported it.</summary>
+public sealed record TlsFailure(TlsFailureKind Kind, TlsAlert? Alert, string? Message);

@@ -1,0 +1,70 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using Org.BouncyCastle.Tls;
+
+namespace RdpHandshake.Tls;
+
+/// <summary>Names for TLS constants, as the RFCs and IANA registries spell them.</summary>
+public static class TlsNames
+{
+    private static readonly FrozenDictionary<int, string> CipherSuiteNames = typeof(CipherSuite)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(int))
+        .GroupBy(f => (int)f.GetRawConstantValue()!)
+        .ToFrozenDictionary(g => g.Key, g => g.First().Name);
+
+    private static readonly FrozenDictionary<string, int> CipherSuitesByName = CipherSuiteNames
+        .GroupBy(p => p.Value, StringComparer.OrdinalIgnoreCase)
+        .ToFrozenDictionary(g => g.Key, g => g.First().Key, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The IANA name of a cipher suite, e.g. <c>TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256</c>.</summary>
+    public static string CipherSuite(int suite) =>
+        CipherSuiteNames.TryGetValue(suite, out string? name) ? name : $"0x{suite:x4}";
+
+    public static bool TryParseCipherSuite(string text, out int suite)
+    {
+        string trimmed = text.Trim();
+        if (CipherSuitesByName.TryGetValue(trimmed, out suite))
+        {
+            return true;
+        }
+
+        return trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(trimmed[2..], System.Globalization.NumberStyles.HexNumber, null, out suite);
+    }
+
+    /// <summary><c>TLS 1.2</c>, <c>TLS 1.3</c>, ...</summary>
+    public static string Version(ProtocolVersion? version) => version switch
+    {
+        null => "none",
+        _ when version.Equals(ProtocolVersion.TLSv13) => "TLS 1.3",
+        _ when version.Equals(ProtocolVersion.TLSv12) => "TLS 1.2",
+        _ when version.Equals(ProtocolVersion.TLSv11) => "TLS 1.1",
+        _ when version.Equals(ProtocolVersion.TLSv10) => "TLS 1.0",
+        _ when version.Equals(ProtocolVersion.SSLv3) => "SSL 3.0",
+        _ => $"0x{version.FullVersion:x4}",
+    };
+
+    /// <summary>Short names used on the command line and in JSON: <c>1.0</c> ... <c>1.3</c>.</summary>
+    public static string ShortVersion(ProtocolVersion version) => Version(version).Replace("TLS ", string.Empty, StringComparison.Ordinal);
+
+    public static bool TryParseVersion(string text, out ProtocolVersion? version)
+    {
+        version = text.Trim().ToLowerInvariant().Replace("tlsv", string.Empty, StringComparison.Ordinal).Replace("tls", string.Empty, StringComparison.Ordinal).Trim() switch
+        {
+            "1.0" or "1" => ProtocolVersion.TLSv10,
+            "1.1" => ProtocolVersion.TLSv11,
+            "1.2" => ProtocolVersion.TLSv12,
+            "1.3" => ProtocolVersion.TLSv13,
+            _ => null,
+        };
+        return version is not null;
+    }
+
+    /// <summary><c>handshake_failure(40)</c> style alert names.</summary>
+    public static string Alert(short description) => $"{AlertDescription.GetName(description)}({description})";
+
+    public static string AlertName(short description) => AlertDescription.GetName(description);
+
+    public static string NamedGroupName(int group) => NamedGroup.GetName(group) ?? $"0x{group:x4}";
+}
