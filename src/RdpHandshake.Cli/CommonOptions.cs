@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging.Console;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
+using RdpHandshake.Tls;
+using Org.BouncyCastle.Tls;
 
 namespace RdpHandshake.Cli;
 
@@ -41,6 +43,37 @@ internal sealed class CommonOptions
         Description = "Send an RDP_NEG_CORRELATION_INFO with this GUID (the id the server logs for the connection).",
     };
 
+    public Option<string> Until { get; } = new("--until")
+    {
+        Description = "Stop after this phase: x224 or tls (later phases come with later versions).",
+        DefaultValueFactory = _ => "tls",
+    };
+
+    public Option<string?> TlsVersions { get; } = new("--tls-versions")
+    {
+        Description = "TLS versions to offer, comma-separated, e.g. 1.2,1.3 [default: 1.0,1.1,1.2,1.3].",
+    };
+
+    public Option<string?> TlsCiphers { get; } = new("--tls-ciphers")
+    {
+        Description = "Cipher suites to offer by IANA name or 0xHHHH, comma-separated, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.",
+    };
+
+    public Option<string?> Sni { get; } = new("--sni")
+    {
+        Description = "Server name to send in the TLS ClientHello [default: the target's DNS name; none for an IP].",
+    };
+
+    public Option<bool> NoSni { get; } = new("--no-sni")
+    {
+        Description = "Send no server name in the TLS ClientHello.",
+    };
+
+    public Option<string?> CertPolicy { get; } = new("--cert-policy")
+    {
+        Description = $"Certificate findings that fail the run instead of being reported, comma-separated, or 'strict' for all but self-signed: {string.Join(", ", CertificateAnalysis.Codes.All)}.",
+    };
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Write one JSON document to stdout (schema in docs/report-format.md); human text goes to stderr.",
@@ -51,6 +84,16 @@ internal sealed class CommonOptions
         Description = "Diagnostic log level on stderr: Trace shows every PDU in hex.",
         DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.None,
     };
+
+    public void AddTlsOptions(Command command)
+    {
+        command.Options.Add(Until);
+        command.Options.Add(TlsVersions);
+        command.Options.Add(TlsCiphers);
+        command.Options.Add(Sni);
+        command.Options.Add(NoSni);
+        command.Options.Add(CertPolicy);
+    }
 
     public void AddTo(Command command, bool withClientOptions = true)
     {
@@ -127,6 +170,62 @@ internal sealed class CommonOptions
         };
     }
 
+    /// <summary>Adds the TLS and --until choices of <c>probe</c> to <paramref name="options"/>.</summary>
+    public ProbeOptions WithTlsOptions(ParseResult parse, ProbeOptions options)
+    {
+        string untilText = parse.GetValue(Until)!;
+        ConnectionPhase until = untilText.Trim().ToLowerInvariant() switch
+        {
+            "x224" => ConnectionPhase.X224,
+            "tls" => ConnectionPhase.Tls,
+            _ => throw new UsageException($"--until '{untilText}': must be x224 or tls (later phases are not implemented yet)"),
+        };
+
+        TlsOffer offer = options.Tls;
+        if (parse.GetValue(TlsVersions) is { } versionText)
+        {
+            offer = offer with { Versions = ParseTlsVersions("--tls-versions", versionText) };
+        }
+
+        if (parse.GetValue(TlsCiphers) is { } cipherText)
+        {
+            offer = offer with { CipherSuites = ParseCipherSuites("--tls-ciphers", cipherText) };
+        }
+
+        if (parse.GetValue(Sni) is { } sni)
+        {
+            offer = offer with { ServerName = sni };
+        }
+
+        var policy = new HashSet<string>();
+        if (parse.GetValue(CertPolicy) is { } policyText)
+        {
+            foreach (string part in policyText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (part == "strict")
+                {
+                    policy.UnionWith(CertificateAnalysis.Codes.All.Where(c => c != CertificateAnalysis.Codes.SelfSigned));
+                }
+                else if (CertificateAnalysis.Codes.All.Contains(part))
+                {
+                    policy.Add(part);
+                }
+                else
+                {
+                    throw new UsageException($"--cert-policy '{policyText}': unknown finding '{part}' (known: strict, {string.Join(", ", CertificateAnalysis.Codes.All)})");
+                }
+            }
+        }
+
+        return options with
+        {
+            Until = until,
+            Tls = offer,
+            SendServerName = !parse.GetValue(NoSni),
+            CertificatePolicy = policy,
+        };
+    }
+
     public static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
@@ -164,6 +263,50 @@ internal sealed class CommonOptions
         }
 
         return list;
+    }
+
+    /// <summary>Parses <c>1.2,1.3</c> into versions, newest first.</summary>
+    public static IReadOnlyList<ProtocolVersion> ParseTlsVersions(string option, string text)
+    {
+        var versions = new List<ProtocolVersion>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!TlsNames.TryParseVersion(part, out ProtocolVersion? version))
+            {
+                throw new UsageException($"{option} '{text}': unknown version '{part}' (known: 1.0, 1.1, 1.2, 1.3)");
+            }
+
+            versions.Add(version!);
+        }
+
+        if (versions.Count == 0)
+        {
+            throw new UsageException($"{option} '{text}': name at least one version");
+        }
+
+        return versions.Distinct().OrderByDescending(v => v.FullVersion).ToArray();
+    }
+
+    /// <summary>Parses IANA cipher suite names or 0xHHHH values, keeping their order.</summary>
+    public static IReadOnlyList<int> ParseCipherSuites(string option, string text)
+    {
+        var suites = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!TlsNames.TryParseCipherSuite(part, out int suite))
+            {
+                throw new UsageException($"{option} '{text}': unknown cipher suite '{part}' (use the IANA name, e.g. TLS_AES_128_GCM_SHA256, or 0xHHHH)");
+            }
+
+            suites.Add(suite);
+        }
+
+        if (suites.Count == 0)
+        {
+            throw new UsageException($"{option} '{text}': name at least one cipher suite");
+        }
+
+        return suites;
     }
 
     /// <summary>The requestedProtocols value that offers every protocol of the list.</summary>

@@ -43,6 +43,8 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com                   offer TLS and NLA, as mstsc does
               rdphs probe 10.0.0.5:3390 -p rdp              offer Standard RDP Security only
               rdphs probe rdp.example.com --json > run.json stable JSON for scripts (docs/report-format.md)
+              rdphs probe rdp.example.com --tls-versions 1.0  does the server still take TLS 1.0?
+              rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
 
             Exit codes: 0 reached the step asked for; 2 bad usage; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
@@ -52,13 +54,14 @@ internal static class ProbeCommand
         command.Options.Add(protocols);
         command.Options.Add(hex);
         command.Options.Add(serverFaults);
+        common.AddTlsOptions(command);
         common.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
             IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
             SecurityProtocols requested = CommonOptions.Combine(offered);
-            ProbeOptions options = common.BuildProbeOptions(parse, requested);
+            ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested));
             bool json = parse.GetValue(common.Json);
             string[] faults = parse.GetValue(serverFaults) ?? [];
             string? targetText = parse.GetValue(target);

@@ -48,6 +48,19 @@ internal static class ServeCommand
             Description = "Milliseconds between bytes for the drip fault.",
             DefaultValueFactory = _ => 1000,
         };
+        var tlsVersions = new Option<string?>("--tls-versions")
+        {
+            Description = "TLS versions the server accepts, comma-separated [default: 1.2,1.3].",
+        };
+        var tlsCiphers = new Option<string?>("--tls-ciphers")
+        {
+            Description = "Cipher suites the server accepts, by IANA name or 0xHHHH, comma-separated [default: the TLS library's].",
+        };
+        var certificate = new Option<string>("--certificate")
+        {
+            Description = $"The certificate the server presents: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))}.",
+            DefaultValueFactory = _ => "default",
+        };
         var maxConnections = new Option<int?>("--max-connections")
         {
             Description = "Exit after serving this many connections (for scripts).",
@@ -72,6 +85,8 @@ internal static class ServeCommand
               rdphs serve --port 33890 --accept ssl               TLS only: RDP-only clients get SSL_REQUIRED_BY_SERVER
               rdphs serve --port 33890 --fail-with HYBRID_REQUIRED_BY_SERVER
               rdphs serve --port 33890 --fault x224.confirm:reset
+              rdphs serve --port 33890 --fault tls.server-hello:close   an unusable certificate, as Windows shows it
+              rdphs serve --port 33890 --certificate expired --tls-versions 1.2
               xfreerdp /v:127.0.0.1:33890 +auth-only              see what a real client sends
             """);
         command.Options.Add(port);
@@ -81,6 +96,9 @@ internal static class ServeCommand
         command.Options.Add(responseFlags);
         command.Options.Add(faults);
         command.Options.Add(dripMs);
+        command.Options.Add(tlsVersions);
+        command.Options.Add(tlsCiphers);
+        command.Options.Add(certificate);
         command.Options.Add(maxConnections);
         command.Options.Add(json);
         command.Options.Add(logLevel);
@@ -117,6 +135,22 @@ internal static class ServeCommand
                 ForcedFailure = forced,
                 Faults = (parse.GetValue(faults) ?? []).Select(f => ParseFault(f) with { DripInterval = TimeSpan.FromMilliseconds(parse.GetValue(dripMs)) }).ToArray(),
             };
+            if (!TestCertificates.TryParse(parse.GetValue(certificate)!, out CertificateProfile profile))
+            {
+                throw new UsageException($"--certificate '{parse.GetValue(certificate)}': unknown profile (known: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))})");
+            }
+
+            options = options with { Certificate = profile };
+            if (parse.GetValue(tlsVersions) is { } versionText)
+            {
+                options = options with { TlsVersions = CommonOptions.ParseTlsVersions("--tls-versions", versionText) };
+            }
+
+            if (parse.GetValue(tlsCiphers) is { } cipherText)
+            {
+                options = options with { TlsCipherSuites = CommonOptions.ParseCipherSuites("--tls-ciphers", cipherText) };
+            }
+
             if (parse.GetValue(responseFlags) is { } flagsText)
             {
                 options = options with { ResponseFlags = (NegotiationResponseFlags)ParseByte("--response-flags", flagsText) };
@@ -198,6 +232,11 @@ internal static class ServeCommand
             null => "did not answer",
         };
         string fault = record.FaultInjected is { } f ? $" [fault {f}]" : string.Empty;
+        if (record.TlsVersion is { } tlsVersion)
+        {
+            answer += $", {tlsVersion} {RdpHandshake.Tls.TlsNames.CipherSuite(record.TlsCipherSuite ?? 0)}";
+        }
+
         return $"#{record.Id} {record.Remote}: {requested}{cookie}; {answer}{fault}; {record.Ending}";
     }
 
@@ -233,6 +272,9 @@ internal static class ServeCommand
             json.WriteString("failureCode", record.Answer?.Failure is { } fail ? NegotiationNames.Name(fail.FailureCode) : null);
             json.WriteString("fault", record.FaultInjected?.ToString());
             json.WriteString("bytesAfterNegotiationHex", Convert.ToHexStringLower(record.BytesAfterNegotiation));
+            json.WriteString("tlsVersion", record.TlsVersion);
+            json.WriteString("tlsCipherSuite", record.TlsCipherSuite is { } suite ? RdpHandshake.Tls.TlsNames.CipherSuite(suite) : null);
+            json.WriteString("tlsError", record.TlsError);
             json.WriteString("ending", record.Ending);
             json.WriteEndObject();
         }

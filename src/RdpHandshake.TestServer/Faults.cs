@@ -29,6 +29,12 @@ public enum FaultKind
 
     /// <summary>Answer with an X.224 Disconnect Request instead of a Connection Confirm.</summary>
     DisconnectRequest,
+
+    /// <summary>Answer the ClientHello with a fatal handshake_failure alert.</summary>
+    Alert,
+
+    /// <summary>Answer with an MCS Disconnect Provider Ultimatum, as xrdp does when its TLS layer cannot start.</summary>
+    Ultimatum,
 }
 
 /// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
@@ -66,6 +72,12 @@ public sealed record Fault(string Step, FaultKind Kind)
             return false;
         }
 
+        if (!FaultSteps.KindsAt(step).Contains(kind))
+        {
+            error = $"'{text}': {FaultNames.Name(kind)} is not available at {step} (available: {string.Join(", ", FaultSteps.KindsAt(step).Select(FaultNames.Name))})";
+            return false;
+        }
+
         fault = new Fault(step, kind);
         error = null;
         return true;
@@ -81,7 +93,19 @@ public static class FaultSteps
     /// <summary>The server's answer to the X.224 Connection Request.</summary>
     public const string X224Confirm = "x224.confirm";
 
-    public static IReadOnlyList<string> All { get; } = [TcpAccept, X224Confirm];
+    /// <summary>The server's answer to the TLS ClientHello.</summary>
+    public const string TlsServerHello = "tls.server-hello";
+
+    public static IReadOnlyList<string> All { get; } = [TcpAccept, X224Confirm, TlsServerHello];
+
+    /// <summary>The fault kinds each step supports.</summary>
+    public static IReadOnlyList<FaultKind> KindsAt(string step) => step switch
+    {
+        TcpAccept => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall],
+        X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
+        TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum],
+        _ => [],
+    };
 }
 
 public static class FaultNames
@@ -97,6 +121,8 @@ public static class FaultNames
         FaultKind.WrongTpktVersion => "wrong-tpkt-version",
         FaultKind.Drip => "drip",
         FaultKind.DisconnectRequest => "disconnect-request",
+        FaultKind.Alert => "alert",
+        FaultKind.Ultimatum => "ultimatum",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

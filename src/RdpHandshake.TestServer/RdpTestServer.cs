@@ -5,7 +5,12 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.TestServer;
@@ -32,7 +37,12 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     {
         _options = options ?? new TestServerOptions();
         _logger = logger ?? NullLogger.Instance;
+
+        // RSA key generation takes a noticeable moment: start it now rather than when the first client is waiting.
+        _certificate = Task.Run(() => TestCertificates.For(_options.Certificate));
     }
+
+    private readonly Task<ServerCertificate> _certificate;
 
     public TestServerOptions Options => _options;
 
@@ -204,6 +214,12 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             return;
         }
 
+        if (answer.Response?.SelectedProtocol is SecurityProtocols.Ssl or SecurityProtocols.Hybrid or SecurityProtocols.HybridEx or SecurityProtocols.RdsTls)
+        {
+            await ServeTlsAsync(link, record, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         await DrainAfterNegotiationAsync(link, record, cancellationToken).ConfigureAwait(false);
     }
 
@@ -356,21 +372,25 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
     }
 
-    private async Task<byte[]?> ReadTpktAsync(PipeReader input, int maxLength, CancellationToken cancellationToken)
+    private Task<byte[]?> ReadTpktAsync(PipeReader input, int maxLength, CancellationToken cancellationToken) =>
+        ReadFrameAsync(input, TpktHeader.FixedPartSize, header => TpktHeader.FindFrameSize(header, maxLength), cancellationToken);
+
+    /// <summary>Reads one frame sized by <paramref name="sizer"/>, or null on a bad header, end of stream or timeout.</summary>
+    private async Task<byte[]?> ReadFrameAsync(PipeReader input, int headerLength, Func<byte[], FrameSize> sizer, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ReadTimeout);
-        byte[] header = new byte[TpktHeader.FixedPartSize];
+        byte[] header = new byte[headerLength];
         try
         {
             while (true)
             {
                 ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = read.Buffer;
-                if (buffer.Length >= TpktHeader.FixedPartSize)
+                if (buffer.Length >= headerLength)
                 {
-                    buffer.Slice(0, TpktHeader.FixedPartSize).CopyTo(header);
-                    FrameSize size = TpktHeader.FindFrameSize(header, maxLength);
+                    buffer.Slice(0, headerLength).CopyTo(header);
+                    FrameSize size = sizer(header);
                     if (size.Status == FrameSizeStatus.Invalid)
                     {
                         input.AdvanceTo(buffer.End);
@@ -398,6 +418,130 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Serves the TLS handshake that follows a TLS-based selection, or the fault injected in its place, then
+    /// keeps the first application data (later layers are served by later versions of this server).
+    /// </summary>
+    private async Task ServeTlsAsync(ILink link, ServerConnectionRecord record, CancellationToken cancellationToken)
+    {
+        PipeReader input = link.Pipe.Input;
+        PipeWriter output = link.Pipe.Output;
+        byte[]? clientHello = await ReadFrameAsync(input, TlsRecordHeader.FixedPartSize, header => TlsRecordHeader.FindFrameSize(header), cancellationToken).ConfigureAwait(false);
+        if (clientHello is null)
+        {
+            record.Ending = "the client sent no TLS record after the Connection Confirm";
+            return;
+        }
+
+        record.BytesAfterNegotiation = clientHello.Length <= MaxBytesKeptAfterNegotiation ? clientHello : clientHello[..MaxBytesKeptAfterNegotiation];
+        var tls = new TlsServerProtocol();
+        var server = new TestTlsServer(new BcTlsCrypto(new SecureRandom()), await _certificate.ConfigureAwait(false), _options.TlsVersions, _options.TlsCipherSuites);
+        Fault? fault = _options.FaultAt(FaultSteps.TlsServerHello);
+        if (fault is not null)
+        {
+            record.FaultInjected = fault;
+            switch (fault.Kind)
+            {
+                case FaultKind.Close or FaultKind.Reset or FaultKind.Stall:
+                    await InjectWithoutAnswerAsync(link, record, fault, cancellationToken).ConfigureAwait(false);
+                    return;
+                case FaultKind.Alert:
+                    // A fatal handshake_failure(40) alert record, in the clear as before any key exchange.
+                    await output.WriteAsync(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 }, cancellationToken).ConfigureAwait(false);
+                    record.Ending = "answered the ClientHello with a handshake_failure alert (fault)";
+                    return;
+                case FaultKind.Ultimatum:
+                    var ultimatum = new X224Data(new ByteString(Pdu.Encode(new DisconnectProviderUltimatum(McsDisconnectReason.UserRequested))));
+                    await output.WriteAsync(Pdu.Encode(ultimatum), cancellationToken).ConfigureAwait(false);
+                    record.Ending = "answered the ClientHello with an MCS Disconnect Provider Ultimatum, as xrdp does when TLS cannot start (fault)";
+                    return;
+                case FaultKind.Garbage:
+                    byte[] garbage = new byte[64];
+                    new Random(_options.GarbageSeed).NextBytes(garbage);
+                    garbage[0] = 0x7F; // not a TLS content type
+                    await output.WriteAsync(garbage, cancellationToken).ConfigureAwait(false);
+                    await HoldThenCloseAsync(link, record, "sent garbage instead of a ServerHello", cancellationToken).ConfigureAwait(false);
+                    return;
+                case FaultKind.Truncated:
+                    tls.Accept(server);
+                    tls.OfferInput(clientHello);
+                    byte[] flight = DrainTls(tls);
+                    await output.WriteAsync(flight.AsMemory(0, flight.Length / 2), cancellationToken).ConfigureAwait(false);
+                    record.Ending = $"sent {flight.Length / 2} of the {flight.Length}-byte ServerHello flight, then closed (fault)";
+                    return;
+                default:
+                    throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");
+            }
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ReadTimeout);
+        try
+        {
+            tls.Accept(server);
+            tls.OfferInput(clientHello);
+            await output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
+            while (tls.IsHandshaking || tls.GetAvailableInputBytes() == 0)
+            {
+                ReadResult read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                byte[] chunk = read.Buffer.ToArray();
+                input.AdvanceTo(read.Buffer.End);
+                if (chunk.Length > 0)
+                {
+                    tls.OfferInput(chunk);
+                    byte[] answer = DrainTls(tls);
+                    if (answer.Length > 0)
+                    {
+                        await output.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (!tls.IsHandshaking && record.TlsVersion is null && server.NegotiatedVersion is { } version)
+                {
+                    record.TlsVersion = version.ToString();
+                    record.TlsCipherSuite = server.NegotiatedCipherSuite;
+                }
+
+                if (read.IsCompleted)
+                {
+                    record.Ending = tls.IsHandshaking ? "the client closed during the TLS handshake" : "the client closed after the TLS handshake";
+                    return;
+                }
+            }
+
+            byte[] data = new byte[Math.Min(tls.GetAvailableInputBytes(), MaxBytesKeptAfterNegotiation)];
+            tls.ReadInput(data, 0, data.Length);
+            record.BytesAfterTls = data;
+            record.Ending = "the client went on past TLS; this server stops after TLS, so it closed";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            record.Ending = tls.IsHandshaking ? "the TLS handshake timed out" : "the client sent nothing after the TLS handshake (server read timeout)";
+        }
+        catch (IOException ex)
+        {
+            // TlsFatalAlert and TlsFatalAlertReceived are IOExceptions: the handshake failed on one side.
+            record.TlsError = server.AlertReason is { } reason ? $"{ex.Message} ({reason})" : ex.Message;
+            record.Ending = $"the TLS handshake failed: {record.TlsError}";
+            byte[] alert = DrainTls(tls);
+            if (alert.Length > 0)
+            {
+                await output.WriteAsync(alert, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static byte[] DrainTls(TlsProtocol tls)
+    {
+        byte[] bytes = new byte[tls.GetAvailableOutputBytes()];
+        if (bytes.Length > 0)
+        {
+            tls.ReadOutput(bytes, 0, bytes.Length);
+        }
+
+        return bytes;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Test server listening on {EndPoint}")]

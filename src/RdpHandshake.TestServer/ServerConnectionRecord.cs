@@ -34,6 +34,18 @@ public sealed class ServerConnectionRecord
     /// <summary>The first bytes the client sent after the Connection Confirm (e.g. a TLS ClientHello), at most 4 KiB.</summary>
     public byte[] BytesAfterNegotiation { get; internal set; } = [];
 
+    /// <summary>The TLS version negotiated, when the TLS handshake completed.</summary>
+    public string? TlsVersion { get; internal set; }
+
+    /// <summary>The cipher suite negotiated, when the TLS handshake completed.</summary>
+    public int? TlsCipherSuite { get; internal set; }
+
+    /// <summary>Why the server's TLS handshake failed, when it did.</summary>
+    public string? TlsError { get; internal set; }
+
+    /// <summary>The first application data the client sent inside TLS (e.g. a CredSSP TSRequest), at most 4 KiB.</summary>
+    public byte[] BytesAfterTls { get; internal set; } = [];
+
     /// <summary>How the connection ended, from the server's point of view.</summary>
     public string? Ending { get; internal set; }
 }

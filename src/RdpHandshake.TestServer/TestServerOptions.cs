@@ -1,3 +1,4 @@
+using Org.BouncyCastle.Tls;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.TestServer;
@@ -25,6 +26,15 @@ public sealed record TestServerOptions
 
     /// <summary>When set, every request is refused with this RDP_NEG_FAILURE code.</summary>
     public NegotiationFailureCode? ForcedFailure { get; init; }
+
+    /// <summary>TLS versions the server accepts (a current Windows server: TLS 1.2 and 1.3).</summary>
+    public IReadOnlyList<ProtocolVersion> TlsVersions { get; init; } = ProtocolVersion.TLSv13.DownTo(ProtocolVersion.TLSv12);
+
+    /// <summary>Cipher suites the server accepts, by IANA value; null for the TLS library's defaults.</summary>
+    public IReadOnlyList<int>? TlsCipherSuites { get; init; }
+
+    /// <summary>The certificate the server presents.</summary>
+    public CertificateProfile Certificate { get; init; } = CertificateProfile.Default;
 
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];

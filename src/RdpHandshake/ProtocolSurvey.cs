@@ -68,9 +68,11 @@ public static class ProtocolSurvey
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                // The question is answered by the Connection Confirm alone: no TLS handshake is needed.
                 ProbeOptions single = options with
                 {
                     Connector = options.Connector with { RequestedProtocols = protocol, SendNegotiationRequest = true },
+                    Until = Protocol.Sequence.ConnectionPhase.X224,
                 };
                 ProbeReport report = await prober.ProbeAsync(target, single, cancellationToken).ConfigureAwait(false);
                 results[index] = Classify(protocol, report);

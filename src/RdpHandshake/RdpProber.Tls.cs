@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Net;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
+using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;
@@ -55,6 +58,14 @@ public sealed partial class RdpProber
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
                 FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                if (read.Status == FrameReadStatus.Invalid && tlsBytesReceived == 0 && read.Bytes[0] == TpktHeader.Version3
+                    && await ReadUltimatumAsync(transport, cancellationToken).ConfigureAwait(false) is { } ultimatum)
+                {
+                    string reason = $"the server answered the ClientHello with an MCS Disconnect Provider Ultimatum ({ultimatum.Pdu.ReasonName}) instead of a ServerHello: it could not start TLS";
+                    End(step, StepOutcome.Failed, reason, [new StepField("tpdu", "DT (0xf0)"), new StepField("mcsPdu", "DisconnectProviderUltimatum"), new StepField("reason", ultimatum.Pdu.ReasonName)], received: ultimatum.Bytes, pdu: DisconnectProviderUltimatum.PduName);
+                    return FinishTls(session, serverName, Diagnose(ConnectionPhase.Tls, T.ServerTlsSetupFailed, reason, step, null));
+                }
+
                 if (read.Status == FrameReadStatus.Invalid)
                 {
                     string reason = $"the server sent bytes that are not a TLS record: {read.Error}";
@@ -127,6 +138,29 @@ public sealed partial class RdpProber
             }
 
             return FinishTls(session, serverName, null);
+        }
+
+        /// <summary>
+        /// Reads a TPKT frame already arriving in place of a TLS record and decodes it as an MCS Disconnect
+        /// Provider Ultimatum; null when it is anything else.
+        /// </summary>
+        private async Task<(DisconnectProviderUltimatum Pdu, byte[] Bytes)?> ReadUltimatumAsync(IRdpTransport transport, CancellationToken cancellationToken)
+        {
+            var hint = new TpktFrameHint(ServerHelloStep, "TPKT packet");
+            FrameReadResult frame = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            if (frame.Status != FrameReadStatus.Frame)
+            {
+                return null;
+            }
+
+            DecodeResult<X224Data> data = Pdu.Decode<X224Data>(frame.Bytes);
+            if (!data.IsSuccess)
+            {
+                return null;
+            }
+
+            DecodeResult<DisconnectProviderUltimatum> ultimatum = Pdu.Decode<DisconnectProviderUltimatum>(data.Value.UserData.Span);
+            return ultimatum.IsSuccess ? (ultimatum.Value, frame.Bytes) : null;
         }
 
         private ProbeReport FinishTls(TlsClientSession session, string? serverName, Diagnosis? diagnosis)

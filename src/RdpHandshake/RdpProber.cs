@@ -381,7 +381,7 @@ public sealed partial class RdpProber
             var evidence = new Evidence(
                 step?.Name,
                 LastSentHex: _lastSent.Length == 0 ? null : Hex(_lastSent),
-                ReceivedHex: read is null || read.Bytes.Length == 0 ? null : Hex(read.Bytes),
+                ReceivedHex: read is { Bytes.Length: > 0 } ? Hex(read.Bytes) : step is { Received.Length: > 0 } ? Hex(step.Received) : null,
                 ExpectedLength: read?.ExpectedLength,
                 TransportEnd: read?.End?.KindName,
                 SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),

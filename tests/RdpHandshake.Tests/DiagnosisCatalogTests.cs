@@ -19,6 +19,11 @@ public sealed class DiagnosisCatalogTests
             data.Add(ConnectionPhase.X224, cause);
         }
 
+        foreach (string cause in new[] { "closed-after-client-hello", "reset-after-client-hello", "server-tls-setup-failed", "no-common-version", "no-common-cipher-suite", "server-alert:bad_certificate", "local-alert:decode_error", "malformed-record", "certificate-rejected:expired", "closed-by-peer", "timeout", "truncated-response" })
+        {
+            data.Add(ConnectionPhase.Tls, cause);
+        }
+
         foreach (NegotiationFailureCode code in NegotiationNames.AllFailureCodes)
         {
             data.Add(ConnectionPhase.X224, Causes.ForNegotiationFailure(code));

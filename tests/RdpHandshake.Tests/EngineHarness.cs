@@ -9,7 +9,8 @@ internal static class EngineHarness
 {
     public static ProbeOptions FastOptions(ProbeOptions? options = null) => (options ?? new ProbeOptions()) with
     {
-        ReadTimeout = TimeSpan.FromMilliseconds(400),
+        // Long enough for a TLS handshake on a loaded machine, short enough that stall faults end quickly.
+        ReadTimeout = TimeSpan.FromSeconds(2),
         ConnectTimeout = TimeSpan.FromSeconds(5),
     };
 

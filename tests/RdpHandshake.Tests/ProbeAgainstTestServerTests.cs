@@ -48,7 +48,7 @@ public sealed class ProbeAgainstTestServerTests
     public async Task Every_injected_fault_ends_in_a_diagnosis_naming_phase_and_cause(string faultText, string transport, string cause)
     {
         Assert.True(Fault.TryParse(faultText, out Fault? fault, out string? error), error);
-        var serverOptions = new TestServerOptions { Faults = [fault! with { DripInterval = TimeSpan.FromMilliseconds(100) }] };
+        var serverOptions = new TestServerOptions { Faults = [fault! with { DripInterval = TimeSpan.FromMilliseconds(300) }] };
         (ProbeReport report, _) = transport == "loopback"
             ? await EngineHarness.OverLoopbackAsync(serverOptions, cancellationToken: TestContext.Current.CancellationToken)
             : await EngineHarness.InMemoryAsync(serverOptions, cancellationToken: TestContext.Current.CancellationToken);
@@ -109,8 +109,10 @@ public sealed class ProbeAgainstTestServerTests
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions(), cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ExitCodes.Success, report.ExitCode);
-        Assert.Equal(ConnectionPhase.X224, report.Reached);
-        Assert.Equal(["tcp.connect", "x224.request", "x224.confirm"], report.Steps.Select(s => s.Name));
+        Assert.Equal(ConnectionPhase.Tls, report.Reached);
+        Assert.Equal(
+            ["tcp.connect", "x224.request", "x224.confirm", "tls.client-hello", "tls.server-hello", "tls.certificate", "tls.finished"],
+            report.Steps.Select(s => s.Name));
         Assert.All(report.Steps, s => Assert.Equal(StepOutcome.Ok, s.Outcome));
         Assert.Equal(SecurityProtocols.HybridEx, report.Negotiation!.Selected);
 
@@ -119,6 +121,23 @@ public sealed class ProbeAgainstTestServerTests
         Assert.Equal(19, report.Steps[2].Received.Length);
         Assert.Equal("rdphs", record.Request!.Cookie);
         Assert.Equal(SecurityProtocols.Ssl | SecurityProtocols.Hybrid | SecurityProtocols.HybridEx, record.Request.NegotiationRequest!.RequestedProtocols);
+
+        // Both ends agree on what TLS negotiated, and the ClientHello the server saw is the one recorded.
+        Assert.Equal(record.BytesAfterNegotiation, report.Steps[3].Sent);
+        Assert.Equal(report.Tls!.Version!.ToString(), record.TlsVersion);
+        Assert.Equal(report.Tls.CipherSuite, record.TlsCipherSuite);
+        Assert.True(report.Tls.HandshakeComplete);
+    }
+
+    [Fact]
+    public async Task Until_x224_stops_before_tls()
+    {
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions(), EngineHarness.FastOptions() with { Until = ConnectionPhase.X224 }, TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(ConnectionPhase.X224, report.Reached);
+        Assert.Equal("x224.confirm", report.Steps[^1].Name);
+        Assert.Null(report.Tls);
     }
 
     [Fact]

@@ -16,14 +16,26 @@ public sealed class ReportJsonTests
         Assert.Equal("rdphs.probe/1", root.GetProperty("schema").GetString());
         Assert.Equal("rdphs", root.GetProperty("tool").GetProperty("name").GetString());
         Assert.True(root.GetProperty("outcome").GetProperty("success").GetBoolean());
-        Assert.Equal("x224", root.GetProperty("outcome").GetProperty("reached").GetString());
+        Assert.Equal("tls", root.GetProperty("outcome").GetProperty("reached").GetString());
         Assert.Equal(0, root.GetProperty("outcome").GetProperty("exitCode").GetInt32());
         Assert.Equal("hybrid_ex", root.GetProperty("negotiation").GetProperty("selected").GetString());
         Assert.Equal(["ssl", "hybrid", "hybrid_ex"], root.GetProperty("negotiation").GetProperty("requested").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(JsonValueKind.Null, root.GetProperty("diagnosis").ValueKind);
 
+        JsonElement tls = root.GetProperty("tls");
+        Assert.True(tls.GetProperty("handshakeComplete").GetBoolean());
+        Assert.Equal("1.3", tls.GetProperty("version").GetString());
+        Assert.Equal(["1.3", "1.2", "1.1", "1.0"], tls.GetProperty("offeredVersions").EnumerateArray().Select(e => e.GetString()));
+        JsonElement certificate = tls.GetProperty("certificate");
+        Assert.Equal(2048, certificate.GetProperty("keyBits").GetInt32());
+        Assert.True(certificate.GetProperty("selfSigned").GetBoolean());
+        Assert.Equal(64, certificate.GetProperty("sha256").GetString()!.Length);
+        Assert.Contains("self-signed", certificate.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("code").GetString()));
+
         JsonElement[] steps = root.GetProperty("steps").EnumerateArray().ToArray();
-        Assert.Equal(["tcp.connect", "x224.request", "x224.confirm"], steps.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(
+            ["tcp.connect", "x224.request", "x224.confirm", "tls.client-hello", "tls.server-hello", "tls.certificate", "tls.finished"],
+            steps.Select(s => s.GetProperty("name").GetString()));
         JsonElement confirm = steps[2];
         Assert.Equal("x224", confirm.GetProperty("phase").GetString());
         Assert.Equal("ok", confirm.GetProperty("outcome").GetString());

@@ -6,6 +6,9 @@
 #
 # SECURITY_LAYER: negotiate | tls | rdp     CRYPT_LEVEL: none|low|medium|high|fips
 #
+# XRDP_GLOBALS (optional): more [Globals] settings, one KEY=VALUE per line, applied last, e.g.
+#   XRDP_GLOBALS=$'ssl_protocols=TLSv1.2\ncertificate=/tmp/c.pem\nkey_file=/tmp/k.pem'
+#
 # 'start' copies /etc/xrdp/xrdp.ini into a per-instance state dir
 # (${RDPHS_PEER_DIR:-/tmp/rdphs-peers}/NAME), binds it to 127.0.0.1:PORT, points
 # certificate=/key_file= at a self-signed RSA 2048 pair generated there, logs to
@@ -84,6 +87,10 @@ Globals.key_file=$dir/key.pem
 Logging.LogFile=$dir/xrdp.log
 Logging.EnableSyslog=false"
   [[ -n $crypt ]] && kv+=$'\n'"Globals.crypt_level=$crypt"
+  local extra
+  while IFS= read -r extra; do
+    [[ -n $extra ]] && kv+=$'\n'"Globals.$extra"
+  done <<< "${XRDP_GLOBALS:-}"
   write_ini "$kv" > "$dir/xrdp.ini.new"
 
   if alive "$dir" && cmp -s "$dir/xrdp.ini.new" "$dir/xrdp.ini" && port_open "$port"; then

@@ -39,6 +39,9 @@ public static class DiagnosisCatalog
 
         public const string ResetAfterClientHello = "reset-after-client-hello";
 
+        /// <summary>The server selected TLS but, instead of a ServerHello, disconnected: its TLS layer could not start.</summary>
+        public const string ServerTlsSetupFailed = "server-tls-setup-failed";
+
         public const string NoCommonVersion = "no-common-version";
 
         public const string NoCommonCipherSuite = "no-common-cipher-suite";
@@ -191,6 +194,11 @@ public static class DiagnosisCatalog
                 "the server closed the socket right after the TLS ClientHello",
                 "The server selected TLS in the X.224 negotiation, then closed the connection without sending a single TLS byte. A Windows server does this when its RDP certificate or the private key behind it cannot be used: the certificate is corrupt or missing, the key in the machine key store is damaged or unreadable, or the configured certificate thumbprint points at nothing. It also happens when the server's TLS stack accepts none of the offered versions and does not bother to send an alert.",
                 "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then re-run with --tls-versions 1.2 and 1.0 to rule out a version mismatch.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, TlsCauses.ServerTlsSetupFailed)] = new(
+                "the server selected TLS but could not start it",
+                "The server chose TLS in the X.224 negotiation, then answered the ClientHello with an MCS Disconnect Provider Ultimatum and closed the connection: its own TLS layer failed to start. The usual reason is the server certificate or its private key: the key does not belong to the certificate, the key is too small for the server's TLS library (OpenSSL refuses RSA keys under 2048 bits at its default security level), or the files are corrupt. xrdp answers like this; a Windows server in the same state closes the socket.",
+                "Give the server a valid certificate with the private key that belongs to it, RSA 2048 bits or more: on xrdp, check certificate and key_file in xrdp.ini (openssl x509 -noout -modulus and openssl rsa -noout -modulus must match) and xrdp.log; on Windows, restart the Remote Desktop Services service to regenerate the self-signed certificate and check the machine key store.",
                 SocketClosed),
             [(ConnectionPhase.Tls, TlsCauses.ResetAfterClientHello)] = new(
                 "the connection was reset right after the TLS ClientHello",

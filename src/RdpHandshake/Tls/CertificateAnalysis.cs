@@ -111,7 +111,8 @@ public static class CertificateAnalysis
         }
 
         string signature = certificate.SigAlgName;
-        if (signature.Contains("SHA1", StringComparison.OrdinalIgnoreCase) || signature.Contains("MD5", StringComparison.OrdinalIgnoreCase))
+        string compact = signature.Replace("-", string.Empty, StringComparison.Ordinal);
+        if (compact.Contains("SHA1", StringComparison.OrdinalIgnoreCase) || compact.Contains("MD5", StringComparison.OrdinalIgnoreCase) || compact.Contains("MD2", StringComparison.OrdinalIgnoreCase))
         {
             findings.Add(new(Codes.WeakSignature, FindingSeverity.Warning, $"signed with {signature}, which is broken for certificates"));
         }
@@ -245,7 +246,7 @@ public static class CertificateAnalysis
         certificate.SubjectDN.GetValueList(X509Name.CN).FirstOrDefault();
 
     /// <summary>RFC 6125 matching, simplified: SAN DNS names (with a left-most wildcard) or IPs, else the CN.</summary>
-    internal static bool MatchesHost(string host, string? commonName, IReadOnlyList<string> sans)
+    public static bool MatchesHost(string host, string? commonName, IReadOnlyList<string> sans)
     {
         bool isIp = IPAddress.TryParse(host, out IPAddress? address);
         string[] dns = sans.Where(s => s.StartsWith("DNS:", StringComparison.Ordinal)).Select(s => s[4..]).ToArray();

@@ -56,7 +56,6 @@ internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObserv
         seen.ServerVersion = parameters.NegotiatedVersion;
         seen.CipherSuite = parameters.CipherSuite;
         seen.NamedGroup = parameters.NegotiatedGroup >= 0 ? parameters.NegotiatedGroup : null;
-        seen.ServerEndPointBinding = m_context.ExportChannelBinding(ChannelBinding.tls_server_end_point);
         seen.HandshakeComplete = true;
     }
 

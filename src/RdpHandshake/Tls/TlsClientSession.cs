@@ -39,6 +39,7 @@ public sealed class TlsClientSession
     /// <summary>Feeds received bytes (whole records or parts); returns what to send and any failure.</summary>
     public (byte[] Output, TlsFailure? Failure) Receive(ReadOnlySpan<byte> bytes)
     {
+        int raisedBefore = Seen.AlertsRaised.Count;
         try
         {
             _protocol.OfferInput(bytes.ToArray());
@@ -54,6 +55,14 @@ public sealed class TlsClientSession
         }
         catch (IOException ex)
         {
+            // A message that does not even parse surfaces as a plain IOException, but the library has raised
+            // (and queued) an alert for it: report that alert.
+            if (Seen.AlertsRaised.Count > raisedBefore)
+            {
+                TlsAlert alert = Seen.AlertsRaised[^1];
+                return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, alert, alert.Message ?? ex.Message));
+            }
+
             return (DrainOutput(), new TlsFailure(TlsFailureKind.Closed, null, ex.Message));
         }
     }

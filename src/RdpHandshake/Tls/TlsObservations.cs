@@ -40,9 +40,6 @@ public sealed class TlsObservations
 
     public List<TlsAlert> AlertsRaised { get; } = [];
 
-    /// <summary>The tls-server-end-point channel binding (RFC 5929), once the handshake completes.</summary>
-    public byte[]? ServerEndPointBinding { get; internal set; }
-
     /// <summary>The handshake milestone reached: ServerHello, Certificate, Finished.</summary>
     public TlsMilestone Milestone =>
         HandshakeComplete ? TlsMilestone.Finished

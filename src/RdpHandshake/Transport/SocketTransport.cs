@@ -34,7 +34,15 @@ public sealed class SocketTransport : IRdpTransport
     /// <summary>Wraps a socket that is already connected to <paramref name="remote"/>.</summary>
     public static SocketTransport Create(Socket connected, EndPoint remote)
     {
-        connected.NoDelay = true;
+        try
+        {
+            connected.NoDelay = true;
+        }
+        catch (SocketException)
+        {
+            // The peer already reset the connection; the first read will report it in the step it belongs to.
+        }
+
         var pipeOptions = new PipeOptions(
             pauseWriterThreshold: PauseWriterThreshold,
             resumeWriterThreshold: PauseWriterThreshold / 2,

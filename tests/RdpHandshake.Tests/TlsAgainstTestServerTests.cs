@@ -1,0 +1,136 @@
+using Org.BouncyCastle.Tls;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Recording;
+using RdpHandshake.Tls;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>The TLS phase against the test server: every way it can end is named, with the right evidence.</summary>
+public sealed class TlsAgainstTestServerTests
+{
+    private static Fault FaultOf(string text)
+    {
+        Assert.True(Fault.TryParse(text, out Fault? fault, out string? error), error);
+        return fault!;
+    }
+
+    public static TheoryData<string, string, string> Faults => new()
+    {
+        { "tls.server-hello:close", "memory", "closed-after-client-hello" },
+        { "tls.server-hello:close", "loopback", "closed-after-client-hello" },
+        { "tls.server-hello:reset", "loopback", "reset-after-client-hello" },
+        { "tls.server-hello:reset", "memory", "reset-after-client-hello" },
+        { "tls.server-hello:alert", "memory", "no-common-cipher-suite" },
+        { "tls.server-hello:garbage", "memory", "malformed-record" },
+        { "tls.server-hello:truncated", "memory", "truncated-response" },
+        { "tls.server-hello:stall", "memory", "timeout" },
+        { "tls.server-hello:ultimatum", "memory", "server-tls-setup-failed" },
+        { "tls.server-hello:ultimatum", "loopback", "server-tls-setup-failed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task Every_tls_fault_is_named(string faultText, string transport, string cause)
+    {
+        var options = new TestServerOptions { Faults = [FaultOf(faultText)] };
+        (ProbeReport report, _) = transport == "loopback"
+            ? await EngineHarness.OverLoopbackAsync(options, cancellationToken: TestContext.Current.CancellationToken)
+            : await EngineHarness.InMemoryAsync(options, cancellationToken: TestContext.Current.CancellationToken);
+
+        Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+        Assert.Equal(ConnectionPhase.Tls, diagnosis.Phase);
+        Assert.Equal(cause, diagnosis.Cause);
+        Assert.Equal(ExitCodes.Tls, report.ExitCode);
+        Assert.Equal(ConnectionPhase.X224, report.Reached);
+        Assert.StartsWith("tls.", diagnosis.Evidence.Step, StringComparison.Ordinal);
+        Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
+        Assert.Equal(StepOutcome.Ok, report.Steps.Single(s => s.Name == "tls.client-hello").Outcome);
+    }
+
+    [Fact]
+    public async Task A_close_right_after_client_hello_points_at_the_server_certificate_and_keys()
+    {
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions { Faults = [FaultOf("tls.server-hello:close")] }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Contains("certificate", report.Diagnosis!.Explanation, StringComparison.Ordinal);
+        Assert.Contains("Restart-Service TermService", report.Diagnosis.Remedy, StringComparison.Ordinal);
+        Assert.Contains("MachineKeys", report.Diagnosis.Remedy, StringComparison.Ordinal);
+        Assert.Equal(0x904, report.Diagnosis.Mstsc!.DisconnectReason);
+        Assert.Equal("tls.server-hello", report.Diagnosis.Evidence.Step);
+    }
+
+    [Fact]
+    public async Task A_version_the_server_does_not_take_is_no_common_version()
+    {
+        var server = new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv12] };
+        ProbeOptions client = EngineHarness.FastOptions() with { Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv13] } };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, client, TestContext.Current.CancellationToken);
+        Assert.Equal("no-common-version", report.Diagnosis!.Cause);
+        Assert.Contains(report.Tls!.AlertsReceived, a => a.Description == AlertDescription.protocol_version);
+    }
+
+    [Fact]
+    public async Task Suites_the_server_does_not_take_are_no_common_cipher_suite()
+    {
+        var server = new TestServerOptions
+        {
+            TlsVersions = [ProtocolVersion.TLSv12],
+            TlsCipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
+        };
+        ProbeOptions client = EngineHarness.FastOptions() with
+        {
+            Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA] },
+        };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, client, TestContext.Current.CancellationToken);
+        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause);
+        Assert.Equal("tls.server-hello", report.Diagnosis.Evidence.Step);
+    }
+
+    [Fact]
+    public async Task The_negotiated_version_and_suite_are_what_the_server_allows()
+    {
+        var server = new TestServerOptions
+        {
+            TlsVersions = [ProtocolVersion.TLSv12],
+            TlsCipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256],
+        };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(ProtocolVersion.TLSv12, report.Tls!.Version);
+        Assert.Equal(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, report.Tls.CipherSuite);
+        Assert.Contains(report.Tls.Weaknesses, w => w.StartsWith("CBC mode", StringComparison.Ordinal));
+        Assert.Equal(true, report.Tls.SecureRenegotiation);
+    }
+
+    [Theory]
+    [InlineData(CertificateProfile.Expired, "expired")]
+    [InlineData(CertificateProfile.NotYetValid, "not-yet-valid")]
+    [InlineData(CertificateProfile.Sha1, "weak-signature")]
+    [InlineData(CertificateProfile.Rsa1024, "weak-key")]
+    public async Task Certificate_findings_are_reported_and_a_policy_turns_them_into_failures(CertificateProfile profile, string finding)
+    {
+        var server = new TestServerOptions { Certificate = profile, TlsVersions = [ProtocolVersion.TLSv12] };
+        (ProbeReport reported, _) = await EngineHarness.InMemoryAsync(server, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(reported.Success, reported.Verdict);
+        Assert.True(reported.Tls!.Certificate!.Has(finding), string.Join("; ", reported.Tls.Certificate.Findings));
+        Assert.Contains(reported.Steps.Single(s => s.Name == "tls.certificate").Fields, f => f.Name == $"finding.{finding}");
+
+        ProbeOptions strict = EngineHarness.FastOptions() with { CertificatePolicy = new HashSet<string> { finding } };
+        (ProbeReport rejected, _) = await EngineHarness.InMemoryAsync(server, strict, TestContext.Current.CancellationToken);
+        Assert.Equal($"certificate-rejected:{finding}", rejected.Diagnosis!.Cause);
+        Assert.Equal(ExitCodes.Tls, rejected.ExitCode);
+        Assert.Equal("tls.certificate", rejected.Diagnosis.Evidence.Step);
+    }
+
+    [Fact]
+    public async Task The_default_certificate_names_localhost_and_has_no_warnings()
+    {
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), cancellationToken: TestContext.Current.CancellationToken);
+        CertificateReport certificate = report.Tls!.Certificate!;
+        Assert.Equal(["DNS:localhost", "IP:127.0.0.1"], certificate.SubjectAlternativeNames);
+        Assert.Equal(["serverAuth"], certificate.ExtendedKeyUsages);
+        Assert.DoesNotContain(certificate.Findings, f => f.Severity != FindingSeverity.Info);
+    }
+}
