@@ -58,11 +58,18 @@ public sealed partial class RdpProber
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
                 FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
-                if (read.Status == FrameReadStatus.Invalid && tlsBytesReceived == 0 && read.Bytes[0] == TpktHeader.Version3
-                    && await ReadUltimatumAsync(transport, cancellationToken).ConfigureAwait(false) is { } ultimatum)
+                if (read.Status == FrameReadStatus.Invalid && tlsBytesReceived == 0 && read.Bytes[0] == TpktHeader.Version3)
                 {
-                    string reason = $"the server answered the ClientHello with an MCS Disconnect Provider Ultimatum ({ultimatum.Pdu.ReasonName}) instead of a ServerHello: it could not start TLS";
-                    End(step, StepOutcome.Failed, reason, [new StepField("tpdu", "DT (0xf0)"), new StepField("mcsPdu", "DisconnectProviderUltimatum"), new StepField("reason", ultimatum.Pdu.ReasonName)], received: ultimatum.Bytes, pdu: DisconnectProviderUltimatum.PduName);
+                    // An RDP packet where the ServerHello belongs: the server's TLS layer did not start. xrdp sends an
+                    // MCS Disconnect Provider Ultimatum here; the rest may be lost if the server resets the socket.
+                    (DisconnectProviderUltimatum Pdu, byte[] Bytes)? ultimatum = await ReadUltimatumAsync(transport, cancellationToken).ConfigureAwait(false);
+                    string reason = ultimatum is { } u
+                        ? $"the server answered the ClientHello with an MCS Disconnect Provider Ultimatum ({u.Pdu.ReasonName}) instead of a ServerHello: it could not start TLS"
+                        : "the server answered the ClientHello with an RDP (TPKT) packet instead of a ServerHello: it did not start TLS";
+                    List<StepField> fields = ultimatum is { } found
+                        ? [new StepField("tpdu", "DT (0xf0)"), new StepField("mcsPdu", "DisconnectProviderUltimatum"), new StepField("reason", found.Pdu.ReasonName)]
+                        : [new StepField("error", read.Error!.Value.ToString())];
+                    End(step, StepOutcome.Failed, reason, fields, received: ultimatum?.Bytes ?? read.Bytes, pdu: ultimatum is null ? "TPKT packet" : DisconnectProviderUltimatum.PduName);
                     return FinishTls(session, serverName, Diagnose(ConnectionPhase.Tls, T.ServerTlsSetupFailed, reason, step, null));
                 }
 

@@ -17,7 +17,8 @@ public sealed class CliTests
         Assert.Matches(@"1\s+tcp\.connect .* ok", run.StdOut);
         Assert.Matches(@"2\s+x224\.request .* ok", run.StdOut);
         Assert.Matches(@"3\s+x224\.confirm .* ok", run.StdOut);
-        Assert.Contains("verdict: OK - reached x224", run.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"7\s+tls\.finished .* ok", run.StdOut);
+        Assert.Contains("verdict: OK - reached tls", run.StdOut, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -50,9 +50,11 @@ internal static class Peers
     }
 
     /// <summary>Runs a peer script and fails with its output when it fails.</summary>
-    public static async Task RunScriptAsync(string script, params string[] args)
+    public static Task RunScriptAsync(string script, params string[] args) => RunScriptAsync(script, null, args);
+
+    public static async Task RunScriptAsync(string script, IDictionary<string, string>? environment, params string[] args)
     {
-        ProcessResult result = await RunAsync("bash", [Path.Combine(PeersDirectory, script), .. args], TimeSpan.FromSeconds(60));
+        ProcessResult result = await RunAsync("bash", [Path.Combine(PeersDirectory, script), .. args], TimeSpan.FromSeconds(60), environment);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"{script} {string.Join(' ', args)} failed ({result.ExitCode}):\n{result.StdOut}\n{result.StdErr}");

@@ -16,7 +16,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
     };
 
     [Fact]
-    public async Task Default_xrdp_selects_tls_when_offered_tls_and_nla()
+    public async Task Default_xrdp_selects_tls_when_offered_tls_and_nla_and_completes_tls_1_3()
     {
         xrdp.Require();
         ProbeReport report = await new RdpProber().ProbeAsync(
@@ -29,7 +29,13 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.True(report.Negotiation.ServerSentNegotiationData);
         // xrdp_iso_send_cc sets EXTENDED_CLIENT_DATA_SUPPORTED and SRC-REF 0x1234.
         Assert.Equal(NegotiationResponseFlags.ExtendedClientDataSupported, report.Negotiation.ResponseFlags);
-        Assert.Equal("030000130ed000001234000201080001000000", Convert.ToHexStringLower(report.Steps[^1].Received));
+        Assert.Equal("030000130ed000001234000201080001000000", Convert.ToHexStringLower(report.Steps.Single(s => s.Name == "x224.confirm").Received));
+
+        // Debian's xrdp allows TLS 1.2 and 1.3 (ssl_protocols) and presents a self-signed RSA 2048 certificate.
+        Assert.Equal(ConnectionPhase.Tls, report.Reached);
+        Assert.Equal(Org.BouncyCastle.Tls.ProtocolVersion.TLSv13, report.Tls!.Version);
+        Assert.Equal(2048, report.Tls.Certificate!.KeyBits);
+        Assert.True(report.Tls.Certificate.SelfSigned);
     }
 
     [Fact]
@@ -96,7 +102,10 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.Equal("rdphs.probe/1", root.GetProperty("schema").GetString());
         Assert.Equal("ssl", root.GetProperty("negotiation").GetProperty("selected").GetString());
         JsonElement[] steps = root.GetProperty("steps").EnumerateArray().ToArray();
-        Assert.Equal(["tcp.connect", "x224.request", "x224.confirm"], steps.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(
+            ["tcp.connect", "x224.request", "x224.confirm", "tls.client-hello", "tls.server-hello", "tls.certificate", "tls.finished"],
+            steps.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal("1.3", root.GetProperty("tls").GetProperty("version").GetString());
         Assert.Equal("030000130ed000001234000201080001000000", steps[2].GetProperty("received").GetProperty("hex").GetString());
         Assert.Equal("PROTOCOL_SSL (0x00000001)", steps[2].GetProperty("fields").GetProperty("selectedProtocol").GetString());
         Assert.Contains("verdict: OK", run.StdErr, StringComparison.Ordinal);

@@ -1,0 +1,114 @@
+using Org.BouncyCastle.Tls;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Tls;
+
+namespace RdpHandshake.IntegrationTests;
+
+/// <summary>Each TLS failure class, produced by a real xrdp configured for it, named by the probe.</summary>
+public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFixture>
+{
+    private Task<ProbeReport> ProbeAsync(string instance, Func<ProbeOptions, ProbeOptions>? configure = null)
+    {
+        var options = new ProbeOptions { ReadTimeout = TimeSpan.FromSeconds(10) };
+        return new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", xrdp.Port(instance)), configure?.Invoke(options) ?? options, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_server_limited_to_tls_1_2_negotiates_it()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("tls12");
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(ProtocolVersion.TLSv12, report.Tls!.Version);
+    }
+
+    [Fact]
+    public async Task Offering_only_tls_1_3_to_a_tls_1_2_server_is_no_common_version()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("tls12", o => o with { Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv13] } });
+        Assert.Equal(ConnectionPhase.Tls, report.Diagnosis!.Phase);
+        Assert.Equal("no-common-version", report.Diagnosis.Cause);
+        Assert.Equal(ExitCodes.Tls, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_server_with_one_cipher_suite_negotiates_exactly_that_suite()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("one-cipher");
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384, report.Tls!.CipherSuite);
+        Assert.Contains("RSA key exchange: no forward secrecy", report.Tls.Weaknesses);
+    }
+
+    [Fact]
+    public async Task Offering_other_suites_to_a_one_cipher_server_is_no_common_cipher_suite()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("one-cipher", o => o with
+        {
+            Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] },
+        });
+        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause);
+        Assert.Contains(report.Tls!.AlertsReceived, a => a.Description == AlertDescription.handshake_failure);
+    }
+
+    [Fact]
+    public async Task An_expired_certificate_is_reported_and_fails_a_policy()
+    {
+        xrdp.Require();
+        ProbeReport reported = await ProbeAsync("expired");
+        Assert.True(reported.Success, reported.Verdict);
+        Assert.True(reported.Tls!.Certificate!.Has("expired"));
+        Assert.True(reported.Tls.Certificate.DaysLeft < 0);
+
+        ProbeReport rejected = await ProbeAsync("expired", o => o with { CertificatePolicy = new HashSet<string> { "expired" } });
+        Assert.Equal("certificate-rejected:expired", rejected.Diagnosis!.Cause);
+        Assert.Equal(ExitCodes.Tls, rejected.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_1024_bit_key_stops_xrdps_tls_and_is_named_a_server_tls_setup_failure()
+    {
+        // OpenSSL's default security level refuses the key ("ee key too small"), so xrdp selects TLS in the
+        // negotiation and then cannot start it: the corrupt-certificate class of failure.
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("rsa1024");
+        Assert.Equal(SecurityProtocols.Ssl, report.Negotiation!.Selected);
+        AssertServerCouldNotStartTls(report);
+    }
+
+    /// <summary>
+    /// xrdp sends a Disconnect Provider Ultimatum and closes with our ClientHello still unread, so Linux
+    /// sends RST, which may destroy the Ultimatum before we read it: then all we see is a reset right after
+    /// the ClientHello, whose explanation names the same certificate and key problem.
+    /// </summary>
+    private static void AssertServerCouldNotStartTls(ProbeReport report)
+    {
+        Assert.Equal(ConnectionPhase.Tls, report.Diagnosis!.Phase);
+        Assert.Contains(report.Diagnosis.Cause, new[] { "server-tls-setup-failed", "reset-after-client-hello" });
+        Assert.Equal("tls.server-hello", report.Diagnosis.Evidence.Step);
+        Assert.Contains("certificate", report.Diagnosis.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_that_does_not_belong_to_the_certificate_is_a_server_tls_setup_failure()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("mismatch");
+        AssertServerCouldNotStartTls(report);
+    }
+
+    [Fact]
+    public async Task An_unreadable_key_file_is_SSL_CERT_NOT_ON_SERVER()
+    {
+        xrdp.Require();
+        ProbeReport report = await ProbeAsync("no-key");
+        Assert.Equal(ConnectionPhase.X224, report.Diagnosis!.Phase);
+        Assert.Equal("negotiation-failure:SSL_CERT_NOT_ON_SERVER", report.Diagnosis.Cause);
+        Assert.Contains("regenerates", report.Diagnosis.Remedy, StringComparison.Ordinal);
+    }
+}
