@@ -12,11 +12,13 @@ var root = new RootCommand(
       rdphs probe                       probe the built-in test server (no target needed)
       rdphs probe rdp.example.com       probe a server on port 3389
       rdphs protocols 10.0.0.5:3390     which security protocols the server accepts
+      rdphs tls rdp.example.com         which TLS versions and cipher suites it accepts
       rdphs serve --port 33890          run the scriptable test server
     """);
 
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
+root.Subcommands.Add(TlsCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 
 ParseResult parsed = root.Parse(args);

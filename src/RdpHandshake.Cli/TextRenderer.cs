@@ -4,6 +4,7 @@ using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
 using RdpHandshake.Reporting;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake.Cli;
 
@@ -143,6 +144,54 @@ internal static class TextRenderer
         output.WriteLine();
         string accepted = string.Join(", ", survey.Accepted.Select(NegotiationNames.ShortName));
         output.WriteLine($"verdict: the server accepts {(accepted.Length == 0 ? "none of the protocols asked" : accepted)}");
+    }
+
+    public static void WriteTlsSurvey(TextWriter output, TlsSurveyReport survey)
+    {
+        output.WriteLine($"rdphs tls {survey.Target}: {survey.Connections} connections for {survey.CipherSuitesTested} version/suite combinations, {Ms(survey.Elapsed)} ms");
+        if (survey.Problem is not null)
+        {
+            output.WriteLine();
+            output.WriteLine($"verdict: cannot survey TLS - {survey.Problem}");
+            return;
+        }
+
+        output.WriteLine($"(X.224 selected {NegotiationNames.SpecNames(survey.SecurityProtocol ?? SecurityProtocols.Rdp)}; each connection stops at the ServerHello)");
+        output.WriteLine();
+        int weak = 0;
+        foreach (TlsVersionResult version in survey.Versions)
+        {
+            string name = TlsNames.Version(version.Version);
+            bool oldVersion = TlsWeakness.Of(version.Version, null).Count > 0;
+            if (!version.Accepted)
+            {
+                output.WriteLine($"  {name}  no        {version.Detail}");
+                continue;
+            }
+
+            string order = version.ServerPreference switch
+            {
+                true => "server order",
+                false => "client order",
+                null => "single suite",
+            };
+            output.WriteLine($"  {name}  yes{(oldVersion ? " (weak: deprecated)" : string.Empty)}, {version.CipherSuites.Count} suite(s), {order}");
+            foreach (int suite in version.CipherSuites)
+            {
+                IReadOnlyList<string> weaknesses = TlsWeakness.Of(null, suite);
+                weak += weaknesses.Count > 0 ? 1 : 0;
+                output.WriteLine($"           {TlsNames.CipherSuite(suite)}{(weaknesses.Count > 0 ? $"  [weak: {string.Join("; ", weaknesses)}]" : string.Empty)}");
+            }
+
+            if (version.NamedGroups.Count > 0)
+            {
+                output.WriteLine($"           groups: {string.Join(", ", version.NamedGroups.Select(TlsNames.NamedGroupName))}");
+            }
+        }
+
+        output.WriteLine();
+        string accepted = string.Join(", ", survey.AcceptedVersions.Select(TlsNames.Version));
+        output.WriteLine($"verdict: accepts {(accepted.Length == 0 ? "no TLS version offered" : accepted)}; {weak} weak suite(s)");
     }
 
     private static string Ms(TimeSpan span) => span.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);

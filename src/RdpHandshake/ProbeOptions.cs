@@ -23,6 +23,12 @@ public sealed record ProbeOptions
     /// <summary>What the TLS ClientHello offers.</summary>
     public TlsOffer Tls { get; init; } = new();
 
+    /// <summary>
+    /// Where the TLS handshake may stop early: <see cref="TlsMilestone.ServerHello"/> is enough to learn the
+    /// version and suite a server picks (what <c>rdphs tls</c> asks, one connection per answer).
+    /// </summary>
+    public TlsMilestone TlsStopAfter { get; init; } = TlsMilestone.Finished;
+
     /// <summary>Send the target's DNS name as SNI (never an IP address), unless <see cref="TlsOffer.ServerName"/> is set.</summary>
     public bool SendServerName { get; init; } = true;
 

@@ -116,17 +116,24 @@ public sealed partial class RdpProber
                     End(step, StepOutcome.Ok, MilestoneSummary(done, session.Seen), MilestoneFields(done, session.Seen, serverName), sent: [.. sent], received: [.. received], pdu: PduName(done));
                     received.Clear();
                     sent.Clear();
-                    if (done < TlsMilestone.Finished)
+                    if (done < TlsMilestone.Finished && done < options.TlsStopAfter)
                     {
                         step = Begin(StepName(done + 1), ConnectionPhase.Tls);
                     }
                 }
 
+                if (failure is null && done >= options.TlsStopAfter && !session.Seen.HandshakeComplete)
+                {
+                    // Asked to stop here: the milestone's step has ended; the handshake is left unfinished.
+                    return FinishTls(session, serverName, null);
+                }
+
                 if (failure is not null)
                 {
-                    if (session.Seen.HandshakeComplete)
+                    if (step.Outcome != StepOutcome.InFlight)
                     {
-                        step = Begin("tls.after-handshake", ConnectionPhase.Tls);
+                        // The record that failed also completed the previous step: the failure gets a step of its own.
+                        step = Begin(session.Seen.HandshakeComplete ? "tls.after-handshake" : StepName(done + 1), ConnectionPhase.Tls);
                     }
 
                     (string cause, string summary) = ClassifyTlsFailure(failure, session.Seen);

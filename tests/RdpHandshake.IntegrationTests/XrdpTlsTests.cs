@@ -111,4 +111,29 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         Assert.Equal("negotiation-failure:SSL_CERT_NOT_ON_SERVER", report.Diagnosis.Cause);
         Assert.Contains("regenerates", report.Diagnosis.Remedy, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_tls_survey_of_a_restricted_xrdp_finds_exactly_what_was_configured()
+    {
+        // Configured: ssl_protocols=TLSv1.2 and tls_ciphers=AES256-GCM-SHA384 (OpenSSL's name for the suite below).
+        xrdp.Require();
+        TlsSurveyReport survey = await TlsSurvey.RunAsync(
+            new ProbeTarget("127.0.0.1", xrdp.Port("one-cipher")), new ProbeOptions(), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Null(survey.Problem);
+        Assert.Equal([ProtocolVersion.TLSv12], survey.AcceptedVersions);
+        Assert.Equal([CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384], survey.Versions.Single(v => v.Accepted).CipherSuites);
+        Assert.Equal(5, survey.Connections); // 1.3, 1.1, 1.0 refused; 1.2: the suite, then none left
+    }
+
+    [Fact]
+    public async Task Cli_tls_prints_the_configured_version_and_suite_and_the_connection_count()
+    {
+        xrdp.Require();
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "tls", $"127.0.0.1:{xrdp.Port("one-cipher")}");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("5 connections", run.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"TLS 1\.2  yes, 1 suite\(s\)", run.StdOut);
+        Assert.Contains("TLS_RSA_WITH_AES_256_GCM_SHA384", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("verdict: accepts TLS 1.2;", run.StdOut, StringComparison.Ordinal);
+    }
 }

@@ -134,3 +134,53 @@ public sealed class TlsAgainstTestServerTests
         Assert.DoesNotContain(certificate.Findings, f => f.Severity != FindingSeverity.Info);
     }
 }
+
+/// <summary>The TLS survey against the test server, whose versions and suites are configured.</summary>
+public sealed class TlsSurveyTests
+{
+    [Fact]
+    public async Task The_survey_finds_exactly_the_configured_versions_and_suites_with_few_connections()
+    {
+        int[] configured = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA];
+        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv12], TlsCipherSuites = configured });
+        var endpoint = server.Start();
+        TlsSurveyReport survey = await TlsSurvey.RunAsync(
+            new ProbeTarget("127.0.0.1", endpoint.Port), EngineHarness.FastOptions(), cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Null(survey.Problem);
+        Assert.Equal([ProtocolVersion.TLSv12], survey.AcceptedVersions);
+        TlsVersionResult tls12 = survey.Versions.Single(v => v.Version.Equals(ProtocolVersion.TLSv12));
+        Assert.Equal(configured.Order(), tls12.CipherSuites.Order());
+        Assert.NotNull(tls12.ServerPreference);
+
+        // 1.3, 1.1 and 1.0 refused at once; 1.2 costs one connection per suite plus one, and one for the order.
+        Assert.Equal(3 + (configured.Length + 1) + 1, survey.Connections);
+        Assert.True(survey.Connections < survey.CipherSuitesTested);
+    }
+
+    [Fact]
+    public async Task A_standard_security_server_has_no_tls_to_survey()
+    {
+        await using var server = new RdpTestServer(new TestServerOptions { Accepted = Protocol.X224.SecurityProtocols.Rdp });
+        var endpoint = server.Start();
+        TlsSurveyReport survey = await TlsSurvey.RunAsync(
+            new ProbeTarget("127.0.0.1", endpoint.Port), EngineHarness.FastOptions(), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(Protocol.X224.SecurityProtocols.Rdp, survey.SecurityProtocol);
+        Assert.Contains("does not speak TLS", survey.Problem, StringComparison.Ordinal);
+        Assert.Empty(survey.Versions);
+    }
+
+    [Fact]
+    public async Task Tls_1_3_groups_are_enumerated()
+    {
+        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv13] });
+        var endpoint = server.Start();
+        TlsSurveyReport survey = await TlsSurvey.RunAsync(
+            new ProbeTarget("127.0.0.1", endpoint.Port), EngineHarness.FastOptions(),
+            new TlsSurveyOptions { Versions = [ProtocolVersion.TLSv13] }, cancellationToken: TestContext.Current.CancellationToken);
+        TlsVersionResult tls13 = Assert.Single(survey.Versions);
+        Assert.True(tls13.Accepted);
+        Assert.Contains(NamedGroup.x25519, tls13.NamedGroups);
+        Assert.Contains(NamedGroup.secp256r1, tls13.NamedGroups);
+    }
+}
