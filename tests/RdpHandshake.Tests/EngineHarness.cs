@@ -7,6 +7,10 @@ namespace RdpHandshake.Tests;
 /// <summary>Runs the engine against the test server, over loopback TCP or in memory.</summary>
 internal static class EngineHarness
 {
+    // RSA key generation for the test server's certificates can take seconds on a loaded machine; do it once,
+    // up front, so that it never counts against a probe's read timeout.
+    static EngineHarness() => Parallel.ForEach(TestCertificates.AllProfiles, profile => TestCertificates.For(profile));
+
     public static ProbeOptions FastOptions(ProbeOptions? options = null) => (options ?? new ProbeOptions()) with
     {
         // Long enough for a TLS handshake on a loaded machine, short enough that stall faults end quickly.
