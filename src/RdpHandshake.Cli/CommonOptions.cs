@@ -69,6 +69,12 @@ internal sealed class CommonOptions
         Description = "Send no server name in the TLS ClientHello.",
     };
 
+    public Option<string> Trust { get; } = new("--trust")
+    {
+        Description = "Validate the server's certificate chain against 'system' (the OS trust store), a PEM FILE of CA certificates, or 'none'. The result is the 'untrusted' finding; add it to --cert-policy to fail on it.",
+        DefaultValueFactory = _ => "none",
+    };
+
     public Option<string?> CertPolicy { get; } = new("--cert-policy")
     {
         Description = $"Certificate findings that fail the run instead of being reported, comma-separated, or 'strict' for all but self-signed: {string.Join(", ", CertificateAnalysis.Codes.All)}.",
@@ -92,6 +98,7 @@ internal sealed class CommonOptions
         command.Options.Add(TlsCiphers);
         command.Options.Add(Sni);
         command.Options.Add(NoSni);
+        command.Options.Add(Trust);
         command.Options.Add(CertPolicy);
     }
 
@@ -217,8 +224,17 @@ internal sealed class CommonOptions
             }
         }
 
+        string trustText = parse.GetValue(Trust)!;
+        TrustAnchors? trust = trustText switch
+        {
+            "none" => null,
+            "system" => TrustAnchors.System,
+            _ => LoadTrustFile(trustText),
+        };
+
         return options with
         {
+            Trust = trust,
             Until = until,
             Tls = offer,
             SendServerName = !parse.GetValue(NoSni),
@@ -263,6 +279,18 @@ internal sealed class CommonOptions
         }
 
         return list;
+    }
+
+    private static TrustAnchors LoadTrustFile(string path)
+    {
+        try
+        {
+            return TrustAnchors.FromPemFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new UsageException($"--trust '{path}': not 'system', 'none' or a readable PEM file of CA certificates ({ex.Message})");
+        }
     }
 
     /// <summary>Parses <c>1.2,1.3</c> into versions, newest first.</summary>

@@ -32,6 +32,9 @@ public sealed record ProbeOptions
     /// <summary>Send the target's DNS name as SNI (never an IP address), unless <see cref="TlsOffer.ServerName"/> is set.</summary>
     public bool SendServerName { get; init; } = true;
 
+    /// <summary>Trust anchors to validate the server chain against (reported as the <c>untrusted</c> finding); null to skip.</summary>
+    public TrustAnchors? Trust { get; init; }
+
     /// <summary>Certificate finding codes (<see cref="CertificateAnalysis.Codes"/>) that fail the run instead of being reported.</summary>
     public IReadOnlySet<string> CertificatePolicy { get; init; } = new HashSet<string>();
 

@@ -184,7 +184,7 @@ public sealed partial class RdpProber
         }
 
         private CertificateReport? Certificate(TlsObservations seen, string? serverName) =>
-            CertificateAnalysis.Analyze(seen.CertificateChain, serverName ?? _hostName, owner._time.GetUtcNow());
+            CertificateAnalysis.Analyze(seen.CertificateChain, serverName ?? _hostName, owner._time.GetUtcNow(), options.Trust);
 
         private static string StepName(TlsMilestone milestone) => milestone switch
         {

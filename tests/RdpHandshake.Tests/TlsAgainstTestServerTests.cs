@@ -184,3 +184,26 @@ public sealed class TlsSurveyTests
         Assert.Contains(NamedGroup.secp256r1, tls13.NamedGroups);
     }
 }
+
+public sealed class TrustTests
+{
+    [Fact]
+    public async Task The_chain_validates_against_its_own_ca_file_and_not_against_the_system_store()
+    {
+        ServerCertificate certificate = TestCertificates.For(CertificateProfile.Default);
+        string pem = Path.Combine(Directory.CreateTempSubdirectory("rdphs-trust-").FullName, "ca.pem");
+        await File.WriteAllTextAsync(pem, PemOf(certificate.Der), TestContext.Current.CancellationToken);
+
+        (ProbeReport trusted, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions(), EngineHarness.FastOptions() with { Trust = TrustAnchors.FromPemFile(pem) }, TestContext.Current.CancellationToken);
+        Assert.False(trusted.Tls!.Certificate!.Has("untrusted"), string.Join("; ", trusted.Tls.Certificate.Findings));
+
+        (ProbeReport system, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions(), EngineHarness.FastOptions() with { Trust = TrustAnchors.System, CertificatePolicy = new HashSet<string> { "untrusted" } },
+            TestContext.Current.CancellationToken);
+        Assert.Equal("certificate-rejected:untrusted", system.Diagnosis!.Cause);
+    }
+
+    private static string PemOf(byte[] der) =>
+        $"-----BEGIN CERTIFICATE-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END CERTIFICATE-----\n";
+}

@@ -56,14 +56,17 @@ public static class CertificateAnalysis
         public const string NameMismatch = "name-mismatch";
         public const string Unparsable = "unparsable";
 
+        /// <summary>The chain does not validate against the trust anchors chosen with <c>--trust</c>.</summary>
+        public const string Untrusted = "untrusted";
+
         public static IReadOnlyList<string> All { get; } =
-            [Expired, NotYetValid, ExpiresSoon, SelfSigned, WeakKey, WeakSignature, NoServerAuth, NameMismatch, Unparsable];
+            [Expired, NotYetValid, ExpiresSoon, SelfSigned, WeakKey, WeakSignature, NoServerAuth, NameMismatch, Unparsable, Untrusted];
     }
 
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>Analyses the leaf of <paramref name="chain"/>; null when the chain is empty.</summary>
-    public static CertificateReport? Analyze(IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now)
+    public static CertificateReport? Analyze(IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now, TrustAnchors? trust = null)
     {
         if (chain.Count == 0)
         {
@@ -127,6 +130,11 @@ public static class CertificateAnalysis
         if (hostName is not null && !MatchesHost(hostName, CommonName(certificate), sans))
         {
             findings.Add(new(Codes.NameMismatch, FindingSeverity.Warning, $"issued to {DescribeNames(CommonName(certificate), sans)}, not to {hostName}"));
+        }
+
+        if (trust is not null && trust.Validate(chain, now) is { } untrusted)
+        {
+            findings.Add(new(Codes.Untrusted, FindingSeverity.Warning, $"the chain does not validate against {trust.Description}: {untrusted}"));
         }
 
         return new CertificateReport(
