@@ -69,6 +69,11 @@ internal sealed class CommonOptions
         Description = "Send no server name in the TLS ClientHello.",
     };
 
+    public Option<string?> KeyLog { get; } = new("--keylog")
+    {
+        Description = "Append the TLS secrets to FILE in the NSS key log format, so Wireshark can decrypt a capture of the run [default: $SSLKEYLOGFILE when set]. The file holds secrets: keep it private.",
+    };
+
     public Option<string> Trust { get; } = new("--trust")
     {
         Description = "Validate the server's certificate chain against 'system' (the OS trust store), a PEM FILE of CA certificates, or 'none'. The result is the 'untrusted' finding; add it to --cert-policy to fail on it.",
@@ -100,6 +105,26 @@ internal sealed class CommonOptions
         command.Options.Add(NoSni);
         command.Options.Add(Trust);
         command.Options.Add(CertPolicy);
+        command.Options.Add(KeyLog);
+    }
+
+    /// <summary>Opens the key log named by --keylog or SSLKEYLOGFILE (appending), or returns null.</summary>
+    public KeyLogFile? OpenKeyLog(ParseResult parse)
+    {
+        string? path = parse.GetValue(KeyLog) ?? Environment.GetEnvironmentVariable("SSLKEYLOGFILE");
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return new KeyLogFile(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--keylog '{path}': cannot open it for writing ({ex.Message})");
+        }
     }
 
     public void AddTo(Command command, bool withClientOptions = true)

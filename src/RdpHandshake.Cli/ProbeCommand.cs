@@ -45,6 +45,7 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com --json > run.json stable JSON for scripts (docs/report-format.md)
               rdphs probe rdp.example.com --tls-versions 1.0  does the server still take TLS 1.0?
               rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
+              rdphs probe rdp.example.com --keylog keys.txt   let Wireshark decrypt a capture of the attempt
 
             Exit codes: 0 reached the step asked for; 2 bad usage; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
@@ -68,6 +69,12 @@ internal static class ProbeCommand
             if (targetText is not null && faults.Length > 0)
             {
                 throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
+            }
+
+            using KeyLogFile? keyLog = common.OpenKeyLog(parse);
+            if (keyLog is not null)
+            {
+                options = options with { KeyLog = keyLog.Write };
             }
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));

@@ -32,6 +32,12 @@ public sealed record ProbeOptions
     /// <summary>Send the target's DNS name as SNI (never an IP address), unless <see cref="TlsOffer.ServerName"/> is set.</summary>
     public bool SendServerName { get; init; } = true;
 
+    /// <summary>
+    /// Receives NSS key log lines (TLS 1.2 CLIENT_RANDOM, TLS 1.3 traffic secrets) so Wireshark can decrypt a
+    /// capture of the run; null for none. The lines are secrets: they go only where this delegate puts them.
+    /// </summary>
+    public Action<string>? KeyLog { get; init; }
+
     /// <summary>Trust anchors to validate the server chain against (reported as the <c>untrusted</c> finding); null to skip.</summary>
     public TrustAnchors? Trust { get; init; }
 

@@ -34,7 +34,7 @@ public sealed partial class RdpProber
         {
             string? serverName = options.Tls.ServerName
                 ?? (options.SendServerName && _hostName is not null && !IPAddress.TryParse(_hostName, out _) ? _hostName : null);
-            var session = new TlsClientSession(options.Tls with { ServerName = serverName });
+            var session = new TlsClientSession(options.Tls with { ServerName = serverName }, keyLog: options.KeyLog);
 
             StepRecord hello = Begin(ClientHelloStep, ConnectionPhase.Tls);
             byte[] clientHello = session.Start();

@@ -3,6 +3,7 @@ using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using RdpHandshake.Tls;
 using RdpHandshake.TestServer;
+using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake.Tests;
 
@@ -110,4 +111,35 @@ public sealed class CertificateNameTests
     [InlineData("10.0.0.5", "10.0.0.5", new string[0], true)]
     public void Host_names_match_as_rfc_6125_says(string host, string? commonName, string[] sans, bool matches) =>
         Assert.Equal(matches, CertificateAnalysis.MatchesHost(host, commonName, sans));
+}
+
+public sealed class KeyLogTests
+{
+    [Theory]
+    [InlineData("1.3", new[] { "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0" }, 32)]
+    [InlineData("1.2", new[] { "CLIENT_RANDOM" }, 48)]
+    public async Task The_key_log_has_the_nss_labels_with_the_client_random_of_the_client_hello(string versionText, string[] labels, int secretLength)
+    {
+        Assert.True(TlsNames.TryParseVersion(versionText, out ProtocolVersion? version));
+        var lines = new List<string>();
+        ProbeOptions options = EngineHarness.FastOptions() with { KeyLog = lines.Add, Tls = new TlsOffer { Versions = [version!] } };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { TlsVersions = [version!] }, options, TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+
+        // ClientHello: record header (5), handshake header (4), legacy_version (2), then the 32-byte random.
+        byte[] clientHello = report.Steps.Single(s => s.Name == "tls.client-hello").Sent;
+        string clientRandom = Convert.ToHexStringLower(clientHello.AsSpan(11, 32));
+        Assert.Equal(labels, lines.Select(l => l.Split(' ')[0]));
+        Assert.All(lines, line =>
+        {
+            string[] parts = line.Split(' ');
+            Assert.Equal(3, parts.Length);
+            Assert.Equal(clientRandom, parts[1]);
+            Assert.Equal(secretLength * 2, parts[2].Length);
+        });
+
+        // The secrets go to the key log only, never into the report.
+        string json = RdpHandshake.Reporting.ProbeReportJson.ToJson(report);
+        Assert.All(lines, line => Assert.DoesNotContain(line.Split(' ')[2], json, StringComparison.Ordinal));
+    }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh - installs the real peers the integration tests run against, from Debian packages, when missing:
-# xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks).
+# xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks),
+# tshark (captures that the TLS key log must decrypt).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ declare -A package_of=(
   [Xvfb]=xvfb
   [openssl]=openssl
   [ss]=iproute2
+  [tshark]=tshark
 )
 
 missing=()
@@ -18,7 +20,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark)"
   exit 0
 fi
 

@@ -10,6 +10,59 @@ namespace RdpHandshake.Tls;
 /// </summary>
 internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObservations seen) : DefaultTlsClient(crypto)
 {
+    private readonly HashSet<string> _logged = [];
+
+    /// <summary>Receives NSS key log lines (<c>LABEL client_random secret</c>), when key logging is on.</summary>
+    public Action<string>? KeyLog { get; init; }
+
+    /// <summary>
+    /// Writes the secrets established so far to <see cref="KeyLog"/>, each once: the TLS 1.3 handshake traffic
+    /// secrets right after the ServerHello, the application traffic secrets and exporter secret once the
+    /// handshake completes, or the TLS 1.2 master secret. Called after every record.
+    /// </summary>
+    public void LogSecrets()
+    {
+        if (KeyLog is null || m_context is null)
+        {
+            return;
+        }
+
+        SecurityParameters parameters = m_context.SecurityParameters;
+        if (parameters?.ClientRandom is not { } clientRandom || parameters.NegotiatedVersion is not { } version)
+        {
+            return;
+        }
+
+        if (TlsUtilities.IsTlsV13(version))
+        {
+            string prefix = seen.HandshakeComplete ? string.Empty : "HANDSHAKE_";
+            string suffix = seen.HandshakeComplete ? "_0" : string.Empty;
+            Log($"CLIENT_{prefix}TRAFFIC_SECRET{suffix}", clientRandom, parameters.TrafficSecretClient);
+            Log($"SERVER_{prefix}TRAFFIC_SECRET{suffix}", clientRandom, parameters.TrafficSecretServer);
+            if (seen.HandshakeComplete)
+            {
+                Log("EXPORTER_SECRET", clientRandom, parameters.ExporterMasterSecret);
+            }
+        }
+        else
+        {
+            // Established when the client sends its key exchange, before the Finished messages.
+            Log("CLIENT_RANDOM", clientRandom, parameters.MasterSecret);
+        }
+    }
+
+    private void Log(string label, byte[] clientRandom, TlsSecret? secret)
+    {
+        if (secret is null || _logged.Contains(label) || SecretBytes.Copy(secret) is not { } bytes)
+        {
+            return;
+        }
+
+        _logged.Add(label);
+        KeyLog!($"{label} {Convert.ToHexStringLower(clientRandom)} {Convert.ToHexStringLower(bytes)}");
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+    }
+
     protected override ProtocolVersion[] GetSupportedVersions() => [.. offer.Versions];
 
     protected override int[] GetSupportedCipherSuites() =>

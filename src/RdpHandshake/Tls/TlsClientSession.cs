@@ -13,10 +13,13 @@ public sealed class TlsClientSession
 {
     private readonly TlsClientProtocol _protocol = new();
 
-    public TlsClientSession(TlsOffer offer, SecureRandom? random = null)
+    /// <param name="offer">What the ClientHello offers.</param>
+    /// <param name="random">The random source (tests may fix it).</param>
+    /// <param name="keyLog">Receives NSS key log lines so a capture of the connection can be decrypted; null for none.</param>
+    public TlsClientSession(TlsOffer offer, SecureRandom? random = null, Action<string>? keyLog = null)
     {
         Offer = offer;
-        Client = new ProbeTlsClient(new BcTlsCrypto(random ?? new SecureRandom()), offer, Seen);
+        Client = new ProbeTlsClient(new BcTlsCrypto(random ?? new SecureRandom()), offer, Seen) { KeyLog = keyLog };
     }
 
     public TlsOffer Offer { get; }
@@ -43,6 +46,7 @@ public sealed class TlsClientSession
         try
         {
             _protocol.OfferInput(bytes.ToArray());
+            Client.LogSecrets();
             return (DrainOutput(), null);
         }
         catch (TlsFatalAlertReceived received)
