@@ -59,6 +59,16 @@ internal sealed class CommonOptions
         Description = "Cipher suites to offer by IANA name or 0xHHHH, comma-separated, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.",
     };
 
+    public Option<string?> TlsGroups { get; } = new("--tls-groups")
+    {
+        Description = "Key-exchange groups to offer, comma-separated, e.g. x25519,secp256r1 [default: the TLS library's].",
+    };
+
+    public Option<string?> TlsSigAlgs { get; } = new("--tls-sigalgs")
+    {
+        Description = "Signature schemes to offer, comma-separated, e.g. rsa_pss_rsae_sha256,rsa_pkcs1_sha256 [default: the TLS library's].",
+    };
+
     public Option<string?> Sni { get; } = new("--sni")
     {
         Description = "Server name to send in the TLS ClientHello [default: the target's DNS name; none for an IP].",
@@ -101,6 +111,8 @@ internal sealed class CommonOptions
         command.Options.Add(Until);
         command.Options.Add(TlsVersions);
         command.Options.Add(TlsCiphers);
+        command.Options.Add(TlsGroups);
+        command.Options.Add(TlsSigAlgs);
         command.Options.Add(Sni);
         command.Options.Add(NoSni);
         command.Options.Add(Trust);
@@ -224,6 +236,16 @@ internal sealed class CommonOptions
             offer = offer with { CipherSuites = ParseCipherSuites("--tls-ciphers", cipherText) };
         }
 
+        if (parse.GetValue(TlsGroups) is { } groupText)
+        {
+            offer = offer with { NamedGroups = ParseList("--tls-groups", groupText, TlsNames.TryParseNamedGroup, "a named group such as x25519 or secp256r1") };
+        }
+
+        if (parse.GetValue(TlsSigAlgs) is { } schemeText)
+        {
+            offer = offer with { SignatureSchemes = ParseList("--tls-sigalgs", schemeText, TlsNames.TryParseSignatureScheme, "a signature scheme such as rsa_pss_rsae_sha256") };
+        }
+
         if (parse.GetValue(Sni) is { } sni)
         {
             offer = offer with { ServerName = sni };
@@ -341,25 +363,31 @@ internal sealed class CommonOptions
     }
 
     /// <summary>Parses IANA cipher suite names or 0xHHHH values, keeping their order.</summary>
-    public static IReadOnlyList<int> ParseCipherSuites(string option, string text)
+    public static IReadOnlyList<int> ParseCipherSuites(string option, string text) =>
+        ParseList(option, text, TlsNames.TryParseCipherSuite, "the IANA name of a cipher suite, e.g. TLS_AES_128_GCM_SHA256, or 0xHHHH");
+
+    private delegate bool TryParse(string text, out int value);
+
+    /// <summary>Parses a comma-separated list of named TLS constants, keeping their order.</summary>
+    private static IReadOnlyList<int> ParseList(string option, string text, TryParse parse, string expected)
     {
-        var suites = new List<int>();
+        var values = new List<int>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!TlsNames.TryParseCipherSuite(part, out int suite))
+            if (!parse(part, out int value))
             {
-                throw new UsageException($"{option} '{text}': unknown cipher suite '{part}' (use the IANA name, e.g. TLS_AES_128_GCM_SHA256, or 0xHHHH)");
+                throw new UsageException($"{option} '{text}': unknown value '{part}' (expected {expected})");
             }
 
-            suites.Add(suite);
+            values.Add(value);
         }
 
-        if (suites.Count == 0)
+        if (values.Count == 0)
         {
-            throw new UsageException($"{option} '{text}': name at least one cipher suite");
+            throw new UsageException($"{option} '{text}': name at least one value");
         }
 
-        return suites;
+        return values;
     }
 
     /// <summary>The requestedProtocols value that offers every protocol of the list.</summary>

@@ -61,6 +61,14 @@ internal static class ServeCommand
             Description = $"The certificate the server presents: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))}.",
             DefaultValueFactory = _ => "default",
         };
+        var certificateFile = new Option<string?>("--certificate-file")
+        {
+            Description = "PEM certificate to present instead of a generated one (with --key-file).",
+        };
+        var keyFile = new Option<string?>("--key-file")
+        {
+            Description = "PEM private key (RSA) of --certificate-file.",
+        };
         var maxConnections = new Option<int?>("--max-connections")
         {
             Description = "Exit after serving this many connections (for scripts).",
@@ -99,6 +107,8 @@ internal static class ServeCommand
         command.Options.Add(tlsVersions);
         command.Options.Add(tlsCiphers);
         command.Options.Add(certificate);
+        command.Options.Add(certificateFile);
+        command.Options.Add(keyFile);
         command.Options.Add(maxConnections);
         command.Options.Add(json);
         command.Options.Add(logLevel);
@@ -141,6 +151,22 @@ internal static class ServeCommand
             }
 
             options = options with { Certificate = profile };
+            if (parse.GetValue(certificateFile) is { } certPath)
+            {
+                string keyPath = parse.GetValue(keyFile) ?? throw new UsageException("--certificate-file needs --key-file");
+                try
+                {
+                    options = options with { SuppliedCertificate = TestCertificates.LoadPem(certPath, keyPath) };
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.OpenSsl.PemException)
+                {
+                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': {ex.Message}");
+                }
+            }
+            else if (parse.GetValue(keyFile) is not null)
+            {
+                throw new UsageException("--key-file needs --certificate-file");
+            }
             if (parse.GetValue(tlsVersions) is { } versionText)
             {
                 options = options with { TlsVersions = CommonOptions.ParseTlsVersions("--tls-versions", versionText) };

@@ -39,7 +39,9 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
 
         // RSA key generation takes a noticeable moment: start it now rather than when the first client is waiting.
-        _certificate = Task.Run(() => TestCertificates.For(_options.Certificate));
+        _certificate = _options.SuppliedCertificate is { } supplied
+            ? Task.FromResult(supplied)
+            : Task.Run(() => TestCertificates.For(_options.Certificate));
     }
 
     private readonly Task<ServerCertificate> _certificate;

@@ -63,6 +63,24 @@ public static class TestCertificates
         return false;
     }
 
+    /// <summary>Loads a certificate and its RSA private key from PEM files (as xrdp's certificate and key_file).</summary>
+    public static ServerCertificate LoadPem(string certificatePath, string keyPath)
+    {
+        using var certificateReader = new StreamReader(certificatePath);
+        object? certificate = new Org.BouncyCastle.OpenSsl.PemReader(certificateReader).ReadObject();
+        using var keyReader = new StreamReader(keyPath);
+        object? key = new Org.BouncyCastle.OpenSsl.PemReader(keyReader).ReadObject();
+        AsymmetricKeyParameter privateKey = key switch
+        {
+            AsymmetricCipherKeyPair pair => pair.Private,
+            AsymmetricKeyParameter { IsPrivate: true } parameter => parameter,
+            _ => throw new InvalidDataException($"{keyPath} holds no private key"),
+        };
+        return certificate is X509Certificate x509
+            ? new ServerCertificate(x509, privateKey)
+            : throw new InvalidDataException($"{certificatePath} holds no certificate");
+    }
+
     public static ServerCertificate For(CertificateProfile profile) =>
         Cache.GetOrAdd(profile, p => new Lazy<ServerCertificate>(() => Generate(p, DateTime.UtcNow))).Value;
 

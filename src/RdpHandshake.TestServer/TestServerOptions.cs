@@ -36,6 +36,9 @@ public sealed record TestServerOptions
     /// <summary>The certificate the server presents.</summary>
     public CertificateProfile Certificate { get; init; } = CertificateProfile.Default;
 
+    /// <summary>A supplied certificate and key, used instead of <see cref="Certificate"/> when set.</summary>
+    public ServerCertificate? SuppliedCertificate { get; init; }
+
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];
 

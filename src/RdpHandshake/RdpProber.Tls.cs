@@ -41,7 +41,7 @@ public sealed partial class RdpProber
             var helloFields = new List<StepField>
             {
                 new("versions", string.Join(", ", session.Seen.OfferedVersions.Select(TlsNames.Version))),
-                new("cipherSuites", $"{session.Seen.OfferedCipherSuites.Count} offered"),
+                new("cipherSuites", $"{session.Seen.OfferedCipherSuites.Count}: {string.Join(", ", session.Seen.OfferedCipherSuites.Select(TlsNames.CipherSuite))}"),
                 new("sni", serverName ?? "none"),
             };
             if (await SendAsync(transport, hello, clientHello, "TLS ClientHello", $"offered {TlsNames.Version(session.Seen.OfferedVersions[0])} to {TlsNames.Version(session.Seen.OfferedVersions[^1])}, {session.Seen.OfferedCipherSuites.Count} cipher suites", helloFields, cancellationToken).ConfigureAwait(false) is { } sendFailure)

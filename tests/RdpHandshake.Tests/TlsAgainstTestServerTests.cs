@@ -207,3 +207,31 @@ public sealed class TrustTests
     private static string PemOf(byte[] der) =>
         $"-----BEGIN CERTIFICATE-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END CERTIFICATE-----\n";
 }
+
+public sealed class SuppliedCertificateTests
+{
+    [Fact]
+    public async Task The_test_server_presents_a_supplied_pem_certificate()
+    {
+        ServerCertificate generated = TestCertificates.Generate(CertificateProfile.Default, DateTime.UtcNow);
+        string directory = Directory.CreateTempSubdirectory("rdphs-pem-").FullName;
+        string certPath = Path.Combine(directory, "cert.pem");
+        string keyPath = Path.Combine(directory, "key.pem");
+        using (var writer = new StreamWriter(certPath))
+        {
+            new Org.BouncyCastle.OpenSsl.PemWriter(writer).WriteObject(generated.Certificate);
+        }
+
+        using (var writer = new StreamWriter(keyPath))
+        {
+            new Org.BouncyCastle.OpenSsl.PemWriter(writer).WriteObject(generated.PrivateKey);
+        }
+
+        ServerCertificate loaded = TestCertificates.LoadPem(certPath, keyPath);
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { SuppliedCertificate = loaded }, cancellationToken: TestContext.Current.CancellationToken);
+        Directory.Delete(directory, recursive: true);
+
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(generated.Der)), report.Tls!.Certificate!.Sha256Fingerprint);
+    }
+}

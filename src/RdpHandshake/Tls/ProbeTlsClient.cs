@@ -71,6 +71,11 @@ internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObserv
     protected override IList<int> GetSupportedGroups(IList<int> namedGroupRoles) =>
         offer.NamedGroups is { } groups ? [.. groups] : base.GetSupportedGroups(namedGroupRoles);
 
+    protected override IList<SignatureAndHashAlgorithm> GetSupportedSignatureAlgorithms() =>
+        offer.SignatureSchemes is { } schemes
+            ? schemes.Select(SignatureScheme.GetSignatureAndHashAlgorithm).ToList()
+            : base.GetSupportedSignatureAlgorithms();
+
     protected override IList<ServerName>? GetSniServerNames() =>
         offer.ServerName is { } name ? [new ServerName(NameType.host_name, System.Text.Encoding.ASCII.GetBytes(name))] : null;
 

@@ -67,4 +67,32 @@ public static class TlsNames
     public static string AlertName(short description) => AlertDescription.GetName(description);
 
     public static string NamedGroupName(int group) => NamedGroup.GetName(group) ?? $"0x{group:x4}";
+
+    private static readonly FrozenDictionary<string, int> NamedGroupsByName = Constants(typeof(NamedGroup));
+
+    private static readonly FrozenDictionary<string, int> SignatureSchemesByName = Constants(typeof(SignatureScheme));
+
+    /// <summary>Parses a named group such as <c>x25519</c> or <c>secp256r1</c>, or a 0xHHHH value.</summary>
+    public static bool TryParseNamedGroup(string text, out int group) => TryParseConstant(NamedGroupsByName, text, out group);
+
+    /// <summary>Parses a signature scheme such as <c>rsa_pss_rsae_sha256</c>, or a 0xHHHH value.</summary>
+    public static bool TryParseSignatureScheme(string text, out int scheme) => TryParseConstant(SignatureSchemesByName, text, out scheme);
+
+    private static FrozenDictionary<string, int> Constants([System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicFields)] Type type) => type
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(int))
+        .GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase)
+        .ToFrozenDictionary(g => g.Key, g => (int)g.First().GetRawConstantValue()!, StringComparer.OrdinalIgnoreCase);
+
+    private static bool TryParseConstant(FrozenDictionary<string, int> table, string text, out int value)
+    {
+        string trimmed = text.Trim();
+        if (table.TryGetValue(trimmed, out value))
+        {
+            return true;
+        }
+
+        return trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(trimmed[2..], System.Globalization.NumberStyles.HexNumber, null, out value);
+    }
 }

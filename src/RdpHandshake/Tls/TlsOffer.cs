@@ -14,6 +14,9 @@ public sealed record TlsOffer
     /// <summary>Offered named groups (key exchange, TLS 1.3 key shares); null for the defaults.</summary>
     public IReadOnlyList<int>? NamedGroups { get; init; }
 
+    /// <summary>Offered signature schemes (signature_algorithms) by IANA value; null for the defaults.</summary>
+    public IReadOnlyList<int>? SignatureSchemes { get; init; }
+
     /// <summary>The SNI host name, or null to send none (the engine sends the target's DNS name, not an IP).</summary>
     public string? ServerName { get; init; }
 
