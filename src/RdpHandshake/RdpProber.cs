@@ -170,6 +170,7 @@ public sealed partial class RdpProber
             string cause = error switch
             {
                 SocketError.ConnectionRefused => C.ConnectionRefused,
+                SocketError.ConnectionReset or SocketError.ConnectionAborted => C.Reset,
                 SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.NetworkDown => C.Unreachable,
                 SocketError.TimedOut => C.ConnectTimeout,
                 _ => C.SocketError,

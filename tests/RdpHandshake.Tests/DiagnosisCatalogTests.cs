@@ -9,7 +9,7 @@ public sealed class DiagnosisCatalogTests
     public static TheoryData<ConnectionPhase, string> KnownCauses()
     {
         var data = new TheoryData<ConnectionPhase, string>();
-        foreach (string cause in new[] { "name-not-resolved", "connection-refused", "unreachable", "connect-timeout", "socket-error" })
+        foreach (string cause in new[] { "name-not-resolved", "connection-refused", "unreachable", "connect-timeout", "socket-error", "reset" })
         {
             data.Add(ConnectionPhase.Tcp, cause);
         }

@@ -118,6 +118,11 @@ public static class DiagnosisCatalog
                 "The SYN went unanswered until the connect timeout: a firewall dropping packets, a host that is down, or a wrong address.",
                 "Check firewalls between here and the server (allow TCP 3389 or the configured port), that the host is up, and that a VPN, if needed, is connected.",
                 ConnectFailed),
+            [(ConnectionPhase.Tcp, EngineCauses.Reset)] = new(
+                "the server reset the connection as soon as it was accepted",
+                "The TCP handshake completed, then a reset arrived before the connection could be used: the listener accepted and dropped it at once. A connection limit, an IP allow-list, a service that is shutting down, or a middlebox that resets RDP does this.",
+                "Check the server's connection limits and IP restrictions (and its event log or xrdp.log for the refused connection), and any firewall or IPS on the path.",
+                ConnectFailed),
             [(ConnectionPhase.Tcp, EngineCauses.SocketError)] = new(
                 "the connection failed with a socket error",
                 "The operating system reported an error connecting to the server.",
