@@ -240,6 +240,11 @@ public sealed partial class RdpProber
                         new("sha1", report.Sha1Fingerprint),
                         new("sha256", report.Sha256Fingerprint),
                     };
+                    if (report.KeyUsages.Count > 0 || report.ExtendedKeyUsages.Count > 0)
+                    {
+                        fields.Add(new StepField("usage", string.Join(", ", report.KeyUsages.Concat(report.ExtendedKeyUsages))));
+                    }
+
                     if (report.SubjectAlternativeNames.Count > 0)
                     {
                         fields.Add(new StepField("san", string.Join(", ", report.SubjectAlternativeNames)));

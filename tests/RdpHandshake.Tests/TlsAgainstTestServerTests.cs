@@ -131,6 +131,7 @@ public sealed class TlsAgainstTestServerTests
         CertificateReport certificate = report.Tls!.Certificate!;
         Assert.Equal(["DNS:localhost", "IP:127.0.0.1"], certificate.SubjectAlternativeNames);
         Assert.Equal(["serverAuth"], certificate.ExtendedKeyUsages);
+        Assert.Equal(["digitalSignature", "keyEncipherment"], certificate.KeyUsages);
         Assert.DoesNotContain(certificate.Findings, f => f.Severity != FindingSeverity.Info);
     }
 }

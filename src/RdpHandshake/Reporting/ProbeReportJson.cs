@@ -222,6 +222,13 @@ public static class ProbeReportJson
         }
 
         json.WriteEndArray();
+        json.WriteStartArray("keyUsages");
+        foreach (string usage in certificate.KeyUsages)
+        {
+            json.WriteStringValue(usage);
+        }
+
+        json.WriteEndArray();
         json.WriteStartArray("extendedKeyUsages");
         foreach (string eku in certificate.ExtendedKeyUsages)
         {

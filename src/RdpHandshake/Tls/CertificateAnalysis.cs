@@ -31,6 +31,7 @@ public sealed record CertificateReport(
     int KeyBits,
     string SignatureAlgorithm,
     IReadOnlyList<string> SubjectAlternativeNames,
+    IReadOnlyList<string> KeyUsages,
     IReadOnlyList<string> ExtendedKeyUsages,
     string Sha1Fingerprint,
     string Sha256Fingerprint,
@@ -149,6 +150,7 @@ public static class CertificateAnalysis
             keyBits,
             signature,
             sans,
+            KeyUsages(certificate),
             ekus.Select(EkuName).ToArray(),
             Fingerprint(SHA1.HashData(der)),
             Fingerprint(SHA256.HashData(der)),
@@ -157,7 +159,7 @@ public static class CertificateAnalysis
     }
 
     private static CertificateReport Unparsable(byte[] der, int chainLength, string reason) => new(
-        "(unparsable)", "(unparsable)", string.Empty, default, default, 0, false, "unknown", 0, "unknown", [], [],
+        "(unparsable)", "(unparsable)", string.Empty, default, default, 0, false, "unknown", 0, "unknown", [], [], [],
         Fingerprint(SHA1.HashData(der)), Fingerprint(SHA256.HashData(der)), chainLength,
         [new CertificateFinding(Codes.Unparsable, FindingSeverity.Error, $"the certificate does not parse: {reason}")]);
 
@@ -208,6 +210,16 @@ public static class CertificateAnalysis
         {
             return [];
         }
+    }
+
+    private static readonly string[] KeyUsageNames =
+        ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"];
+
+    /// <summary>The key usage bits (RFC 5280 4.2.1.3) by name; empty when the extension is absent.</summary>
+    private static IReadOnlyList<string> KeyUsages(X509Certificate certificate)
+    {
+        bool[]? bits = certificate.GetKeyUsage();
+        return bits is null ? [] : KeyUsageNames.Where((_, i) => i < bits.Length && bits[i]).ToArray();
     }
 
     private static string EkuName(string oid) => oid switch
