@@ -26,6 +26,10 @@ internal static class ProbeCommand
         {
             Description = "Also print the bytes of every step in hex.",
         };
+        var pcap = new Option<string?>("--pcap")
+        {
+            Description = "Write the attempt as a pcapng capture to FILE (TCP/IP frames around the real bytes); with --keylog, Wireshark decrypts the TLS.",
+        };
         var serverFaults = new Option<string[]>("--server-fault")
         {
             Description = "Only without a target: make the built-in test server misbehave, e.g. x224.confirm:reset (see 'rdphs serve --help').",
@@ -45,7 +49,7 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com --json > run.json stable JSON for scripts (docs/report-format.md)
               rdphs probe rdp.example.com --tls-versions 1.0  does the server still take TLS 1.0?
               rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
-              rdphs probe rdp.example.com --keylog keys.txt   let Wireshark decrypt a capture of the attempt
+              rdphs probe rdp.example.com --keylog keys.txt --pcap run.pcapng   a capture Wireshark decrypts
 
             Exit codes: 0 reached the step asked for; 2 bad usage; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
@@ -55,6 +59,7 @@ internal static class ProbeCommand
         command.Options.Add(protocols);
         command.Options.Add(hex);
         command.Options.Add(serverFaults);
+        command.Options.Add(pcap);
         common.AddTlsOptions(command);
         common.AddTo(command);
 
@@ -95,6 +100,27 @@ internal static class ProbeCommand
             else
             {
                 report = await prober.ProbeAsync(CommonOptions.ParseTarget(targetText), options, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(pcap) is { } pcapPath)
+            {
+                if (report.Wire is null)
+                {
+                    human.WriteLine($"rdphs: no capture written to {pcapPath}: the TCP connection never opened");
+                }
+                else
+                {
+                    try
+                    {
+                        using FileStream file = File.Create(pcapPath);
+                        RdpHandshake.Capture.PcapngWriter.Write(report.Wire, file);
+                        human.WriteLine($"capture written to {pcapPath} (open it in Wireshark; decode the port as TPKT if it is not 3389)");
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        human.WriteLine($"rdphs: cannot write the capture to {pcapPath}: {ex.Message}");
+                    }
+                }
             }
 
             if (json)

@@ -37,6 +37,9 @@ public sealed class ProbeReport
 
     public bool Success => Diagnosis is null;
 
+    /// <summary>The payload bytes in wire order, for <c>--pcap</c>; null when TCP never connected.</summary>
+    public Capture.WireLog? Wire { get; init; }
+
     public Diagnosis? Diagnosis { get; init; }
 
     public bool Interrupted => Diagnosis?.Cause == DiagnosisCatalog.EngineCauses.Interrupted;

@@ -58,6 +58,11 @@ public sealed partial class RdpProber
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
                 FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                if (read.Status != FrameReadStatus.Invalid)
+                {
+                    Received(read.Bytes);
+                }
+
                 if (read.Status == FrameReadStatus.Invalid && tlsBytesReceived == 0 && read.Bytes[0] == TpktHeader.Version3)
                 {
                     // An RDP packet where the ServerHello belongs: the server's TLS layer did not start. xrdp sends an
@@ -69,12 +74,14 @@ public sealed partial class RdpProber
                     List<StepField> fields = ultimatum is { } found
                         ? [new StepField("tpdu", "DT (0xf0)"), new StepField("mcsPdu", "DisconnectProviderUltimatum"), new StepField("reason", found.Pdu.ReasonName)]
                         : [new StepField("error", read.Error!.Value.ToString())];
+                    Received(ultimatum?.Bytes ?? read.Bytes);
                     End(step, StepOutcome.Failed, reason, fields, received: ultimatum?.Bytes ?? read.Bytes, pdu: ultimatum is null ? "TPKT packet" : DisconnectProviderUltimatum.PduName);
                     return FinishTls(session, serverName, Diagnose(ConnectionPhase.Tls, T.ServerTlsSetupFailed, reason, step, null));
                 }
 
                 if (read.Status == FrameReadStatus.Invalid)
                 {
+                    Received(read.Bytes);
                     string reason = $"the server sent bytes that are not a TLS record: {read.Error}";
                     End(step, StepOutcome.Failed, reason, [new StepField("error", read.Error!.Value.ToString())], received: [.. received, .. read.Bytes], pdu: "TLS record");
                     return FinishTls(session, serverName, Diagnose(ConnectionPhase.Tls, T.MalformedRecord, reason, step, read));
@@ -108,6 +115,7 @@ public sealed partial class RdpProber
 
                     sent.AddRange(output);
                     _lastSent = output;
+                    Sent(output);
                 }
 
                 while (session.Seen.Milestone > done)

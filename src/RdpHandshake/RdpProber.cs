@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RdpHandshake.Capture;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
@@ -92,6 +93,7 @@ public sealed partial class RdpProber
     private sealed partial class Run(RdpProber owner, string target, ProbeOptions options)
     {
         private readonly StepRecorder _recorder = new(owner._time);
+        private WireLog? _wire;
         private string? _remote;
         private string? _local;
         private ConnectionPhase? _reached;
@@ -180,6 +182,12 @@ public sealed partial class RdpProber
 
         public void RecordConnected(IRdpTransport transport, StepRecord? step = null, List<StepField>? fields = null)
         {
+            _wire = new WireLog(_recorder.StartedAt)
+            {
+                ConnectedAt = _recorder.Elapsed,
+                Server = (transport as SocketTransport)?.RemoteEndPoint,
+                Client = (transport as SocketTransport)?.LocalEndPoint,
+            };
             _remote = transport.RemoteDescription;
             _local = transport.LocalDescription;
             step ??= Begin(TcpConnectStep, ConnectionPhase.Tcp);
@@ -205,6 +213,7 @@ public sealed partial class RdpProber
                 {
                     StepRecord step = Begin(hint.StepName, connector.Phase);
                     FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    Received(read.Bytes);
                     switch (read.Status)
                     {
                         case FrameReadStatus.Frame:
@@ -284,6 +293,12 @@ public sealed partial class RdpProber
             }
         }
 
+        /// <summary>Adds bytes the server sent to the wire log, for the capture.</summary>
+        private void Received(byte[] bytes) => _wire?.Add(_recorder.Elapsed, WireDirection.ToClient, bytes);
+
+        /// <summary>Adds bytes we sent to the wire log, for the capture.</summary>
+        private void Sent(byte[] bytes) => _wire?.Add(_recorder.Elapsed, WireDirection.ToServer, bytes);
+
         /// <summary>Sends one step's bytes and ends the step; returns a diagnosis when sending fails.</summary>
         private async Task<Diagnosis?> SendAsync(IRdpTransport transport, StepRecord step, byte[] bytes, string? pdu, string? summary, IReadOnlyList<StepField>? fields, CancellationToken cancellationToken)
         {
@@ -304,6 +319,7 @@ public sealed partial class RdpProber
             }
 
             _lastSent = bytes;
+            Sent(bytes);
             End(step, StepOutcome.Ok, summary, fields, sent: bytes, pdu: pdu);
             return null;
         }
@@ -313,6 +329,19 @@ public sealed partial class RdpProber
             string verdict = diagnosis is null
                 ? Verdicts.Success(_negotiation, _tls, _reached, options.Until)
                 : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause} - {diagnosis.Summary}";
+            if (_wire is not null)
+            {
+                WireEnding ending = diagnosis?.Evidence.TransportEnd switch
+                {
+                    "closed" => WireEnding.ServerClosed,
+                    "reset" => WireEnding.ServerReset,
+                    _ => diagnosis?.Cause is C.Reset or DiagnosisCatalog.TlsCauses.ResetAfterClientHello ? WireEnding.ServerReset
+                        : diagnosis?.Cause is C.ClosedByPeer or DiagnosisCatalog.TlsCauses.ClosedAfterClientHello ? WireEnding.ServerClosed
+                        : WireEnding.ClientClosed,
+                };
+                _wire.Ending = (_recorder.Elapsed, ending);
+            }
+
             var report = new ProbeReport
             {
                 Target = target,
@@ -324,6 +353,7 @@ public sealed partial class RdpProber
                 Steps = _recorder.Steps,
                 Negotiation = _negotiation,
                 Tls = _tls,
+                Wire = _wire,
                 Reached = _reached,
                 Goal = options.Until,
                 Diagnosis = diagnosis,

@@ -19,6 +19,8 @@ public sealed class SocketTransport : IRdpTransport
     private SocketTransport(SocketConnection connection, EndPoint remote, EndPoint? local)
     {
         _connection = connection;
+        RemoteEndPoint = remote as IPEndPoint;
+        LocalEndPoint = local as IPEndPoint;
         RemoteDescription = remote.ToString() ?? "unknown";
         LocalDescription = local?.ToString();
     }
@@ -28,6 +30,10 @@ public sealed class SocketTransport : IRdpTransport
     public PipeWriter Output => _connection.Output;
 
     public string RemoteDescription { get; }
+
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    public IPEndPoint? LocalEndPoint { get; }
 
     public string? LocalDescription { get; }
 
