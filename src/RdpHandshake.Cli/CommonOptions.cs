@@ -409,6 +409,20 @@ internal sealed class CommonOptions
         return target!;
     }
 
+    /// <summary>Runs a synchronous command body, turning usage errors into exit code 2 with the message on stderr.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException ex)
+        {
+            Console.Error.WriteLine($"rdphs: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
     /// <summary>Runs a command body, turning usage errors into exit code 2 with the message on stderr.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body)
     {

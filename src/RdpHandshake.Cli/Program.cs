@@ -14,12 +14,14 @@ var root = new RootCommand(
       rdphs protocols 10.0.0.5:3390     which security protocols the server accepts
       rdphs tls rdp.example.com         which TLS versions and cipher suites it accepts
       rdphs serve --port 33890          run the scriptable test server
+      rdphs explain 0x904 0x7           what mstsc's error codes mean, and how to find the cause
     """);
 
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
 root.Subcommands.Add(TlsCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ExplainCommand.Create());
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -50,6 +50,21 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "explain", "0x904", "0x7");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("AtClientWinsockFDCLOSE", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("ERRINFO_SERVER_DENIED_CONNECTION", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("tls closed-after-client-hello", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("x224 closed-by-peer", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("rdphs probe HOST", run.StdOut, StringComparison.Ordinal);
+
+        ProcessResult bad = await Peers.RdphsAsync(Limit, "explain", "not-a-code");
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+    }
+
+    [Fact]
     public async Task Help_teaches_with_examples_and_exit_codes()
     {
         ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--help");

@@ -58,10 +58,10 @@ public static class DiagnosisCatalog
         public const string CertificateRejected = "certificate-rejected";
     }
 
-    private static readonly MstscCode SocketClosed = new(0x904, "AtClientWinsockFDCLOSE (socket closed)");
-    private static readonly MstscCode ConnectFailed = new(0x204, "SocketConnectFailed");
-    private static readonly MstscCode DnsFailed = new(0x104, "DNSLookupFailed");
-    private static readonly MstscCode TimedOut = new(0x108, "ConnectionTimedOut");
+    private static readonly MstscCode SocketClosed = MstscCodes.For(0x904);
+    private static readonly MstscCode ConnectFailed = MstscCodes.For(0x204);
+    private static readonly MstscCode DnsFailed = MstscCodes.For(0x104);
+    private static readonly MstscCode TimedOut = MstscCodes.For(0x108);
 
     private static readonly Dictionary<(ConnectionPhase? Phase, string Cause), CatalogEntry> Entries = Build();
 

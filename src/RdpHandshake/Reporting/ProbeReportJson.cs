@@ -19,14 +19,14 @@ public static class ProbeReportJson
     public const string Schema = "rdphs.probe/1";
 
     /// <summary>Indented, with non-ASCII text kept readable: reports are read by people as much as by scripts.</summary>
-    internal static JsonWriterOptions WriterOptions { get; } = new()
+    public static JsonWriterOptions WriterOptions { get; } = new()
     {
         Indented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Writes the <c>schema</c> and <c>tool</c> members every rdphs document starts with.</summary>
-    internal static void WriteHeader(Utf8JsonWriter json, string schema)
+    public static void WriteHeader(Utf8JsonWriter json, string schema)
     {
         json.WriteString("schema", schema);
         json.WriteStartObject("tool");
