@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
@@ -30,6 +31,19 @@ internal static class ProbeCommand
         {
             Description = "Write the attempt as a pcapng capture to FILE (TCP/IP frames around the real bytes); with --keylog, Wireshark decrypts the TLS.",
         };
+        var expect = new Option<string[]>("--expect", "-e")
+        {
+            Description = "A check on the result, KEY OP VALUE (repeatable): e.g. protocol=hybrid, tls>=1.2, cipher!~CBC, cert.days-left>=30, reached=tls. Any failed check makes the exit code 3. Keys: " + string.Join(", ", RdpHandshake.Checks.Expectation.Keys.Keys) + ".",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var policy = new Option<string?>("--policy")
+        {
+            Description = "A JSON file of checks: {\"expect\": [\"tls>=1.2\"], \"targets\": {\"host:3389\": [\"protocol=hybrid\"]}}; the target's own list adds to the common one.",
+        };
+        var junit = new Option<string?>("--junit")
+        {
+            Description = "Write JUnit XML to FILE: one test case per step and per check, for CI systems to display.",
+        };
         var serverFaults = new Option<string[]>("--server-fault")
         {
             Description = "Only without a target: make the built-in test server misbehave, e.g. x224.confirm:reset (see 'rdphs serve --help').",
@@ -50,8 +64,9 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com --tls-versions 1.0  does the server still take TLS 1.0?
               rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
               rdphs probe rdp.example.com --keylog keys.txt --pcap run.pcapng   a capture Wireshark decrypts
+              rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
 
-            Exit codes: 0 reached the step asked for; 2 bad usage; 10 tcp, 11 x224, 12 tls, 13 credssp,
+            Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
             130 interrupted (the partial report is still written).
             """);
@@ -60,6 +75,9 @@ internal static class ProbeCommand
         command.Options.Add(hex);
         command.Options.Add(serverFaults);
         command.Options.Add(pcap);
+        command.Options.Add(expect);
+        command.Options.Add(policy);
+        command.Options.Add(junit);
         common.AddTlsOptions(command);
         common.AddTo(command);
 
@@ -71,6 +89,7 @@ internal static class ProbeCommand
             bool json = parse.GetValue(common.Json);
             string[] faults = parse.GetValue(serverFaults) ?? [];
             string? targetText = parse.GetValue(target);
+            IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
             if (targetText is not null && faults.Length > 0)
             {
                 throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
@@ -123,10 +142,24 @@ internal static class ProbeCommand
                 }
             }
 
+            IReadOnlyList<RdpHandshake.Checks.ExpectationResult> results = checks.Select(c => c.Evaluate(report)).ToArray();
+            if (parse.GetValue(junit) is { } junitPath)
+            {
+                try
+                {
+                    using FileStream file = File.Create(junitPath);
+                    RdpHandshake.Checks.JUnitWriter.Write(report, results, file);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    human.WriteLine($"rdphs: cannot write JUnit XML to {junitPath}: {ex.Message}");
+                }
+            }
+
             if (json)
             {
                 using Stream stdout = Console.OpenStandardOutput();
-                ProbeReportJson.Write(report, stdout);
+                ProbeReportJson.Write(report, stdout, results);
                 await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
                 human.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict}");
             }
@@ -135,7 +168,8 @@ internal static class ProbeCommand
                 TextRenderer.WriteProbe(human, report, parse.GetValue(hex));
             }
 
-            return report.ExitCode;
+            TextRenderer.WriteChecks(human, results);
+            return report.ExitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : report.ExitCode;
         }));
         return command;
     }

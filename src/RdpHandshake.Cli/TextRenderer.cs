@@ -119,6 +119,20 @@ internal static class TextRenderer
         output.WriteLine();
     }
 
+    public static void WriteChecks(TextWriter output, IReadOnlyList<RdpHandshake.Checks.ExpectationResult> results)
+    {
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        output.WriteLine($"checks: {results.Count(r => r.Passed)} passed, {results.Count(r => !r.Passed)} failed");
+        foreach (RdpHandshake.Checks.ExpectationResult result in results)
+        {
+            output.WriteLine($"  {(result.Passed ? "pass" : "FAIL")}  {result.Expectation.Text,-28} {result.Message}");
+        }
+    }
+
     public static void WriteSurvey(TextWriter output, ProtocolSurveyReport survey)
     {
         output.WriteLine($"rdphs protocols {survey.Target}: {survey.Connections} connections, {Ms(survey.Elapsed)} ms");

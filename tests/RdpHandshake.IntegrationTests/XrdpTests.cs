@@ -120,4 +120,23 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.Matches(@"rdp\s+0x00000000\s+refused\s+SSL_REQUIRED_BY_SERVER", run.StdOut);
         Assert.Matches(@"ssl\s+0x00000001\s+accepted", run.StdOut);
     }
+
+    [Fact]
+    public async Task Cli_checks_pass_and_fail_against_xrdp_with_exit_codes_and_junit()
+    {
+        xrdp.Require();
+        string junit = Path.Combine(Directory.CreateTempSubdirectory("rdphs-junit-").FullName, "rdp.xml");
+        string target = $"127.0.0.1:{xrdp.NegotiatePort}";
+        ProcessResult passing = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", target, "-e", "protocol=ssl", "-e", "tls>=1.2", "-e", "cert.key-bits>=2048", "--junit", junit);
+        Assert.True(passing.ExitCode == 0, passing.ToString());
+        Assert.Contains("checks: 3 passed, 0 failed", passing.StdOut, StringComparison.Ordinal);
+        Assert.Contains("failures=\"0\"", await File.ReadAllTextAsync(junit, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        ProcessResult failing = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", target, "-e", "protocol=hybrid", "--json");
+        Assert.True(failing.ExitCode == ExitCodes.ExpectationsFailed, failing.ToString());
+        using JsonDocument json = JsonDocument.Parse(failing.StdOut);
+        JsonElement check = json.RootElement.GetProperty("expectations")[0];
+        Assert.False(check.GetProperty("passed").GetBoolean());
+        Assert.Equal("ssl", check.GetProperty("actual").GetString());
+    }
 }

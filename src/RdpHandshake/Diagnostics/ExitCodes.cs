@@ -15,6 +15,9 @@ public static class ExitCodes
 
     public const int Usage = 2;
 
+    /// <summary>The run reached what was asked, but at least one <c>--expect</c> check failed.</summary>
+    public const int ExpectationsFailed = 3;
+
     public const int Tcp = 10;
     public const int X224 = 11;
     public const int Tls = 12;
@@ -51,6 +54,7 @@ public static class ExitCodes
         (Success, "the run reached the step asked for"),
         (Failure, "an error outside the connection (e.g. an output file could not be written)"),
         (Usage, "bad usage: unknown option, malformed target or value"),
+        (ExpectationsFailed, "the run reached what was asked, but an --expect check failed"),
         (Tcp, "failed in phase tcp (refused, unreachable, timeout, name not resolved)"),
         (X224, "failed in phase x224 (negotiation failure, closed or reset, malformed answer, timeout)"),
         (Tls, "failed in phase tls"),

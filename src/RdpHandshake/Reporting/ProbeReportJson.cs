@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using RdpHandshake.Checks;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
@@ -35,21 +36,21 @@ public static class ProbeReportJson
         json.WriteEndObject();
     }
 
-    public static string ToJson(ProbeReport report)
+    public static string ToJson(ProbeReport report, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var stream = new MemoryStream();
-        Write(report, stream);
+        Write(report, stream, expectations);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    public static void Write(ProbeReport report, Stream stream)
+    public static void Write(ProbeReport report, Stream stream, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var json = new Utf8JsonWriter(stream, WriterOptions);
-        WriteReport(json, report);
+        WriteReport(json, report, expectations);
     }
 
     /// <summary>Writes the report object into an open writer (used by multi-report documents).</summary>
-    public static void WriteReport(Utf8JsonWriter json, ProbeReport report)
+    public static void WriteReport(Utf8JsonWriter json, ProbeReport report, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         json.WriteStartObject();
         WriteHeader(json, Schema);
@@ -136,6 +137,18 @@ public static class ProbeReportJson
             json.WriteNull("diagnosis");
         }
 
+        json.WriteStartArray("expectations");
+        foreach (ExpectationResult result in expectations ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("check", result.Expectation.Text);
+            json.WriteBoolean("passed", result.Passed);
+            WriteNullable(json, "actual", result.Actual);
+            json.WriteString("message", result.Message);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
         json.Flush();
     }

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Tls;
+
+namespace RdpHandshake.Checks;
+
+/// <summary>The result of checking one expectation against a report.</summary>
+public sealed record ExpectationResult(Expectation Expectation, bool Passed, string? Actual, string Message);
+
+/// <summary>
+/// One regression check on a probe report, written <c>KEY OP VALUE</c>: e.g. <c>protocol=hybrid</c>,
+/// <c>tls&gt;=1.2</c>, <c>cipher!~CBC</c>, <c>cert.days-left&gt;=30</c>, <c>reached=tls</c>. Operators: = != &gt;= &lt;= &gt; &lt;
+/// (numbers, TLS versions and phases compare by order) and ~ !~ (regular expression, case-insensitive).
+/// A key the run did not measure has no value, and a check on it fails, saying so.
+/// </summary>
+public sealed partial class Expectation
+{
+    private static readonly string[] Operators = ["!=", ">=", "<=", "!~", "=", ">", "<", "~"];
+
+    private Expectation(string text, string key, string op, string value)
+    {
+        Text = text;
+        Key = key;
+        Operator = op;
+        Value = value;
+    }
+
+    public string Text { get; }
+
+    public string Key { get; }
+
+    public string Operator { get; }
+
+    public string Value { get; }
+
+    /// <summary>The keys an expectation may name, with what they read.</summary>
+    public static IReadOnlyDictionary<string, string> Keys { get; } = new Dictionary<string, string>
+    {
+        ["reached"] = "the last phase completed: tcp, x224, tls, credssp, mcs, security, licensing, capabilities, finalization",
+        ["success"] = "true when the run reached what was asked",
+        ["phase"] = "the phase of the diagnosis (none when the run succeeded)",
+        ["cause"] = "the cause of the diagnosis (none when the run succeeded)",
+        ["protocol"] = "the security protocol the server selected: rdp, ssl, hybrid, hybrid_ex, rdstls, rdsaad",
+        ["failure-code"] = "the RDP_NEG_FAILURE code, e.g. SSL_REQUIRED_BY_SERVER",
+        ["tls"] = "the negotiated TLS version: 1.0, 1.1, 1.2, 1.3",
+        ["cipher"] = "the negotiated cipher suite's IANA name",
+        ["group"] = "the negotiated key-exchange group",
+        ["cert.days-left"] = "days until the certificate expires (negative when expired)",
+        ["cert.key-bits"] = "the certificate's key size in bits",
+        ["cert.key-type"] = "RSA, EC, ...",
+        ["cert.signature"] = "the certificate's signature algorithm",
+        ["cert.self-signed"] = "true or false",
+        ["cert.subject"] = "the certificate's subject",
+        ["cert.sha1"] = "the SHA-1 fingerprint (what mstsc shows)",
+        ["cert.sha256"] = "the SHA-256 fingerprint",
+        ["cert.findings"] = "the certificate finding codes, comma-separated",
+        ["elapsed-ms"] = "the run's duration in milliseconds",
+    };
+
+    /// <summary>Parses <c>KEY OP VALUE</c>; on failure <paramref name="error"/> says what is wrong.</summary>
+    public static bool TryParse(string text, out Expectation? expectation, out string? error)
+    {
+        expectation = null;
+        foreach (string op in Operators)
+        {
+            int at = text.IndexOf(op, StringComparison.Ordinal);
+            if (at <= 0)
+            {
+                continue;
+            }
+
+            string key = text[..at].Trim().ToLowerInvariant();
+            string value = text[(at + op.Length)..].Trim();
+            if (!Keys.ContainsKey(key))
+            {
+                error = $"'{text}': unknown key '{key}' (known: {string.Join(", ", Keys.Keys)})";
+                return false;
+            }
+
+            if (op is "~" or "!~")
+            {
+                try
+                {
+                    _ = new Regex(value, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+                }
+                catch (ArgumentException ex)
+                {
+                    error = $"'{text}': not a valid regular expression: {ex.Message}";
+                    return false;
+                }
+            }
+
+            expectation = new Expectation(text.Trim(), key, op, value);
+            error = null;
+            return true;
+        }
+
+        error = $"'{text}': expected KEY OP VALUE with OP one of {string.Join(" ", Operators)}, e.g. tls>=1.2";
+        return false;
+    }
+
+    public ExpectationResult Evaluate(ProbeReport report)
+    {
+        string? actual = Read(report);
+        if (actual is null)
+        {
+            return new ExpectationResult(this, false, null, $"{Key} has no value: the run did not get that far or did not measure it");
+        }
+
+        bool passed = Operator switch
+        {
+            "~" => Regex.IsMatch(actual, Value, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)),
+            "!~" => !Regex.IsMatch(actual, Value, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)),
+            _ => Compare(actual) is { } order && Operator switch
+            {
+                "=" => order == 0,
+                "!=" => order != 0,
+                ">=" => order >= 0,
+                "<=" => order <= 0,
+                ">" => order > 0,
+                _ => order < 0,
+            },
+        };
+        return new ExpectationResult(this, passed, actual, passed ? $"{Key} is {actual}" : $"expected {Key} {Operator} {Value}, got {actual}");
+    }
+
+    private int? Compare(string actual)
+    {
+        if (Key == "reached" || Key == "phase")
+        {
+            int? left = PhaseOrder(actual);
+            int? right = PhaseOrder(Value);
+            return left is not null && right is not null ? left.Value.CompareTo(right.Value) : string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase);
+        }
+
+        if (Key == "tls" && System.Version.TryParse(actual, out Version? a) && System.Version.TryParse(Value, out Version? b))
+        {
+            return a.CompareTo(b);
+        }
+
+        if (double.TryParse(actual, NumberStyles.Float, CultureInfo.InvariantCulture, out double x)
+            && double.TryParse(Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double y))
+        {
+            return x.CompareTo(y);
+        }
+
+        return Operator is "=" or "!=" ? string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase) : null;
+    }
+
+    private static int? PhaseOrder(string name) =>
+        name.Equals("none", StringComparison.OrdinalIgnoreCase) ? -1
+        : Enum.GetValues<ConnectionPhase>().Select(p => (ConnectionPhase?)p).FirstOrDefault(p => p!.Value.Name() == name.ToLowerInvariant()) is { } phase ? (int)phase
+        : null;
+
+    private string? Read(ProbeReport report)
+    {
+        CertificateReport? certificate = report.Tls?.Certificate;
+        return Key switch
+        {
+            "reached" => report.Reached?.Name() ?? "none",
+            "success" => report.Success ? "true" : "false",
+            "phase" => report.Diagnosis?.Phase.Name() ?? "none",
+            "cause" => report.Diagnosis?.Cause ?? "none",
+            "protocol" => report.Negotiation?.Selected is { } selected ? NegotiationNames.ShortName(selected) : null,
+            "failure-code" => report.Negotiation is { } n ? (n.FailureCode is { } code ? NegotiationNames.Name(code) : "none") : null,
+            "tls" => report.Tls?.Version is { } version ? TlsNames.ShortVersion(version) : null,
+            "cipher" => report.Tls?.CipherSuite is { } suite ? TlsNames.CipherSuite(suite) : null,
+            "group" => report.Tls?.NamedGroup is { } group ? TlsNames.NamedGroupName(group) : null,
+            "cert.days-left" => certificate?.DaysLeft.ToString(CultureInfo.InvariantCulture),
+            "cert.key-bits" => certificate?.KeyBits.ToString(CultureInfo.InvariantCulture),
+            "cert.key-type" => certificate?.KeyType,
+            "cert.signature" => certificate?.SignatureAlgorithm,
+            "cert.self-signed" => certificate is null ? null : certificate.SelfSigned ? "true" : "false",
+            "cert.subject" => certificate?.Subject,
+            "cert.sha1" => certificate?.Sha1Fingerprint,
+            "cert.sha256" => certificate?.Sha256Fingerprint,
+            "cert.findings" => certificate is null ? null : string.Join(",", certificate.Findings.Select(f => f.Code)),
+            "elapsed-ms" => Math.Round(report.Elapsed.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            _ => null,
+        };
+    }
+
+    public override string ToString() => Text;
+}
