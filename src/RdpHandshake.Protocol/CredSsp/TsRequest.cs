@@ -1,0 +1,201 @@
+using System.Formats.Asn1;
+using System.Numerics;
+using RdpHandshake.Protocol.Encoding;
+
+namespace RdpHandshake.Protocol.CredSsp;
+
+/// <summary>
+/// MS-CSSP 2.2.1 TSRequest, DER with explicit context tags: version [0], negoTokens [1], authInfo [2],
+/// pubKeyAuth [3], errorCode [4] (version 3 and later: the NTSTATUS of a failed logon), clientNonce [5]
+/// (version 5 and later).
+/// </summary>
+public sealed record TsRequest(
+    int Version,
+    IReadOnlyList<ByteString> NegoTokens,
+    ByteString AuthInfo = default,
+    ByteString PubKeyAuth = default,
+    uint? ErrorCode = null,
+    ByteString ClientNonce = default)
+{
+    public const string PduName = "CredSSP TSRequest";
+
+    /// <summary>Bigger TSRequests are refused before they are parsed: real ones are a few KiB.</summary>
+    public const int MaxSize = 64 * 1024;
+
+    public byte[] Encode()
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence(Tag(0)))
+            {
+                writer.WriteInteger(Version);
+            }
+
+            if (NegoTokens.Count > 0)
+            {
+                using (writer.PushSequence(Tag(1)))
+                using (writer.PushSequence())
+                {
+                    foreach (ByteString token in NegoTokens)
+                    {
+                        using (writer.PushSequence())
+                        using (writer.PushSequence(Tag(0)))
+                        {
+                            writer.WriteOctetString(token.Span);
+                        }
+                    }
+                }
+            }
+
+            WriteOctets(writer, 2, AuthInfo);
+            WriteOctets(writer, 3, PubKeyAuth);
+            if (ErrorCode is { } code)
+            {
+                using (writer.PushSequence(Tag(4)))
+                {
+                    // An NTSTATUS such as 0xC000006D is written as the signed 32-bit INTEGER Windows sends.
+                    writer.WriteInteger(unchecked((int)code));
+                }
+            }
+
+            WriteOctets(writer, 5, ClientNonce);
+        }
+
+        return writer.Encode();
+    }
+
+    public static DecodeResult<TsRequest> Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > MaxSize)
+        {
+            return DecodeError.LengthLimit(PduName, "length", 0, MaxSize, bytes.Length);
+        }
+
+        try
+        {
+            var outer = new AsnReader(bytes.ToArray(), AsnEncodingRules.DER);
+            AsnReader sequence = outer.ReadSequence();
+            if (outer.HasData)
+            {
+                return DecodeError.Trailing(PduName, bytes.Length - outer.PeekEncodedValue().Length, outer.PeekEncodedValue().Length);
+            }
+
+            AsnReader versionField = sequence.ReadSequence(Tag(0));
+            if (!versionField.TryReadInt32(out int version))
+            {
+                return DecodeError.InvalidField(PduName, "version", "does not fit a 32-bit integer", 0);
+            }
+
+            versionField.ThrowIfNotEmpty();
+            var tokens = new List<ByteString>();
+            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Tag(1)))
+            {
+                AsnReader list = sequence.ReadSequence(Tag(1)).ReadSequence();
+                while (list.HasData)
+                {
+                    AsnReader item = list.ReadSequence();
+                    tokens.Add(new ByteString(item.ReadSequence(Tag(0)).ReadOctetString()));
+                    item.ThrowIfNotEmpty();
+                }
+            }
+
+            ByteString authInfo = ReadOctets(sequence, 2);
+            ByteString pubKeyAuth = ReadOctets(sequence, 3);
+            uint? errorCode = null;
+            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Tag(4)))
+            {
+                BigInteger value = sequence.ReadSequence(Tag(4)).ReadInteger();
+                if (value < int.MinValue || value > uint.MaxValue)
+                {
+                    return DecodeError.InvalidField(PduName, "errorCode", "does not fit 32 bits", 0);
+                }
+
+                errorCode = unchecked((uint)(long)value);
+            }
+
+            ByteString nonce = ReadOctets(sequence, 5);
+            sequence.ThrowIfNotEmpty();
+            return new TsRequest(version, tokens, authInfo, pubKeyAuth, errorCode, nonce);
+        }
+        catch (AsnContentException ex)
+        {
+            // The one place where the ASN.1 library's exception becomes a DecodeError.
+            return new DecodeError(DecodeErrorKind.InvalidField, PduName, null, $"not valid DER: {ex.Message}", 0);
+        }
+    }
+
+    /// <summary>
+    /// Sizes the next DER element (a TSRequest is one SEQUENCE) from the first bytes of a stream: needed
+    /// because CredSSP messages travel inside TLS with no framing of their own.
+    /// </summary>
+    public static FrameSize FindFrameSize(ReadOnlySpan<byte> buffered)
+    {
+        if (buffered.Length < 2)
+        {
+            return FrameSize.NeedMore(2);
+        }
+
+        if (buffered[0] != 0x30)
+        {
+            return FrameSize.Invalid(new DecodeError(DecodeErrorKind.UnexpectedMessageType, PduName, "tag", $"expected a SEQUENCE (0x30), got 0x{buffered[0]:x2}", 0, 0x30, buffered[0]));
+        }
+
+        int first = buffered[1];
+        if (first < 0x80)
+        {
+            return FrameSize.Complete(2 + first);
+        }
+
+        // X.690 8.1.3.5: long form, 1..4 length bytes; DER forbids the indefinite form (0x80).
+        int count = first & 0x7F;
+        if (count is 0 or > 4)
+        {
+            return FrameSize.Invalid(DecodeError.InvalidField(PduName, "length", count == 0 ? "indefinite length is not DER" : $"{count} length bytes", 1));
+        }
+
+        if (buffered.Length < 2 + count)
+        {
+            return FrameSize.NeedMore(2 + count);
+        }
+
+        long length = 0;
+        for (int i = 0; i < count; i++)
+        {
+            length = (length << 8) | buffered[2 + i];
+        }
+
+        long total = 2 + count + length;
+        return total > MaxSize
+            ? FrameSize.Invalid(DecodeError.LengthLimit(PduName, "length", 1, MaxSize, total))
+            : FrameSize.Complete((int)total);
+    }
+
+    private static Asn1Tag Tag(int number) => new(TagClass.ContextSpecific, number, isConstructed: true);
+
+    private static void WriteOctets(AsnWriter writer, int tag, ByteString value)
+    {
+        if (value.IsEmpty)
+        {
+            return;
+        }
+
+        using (writer.PushSequence(Tag(tag)))
+        {
+            writer.WriteOctetString(value.Span);
+        }
+    }
+
+    private static ByteString ReadOctets(AsnReader sequence, int tag)
+    {
+        if (!sequence.HasData || !sequence.PeekTag().HasSameClassAndValue(Tag(tag)))
+        {
+            return default;
+        }
+
+        AsnReader field = sequence.ReadSequence(Tag(tag));
+        var value = new ByteString(field.ReadOctetString());
+        field.ThrowIfNotEmpty();
+        return value;
+    }
+}
