@@ -13,6 +13,7 @@ var root = new RootCommand(
       rdphs probe rdp.example.com       probe a server on port 3389
       rdphs protocols 10.0.0.5:3390     which security protocols the server accepts
       rdphs tls rdp.example.com         which TLS versions and cipher suites it accepts
+      rdphs ntlm-info rdp.example.com   the names and Windows build an NLA server reveals
       rdphs serve --port 33890          run the scriptable test server
       rdphs explain 0x904 0x7           what mstsc's error codes mean, and how to find the cause
     """);
@@ -20,6 +21,7 @@ var root = new RootCommand(
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
 root.Subcommands.Add(TlsCommand.Create());
+root.Subcommands.Add(NtlmInfoCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 

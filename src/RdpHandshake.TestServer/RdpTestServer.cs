@@ -8,7 +8,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
@@ -218,7 +220,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
 
         if (answer.Response?.SelectedProtocol is SecurityProtocols.Ssl or SecurityProtocols.Hybrid or SecurityProtocols.HybridEx or SecurityProtocols.RdsTls)
         {
-            await ServeTlsAsync(link, record, cancellationToken).ConfigureAwait(false);
+            await ServeTlsAsync(link, record, answer.Response.SelectedProtocol, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -426,7 +428,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     /// Serves the TLS handshake that follows a TLS-based selection, or the fault injected in its place, then
     /// keeps the first application data (later layers are served by later versions of this server).
     /// </summary>
-    private async Task ServeTlsAsync(ILink link, ServerConnectionRecord record, CancellationToken cancellationToken)
+    private async Task ServeTlsAsync(ILink link, ServerConnectionRecord record, SecurityProtocols selected, CancellationToken cancellationToken)
     {
         PipeReader input = link.Pipe.Input;
         PipeWriter output = link.Pipe.Output;
@@ -516,6 +518,21 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             byte[] data = new byte[Math.Min(tls.GetAvailableInputBytes(), MaxBytesKeptAfterNegotiation)];
             tls.ReadInput(data, 0, data.Length);
             record.BytesAfterTls = data;
+            if (selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx && AnswerNtlmNegotiate(data, record) is { } challenge)
+            {
+                tls.WriteApplicationData(challenge, 0, challenge.Length);
+                await output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
+                record.NtlmChallengeSent = true;
+
+                // The client's AUTHENTICATE (or its close, for a scanner) ends what this server serves today.
+                ReadResult next = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                input.AdvanceTo(next.Buffer.End);
+                record.Ending = next.IsCompleted
+                    ? "sent the NTLM CHALLENGE; the client closed"
+                    : "sent the NTLM CHALLENGE; CredSSP beyond it is not served yet, so it closed";
+                return;
+            }
+
             record.Ending = "the client went on past TLS; this server stops after TLS, so it closed";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -534,6 +551,59 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Answers a TSRequest holding an SPNEGO-wrapped (or bare) NTLM NEGOTIATE with the CHALLENGE a Windows
+    /// server would send; null when the data is anything else.
+    /// </summary>
+    private byte[]? AnswerNtlmNegotiate(byte[] data, ServerConnectionRecord record)
+    {
+        DecodeResult<TsRequest> request = TsRequest.Decode(data);
+        if (!request.IsSuccess || request.Value.NegoTokens.Count == 0)
+        {
+            return null;
+        }
+
+        record.CredSspClientVersion = request.Value.Version;
+        ByteString token = request.Value.NegoTokens[0];
+        bool spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
+        if (spnego)
+        {
+            var init = Spnego.DecodeNegTokenInit(token.Span);
+            if (!init.IsSuccess)
+            {
+                return null;
+            }
+
+            token = init.Value.MechToken;
+        }
+
+        if (!Pdu.Decode<NtlmNegotiateMessage>(token.Span).IsSuccess)
+        {
+            return null;
+        }
+
+        NtlmIdentity identity = _options.Ntlm;
+        byte[] challenge = Pdu.Encode(new NtlmChallengeMessage(
+            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
+                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
+                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
+            new ByteString(RandomNumberGeneratorBytes(8)),
+            identity.NetBiosDomain,
+            [
+                NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
+                NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
+                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
+                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
+                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
+                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
+            ],
+            identity.Version));
+        byte[] negoToken = spnego ? Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, challenge) : challenge;
+        return new TsRequest(Math.Min(identity.CredSspVersion, request.Value.Version), [new ByteString(negoToken)]).Encode();
+    }
+
+    private static byte[] RandomNumberGeneratorBytes(int count) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(count);
 
     private static byte[] DrainTls(TlsProtocol tls)
     {

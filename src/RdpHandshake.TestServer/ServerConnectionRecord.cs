@@ -43,6 +43,12 @@ public sealed class ServerConnectionRecord
     /// <summary>Why the server's TLS handshake failed, when it did.</summary>
     public string? TlsError { get; internal set; }
 
+    /// <summary>The client's first TSRequest version, when it sent one.</summary>
+    public int? CredSspClientVersion { get; internal set; }
+
+    /// <summary>True when the server answered the client's NTLM NEGOTIATE with a CHALLENGE.</summary>
+    public bool NtlmChallengeSent { get; internal set; }
+
     /// <summary>The first application data the client sent inside TLS (e.g. a CredSSP TSRequest), at most 4 KiB.</summary>
     public byte[] BytesAfterTls { get; internal set; } = [];
 

@@ -3,6 +3,26 @@ using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.TestServer;
 
+/// <summary>What a server's NTLM CHALLENGE says about it.</summary>
+public sealed record NtlmIdentity
+{
+    public string NetBiosComputer { get; init; } = "RDPHS-TEST";
+
+    public string NetBiosDomain { get; init; } = "RDPHS";
+
+    public string DnsComputer { get; init; } = "rdphs-test.rdphs.test";
+
+    public string DnsDomain { get; init; } = "rdphs.test";
+
+    public string DnsTree { get; init; } = "rdphs.test";
+
+    /// <summary>The product version sent in the CHALLENGE (Windows Server 2022 by default).</summary>
+    public Protocol.Ntlm.NtlmVersion Version { get; init; } = new(10, 0, 20348);
+
+    /// <summary>The TSRequest version the server answers with.</summary>
+    public int CredSspVersion { get; init; } = 6;
+}
+
 /// <summary>How the test server behaves: what it accepts, how it answers, and which faults it injects.</summary>
 public sealed record TestServerOptions
 {
@@ -38,6 +58,9 @@ public sealed record TestServerOptions
 
     /// <summary>A supplied certificate and key, used instead of <see cref="Certificate"/> when set.</summary>
     public ServerCertificate? SuppliedCertificate { get; init; }
+
+    /// <summary>The names and version the server's NTLM CHALLENGE reveals (what <c>rdphs ntlm-info</c> reads).</summary>
+    public NtlmIdentity Ntlm { get; init; } = new();
 
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];

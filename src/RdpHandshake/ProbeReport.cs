@@ -26,6 +26,9 @@ public sealed class ProbeReport
 
     public NegotiationResult? Negotiation { get; init; }
 
+    /// <summary>What the CredSSP phase learned (today: the NTLM CHALLENGE); null when it did not run.</summary>
+    public CredSsp.CredSspResult? CredSsp { get; init; }
+
     /// <summary>What the TLS phase established or saw; null when it did not run.</summary>
     public Tls.TlsResult? Tls { get; init; }
 

@@ -159,6 +159,12 @@ public sealed partial class RdpProber
                     $"the certificate fails the policy: {rejected.Text}", certificateStep, null));
             }
 
+            if (options.Until >= ConnectionPhase.CredSsp && _negotiation?.Selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx)
+            {
+                Diagnosis? credssp = await RunCredSspChallengeAsync(transport, session, cancellationToken).ConfigureAwait(false);
+                return FinishTls(session, serverName, credssp);
+            }
+
             return FinishTls(session, serverName, null);
         }
 

@@ -353,6 +353,7 @@ public sealed partial class RdpProber
                 Steps = _recorder.Steps,
                 Negotiation = _negotiation,
                 Tls = _tls,
+                CredSsp = _credssp,
                 Wire = _wire,
                 Reached = _reached,
                 Goal = options.Until,

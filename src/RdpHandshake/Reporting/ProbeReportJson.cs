@@ -120,6 +120,25 @@ public static class ProbeReportJson
             json.WriteNull("tls");
         }
 
+        if (report.CredSsp is { } credssp)
+        {
+            json.WriteStartObject("credssp");
+            json.WriteNumber("serverVersion", credssp.ServerVersion);
+            WriteNullable(json, "supportedMech", credssp.SupportedMech);
+            json.WriteStartObject("ntlm");
+            foreach ((string key, string value) in credssp.Info)
+            {
+                json.WriteString(key, value);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("credssp");
+        }
+
         json.WriteStartArray("steps");
         foreach (StepRecord step in report.Steps)
         {

@@ -1,0 +1,48 @@
+using RdpHandshake.Protocol.Ntlm;
+
+namespace RdpHandshake.CredSsp;
+
+/// <summary>What the CredSSP phase learned: the server's TSRequest version and its NTLM CHALLENGE.</summary>
+public sealed record CredSspResult(int ServerVersion, NtlmChallengeMessage? Challenge, string? SupportedMech)
+{
+    /// <summary>The names and facts of the CHALLENGE a scanner reports, in a stable order; absent ones are left out.</summary>
+    public IReadOnlyList<(string Key, string Value)> Info
+    {
+        get
+        {
+            var info = new List<(string, string)>();
+            if (Challenge is not { } c)
+            {
+                return info;
+            }
+
+            info.Add(("targetName", c.TargetName));
+            Add(info, "netbiosComputer", c.Find(NtlmAvId.NbComputerName));
+            Add(info, "netbiosDomain", c.Find(NtlmAvId.NbDomainName));
+            Add(info, "dnsComputer", c.Find(NtlmAvId.DnsComputerName));
+            Add(info, "dnsDomain", c.Find(NtlmAvId.DnsDomainName));
+            Add(info, "dnsTree", c.Find(NtlmAvId.DnsTreeName));
+            if (c.Version is { } version)
+            {
+                info.Add(("productVersion", $"{version.Major}.{version.Minor}.{version.Build}"));
+                Add(info, "windows", version.WindowsName);
+                info.Add(("ntlmRevision", version.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            if (c.Timestamp is { } time)
+            {
+                info.Add(("serverTime", time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            return info;
+        }
+    }
+
+    private static void Add(List<(string, string)> info, string key, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            info.Add((key, value));
+        }
+    }
+}
