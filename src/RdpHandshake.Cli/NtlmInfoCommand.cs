@@ -49,7 +49,19 @@ internal static class NtlmInfoCommand
             ProbeTarget probeTarget = CommonOptions.ParseTarget(parse.GetValue(target)!);
             ProbeOptions options = common.BuildProbeOptions(parse, SecurityProtocols.Hybrid | SecurityProtocols.HybridEx) with { Until = ConnectionPhase.CredSsp };
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
-            ProbeReport report = await new RdpProber(loggers.CreateLogger("rdphs.ntlm-info")).ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);
+            var prober = new RdpProber(loggers.CreateLogger("rdphs.ntlm-info"));
+            ProbeReport report = await prober.ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);
+            bool bare = false;
+            if (report.CredSsp is null && report.Diagnosis?.Phase == ConnectionPhase.CredSsp && !cancellationToken.IsCancellationRequested)
+            {
+                // Windows takes NTLM wrapped in SPNEGO; FreeRDP 2 servers take it bare and refuse SPNEGO. Ask again bare.
+                ProbeReport retry = await prober.ProbeAsync(probeTarget, options with { NtlmInSpnego = false }, cancellationToken).ConfigureAwait(false);
+                if (retry.CredSsp is not null)
+                {
+                    report = retry;
+                    bare = true;
+                }
+            }
 
             if (parse.GetValue(common.Json))
             {
@@ -59,7 +71,7 @@ internal static class NtlmInfoCommand
             }
             else if (report.CredSsp is { } credssp)
             {
-                Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: CredSSP version {credssp.ServerVersion}, {NegotiationNames.SpecNames(report.Negotiation?.Selected ?? SecurityProtocols.Rdp)} selected");
+                Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: CredSSP version {credssp.ServerVersion}, {NegotiationNames.SpecNames(report.Negotiation?.Selected ?? SecurityProtocols.Rdp)} selected{(bare ? ", NTLM without SPNEGO (the server refused SPNEGO)" : string.Empty)}");
                 Console.Out.WriteLine();
                 var info = credssp.Info.ToDictionary(i => i.Key, i => i.Value);
                 foreach ((string key, string label) in Labels)

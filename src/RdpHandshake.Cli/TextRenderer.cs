@@ -93,7 +93,7 @@ internal static class TextRenderer
             facts.Add($"socket error {evidence.SocketError}");
         }
 
-        facts.Add(evidence.ReceivedHex is null ? "received nothing" : $"received {evidence.ReceivedHex}");
+        facts.Add(evidence.ReceivedHex is null ? "received nothing" : $"received {Shorten(evidence.ReceivedHex)}");
         if (evidence.ExpectedLength is { } expected)
         {
             facts.Add($"expected {expected} bytes");
@@ -106,7 +106,7 @@ internal static class TextRenderer
 
         if (evidence.LastSentHex is not null)
         {
-            facts.Add($"last sent {evidence.LastSentHex}");
+            facts.Add($"last sent {Shorten(evidence.LastSentHex)}");
         }
 
         output.WriteLine($"  evidence: {string.Join("; ", facts)}");
@@ -207,6 +207,9 @@ internal static class TextRenderer
         string accepted = string.Join(", ", survey.AcceptedVersions.Select(TlsNames.Version));
         output.WriteLine($"verdict: accepts {(accepted.Length == 0 ? "no TLS version offered" : accepted)}; {weak} weak suite(s)");
     }
+
+    /// <summary>Long hex in the text view is cut (the JSON report keeps every byte).</summary>
+    private static string Shorten(string hex) => hex.Length <= 256 ? hex : $"{hex[..256]}... ({hex.Length / 2} bytes; --json has them all)";
 
     private static string Ms(TimeSpan span) => span.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
 

@@ -23,6 +23,12 @@ public sealed record ProbeOptions
     /// <summary>The TSRequest version offered (MS-CSSP 2.2.1): 2 to 6; current Windows sends 6.</summary>
     public int CredSspVersion { get; init; } = 6;
 
+    /// <summary>
+    /// Wrap the NTLM messages in SPNEGO (as Windows clients do) or send them bare in the TSRequest (as
+    /// FreeRDP 2 servers expect).
+    /// </summary>
+    public bool NtlmInSpnego { get; init; } = true;
+
     /// <summary>What the TLS ClientHello offers.</summary>
     public TlsOffer Tls { get; init; } = new();
 

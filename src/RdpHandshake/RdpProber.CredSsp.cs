@@ -29,11 +29,13 @@ public sealed partial class RdpProber
         {
             StepRecord step = Begin(NegotiateStep, ConnectionPhase.CredSsp);
             var negotiate = new NtlmNegotiateMessage(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348));
-            byte[] request = new TsRequest(options.CredSspVersion, [new ByteString(Spnego.EncodeNegTokenInit([Spnego.NtlmOid], Pdu.Encode(negotiate)))]).Encode();
+            byte[] ntlmNegotiate = Pdu.Encode(negotiate);
+            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenInit([Spnego.NtlmOid], ntlmNegotiate) : ntlmNegotiate;
+            byte[] request = new TsRequest(options.CredSspVersion, [new ByteString(token)]).Encode();
             var fields = new List<StepField>
             {
                 new("tsRequest.version", options.CredSspVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("mechTypes", "NTLM (1.3.6.1.4.1.311.2.2.10)"),
+                new("negoToken", options.NtlmInSpnego ? "SPNEGO NegTokenInit, mechTypes NTLM (1.3.6.1.4.1.311.2.2.10)" : "bare NTLM"),
                 new("ntlm.flags", $"0x{(uint)negotiate.Flags:x8}"),
                 new("plaintext", Convert.ToHexStringLower(request)),
             };
@@ -73,12 +75,12 @@ public sealed partial class RdpProber
                 return FailCredSsp(step, wire, Causes.MalformedResponse, "the server's TSRequest carries no negoToken", null, answerFields);
             }
 
-            ByteString token = answer.NegoTokens[0];
+            ByteString answerToken = answer.NegoTokens[0];
             string? mech = null;
-            ByteString ntlm = token;
-            if (!token.Span.StartsWith("NTLMSSP\0"u8))
+            ByteString ntlm = answerToken;
+            if (!answerToken.Span.StartsWith("NTLMSSP\0"u8))
             {
-                var resp = Spnego.DecodeNegTokenResp(token.Span);
+                var resp = Spnego.DecodeNegTokenResp(answerToken.Span);
                 if (!resp.IsSuccess)
                 {
                     return FailCredSsp(step, wire, Causes.MalformedResponse, $"the negoToken is neither SPNEGO nor NTLM: {resp.Error}", resp.Error, answerFields);

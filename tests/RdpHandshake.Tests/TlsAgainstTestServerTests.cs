@@ -236,3 +236,35 @@ public sealed class SuppliedCertificateTests
         Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(generated.Der)), report.Tls!.Certificate!.Sha256Fingerprint);
     }
 }
+
+public sealed class NtlmInfoAgainstTestServerTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_challenge_names_the_server_with_and_without_spnego(bool spnego)
+    {
+        var identity = new NtlmIdentity { NetBiosComputer = "TERMSRV01", NetBiosDomain = "CONTOSO", DnsComputer = "termsrv01.contoso.test", Version = new Protocol.Ntlm.NtlmVersion(10, 0, 17763) };
+        ProbeOptions options = EngineHarness.FastOptions() with
+        {
+            Until = Protocol.Sequence.ConnectionPhase.CredSsp,
+            NtlmInSpnego = spnego,
+            Connector = new Protocol.Sequence.ClientConnectorOptions { RequestedProtocols = Protocol.X224.SecurityProtocols.Hybrid },
+        };
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.InMemoryAsync(new TestServerOptions { Ntlm = identity }, options, TestContext.Current.CancellationToken);
+
+        Assert.True(report.Success, report.Verdict);
+        Dictionary<string, string> info = report.CredSsp!.Info.ToDictionary(i => i.Key, i => i.Value);
+        Assert.Equal("TERMSRV01", info["netbiosComputer"]);
+        Assert.Equal("CONTOSO", info["netbiosDomain"]);
+        Assert.Equal("termsrv01.contoso.test", info["dnsComputer"]);
+        Assert.Equal("10.0.17763", info["productVersion"]);
+        Assert.Equal("Windows 10 1809 / Server 2019", info["windows"]);
+        Assert.Equal(6, report.CredSsp.ServerVersion);
+        Assert.Equal(spnego ? "1.3.6.1.4.1.311.2.2.10" : null, report.CredSsp.SupportedMech);
+        Assert.Equal(["credssp.negotiate", "credssp.challenge"], report.Steps.TakeLast(2).Select(s => s.Name));
+        ServerConnectionRecord record = Assert.Single(server);
+        Assert.True(record.NtlmChallengeSent);
+        Assert.Equal(6, record.CredSspClientVersion);
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install.sh - installs the real peers the integration tests run against, from Debian packages, when missing:
 # xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks),
-# tshark (captures that the TLS key log must decrypt).
+# tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ declare -A package_of=(
   [openssl]=openssl
   [ss]=iproute2
   [tshark]=tshark
+  [freerdp-shadow-cli]=freerdp2-shadow-x11
 )
 
 missing=()
@@ -20,7 +21,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli)"
   exit 0
 fi
 

@@ -245,6 +245,16 @@ public static class DiagnosisCatalog
                 "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
                 "The steps show the last TLS message received; compare the negotiated version and suite with the server's configuration.",
                 SocketClosed),
+            [(ConnectionPhase.CredSsp, "server-error")] = new(
+                "the server answered the CredSSP negotiation with an error",
+                "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
+                "The error code in the evidence names the failure (an NTSTATUS or HRESULT); for ntlm-info, rdphs retries with bare NTLM by itself.",
+                SocketClosed),
+            [(ConnectionPhase.CredSsp, "ntlm-rejected")] = new(
+                "the server does not accept NTLM",
+                "The server's SPNEGO answer rejects NTLM: it accepts another mechanism only (typically Kerberos), so NTLM-based clients and scanners cannot authenticate.",
+                "Use a client that authenticates with Kerberos (a domain-joined machine with a line of sight to a KDC), or allow NTLM on the server.",
+                SocketClosed),
             [(null, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket",
                 "The server closed the TCP connection (FIN) while this step waited for its answer.",
