@@ -36,12 +36,13 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         info.ArgumentList.Add("-auth");
         info.Environment["DISPLAY"] = $":{display}";
         _server = Process.Start(info);
-        _server!.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
+        _server!.OutputDataReceived += (_, e) => Remember(e.Data);
+        _server.ErrorDataReceived += (_, e) => Remember(e.Data);
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
 
-        for (int i = 0; i < 100; i++)
+        // The shadow server generates its TLS key at start-up, which takes a while on a busy machine.
+        for (int i = 0; i < 300 && !_server.HasExited; i++)
         {
             try
             {
@@ -56,7 +57,24 @@ public sealed class ShadowServerFixture : IAsyncLifetime
             }
         }
 
-        throw new InvalidOperationException($"freerdp-shadow-cli did not listen on port {Port} within 10 s");
+        string state = _server.HasExited ? $"exited with {_server.ExitCode}" : "still running";
+        throw new InvalidOperationException($"freerdp-shadow-cli did not listen on port {Port} within 30 s ({state}); its last output:\n{string.Join('\n', _output)}");
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 20)
+        {
+            _output.TryDequeue(out _);
+        }
     }
 
     public async ValueTask DisposeAsync()
