@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Engines;
+using Org.BouncyCastle.Crypto.Parameters;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Ntlm;
+
+namespace RdpHandshake.CredSsp;
+
+/// <summary>
+/// The client side of NTLMv2 with session security (MS-NLMP 3.1.5, 3.3.2, 3.4): builds the AUTHENTICATE
+/// with a MIC, then seals and unseals CredSSP's messages. Random inputs are parameters, so tests are
+/// deterministic; keys are cleared when the client is disposed.
+/// </summary>
+public sealed class NtlmClient : IDisposable
+{
+    private byte[] _exportedSessionKey = [];
+    private RC4Engine? _sealing;
+    private RC4Engine? _unsealing;
+    private byte[] _clientSigningKey = [];
+    private byte[] _serverSigningKey = [];
+    private uint _sendSequence;
+    private uint _receiveSequence;
+
+    public NtlmNegotiateMessage Negotiate { get; } = new(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348));
+
+    /// <summary>
+    /// Builds the AUTHENTICATE answering <paramref name="challenge"/>: the NTLMv2 response over the server's
+    /// TargetInfo (plus MsvAvFlags MIC-present and the target SPN), the encrypted session key, and the MIC over
+    /// the three messages.
+    /// </summary>
+    public byte[] Authenticate(
+        byte[] negotiateBytes,
+        byte[] challengeBytes,
+        NtlmChallengeMessage challenge,
+        Credentials credentials,
+        string targetSpn,
+        ReadOnlySpan<byte> clientChallenge,
+        ReadOnlySpan<byte> exportedSessionKey,
+        DateTimeOffset now)
+    {
+        byte[] ntOwfV2 = NtlmCrypto.NtOwfV2(credentials.Password.Reveal(), credentials.User, credentials.Domain);
+        byte[]? serverTime = challenge.TargetInfo.FirstOrDefault(p => p.Id == NtlmAvId.Timestamp)?.Value.Span.ToArray();
+        byte[] time = serverTime ?? BitConverter.GetBytes(now.UtcDateTime.ToFileTimeUtc());
+
+        var pairs = challenge.TargetInfo.Where(p => p.Id is not (NtlmAvId.Flags or NtlmAvId.TargetName or NtlmAvId.ChannelBindings)).ToList();
+        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(challenge.TargetInfo.FirstOrDefault(p => p.Id == NtlmAvId.Flags)?.Value.Span.ToArray() ?? new byte[4]);
+        pairs.Add(new NtlmAvPair(NtlmAvId.Flags, new ByteString(BitConverter.GetBytes(flags | 0x2)))); // MIC present
+        pairs.Add(NtlmAvPair.FromText(NtlmAvId.TargetName, targetSpn));
+        pairs.Add(new NtlmAvPair(NtlmAvId.ChannelBindings, new ByteString(new byte[16]))); // CredSSP binds with pubKeyAuth
+        byte[] avPairs = NtlmAvPairsBytes(pairs);
+
+        byte[] blob = NtlmCrypto.NtlmV2Blob(time, clientChallenge, avPairs);
+        byte[] proof = NtlmCrypto.NtProofStr(ntOwfV2, challenge.ServerChallenge.Span, blob);
+        byte[] sessionBaseKey = NtlmCrypto.SessionBaseKey(ntOwfV2, proof);
+        byte[] encryptedKey = NtlmCrypto.Rc4(sessionBaseKey, exportedSessionKey);
+
+        // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LmChallengeResponse is 24 zero bytes.
+        byte[] lm = serverTime is not null ? new byte[24] : NtlmCrypto.LmV2Response(ntOwfV2, challenge.ServerChallenge.Span, clientChallenge);
+        NtlmNegotiateFlags negotiated = challenge.Flags & Negotiate.Flags | NtlmNegotiateFlags.Unicode;
+        var message = new NtlmAuthenticateMessage(
+            negotiated,
+            new ByteString(lm),
+            new ByteString([.. proof, .. blob]),
+            credentials.Domain,
+            credentials.User,
+            string.Empty,
+            new ByteString(encryptedKey),
+            Negotiate.Version,
+            new ByteString(new byte[16]));
+        byte[] bytes = Pdu.Encode(message);
+        byte[] mic = HMACMD5.HashData(exportedSessionKey, [.. negotiateBytes, .. challengeBytes, .. bytes]);
+        mic.CopyTo(bytes, NtlmAuthenticateMessage.MicOffset);
+
+        StartSessionSecurity(exportedSessionKey);
+        CryptographicOperations.ZeroMemory(ntOwfV2);
+        CryptographicOperations.ZeroMemory(sessionBaseKey);
+        return bytes;
+    }
+
+    /// <summary>Derives the signing and sealing keys (MS-NLMP 3.4.5) from the exported session key; sequence numbers restart at 0.</summary>
+    public void StartSessionSecurity(ReadOnlySpan<byte> exportedSessionKey)
+    {
+        _exportedSessionKey = exportedSessionKey.ToArray();
+        _clientSigningKey = NtlmCrypto.ClientSigningKey(_exportedSessionKey);
+        _serverSigningKey = NtlmCrypto.ServerSigningKey(_exportedSessionKey);
+        _sealing = Rc4(NtlmCrypto.ClientSealingKey(_exportedSessionKey));
+        _unsealing = Rc4(NtlmCrypto.ServerSealingKey(_exportedSessionKey));
+        _sendSequence = 0;
+        _receiveSequence = 0;
+    }
+
+    /// <summary>Seals a message as CredSSP carries it: the 16-byte signature, then the ciphertext.</summary>
+    public byte[] Seal(ReadOnlySpan<byte> message)
+    {
+        RC4Engine rc4 = _sealing ?? throw new InvalidOperationException("seal before the AUTHENTICATE");
+        uint sequence = _sendSequence++;
+        byte[] checksum = HMACMD5.HashData(_clientSigningKey, (byte[])[.. BitConverter.GetBytes(sequence), .. message])[..8];
+        byte[] sealedMessage = Process(rc4, message);
+        byte[] sealedChecksum = Process(rc4, checksum);
+        return [1, 0, 0, 0, .. sealedChecksum, .. BitConverter.GetBytes(sequence), .. sealedMessage];
+    }
+
+    /// <summary>Unseals a message from the server; null when its signature does not verify.</summary>
+    public byte[]? Unseal(ReadOnlySpan<byte> signed)
+    {
+        RC4Engine rc4 = _unsealing ?? throw new InvalidOperationException("unseal before the AUTHENTICATE");
+        if (signed.Length < 16)
+        {
+            return null;
+        }
+
+        uint sequence = _receiveSequence++;
+        byte[] message = Process(rc4, signed[16..]);
+        byte[] checksum = Process(rc4, signed[4..12]);
+        byte[] expected = HMACMD5.HashData(_serverSigningKey, (byte[])[.. BitConverter.GetBytes(sequence), .. message])[..8];
+        bool valid = CryptographicOperations.FixedTimeEquals(checksum, expected) && BinaryPrimitives.ReadUInt32LittleEndian(signed[12..16]) == sequence;
+        return valid ? message : null;
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_exportedSessionKey);
+        CryptographicOperations.ZeroMemory(_clientSigningKey);
+        CryptographicOperations.ZeroMemory(_serverSigningKey);
+    }
+
+    private static byte[] NtlmAvPairsBytes(IReadOnlyList<NtlmAvPair> pairs)
+    {
+        byte[] bytes = new byte[pairs.Sum(p => 4 + p.Value.Length) + 4];
+        int at = 0;
+        foreach (NtlmAvPair pair in pairs)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), (ushort)pair.Id);
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 2), (ushort)pair.Value.Length);
+            pair.Value.Span.CopyTo(bytes.AsSpan(at + 4));
+            at += 4 + pair.Value.Length;
+        }
+
+        return bytes; // ends with MsvAvEOL (four zero bytes)
+    }
+
+    private static RC4Engine Rc4(byte[] key)
+    {
+        var rc4 = new RC4Engine();
+        rc4.Init(true, new KeyParameter(key));
+        CryptographicOperations.ZeroMemory(key);
+        return rc4;
+    }
+
+    private static byte[] Process(RC4Engine rc4, ReadOnlySpan<byte> data)
+    {
+        byte[] input = data.ToArray();
+        byte[] output = new byte[input.Length];
+        rc4.ProcessBytes(input, 0, input.Length, output, 0);
+        return output;
+    }
+}
