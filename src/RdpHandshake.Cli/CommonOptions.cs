@@ -43,10 +43,9 @@ internal sealed class CommonOptions
         Description = "Send an RDP_NEG_CORRELATION_INFO with this GUID (the id the server logs for the connection).",
     };
 
-    public Option<string> Until { get; } = new("--until")
+    public Option<string?> Until { get; } = new("--until")
     {
-        Description = "Stop after this phase: x224 or tls (later phases come with later versions).",
-        DefaultValueFactory = _ => "tls",
+        Description = "Stop after this phase: x224, tls, or credssp (needs --user) [default: tls, or credssp with --user]. Later phases come with later versions.",
     };
 
     public Option<string?> TlsVersions { get; } = new("--tls-versions")
@@ -77,6 +76,27 @@ internal sealed class CommonOptions
     public Option<bool> NoSni { get; } = new("--no-sni")
     {
         Description = "Send no server name in the TLS ClientHello.",
+    };
+
+    public Option<string?> User { get; } = new("--user", "-u")
+    {
+        Description = "Authenticate in CredSSP (NLA) as DOMAIN\\user or user@domain. The password comes from $RDPHS_PASSWORD, --password-file, or a prompt; never from the command line.",
+    };
+
+    public Option<string?> PasswordFile { get; } = new("--password-file")
+    {
+        Description = "Read the password from the first line of FILE (keep it readable by you only).",
+    };
+
+    public Option<int> CredSspVersion { get; } = new("--credssp-version")
+    {
+        Description = "The TSRequest version to offer, 2 to 6 (versions 5 and 6 bind the TLS key with a nonce: the CVE-2018-0886 fix).",
+        DefaultValueFactory = _ => 6,
+    };
+
+    public Option<bool> NtlmBare { get; } = new("--ntlm-bare")
+    {
+        Description = "Send NTLM bare in the TSRequest instead of wrapped in SPNEGO (FreeRDP 2 servers want it bare; Windows takes both).",
     };
 
     public Option<string?> KeyLog { get; } = new("--keylog")
@@ -118,6 +138,83 @@ internal sealed class CommonOptions
         command.Options.Add(Trust);
         command.Options.Add(CertPolicy);
         command.Options.Add(KeyLog);
+        command.Options.Add(User);
+        command.Options.Add(PasswordFile);
+        command.Options.Add(CredSspVersion);
+        command.Options.Add(NtlmBare);
+    }
+
+    /// <summary>Reads the credentials named by --user, taking the password from the environment, a file or a prompt.</summary>
+    public Credentials? ReadCredentials(ParseResult parse)
+    {
+        if (parse.GetValue(User) is not { } user)
+        {
+            if (parse.GetValue(PasswordFile) is not null)
+            {
+                throw new UsageException("--password-file needs --user");
+            }
+
+            return null;
+        }
+
+        Secret password;
+        if (parse.GetValue(PasswordFile) is { } path)
+        {
+            try
+            {
+                string first = File.ReadLines(path).FirstOrDefault() ?? string.Empty;
+                password = new Secret(first.AsSpan().TrimEnd('\r'));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--password-file '{path}': cannot read it ({ex.GetType().Name})");
+            }
+        }
+        else if (Environment.GetEnvironmentVariable("RDPHS_PASSWORD") is { } fromEnvironment)
+        {
+            password = new Secret(fromEnvironment);
+        }
+        else if (!Console.IsInputRedirected)
+        {
+            password = PromptPassword($"Password for {user}: ");
+        }
+        else
+        {
+            throw new UsageException("--user needs a password: set RDPHS_PASSWORD, use --password-file, or run in a terminal to be asked");
+        }
+
+        return Credentials.Parse(user, password);
+    }
+
+    private static Secret PromptPassword(string prompt)
+    {
+        Console.Error.Write(prompt);
+        var typed = new List<char>();
+        while (true)
+        {
+            ConsoleKeyInfo key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+            {
+                break;
+            }
+
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (typed.Count > 0)
+                {
+                    typed.RemoveAt(typed.Count - 1);
+                }
+
+                continue;
+            }
+
+            typed.Add(key.KeyChar);
+        }
+
+        Console.Error.WriteLine();
+        var secret = new Secret(typed.ToArray());
+        typed.Clear();
+        return secret;
     }
 
     /// <summary>Opens the key log named by --keylog or SSLKEYLOGFILE (appending), or returns null.</summary>
@@ -217,13 +314,22 @@ internal sealed class CommonOptions
     /// <summary>Adds the TLS and --until choices of <c>probe</c> to <paramref name="options"/>.</summary>
     public ProbeOptions WithTlsOptions(ParseResult parse, ProbeOptions options)
     {
-        string untilText = parse.GetValue(Until)!;
+        Credentials? credentials = ReadCredentials(parse);
+        string untilText = parse.GetValue(Until) ?? (credentials is null ? "tls" : "credssp");
         ConnectionPhase until = untilText.Trim().ToLowerInvariant() switch
         {
             "x224" => ConnectionPhase.X224,
             "tls" => ConnectionPhase.Tls,
-            _ => throw new UsageException($"--until '{untilText}': must be x224 or tls (later phases are not implemented yet)"),
+            "credssp" when credentials is not null => ConnectionPhase.CredSsp,
+            "credssp" => throw new UsageException("--until credssp needs --user (and a password) to authenticate"),
+            _ => throw new UsageException($"--until '{untilText}': must be x224, tls or credssp (later phases are not implemented yet)"),
         };
+
+        int credSspVersion = parse.GetValue(CredSspVersion);
+        if (credSspVersion is < 2 or > 6)
+        {
+            throw new UsageException($"--credssp-version {credSspVersion}: must be from 2 to 6");
+        }
 
         TlsOffer offer = options.Tls;
         if (parse.GetValue(TlsVersions) is { } versionText)
@@ -281,6 +387,9 @@ internal sealed class CommonOptions
 
         return options with
         {
+            Credentials = credentials,
+            CredSspVersion = credSspVersion,
+            NtlmInSpnego = !parse.GetValue(NtlmBare),
             Trust = trust,
             Until = until,
             Tls = offer,

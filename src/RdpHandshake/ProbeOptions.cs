@@ -23,6 +23,9 @@ public sealed record ProbeOptions
     /// <summary>The TSRequest version offered (MS-CSSP 2.2.1): 2 to 6; current Windows sends 6.</summary>
     public int CredSspVersion { get; init; } = 6;
 
+    /// <summary>Who to authenticate as in CredSSP; without them the CredSSP phase stops at the server's CHALLENGE.</summary>
+    public Credentials? Credentials { get; init; }
+
     /// <summary>
     /// Wrap the NTLM messages in SPNEGO (as Windows clients do) or send them bare in the TSRequest (as
     /// FreeRDP 2 servers expect).

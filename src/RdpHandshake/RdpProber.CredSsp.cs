@@ -5,6 +5,7 @@ using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
+using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;
@@ -20,6 +21,8 @@ public sealed partial class RdpProber
         public const string ChallengeStep = "credssp.challenge";
 
         private CredSspResult? _credssp;
+        private byte[] _ntlmNegotiate = [];
+        private byte[] _ntlmChallenge = [];
 
         /// <summary>
         /// The first CredSSP round trip inside TLS: a TSRequest carrying SPNEGO with an NTLM NEGOTIATE (no user
@@ -30,6 +33,7 @@ public sealed partial class RdpProber
             StepRecord step = Begin(NegotiateStep, ConnectionPhase.CredSsp);
             var negotiate = new NtlmNegotiateMessage(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348));
             byte[] ntlmNegotiate = Pdu.Encode(negotiate);
+            _ntlmNegotiate = ntlmNegotiate;
             byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenInit([Spnego.NtlmOid], ntlmNegotiate) : ntlmNegotiate;
             byte[] request = new TsRequest(options.CredSspVersion, [new ByteString(token)]).Encode();
             var fields = new List<StepField>
@@ -39,7 +43,8 @@ public sealed partial class RdpProber
                 new("ntlm.flags", $"0x{(uint)negotiate.Flags:x8}"),
                 new("plaintext", Convert.ToHexStringLower(request)),
             };
-            if (await SendAsync(transport, step, session.Encrypt(request), TsRequest.PduName, "TSRequest with SPNEGO NegTokenInit (NTLM NEGOTIATE)", fields, cancellationToken).ConfigureAwait(false) is { } sendFailure)
+            string summary = options.NtlmInSpnego ? "TSRequest with SPNEGO NegTokenInit (NTLM NEGOTIATE)" : "TSRequest with a bare NTLM NEGOTIATE";
+            if (await SendAsync(transport, step, session.Encrypt(request), TsRequest.PduName, summary, fields, cancellationToken).ConfigureAwait(false) is { } sendFailure)
             {
                 return sendFailure;
             }
@@ -61,7 +66,7 @@ public sealed partial class RdpProber
             var answerFields = new List<StepField>
             {
                 new("tsRequest.version", answer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("plaintext", Convert.ToHexStringLower(plaintext!)),
+                new("plaintext", Clip(Convert.ToHexStringLower(plaintext!))),
             };
             if (answer.ErrorCode is { } code)
             {
@@ -102,6 +107,7 @@ public sealed partial class RdpProber
             }
 
             _credssp = new CredSspResult(answer.Version, challenge.Value, mech);
+            _ntlmChallenge = ntlm.Span.ToArray();
             foreach ((string key, string value) in _credssp.Info)
             {
                 answerFields.Add(new StepField($"ntlm.{key}", value));
@@ -110,6 +116,161 @@ public sealed partial class RdpProber
             End(step, StepOutcome.Ok, $"NTLM CHALLENGE from {challenge.Value.TargetName}{(challenge.Value.Version is { } v ? $", Windows {v.Major}.{v.Minor}.{v.Build}" : string.Empty)}, CredSSP version {answer.Version}", answerFields, received: wire, pdu: NtlmChallengeMessage.PduName);
             return null;
         }
+
+        public const string AuthenticateStep = "credssp.authenticate";
+        public const string PubKeyStep = "credssp.pubkey";
+        public const string CredentialsStep = "credssp.credentials";
+        public const string EarlyAuthStep = "credssp.early-user-auth";
+
+        private static ReadOnlySpan<byte> ClientToServerMagic => "CredSSP Client-To-Server Binding Hash\0"u8;
+
+        private static ReadOnlySpan<byte> ServerToClientMagic => "CredSSP Server-To-Client Binding Hash\0"u8;
+
+        /// <summary>
+        /// The rest of CredSSP with credentials (MS-CSSP 3.1.5): the NTLM AUTHENTICATE with pubKeyAuth (the
+        /// server's public key, or from version 5 its SHA-256 binding with a client nonce), the check of the
+        /// server's answer, the sealed TSCredentials, and for HYBRID_EX the Early User Authorization Result.
+        /// </summary>
+        private async Task<Diagnosis?> RunCredSspAuthenticationAsync(IRdpTransport transport, TlsClientSession session, Credentials credentials, CancellationToken cancellationToken)
+        {
+            using var ntlm = new NtlmClient();
+            NtlmChallengeMessage challenge = _credssp!.Challenge!;
+            int version = Math.Min(options.CredSspVersion, _credssp.ServerVersion);
+            byte[] publicKey = ServerPublicKey(session.Seen.CertificateChain[0]);
+            byte[] nonce = version >= 5 ? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) : [];
+            byte[] clientBinding = version >= 5 ? System.Security.Cryptography.SHA256.HashData([.. ClientToServerMagic, .. nonce, .. publicKey]) : publicKey;
+
+            string spn = $"TERMSRV/{_hostName ?? "localhost"}";
+            byte[] authenticate = ntlm.Authenticate(_ntlmNegotiate, _ntlmChallenge, challenge, credentials, spn,
+                System.Security.Cryptography.RandomNumberGenerator.GetBytes(8), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), owner._time.GetUtcNow());
+            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenResp(null, null, authenticate) : authenticate;
+            byte[] request = new TsRequest(version, [new ByteString(token)], PubKeyAuth: new ByteString(ntlm.Seal(clientBinding)), ClientNonce: new ByteString(nonce)).Encode();
+
+            StepRecord step = Begin(AuthenticateStep, ConnectionPhase.CredSsp);
+            var fields = new List<StepField>
+            {
+                new("user", credentials.ToString()),
+                new("tsRequest.version", version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new("ntlm", "NTLMv2 with MIC, target " + spn),
+                new("pubKeyAuth", version >= 5 ? "SHA-256 binding of the server public key with a client nonce (version 5+)" : "the server public key, sealed (versions 2-4)"),
+            };
+            if (await SendAsync(transport, step, session.Encrypt(request), TsRequest.PduName, "TSRequest with the NTLM AUTHENTICATE and pubKeyAuth", fields, cancellationToken).ConfigureAwait(false) is { } sendFailure)
+            {
+                return sendFailure;
+            }
+
+            step = Begin(PubKeyStep, ConnectionPhase.CredSsp);
+            (byte[]? plaintext, byte[] wire, Diagnosis? readFailure) = await ReadTsRequestAsync(transport, session, step, cancellationToken).ConfigureAwait(false);
+            if (readFailure is not null)
+            {
+                return readFailure.Cause is C.ClosedByPeer or C.Reset
+                    ? readFailure with
+                    {
+                        Cause = DiagnosisCatalog.CredSspCauses.ClosedAfterAuthenticate,
+                        Explanation = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.ClosedAfterAuthenticate).Explanation,
+                        Remedy = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.ClosedAfterAuthenticate).Remedy,
+                    }
+                    : readFailure;
+            }
+
+            DecodeResult<TsRequest> decoded = TsRequest.Decode(plaintext);
+            if (!decoded.IsSuccess)
+            {
+                return FailCredSsp(step, wire, Causes.MalformedResponse, $"the server's answer is not a TSRequest: {decoded.Error}", decoded.Error);
+            }
+
+            TsRequest answer = decoded.Value;
+            if (answer.ErrorCode is { } code)
+            {
+                string name = NtStatus.Name(code);
+                End(step, StepOutcome.Failed, $"authentication failed: {name}", [new StepField("errorCode", $"{name} (0x{code:x8})"), new StepField("meaning", NtStatus.Meaning(code))], received: wire, pdu: TsRequest.PduName);
+                return Diagnose(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:{name}", $"the server refused the credentials of {credentials}: {name}, {NtStatus.Meaning(code)}", step, null);
+            }
+
+            byte[]? serverBinding = answer.PubKeyAuth.IsEmpty ? null : ntlm.Unseal(answer.PubKeyAuth.Span);
+            byte[] expected = version >= 5
+                ? System.Security.Cryptography.SHA256.HashData([.. ServerToClientMagic, .. nonce, .. publicKey])
+                : [(byte)(publicKey[0] + 1), .. publicKey[1..]];
+            if (serverBinding is null || !serverBinding.AsSpan().SequenceEqual(expected))
+            {
+                string why = serverBinding is null ? "its pubKeyAuth is missing or its signature does not verify" : "its pubKeyAuth does not match the certificate's public key";
+                End(step, StepOutcome.Failed, $"the server's public key binding is wrong: {why}", [new StepField("expected", Convert.ToHexStringLower(expected))], received: wire, pdu: TsRequest.PduName);
+                return Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.PubKeyBindingMismatch, $"the server's CredSSP answer does not bind the TLS certificate: {why}", step, null);
+            }
+
+            End(step, StepOutcome.Ok, "the server proved it holds the TLS key (pubKeyAuth verified)", [new StepField("tsRequest.version", answer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), new StepField("binding", "verified")], received: wire, pdu: TsRequest.PduName);
+
+            step = Begin(CredentialsStep, ConnectionPhase.CredSsp);
+            byte[] domain = System.Text.Encoding.Unicode.GetBytes(credentials.Domain);
+            byte[] user = System.Text.Encoding.Unicode.GetBytes(credentials.User);
+            byte[] password = System.Text.Encoding.Unicode.GetBytes(credentials.Password.Reveal().ToArray());
+            byte[] tsCredentials = TsCredentials.EncodePassword(domain, user, password);
+            byte[] final = new TsRequest(version, [], AuthInfo: new ByteString(ntlm.Seal(tsCredentials))).Encode();
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(password);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(tsCredentials);
+            if (await SendAsync(transport, step, session.Encrypt(final), TsRequest.PduName, "TSRequest with the sealed TSCredentials", [new StepField("authInfo", "TSPasswordCreds, sealed")], cancellationToken).ConfigureAwait(false) is { } credentialsFailure)
+            {
+                return credentialsFailure;
+            }
+
+            if (_negotiation?.Selected == SecurityProtocols.HybridEx)
+            {
+                return await ReadEarlyUserAuthorizationAsync(transport, session, cancellationToken).ConfigureAwait(false);
+            }
+
+            _reached = ConnectionPhase.CredSsp;
+            return null;
+        }
+
+        /// <summary>MS-RDPBCGR 2.2.10.2 Early User Authorization Result PDU: four bytes inside TLS, 0 success, 5 access denied.</summary>
+        private async Task<Diagnosis?> ReadEarlyUserAuthorizationAsync(IRdpTransport transport, TlsClientSession session, CancellationToken cancellationToken)
+        {
+            StepRecord step = Begin(EarlyAuthStep, ConnectionPhase.CredSsp);
+            var plaintext = new List<byte>();
+            var wire = new List<byte>();
+            while (plaintext.Count < 4)
+            {
+                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(step.Name, "Early User Authorization Result"), options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                Received(read.Bytes);
+                wire.AddRange(read.Bytes);
+                if (read.Status != FrameReadStatus.Frame)
+                {
+                    return FailRead(ConnectionPhase.CredSsp, step, "Early User Authorization Result", read, EndCause(read));
+                }
+
+                (byte[] output, TlsFailure? failure) = session.Receive(read.Bytes);
+                if (output.Length > 0)
+                {
+                    await transport.Output.WriteAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (failure is not null)
+                {
+                    End(step, StepOutcome.Failed, $"TLS failed: {failure.Message}", received: [.. wire]);
+                    return Diagnose(ConnectionPhase.CredSsp, C.ClosedByPeer, $"TLS failed while waiting for the Early User Authorization Result: {failure.Message}", step, null);
+                }
+
+                plaintext.AddRange(session.ReadApplicationData());
+            }
+
+            uint result = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(plaintext.ToArray());
+            if (result != 0)
+            {
+                End(step, StepOutcome.Failed, $"access denied (authorizationResult 0x{result:x8})", [new StepField("authorizationResult", result == 5 ? "AUTHZ_ACCESS_DENIED (5)" : $"0x{result:x8}")], received: [.. wire], pdu: "Early User Authorization Result PDU");
+                return Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.AccessDenied, "the credentials are valid, but the user may not log on to this server (Early User Authorization: access denied)", step, null);
+            }
+
+            End(step, StepOutcome.Ok, "AUTHZ_SUCCESS", [new StepField("authorizationResult", "AUTHZ_SUCCESS (0)")], received: [.. wire], pdu: "Early User Authorization Result PDU");
+            _reached = ConnectionPhase.CredSsp;
+            return null;
+        }
+
+        /// <summary>Plaintext hex in a field is cut at 1 KiB: some servers pad their answers with kilobytes of zeros.</summary>
+        private static string Clip(string hex) => hex.Length <= 2048 ? hex : $"{hex[..2048]}... ({hex.Length / 2} bytes)";
+
+        /// <summary>The subjectPublicKey of the certificate (the DER RSAPublicKey for RSA), which CredSSP binds.</summary>
+        private static byte[] ServerPublicKey(byte[] certificateDer) =>
+            Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(certificateDer).SubjectPublicKeyInfo.PublicKey.GetBytes();
 
         /// <summary>Reads TLS records until their application data holds one whole DER TSRequest.</summary>
         private async Task<(byte[]? Plaintext, byte[] Wire, Diagnosis? Failure)> ReadTsRequestAsync(IRdpTransport transport, TlsClientSession session, StepRecord step, CancellationToken cancellationToken)

@@ -162,6 +162,11 @@ public sealed partial class RdpProber
             if (options.Until >= ConnectionPhase.CredSsp && _negotiation?.Selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx)
             {
                 Diagnosis? credssp = await RunCredSspChallengeAsync(transport, session, cancellationToken).ConfigureAwait(false);
+                if (credssp is null && options.Credentials is { } credentials && session.Seen.CertificateChain.Count > 0)
+                {
+                    credssp = await RunCredSspAuthenticationAsync(transport, session, credentials, cancellationToken).ConfigureAwait(false);
+                }
+
                 return FinishTls(session, serverName, credssp);
             }
 

@@ -10,7 +10,14 @@ public sealed class ShadowServerFixture : IAsyncLifetime
     private Process? _server;
     private string? _display;
 
+    public const string User = "alice";
+
+    /// <summary>The test account's password: a throw-away value for a throw-away server, not a real secret.</summary>
+    public const string Password = "Shadow-Test-Pw-4711";
+
     public int Port { get; private set; }
+
+    public string? SamFile { get; private set; }
 
     public bool Available { get; private set; }
 
@@ -25,6 +32,11 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         await Peers.RunScriptAsync("xvfb.sh", "start", display.ToString(CultureInfo.InvariantCulture));
         _display = display.ToString(CultureInfo.InvariantCulture);
         Port = Peers.FreePort();
+
+        // winpr's SAM file: user:domain:LM hash:NT hash::: (an empty domain matches any).
+        SamFile = Path.Combine(Directory.CreateTempSubdirectory("rdphs-sam-").FullName, "SAM");
+        string ntHash = Convert.ToHexStringLower(RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(Password));
+        await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
         var info = new ProcessStartInfo("freerdp-shadow-cli")
         {
             RedirectStandardOutput = true,
@@ -33,7 +45,7 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         };
         info.ArgumentList.Add($"/port:{Port}");
         info.ArgumentList.Add("/sec:nla");
-        info.ArgumentList.Add("-auth");
+        info.ArgumentList.Add($"/sam-file:{SamFile}");
         info.Environment["DISPLAY"] = $":{display}";
         _server = Process.Start(info);
         _server!.OutputDataReceived += (_, e) => Remember(e.Data);
@@ -86,6 +98,11 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         }
 
         _server?.Dispose();
+        if (SamFile is not null)
+        {
+            Directory.Delete(Path.GetDirectoryName(SamFile)!, recursive: true);
+        }
+
         if (_display is not null)
         {
             await Peers.RunScriptAsync("xvfb.sh", "stop", _display);
@@ -125,5 +142,82 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(Protocol.X224.SecurityProtocols.Hybrid, report.Negotiation!.Selected);
         Assert.True(report.Tls!.HandshakeComplete);
+    }
+
+    [Fact]
+    public async Task Nla_with_the_right_password_verifies_the_server_binding_and_sends_the_credentials()
+    {
+        shadow.Require();
+        ProcessResult run = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--json"],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        Assert.Equal("credssp", json.RootElement.GetProperty("outcome").GetProperty("reached").GetString());
+        string[] steps = json.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray();
+        Assert.Equal(["credssp.negotiate", "credssp.challenge", "credssp.authenticate", "credssp.pubkey", "credssp.credentials"], steps[^5..]);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_ends_in_closed_after_authenticate()
+    {
+        shadow.Require();
+        ProcessResult run = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--json"],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "not-the-password" });
+        Assert.True(run.ExitCode == RdpHandshake.Diagnostics.ExitCodes.CredSsp, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        System.Text.Json.JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+        Assert.Equal("credssp", diagnosis.GetProperty("phase").GetString());
+        Assert.Equal("closed-after-authenticate", diagnosis.GetProperty("cause").GetString());
+        Assert.Contains("most likely", diagnosis.GetProperty("explanation").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_password_and_its_nt_hash_appear_in_no_output_of_an_authenticated_run()
+    {
+        shadow.Require();
+        string directory = Directory.CreateTempSubdirectory("rdphs-secret-").FullName;
+        string keyLog = Path.Combine(directory, "keys.txt");
+        string junit = Path.Combine(directory, "run.xml");
+        string pcap = Path.Combine(directory, "run.pcapng");
+        ProcessResult run = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare",
+                "--json", "--log-level", "Trace", "--hex", "--junit", junit, "--pcap", pcap, "--keylog", keyLog],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        byte[] ntHash = RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(ShadowServerFixture.Password);
+        string[] forbidden =
+        [
+            ShadowServerFixture.Password,
+            Convert.ToHexStringLower(System.Text.Encoding.Unicode.GetBytes(ShadowServerFixture.Password)),
+            Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(ShadowServerFixture.Password)),
+            Convert.ToHexStringLower(ntHash),
+            Convert.ToHexString(ntHash),
+        ];
+        var outputs = new Dictionary<string, string>
+        {
+            ["stdout"] = run.StdOut,
+            ["stderr"] = run.StdErr,
+            ["junit"] = await File.ReadAllTextAsync(junit, TestContext.Current.CancellationToken),
+            ["keylog"] = await File.ReadAllTextAsync(keyLog, TestContext.Current.CancellationToken),
+            ["pcap"] = Convert.ToHexStringLower(await File.ReadAllBytesAsync(pcap, TestContext.Current.CancellationToken)),
+        };
+        Directory.Delete(directory, recursive: true);
+        foreach ((string name, string text) in outputs)
+        {
+            Assert.False(string.IsNullOrEmpty(text), $"{name} is empty: the check would prove nothing");
+            foreach (string secret in forbidden)
+            {
+                Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
+            }
+        }
     }
 }

@@ -58,6 +58,20 @@ public static class DiagnosisCatalog
         public const string CertificateRejected = "certificate-rejected";
     }
 
+    /// <summary>Cause codes of the CredSSP phase.</summary>
+    public static class CredSspCauses
+    {
+        /// <summary>Prefix: <c>auth-failed:STATUS_NAME</c>, the server's errorCode.</summary>
+        public const string AuthFailed = "auth-failed";
+
+        /// <summary>The server closed after our AUTHENTICATE without an errorCode: most likely rejected credentials.</summary>
+        public const string ClosedAfterAuthenticate = "closed-after-authenticate";
+
+        public const string PubKeyBindingMismatch = "pubkey-binding-mismatch";
+
+        public const string AccessDenied = "access-denied";
+    }
+
     private static readonly MstscCode SocketClosed = MstscCodes.For(0x904);
     private static readonly MstscCode ConnectFailed = MstscCodes.For(0x204);
     private static readonly MstscCode DnsFailed = MstscCodes.For(0x104);
@@ -245,10 +259,30 @@ public static class DiagnosisCatalog
                 "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
                 "The steps show the last TLS message received; compare the negotiated version and suite with the server's configuration.",
                 SocketClosed),
+            [(ConnectionPhase.CredSsp, CredSspCauses.AuthFailed)] = new(
+                "the server refused the credentials",
+                "The server's CredSSP answer carries an NTSTATUS errorCode (CredSSP version 3 and later): the NTLM authentication itself failed, for the reason the status names.",
+                "Act on the status: a wrong password or user (STATUS_LOGON_FAILURE), an expired or must-change password (log on locally or change it first), a locked or disabled account (unlock or enable it), logon rights (add the user to Remote Desktop Users).",
+                SocketClosed),
+            [(ConnectionPhase.CredSsp, CredSspCauses.ClosedAfterAuthenticate)] = new(
+                "the server closed the connection after the NTLM AUTHENTICATE",
+                "The server received our credentials' proof and closed the connection without an errorCode. Servers that speak CredSSP version 2 (or that are configured not to report errors) do this when authentication fails, so the credentials were most likely rejected: a wrong password, an unknown user, or an account that may not log on.",
+                "Check the user name (DOMAIN\\user) and password; try --credssp-version 6 so a modern server can report the precise status; check the server's Security event log (event 4625) for the failed logon and its reason.",
+                SocketClosed),
+            [(ConnectionPhase.CredSsp, CredSspCauses.PubKeyBindingMismatch)] = new(
+                "the server's CredSSP answer does not match the TLS certificate",
+                "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
+                "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
+                null),
+            [(ConnectionPhase.CredSsp, CredSspCauses.AccessDenied)] = new(
+                "the user may not log on to this server",
+                "With HYBRID_EX the server checks the user's logon rights before the session starts and answered AUTHZ_ACCESS_DENIED: the credentials are right, but the user lacks the right to log on through Remote Desktop Services.",
+                "Add the user to the Remote Desktop Users group (or grant 'Allow log on through Remote Desktop Services'), and check 'Deny log on through Remote Desktop Services'.",
+                MstscCodes.For(0x904)),
             [(ConnectionPhase.CredSsp, "server-error")] = new(
                 "the server answered the CredSSP negotiation with an error",
                 "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
-                "The error code in the evidence names the failure (an NTSTATUS or HRESULT); for ntlm-info, rdphs retries with bare NTLM by itself.",
+                "The error code in the evidence names the failure (an NTSTATUS or HRESULT). Try --ntlm-bare for FreeRDP 2 servers (ntlm-info retries bare by itself).",
                 SocketClosed),
             [(ConnectionPhase.CredSsp, "ntlm-rejected")] = new(
                 "the server does not accept NTLM",
