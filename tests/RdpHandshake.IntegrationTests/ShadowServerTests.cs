@@ -28,65 +28,58 @@ public sealed class ShadowServerFixture : IAsyncLifetime
             return;
         }
 
-        int display = 500 + Random.Shared.Next(0, 400);
-        await Peers.RunScriptAsync("xvfb.sh", "start", display.ToString(CultureInfo.InvariantCulture));
-        _display = display.ToString(CultureInfo.InvariantCulture);
-        Port = Peers.FreePort();
-
         // winpr's SAM file: user:domain:LM hash:NT hash::: (an empty domain matches any).
         SamFile = Path.Combine(Directory.CreateTempSubdirectory("rdphs-sam-").FullName, "SAM");
         string ntHash = Convert.ToHexStringLower(RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(Password));
         await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
-        var info = new ProcessStartInfo("freerdp-shadow-cli")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add($"/port:{Port}");
-        info.ArgumentList.Add("/sec:nla");
-        info.ArgumentList.Add($"/sam-file:{SamFile}");
-        info.Environment["DISPLAY"] = $":{display}";
-        _server = Process.Start(info);
-        _server!.OutputDataReceived += (_, e) => Remember(e.Data);
-        _server.ErrorDataReceived += (_, e) => Remember(e.Data);
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
 
-        // The shadow server generates its TLS key at start-up, which takes a while on a busy machine.
-        for (int i = 0; i < 300 && !_server.HasExited; i++)
+        // Under the load of the whole test run the shadow server now and then cannot open a display that Xvfb
+        // has only just created; each attempt gets a fresh display, a moment to settle, and its log is kept.
+        var failures = new List<string>();
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            try
+            int display = 500 + Random.Shared.Next(0, 400);
+            await Peers.RunScriptAsync("xvfb.sh", "start", display.ToString(CultureInfo.InvariantCulture));
+            _display = display.ToString(CultureInfo.InvariantCulture);
+            await Task.Delay(TimeSpan.FromMilliseconds(500 * (attempt + 1)));
+            Port = Peers.FreePort();
+            string log = Path.Combine(Path.GetDirectoryName(SamFile)!, $"shadow-{attempt}.log");
+            var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardInput = true };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"exec freerdp-shadow-cli /port:{Port} /sec:nla /sam-file:{SamFile} >{log} 2>&1");
+            info.Environment["DISPLAY"] = $":{display}";
+            _server = Process.Start(info)!;
+            _server.StandardInput.Close();
+            for (int i = 0; i < 300 && !_server.HasExited; i++)
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(System.Net.IPAddress.Loopback, Port);
-                Available = true;
-                return;
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(System.Net.IPAddress.Loopback, Port);
+                    Available = true;
+                    return;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(100);
+                }
             }
-            catch (SocketException)
+
+            string state = _server.HasExited ? $"exited with {_server.ExitCode}" : "still not listening after 30 s";
+            if (!_server.HasExited)
             {
-                await Task.Delay(100);
+                _server.Kill(entireProcessTree: true);
             }
+
+            string output = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(10)) : "(no log)";
+            failures.Add($"attempt {attempt + 1} on port {Port}, display :{display}: {state}; log:\n{output}");
+            _server.Dispose();
+            _server = null;
+            await Peers.RunScriptAsync("xvfb.sh", "stop", _display);
+            _display = null;
         }
 
-        string state = _server.HasExited ? $"exited with {_server.ExitCode}" : "still running";
-        throw new InvalidOperationException($"freerdp-shadow-cli did not listen on port {Port} within 30 s ({state}); its last output:\n{string.Join('\n', _output)}");
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
-
-    private void Remember(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _output.Enqueue(line);
-        while (_output.Count > 20)
-        {
-            _output.TryDequeue(out _);
-        }
+        throw new InvalidOperationException($"freerdp-shadow-cli did not start:\n{string.Join("\n", failures)}");
     }
 
     public async ValueTask DisposeAsync()
