@@ -518,18 +518,11 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             byte[] data = new byte[Math.Min(tls.GetAvailableInputBytes(), MaxBytesKeptAfterNegotiation)];
             tls.ReadInput(data, 0, data.Length);
             record.BytesAfterTls = data;
-            if (selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx && AnswerNtlmNegotiate(data, record) is { } challenge)
+            if (selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx)
             {
-                tls.WriteApplicationData(challenge, 0, challenge.Length);
-                await output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
-                record.NtlmChallengeSent = true;
-
-                // The client's AUTHENTICATE (or its close, for a scanner) ends what this server serves today.
-                ReadResult next = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
-                input.AdvanceTo(next.Buffer.End);
-                record.Ending = next.IsCompleted
-                    ? "sent the NTLM CHALLENGE; the client closed"
-                    : "sent the NTLM CHALLENGE; CredSSP beyond it is not served yet, so it closed";
+                ServerCertificate certificate = await _certificate.ConfigureAwait(false);
+                byte[] publicKey = certificate.Certificate.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetBytes();
+                await ServeCredSspAsync(link, tls, data, record, selected, publicKey, deadline.Token).ConfigureAwait(false);
                 return;
             }
 
@@ -553,57 +546,114 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Answers a TSRequest holding an SPNEGO-wrapped (or bare) NTLM NEGOTIATE with the CHALLENGE a Windows
-    /// server would send; null when the data is anything else.
+    /// Serves CredSSP inside TLS: the CHALLENGE, the check of the AUTHENTICATE and pubKeyAuth, the sealed
+    /// credentials and, for HYBRID_EX, the Early User Authorization Result; each fault where it belongs.
     /// </summary>
-    private byte[]? AnswerNtlmNegotiate(byte[] data, ServerConnectionRecord record)
+    private async Task ServeCredSspAsync(ILink link, TlsServerProtocol tls, byte[] first, ServerConnectionRecord record, SecurityProtocols selected, byte[] publicKey, CancellationToken deadline)
     {
-        DecodeResult<TsRequest> request = TsRequest.Decode(data);
-        if (!request.IsSuccess || request.Value.NegoTokens.Count == 0)
+        using var credssp = new CredSspServer(_options, publicKey);
+        var plaintext = new List<byte>(first);
+
+        DecodeResult<TsRequest> negotiate = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
+        if (!negotiate.IsSuccess)
         {
-            return null;
+            record.Ending = $"the client's first TLS data is not a TSRequest: {negotiate.Error}";
+            return;
         }
 
-        record.CredSspClientVersion = request.Value.Version;
-        ByteString token = request.Value.NegoTokens[0];
-        bool spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
-        if (spnego)
+        record.CredSspClientVersion = negotiate.Value.Version;
+        byte[]? challenge = credssp.AnswerNegotiate(negotiate.Value, _options.Ntlm);
+        if (challenge is null)
         {
-            var init = Spnego.DecodeNegTokenInit(token.Span);
-            if (!init.IsSuccess)
-            {
-                return null;
-            }
-
-            token = init.Value.MechToken;
+            record.Ending = "the client's TSRequest carries no NTLM NEGOTIATE";
+            return;
         }
 
-        if (!Pdu.Decode<NtlmNegotiateMessage>(token.Span).IsSuccess)
+        await SendTlsAsync(link, tls, challenge, deadline).ConfigureAwait(false);
+        record.NtlmChallengeSent = true;
+        DecodeResult<TsRequest> authenticate = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
+        if (!authenticate.IsSuccess)
         {
-            return null;
+            record.Ending = "sent the NTLM CHALLENGE; the client closed";
+            return;
         }
 
-        NtlmIdentity identity = _options.Ntlm;
-        byte[] challenge = Pdu.Encode(new NtlmChallengeMessage(
-            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
-                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
-                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
-            new ByteString(RandomNumberGeneratorBytes(8)),
-            identity.NetBiosDomain,
-            [
-                NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
-                NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
-                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
-                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
-            ],
-            identity.Version));
-        byte[] negoToken = spnego ? Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, challenge) : challenge;
-        return new TsRequest(Math.Min(identity.CredSspVersion, request.Value.Version), [new ByteString(negoToken)]).Encode();
+        byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
+        if (answer is null)
+        {
+            record.Ending = "closed after the AUTHENTICATE without an errorCode";
+            return;
+        }
+
+        await SendTlsAsync(link, tls, answer, deadline).ConfigureAwait(false);
+        if (credssp.AuthenticatedUser is null)
+        {
+            record.Ending = "refused the AUTHENTICATE with an errorCode";
+            return;
+        }
+
+        record.CredSspUser = credssp.AuthenticatedUser;
+        DecodeResult<TsRequest> credentials = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
+        if (!credentials.IsSuccess)
+        {
+            record.Ending = "the client closed before sending its credentials (it may have refused our pubKeyAuth)";
+            return;
+        }
+
+        credssp.ReceiveCredentials(credentials.Value);
+        record.CredentialsReceived = credssp.CredentialsReceived;
+        if (selected == SecurityProtocols.HybridEx)
+        {
+            await SendTlsAsync(link, tls, BitConverter.GetBytes(_options.EarlyUserAuthorizationResult), deadline).ConfigureAwait(false);
+        }
+
+        record.Ending = "CredSSP completed; this server stops there, so it closed";
     }
 
-    private static byte[] RandomNumberGeneratorBytes(int count) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(count);
+    /// <summary>Reads TLS input until the plaintext holds a whole TSRequest (DER SEQUENCE); consumes it.</summary>
+    private static async Task<DecodeResult<TsRequest>> NextTsRequestAsync(ILink link, TlsServerProtocol tls, List<byte> plaintext, CancellationToken deadline)
+    {
+        PipeReader input = link.Pipe.Input;
+        while (true)
+        {
+            if (plaintext.Count >= 2)
+            {
+                FrameSize size = TsRequest.FindFrameSize(plaintext.ToArray().AsSpan(0, Math.Min(plaintext.Count, 6)));
+                if (size.Status == FrameSizeStatus.Invalid)
+                {
+                    return size.Error!.Value;
+                }
+
+                if (size.Status == FrameSizeStatus.Complete && plaintext.Count >= size.Length)
+                {
+                    byte[] frame = [.. plaintext.Take(size.Length)];
+                    plaintext.RemoveRange(0, size.Length);
+                    return TsRequest.Decode(frame);
+                }
+            }
+
+            ReadResult read = await input.ReadAsync(deadline).ConfigureAwait(false);
+            byte[] chunk = read.Buffer.ToArray();
+            input.AdvanceTo(read.Buffer.End);
+            if (chunk.Length > 0)
+            {
+                tls.OfferInput(chunk);
+                byte[] data = new byte[tls.GetAvailableInputBytes()];
+                tls.ReadInput(data, 0, data.Length);
+                plaintext.AddRange(data);
+            }
+            else if (read.IsCompleted)
+            {
+                return new DecodeError(DecodeErrorKind.NotEnoughBytes, TsRequest.PduName, null, "the client closed", plaintext.Count);
+            }
+        }
+    }
+
+    private static async Task SendTlsAsync(ILink link, TlsServerProtocol tls, byte[] plaintext, CancellationToken cancellationToken)
+    {
+        tls.WriteApplicationData(plaintext, 0, plaintext.Length);
+        await link.Pipe.Output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
+    }
 
     private static byte[] DrainTls(TlsProtocol tls)
     {

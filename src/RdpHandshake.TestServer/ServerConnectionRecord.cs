@@ -46,6 +46,12 @@ public sealed class ServerConnectionRecord
     /// <summary>The client's first TSRequest version, when it sent one.</summary>
     public int? CredSspClientVersion { get; internal set; }
 
+    /// <summary>DOMAIN\user, once the client's NTLM proof and pubKeyAuth verified.</summary>
+    public string? CredSspUser { get; internal set; }
+
+    /// <summary>Whether the sealed TSCredentials arrived and unsealed.</summary>
+    public bool CredentialsReceived { get; internal set; }
+
     /// <summary>True when the server answered the client's NTLM NEGOTIATE with a CHALLENGE.</summary>
     public bool NtlmChallengeSent { get; internal set; }
 

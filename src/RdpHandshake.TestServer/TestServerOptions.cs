@@ -62,6 +62,18 @@ public sealed record TestServerOptions
     /// <summary>The names and version the server's NTLM CHALLENGE reveals (what <c>rdphs ntlm-info</c> reads).</summary>
     public NtlmIdentity Ntlm { get; init; } = new();
 
+    /// <summary>The accounts CredSSP accepts.</summary>
+    public IReadOnlyList<TestAccount> Accounts { get; init; } = [new("alice", "", "Test-Password-1")];
+
+    /// <summary>When set, every AUTHENTICATE is refused with this errorCode (an NTSTATUS).</summary>
+    public uint? ForcedErrorCode { get; init; }
+
+    /// <summary>What the CredSSP exchange does wrong.</summary>
+    public CredSspFault CredSspFault { get; init; }
+
+    /// <summary>HYBRID_EX: the Early User Authorization Result to send (0 success, 5 access denied).</summary>
+    public uint EarlyUserAuthorizationResult { get; init; }
+
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];
 

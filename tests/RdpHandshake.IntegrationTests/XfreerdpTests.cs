@@ -42,7 +42,7 @@ public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
         string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
         ProcessResult client = await Peers.RunAsync(
             "xfreerdp",
-            [$"/v:127.0.0.1:{endpoint.Port}", "/u:alice", "/p:not-a-real-secret", "+auth-only", "/cert:ignore", .. extraArgs],
+            [$"/v:127.0.0.1:{endpoint.Port}", "/u:alice", .. (extraArgs.Any(a => a.StartsWith("/p:", StringComparison.Ordinal)) ? Array.Empty<string>() : ["/p:Test-Password-1"]), "+auth-only", "/cert:ignore", .. extraArgs],
             TimeSpan.FromSeconds(30),
             new Dictionary<string, string> { ["DISPLAY"] = xvfb.Display!, ["HOME"] = home, ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config") });
         Directory.Delete(home, recursive: true);
@@ -90,5 +90,21 @@ public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
         Assert.Equal(SecurityProtocols.Ssl, record.Request!.NegotiationRequest!.RequestedProtocols);
         Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, record.Answer!.Failure!.FailureCode);
         Assert.NotEqual(0, client.ExitCode);
+    }
+
+    [Fact]
+    public async Task Xfreerdp_with_nla_authenticates_against_our_credssp_and_is_refused_with_a_wrong_password()
+    {
+        var accounts = new TestServerOptions { Accounts = [new TestAccount("alice", string.Empty, "Test-Password-1")] };
+        (ServerConnectionRecord good, _) = await ConnectAsync(accounts, "/sec:nla");
+        Assert.Equal(SecurityProtocols.Hybrid, good.Answer!.Response!.SelectedProtocol);
+        Assert.True(good.NtlmChallengeSent);
+        Assert.EndsWith("alice", good.CredSspUser, StringComparison.OrdinalIgnoreCase);
+        Assert.True(good.CredentialsReceived, good.Ending);
+
+        (ServerConnectionRecord bad, ProcessResult client) = await ConnectAsync(accounts with { }, "/sec:nla", "/p:not-the-password");
+        Assert.Null(bad.CredSspUser);
+        Assert.Equal("refused the AUTHENTICATE with an errorCode", bad.Ending);
+        Assert.Contains("ERRCONNECT_LOGON_FAILURE", client.StdOut + client.StdErr, StringComparison.Ordinal);
     }
 }

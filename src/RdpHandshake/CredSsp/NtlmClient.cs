@@ -17,6 +17,7 @@ public sealed class NtlmClient : IDisposable
     private byte[] _exportedSessionKey = [];
     private RC4Engine? _sealing;
     private RC4Engine? _unsealing;
+    // The key this side signs with, and the key the peer signs with.
     private byte[] _clientSigningKey = [];
     private byte[] _serverSigningKey = [];
     private uint _sendSequence;
@@ -78,14 +79,19 @@ public sealed class NtlmClient : IDisposable
         return bytes;
     }
 
-    /// <summary>Derives the signing and sealing keys (MS-NLMP 3.4.5) from the exported session key; sequence numbers restart at 0.</summary>
-    public void StartSessionSecurity(ReadOnlySpan<byte> exportedSessionKey)
+    /// <summary>
+    /// Derives the signing and sealing keys (MS-NLMP 3.4.5) from the exported session key; sequence numbers
+    /// restart at 0. A server (<paramref name="asServer"/>) sends with the server-to-client keys.
+    /// </summary>
+    public void StartSessionSecurity(ReadOnlySpan<byte> exportedSessionKey, bool asServer = false)
     {
         _exportedSessionKey = exportedSessionKey.ToArray();
-        _clientSigningKey = NtlmCrypto.ClientSigningKey(_exportedSessionKey);
-        _serverSigningKey = NtlmCrypto.ServerSigningKey(_exportedSessionKey);
-        _sealing = Rc4(NtlmCrypto.ClientSealingKey(_exportedSessionKey));
-        _unsealing = Rc4(NtlmCrypto.ServerSealingKey(_exportedSessionKey));
+        byte[] clientSigning = NtlmCrypto.ClientSigningKey(_exportedSessionKey);
+        byte[] serverSigning = NtlmCrypto.ServerSigningKey(_exportedSessionKey);
+        RC4Engine clientSealing = Rc4(NtlmCrypto.ClientSealingKey(_exportedSessionKey));
+        RC4Engine serverSealing = Rc4(NtlmCrypto.ServerSealingKey(_exportedSessionKey));
+        (_clientSigningKey, _serverSigningKey) = asServer ? (serverSigning, clientSigning) : (clientSigning, serverSigning);
+        (_sealing, _unsealing) = asServer ? (serverSealing, clientSealing) : (clientSealing, serverSealing);
         _sendSequence = 0;
         _receiveSequence = 0;
     }

@@ -1,0 +1,207 @@
+using System.Security.Cryptography;
+using RdpHandshake.CredSsp;
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Ntlm;
+
+namespace RdpHandshake.TestServer;
+
+/// <summary>What the test server's CredSSP does wrong, on purpose.</summary>
+public enum CredSspFault
+{
+    None,
+
+    /// <summary>Answer the AUTHENTICATE with a pubKeyAuth that binds another key (a man in the middle's view).</summary>
+    WrongPubKeyAuth,
+
+    /// <summary>Close the connection after the AUTHENTICATE without an errorCode, as CredSSP version 2 servers do.</summary>
+    CloseAfterAuthenticate,
+
+    /// <summary>Answer the NEGOTIATE with bytes that are not a TSRequest.</summary>
+    MalformedTsRequest,
+}
+
+/// <summary>One account the test server accepts.</summary>
+public sealed record TestAccount(string User, string Domain, string Password);
+
+/// <summary>
+/// The server side of CredSSP with NTLM (MS-CSSP 3.2.5, MS-NLMP 3.2.5): it checks the client's NTLMv2 proof
+/// against its accounts, unseals and checks pubKeyAuth, answers with its own binding, and reads the sealed
+/// credentials. Each instance serves one connection.
+/// </summary>
+internal sealed class CredSspServer(TestServerOptions options, byte[] serverPublicKey) : IDisposable
+{
+    private readonly NtlmClient _security = new();
+    private byte[] _negotiate = [];
+    private byte[] _challengeBytes = [];
+    private NtlmChallengeMessage? _challenge;
+    private bool _spnego;
+    private int _version;
+
+    /// <summary>The user the client authenticated as, once it did.</summary>
+    public string? AuthenticatedUser { get; private set; }
+
+    /// <summary>Whether the client's sealed TSCredentials arrived and unsealed.</summary>
+    public bool CredentialsReceived { get; private set; }
+
+    /// <summary>Answers the NEGOTIATE TSRequest with the CHALLENGE; null when the request is not one.</summary>
+    public byte[]? AnswerNegotiate(TsRequest request, NtlmIdentity identity)
+    {
+        if (request.NegoTokens.Count == 0)
+        {
+            return null;
+        }
+
+        ByteString token = request.NegoTokens[0];
+        _spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
+        if (_spnego)
+        {
+            var init = Spnego.DecodeNegTokenInit(token.Span);
+            if (!init.IsSuccess)
+            {
+                return null;
+            }
+
+            token = init.Value.MechToken;
+        }
+
+        if (!Pdu.Decode<NtlmNegotiateMessage>(token.Span).IsSuccess)
+        {
+            return null;
+        }
+
+        if (options.CredSspFault == CredSspFault.MalformedTsRequest)
+        {
+            return [0x30, 0x03, 0x02, 0x01, 0x06]; // a well-framed SEQUENCE whose version is not in its [0] tag
+        }
+
+        _negotiate = token.Span.ToArray();
+        _version = Math.Min(identity.CredSspVersion, request.Version);
+        _challenge = new NtlmChallengeMessage(
+            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
+                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
+                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
+            new ByteString(RandomNumberGenerator.GetBytes(8)),
+            identity.NetBiosDomain,
+            [
+                NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
+                NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
+                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
+                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
+                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
+                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
+            ],
+            identity.Version);
+        _challengeBytes = Pdu.Encode(_challenge);
+        byte[] negoToken = _spnego ? Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, _challengeBytes) : _challengeBytes;
+        return new TsRequest(_version, [new ByteString(negoToken)]).Encode();
+    }
+
+    /// <summary>
+    /// Checks the AUTHENTICATE and pubKeyAuth. Returns the answer to send (pubKeyAuth, or an errorCode), or
+    /// null to close the connection without one.
+    /// </summary>
+    public byte[]? AnswerAuthenticate(TsRequest request)
+    {
+        if (_challenge is null || request.NegoTokens.Count == 0)
+        {
+            return Error(0x80090308); // SEC_E_INVALID_TOKEN
+        }
+
+        ByteString token = request.NegoTokens[0];
+        if (_spnego)
+        {
+            var resp = Spnego.DecodeNegTokenResp(token.Span);
+            if (!resp.IsSuccess)
+            {
+                return Error(0x80090308);
+            }
+
+            token = resp.Value.ResponseToken;
+        }
+
+        DecodeResult<NtlmAuthenticateMessage> decoded = Pdu.Decode<NtlmAuthenticateMessage>(token.Span);
+        if (!decoded.IsSuccess || decoded.Value.NtChallengeResponse.Length < 16 + 28)
+        {
+            return Error(0x80090308);
+        }
+
+        NtlmAuthenticateMessage authenticate = decoded.Value;
+        TestAccount? account = options.Accounts.FirstOrDefault(a =>
+            string.Equals(a.User, authenticate.UserName, StringComparison.OrdinalIgnoreCase)
+            && (a.Domain.Length == 0 || string.Equals(a.Domain, authenticate.DomainName, StringComparison.OrdinalIgnoreCase)));
+        if (options.ForcedErrorCode is { } forced)
+        {
+            return Error(forced);
+        }
+
+        if (account is null)
+        {
+            return Error(0xC000006D); // STATUS_LOGON_FAILURE: unknown users look like wrong passwords
+        }
+
+        ReadOnlySpan<byte> response = authenticate.NtChallengeResponse.Span;
+        byte[] ntOwfV2 = NtlmCrypto.NtOwfV2(account.Password, authenticate.UserName, authenticate.DomainName);
+        byte[] proof = NtlmCrypto.NtProofStr(ntOwfV2, _challenge.ServerChallenge.Span, response[16..]);
+        if (!CryptographicOperations.FixedTimeEquals(proof, response[..16]))
+        {
+            CryptographicOperations.ZeroMemory(ntOwfV2);
+            return options.CredSspFault == CredSspFault.CloseAfterAuthenticate ? null : Error(0xC000006D);
+        }
+
+        if (options.CredSspFault == CredSspFault.CloseAfterAuthenticate)
+        {
+            return null;
+        }
+
+        byte[] sessionBaseKey = NtlmCrypto.SessionBaseKey(ntOwfV2, proof);
+        byte[] exportedKey = NtlmCrypto.Rc4(sessionBaseKey, authenticate.EncryptedRandomSessionKey.Span);
+        CryptographicOperations.ZeroMemory(ntOwfV2);
+        CryptographicOperations.ZeroMemory(sessionBaseKey);
+
+        // MS-NLMP 3.2.5.1.2: the MIC covers the three messages with its own field zeroed.
+        if (!authenticate.Mic.IsEmpty)
+        {
+            byte[] message = token.Span.ToArray();
+            message.AsSpan(NtlmAuthenticateMessage.MicOffset, 16).Clear();
+            byte[] mic = HMACMD5.HashData(exportedKey, (byte[])[.. _negotiate, .. _challengeBytes, .. message]);
+            if (!CryptographicOperations.FixedTimeEquals(mic, authenticate.Mic.Span))
+            {
+                return Error(0xC000006D);
+            }
+        }
+
+        _security.StartSessionSecurity(exportedKey, asServer: true);
+        CryptographicOperations.ZeroMemory(exportedKey);
+        byte[]? clientBinding = request.PubKeyAuth.IsEmpty ? null : _security.Unseal(request.PubKeyAuth.Span);
+        byte[] nonce = request.ClientNonce.Span.ToArray();
+        bool hashed = _version >= 5;
+        byte[] expected = hashed ? SHA256.HashData([.. "CredSSP Client-To-Server Binding Hash\0"u8, .. nonce, .. serverPublicKey]) : serverPublicKey;
+        if (clientBinding is null || !clientBinding.AsSpan().SequenceEqual(expected))
+        {
+            return Error(0x80090346); // SEC_E_BAD_BINDINGS
+        }
+
+        AuthenticatedUser = $"{authenticate.DomainName}\\{authenticate.UserName}";
+        byte[] key = options.CredSspFault == CredSspFault.WrongPubKeyAuth ? RandomNumberGenerator.GetBytes(serverPublicKey.Length) : serverPublicKey;
+        byte[] serverBinding = hashed
+            ? SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. key])
+            : [(byte)(key[0] + 1), .. key[1..]];
+        return new TsRequest(_version, [], PubKeyAuth: new ByteString(_security.Seal(serverBinding))).Encode();
+    }
+
+    /// <summary>Reads the client's last TSRequest: the sealed TSCredentials.</summary>
+    public void ReceiveCredentials(TsRequest request)
+    {
+        byte[]? credentials = request.AuthInfo.IsEmpty ? null : _security.Unseal(request.AuthInfo.Span);
+        CredentialsReceived = credentials is not null;
+        if (credentials is not null)
+        {
+            CryptographicOperations.ZeroMemory(credentials);
+        }
+    }
+
+    public void Dispose() => _security.Dispose();
+
+    private byte[] Error(uint code) => new TsRequest(Math.Max(_version, 3), [], ErrorCode: code).Encode();
+}
