@@ -230,27 +230,13 @@ public sealed partial class RdpProber
             var wire = new List<byte>();
             while (plaintext.Count < 4)
             {
-                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(step.Name, "Early User Authorization Result"), options.ReadTimeout, cancellationToken).ConfigureAwait(false);
-                Received(read.Bytes);
-                wire.AddRange(read.Bytes);
-                if (read.Status != FrameReadStatus.Frame)
-                {
-                    return FailRead(ConnectionPhase.CredSsp, step, "Early User Authorization Result", read, EndCause(read));
-                }
-
-                (byte[] output, TlsFailure? failure) = session.Receive(read.Bytes);
-                if (output.Length > 0)
-                {
-                    await transport.Output.WriteAsync(output, cancellationToken).ConfigureAwait(false);
-                }
-
+                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, "Early User Authorization Result", cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
-                    End(step, StepOutcome.Failed, $"TLS failed: {failure.Message}", received: [.. wire]);
-                    return Diagnose(ConnectionPhase.CredSsp, C.ClosedByPeer, $"TLS failed while waiting for the Early User Authorization Result: {failure.Message}", step, null);
+                    return failure;
                 }
 
-                plaintext.AddRange(session.ReadApplicationData());
+                plaintext.AddRange(data!);
             }
 
             uint result = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(plaintext.ToArray());
@@ -293,33 +279,13 @@ public sealed partial class RdpProber
                     }
                 }
 
-                var hint = new TlsRecordFrameHint(step.Name, TsRequest.PduName);
-                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
-                Received(read.Bytes);
-                wire.AddRange(read.Bytes);
-                if (read.Status != FrameReadStatus.Frame)
-                {
-                    step.Received = [.. wire];
-                    return (null, [.. wire], read.Status == FrameReadStatus.Invalid
-                        ? FailCredSsp(step, [.. wire], DiagnosisCatalog.TlsCauses.MalformedRecord, $"the server sent bytes that are not a TLS record: {read.Error}", read.Error)
-                        : FailRead(ConnectionPhase.CredSsp, step, TsRequest.PduName, read, EndCause(read)));
-                }
-
-                (byte[] output, TlsFailure? failure) = session.Receive(read.Bytes);
-                if (output.Length > 0)
-                {
-                    await transport.Output.WriteAsync(output, cancellationToken).ConfigureAwait(false);
-                    Sent(output);
-                }
-
+                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, TsRequest.PduName, cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
-                    string summary = $"TLS failed while waiting for the TSRequest: {failure.Alert?.Name ?? failure.Message}";
-                    End(step, StepOutcome.Failed, summary, received: [.. wire]);
-                    return (null, [.. wire], Diagnose(ConnectionPhase.CredSsp, C.ClosedByPeer, summary, step, null));
+                    return (null, [.. wire], failure);
                 }
 
-                plaintext.AddRange(session.ReadApplicationData());
+                plaintext.AddRange(data!);
                 if (plaintext.Count > TsRequest.MaxSize)
                 {
                     return (null, [.. wire], FailCredSsp(step, [.. wire], Causes.MalformedResponse, $"the server sent more than {TsRequest.MaxSize} bytes without completing a TSRequest", null));
@@ -327,10 +293,44 @@ public sealed partial class RdpProber
             }
         }
 
-        private Diagnosis FailCredSsp(StepRecord step, byte[] wire, string cause, string summary, DecodeError? error, IReadOnlyList<StepField>? fields = null)
+        /// <summary>
+        /// Reads one TLS record, answers whatever TLS itself must send back, and returns the application data
+        /// it carried (possibly none). <paramref name="wire"/> collects the raw records for the step's evidence.
+        /// </summary>
+        private async Task<(byte[]? Plaintext, Diagnosis? Failure)> ReadTlsRecordAsync(IRdpTransport transport, TlsClientSession session, StepRecord step, List<byte> wire, string expected, CancellationToken cancellationToken)
+        {
+            FrameReadResult read = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(step.Name, expected), options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            Received(read.Bytes);
+            wire.AddRange(read.Bytes);
+            if (read.Status != FrameReadStatus.Frame)
+            {
+                step.Received = [.. wire];
+                return (null, read.Status == FrameReadStatus.Invalid
+                    ? FailCredSsp(step, [.. wire], DiagnosisCatalog.TlsCauses.MalformedRecord, $"the server sent bytes that are not a TLS record: {read.Error}", read.Error, pdu: expected)
+                    : FailRead(ConnectionPhase.CredSsp, step, expected, read, EndCause(read)));
+            }
+
+            (byte[] output, TlsFailure? failure) = session.Receive(read.Bytes);
+            if (output.Length > 0)
+            {
+                await transport.Output.WriteAsync(output, cancellationToken).ConfigureAwait(false);
+                Sent(output);
+            }
+
+            if (failure is not null)
+            {
+                string summary = $"TLS failed while waiting for the {expected}: {failure.Alert?.Name ?? failure.Message}";
+                End(step, StepOutcome.Failed, summary, received: [.. wire]);
+                return (null, Diagnose(ConnectionPhase.CredSsp, C.ClosedByPeer, summary, step, null));
+            }
+
+            return (session.ReadApplicationData(), null);
+        }
+
+        private Diagnosis FailCredSsp(StepRecord step, byte[] wire, string cause, string summary, DecodeError? error, IReadOnlyList<StepField>? fields = null, string pdu = TsRequest.PduName)
         {
             List<StepField> all = [.. fields ?? [], .. error is { } e ? new[] { new StepField("error", e.ToString()) } : []];
-            End(step, StepOutcome.Failed, summary, all, received: wire, pdu: TsRequest.PduName);
+            End(step, StepOutcome.Failed, summary, all, received: wire, pdu: pdu);
             return Diagnose(ConnectionPhase.CredSsp, cause, summary, step, null);
         }
     }
