@@ -33,8 +33,8 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         string ntHash = Convert.ToHexStringLower(RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(Password));
         await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
 
-        // Under the load of the whole test run the shadow server now and then cannot open a display that Xvfb
-        // has only just created; each attempt gets a fresh display, a moment to settle, and its log is kept.
+        // xvfb.sh runs Xvfb with -noreset, which cured the shadow server's "failed to open display"; the
+        // retries stay for whatever else a loaded machine brings, each on a fresh display with its log kept.
         var failures = new List<string>();
         for (int attempt = 0; attempt < 3; attempt++)
         {

@@ -15,7 +15,8 @@
 # STATE/xrdp.log, runs `xrdp --nodaemon` in its own process group and waits (10 s)
 # until the port accepts connections. Re-running 'start' with the same settings is
 # a no-op; with different settings the instance is restarted. 'stop' kills the
-# process group (xrdp forks one child per connection) and waits for it to exit.
+# process group (xrdp forks one child per connection), waits for it to exit and
+# removes the state dir.
 #
 # Pid file: xrdp 0.9 has a compiled-in /var/run/xrdp/xrdp.pid. With --nodaemon it
 # does not write it, so several instances can coexist, but it still refuses to
@@ -124,8 +125,11 @@ Logging.EnableSyslog=false"
   exit 1
 }
 
+# NAME becomes a directory under $BASE (and is removed by 'stop'): no slashes or dots.
+[[ ${2:-} =~ ^[A-Za-z0-9_-]+$ ]] || usage
+
 case ${1:-} in
   start) [[ $# -ge 4 && $# -le 5 ]] || usage; shift; start_instance "$@" ;;
-  stop)  [[ $# -eq 2 ]] || usage; stop_instance "$BASE/$2"; echo "xrdp '$2' stopped" ;;
+  stop)  [[ $# -eq 2 ]] || usage; stop_instance "$BASE/$2"; rm -rf -- "${BASE:?}/$2"; echo "xrdp '$2' stopped" ;;
   *)     usage ;;
 esac

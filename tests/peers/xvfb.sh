@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # xvfb.sh - run a headless X server (Xvfb) for GUI test peers such as xfreerdp.
 #
-#   xvfb.sh start N     start Xvfb :N (-nolisten tcp), wait (10 s) for /tmp/.X11-unix/XN
-#   xvfb.sh stop  N     kill it and wait for it to exit
+#   xvfb.sh start N     start Xvfb :N (-nolisten tcp -noreset), wait (10 s) for /tmp/.X11-unix/XN
+#   xvfb.sh stop  N     kill it, wait for it to exit and remove its state dir
 #
 # Then run clients with DISPLAY=:N. State (pid file, log) lives in
 # ${RDPHS_PEER_DIR:-/tmp/rdphs-peers}/xvfb-N. 'start' is a no-op if it is already
 # running; a stale /tmp/.XN-lock or socket left by a dead server is removed.
+# -noreset: without it the server resets whenever its last client leaves, and a
+# client that connects during the reset (the shadow server opens the display more
+# than once) fails with "failed to open display", about every other time under load.
 set -euo pipefail
 
 BASE=${RDPHS_PEER_DIR:-/tmp/rdphs-peers}
@@ -29,7 +32,7 @@ stop() {
   rm -f "$dir/xvfb.pid"
 }
 
-if [[ $cmd == stop ]]; then stop; echo "Xvfb :$n stopped"; exit 0; fi
+if [[ $cmd == stop ]]; then stop; rm -rf -- "$dir"; echo "Xvfb :$n stopped"; exit 0; fi
 
 mkdir -p "$dir"
 if alive && [[ -S $sock ]]; then echo "Xvfb :$n already running"; exit 0; fi
@@ -39,7 +42,7 @@ if [[ -f $lock ]] && running "$(tr -d ' ' < "$lock")"; then
 fi
 rm -f "$lock" "$sock"                         # leftovers of a dead server
 
-Xvfb ":$n" -nolisten tcp -screen 0 1280x1024x24 </dev/null >"$dir/xvfb.log" 2>&1 &
+Xvfb ":$n" -nolisten tcp -noreset -screen 0 1280x1024x24 </dev/null >"$dir/xvfb.log" 2>&1 &
 pid=$!
 echo "$pid" > "$dir/xvfb.pid"
 for ((i = 0; i < WAIT_SECS * 10; i++)); do

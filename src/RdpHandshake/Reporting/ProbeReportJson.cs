@@ -36,6 +36,16 @@ public static class ProbeReportJson
         json.WriteEndObject();
     }
 
+    /// <summary>The fields every survey report (<c>protocols</c>, <c>tls</c>) starts with.</summary>
+    internal static void WriteSurveyHeader(Utf8JsonWriter json, string schema, string target, DateTimeOffset startedAt, TimeSpan elapsed, int connections)
+    {
+        WriteHeader(json, schema);
+        json.WriteString("target", target);
+        json.WriteString("startedAt", startedAt.ToString("O", CultureInfo.InvariantCulture));
+        json.WriteNumber("elapsedMs", Ms(elapsed));
+        json.WriteNumber("connections", connections);
+    }
+
     public static string ToJson(ProbeReport report, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var stream = new MemoryStream();

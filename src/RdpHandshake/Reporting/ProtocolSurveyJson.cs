@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using RdpHandshake.Protocol.X224;
 
@@ -13,11 +12,7 @@ public static class ProtocolSurveyJson
     {
         using var json = new Utf8JsonWriter(stream, ProbeReportJson.WriterOptions);
         json.WriteStartObject();
-        ProbeReportJson.WriteHeader(json, Schema);
-        json.WriteString("target", survey.Target);
-        json.WriteString("startedAt", survey.StartedAt.ToString("O", CultureInfo.InvariantCulture));
-        json.WriteNumber("elapsedMs", Math.Round(survey.Elapsed.TotalMilliseconds, 3));
-        json.WriteNumber("connections", survey.Connections);
+        ProbeReportJson.WriteSurveyHeader(json, Schema, survey.Target, survey.StartedAt, survey.Elapsed, survey.Connections);
         json.WriteStartArray("accepted");
         foreach (SecurityProtocols protocol in survey.Accepted)
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
@@ -14,11 +13,7 @@ public static class TlsSurveyJson
     {
         using var json = new Utf8JsonWriter(stream, ProbeReportJson.WriterOptions);
         json.WriteStartObject();
-        ProbeReportJson.WriteHeader(json, Schema);
-        json.WriteString("target", survey.Target);
-        json.WriteString("startedAt", survey.StartedAt.ToString("O", CultureInfo.InvariantCulture));
-        json.WriteNumber("elapsedMs", Math.Round(survey.Elapsed.TotalMilliseconds, 3));
-        json.WriteNumber("connections", survey.Connections);
+        ProbeReportJson.WriteSurveyHeader(json, Schema, survey.Target, survey.StartedAt, survey.Elapsed, survey.Connections);
         json.WriteNumber("combinationsCovered", survey.CipherSuitesTested);
         json.WriteString("securityProtocol", survey.SecurityProtocol is { } protocol ? NegotiationNames.ShortName(protocol) : null);
         json.WriteString("problem", survey.Problem);
