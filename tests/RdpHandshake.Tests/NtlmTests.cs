@@ -108,6 +108,31 @@ public sealed class NtlmVectorTests
         Assert.Equal(40, bytes.Length);
         Assert.Equal(negotiate, Pdu.Decode<NtlmNegotiateMessage>(bytes).Value);
     }
+
+    [Fact]
+    public void Names_are_oem_when_the_unicode_flag_is_clear()
+    {
+        // Found by fuzzing: the encoder wrote UTF-16 names under OEM flags, which the decoder then read as ASCII.
+        var authenticate = new NtlmAuthenticateMessage(NtlmNegotiateFlags.Oem | NtlmNegotiateFlags.Ntlm, default, default, "DOM", "USER", "WS", default);
+        byte[] bytes = Pdu.Encode(authenticate);
+        Assert.Equal(64 + "DOMUSERWS".Length, bytes.Length);
+        Assert.Equal("DOMUSERWS"u8.ToArray(), bytes[64..]);
+        NtlmAuthenticateMessage decoded = Pdu.Decode<NtlmAuthenticateMessage>(bytes).Value!;
+        Assert.Equal(("DOM", "USER", "WS"), (decoded.DomainName, decoded.UserName, decoded.Workstation));
+    }
+
+    [Fact]
+    public void A_version_flag_with_the_payload_where_the_version_would_be_reads_no_version()
+    {
+        // Found by fuzzing: NEGOTIATE_VERSION set, TargetName right after the 48-byte fixed part. Those bytes are
+        // the name, not a Version; reading them as both made the decode depend on where we put the payload.
+        var challenge = new NtlmChallengeMessage(NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Unicode, new ByteString(new byte[8]), "SERVER", []);
+        byte[] bytes = Pdu.Encode(challenge);
+        Assert.Equal(48, BitConverter.ToInt32(bytes, 16)); // TargetNameFields.BufferOffset
+        NtlmChallengeMessage decoded = Pdu.Decode<NtlmChallengeMessage>(bytes).Value!;
+        Assert.Null(decoded.Version);
+        Assert.Equal("SERVER", decoded.TargetName);
+    }
 }
 
 public sealed class NtlmSealingTests

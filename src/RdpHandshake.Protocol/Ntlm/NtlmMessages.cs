@@ -128,8 +128,20 @@ internal static class NtlmWire
         return bytes;
     }
 
-    public static string Text(ByteString bytes, NtlmNegotiateFlags flags) =>
-        (flags & NtlmNegotiateFlags.Unicode) != 0 ? System.Text.Encoding.Unicode.GetString(bytes.Span) : System.Text.Encoding.ASCII.GetString(bytes.Span);
+    /// <summary>Names are UTF-16LE when NTLMSSP_NEGOTIATE_UNICODE is set, OEM (here ASCII) otherwise (MS-NLMP 2.2.2.5).</summary>
+    public static string Text(ByteString bytes, NtlmNegotiateFlags flags) => Encoding(flags).GetString(bytes.Span);
+
+    public static byte[] Bytes(string text, NtlmNegotiateFlags flags) => Encoding(flags).GetBytes(text);
+
+    private static System.Text.Encoding Encoding(NtlmNegotiateFlags flags) =>
+        (flags & NtlmNegotiateFlags.Unicode) != 0 ? System.Text.Encoding.Unicode : System.Text.Encoding.ASCII;
+
+    /// <summary>
+    /// The Version field exists when NTLMSSP_NEGOTIATE_VERSION is set and the payload does not start inside it;
+    /// a peer may set the flag and still put its payload right after the fixed part.
+    /// </summary>
+    public static bool HasVersion(NtlmNegotiateFlags flags, int versionOffset, int firstPayload, int remaining) =>
+        (flags & NtlmNegotiateFlags.Version) != 0 && firstPayload >= versionOffset + NtlmVersion.Size && remaining >= NtlmVersion.Size;
 }
 
 /// <summary>MS-NLMP 2.2.1.1 NEGOTIATE_MESSAGE: the client's opening, with no user name or secret.</summary>
@@ -204,9 +216,7 @@ public sealed record NtlmChallengeMessage(
 
     private int HeaderSize => FixedPartSize + (Version is null ? 0 : NtlmVersion.Size);
 
-    private byte[] TargetNameBytes => (Flags & NtlmNegotiateFlags.Unicode) != 0
-        ? System.Text.Encoding.Unicode.GetBytes(TargetName)
-        : System.Text.Encoding.ASCII.GetBytes(TargetName);
+    private byte[] TargetNameBytes => NtlmWire.Bytes(TargetName, Flags);
 
     public int Size => HeaderSize + TargetNameBytes.Length + NtlmWire.WriteAvPairs(TargetInfo).Length;
 
@@ -243,7 +253,7 @@ public sealed record NtlmChallengeMessage(
             return error;
         }
 
-        if (NtlmWire.ReadField(ref reader, message, PduName, "TargetNameFields", out ByteString targetName, out _) is { } nameError)
+        if (NtlmWire.ReadField(ref reader, message, PduName, "TargetNameFields", out ByteString targetName, out int nameOffset) is { } nameError)
         {
             return nameError;
         }
@@ -256,8 +266,9 @@ public sealed record NtlmChallengeMessage(
             return infoError;
         }
 
+        int firstPayload = Math.Min(targetName.IsEmpty ? message.Length : nameOffset, targetInfo.IsEmpty ? message.Length : infoOffset);
         NtlmVersion? version = null;
-        if ((flags & NtlmNegotiateFlags.Version) != 0 && reader.Remaining >= NtlmVersion.Size)
+        if (NtlmWire.HasVersion(flags, FixedPartSize, firstPayload, reader.Remaining))
         {
             version = NtlmVersion.Read(ref reader);
         }
@@ -294,7 +305,7 @@ public sealed record NtlmAuthenticateMessage(
 
     private int HeaderSize => FixedPartSize + (Version is null ? 0 : NtlmVersion.Size) + Mic.Length;
 
-    public int Size => HeaderSize + Unicode(DomainName).Length + Unicode(UserName).Length + Unicode(Workstation).Length
+    public int Size => HeaderSize + NtlmWire.Bytes(DomainName, Flags).Length + NtlmWire.Bytes(UserName, Flags).Length + NtlmWire.Bytes(Workstation, Flags).Length
         + LmChallengeResponse.Length + NtChallengeResponse.Length + EncryptedRandomSessionKey.Length;
 
     public void Encode(ref PduWriter writer)
@@ -304,9 +315,9 @@ public sealed record NtlmAuthenticateMessage(
             ThrowHelper.ThrowArgument(nameof(Mic), "the MIC is 16 bytes and follows the Version field");
         }
 
-        byte[] domain = Unicode(DomainName);
-        byte[] user = Unicode(UserName);
-        byte[] workstation = Unicode(Workstation);
+        byte[] domain = NtlmWire.Bytes(DomainName, Flags);
+        byte[] user = NtlmWire.Bytes(UserName, Flags);
+        byte[] workstation = NtlmWire.Bytes(Workstation, Flags);
 
         // Payload order as Windows writes it (and as the MS-NLMP 4.2.4.3 example shows): names, then responses, then the key.
         int domainAt = HeaderSize;
@@ -362,7 +373,7 @@ public sealed record NtlmAuthenticateMessage(
         var flags = (NtlmNegotiateFlags)reader.ReadUInt32Le();
         NtlmVersion? version = null;
         ByteString mic = default;
-        if ((flags & NtlmNegotiateFlags.Version) != 0 && reader.Remaining >= NtlmVersion.Size)
+        if (NtlmWire.HasVersion(flags, FixedPartSize, firstPayload, reader.Remaining))
         {
             version = NtlmVersion.Read(ref reader);
 
@@ -377,6 +388,4 @@ public sealed record NtlmAuthenticateMessage(
         return new NtlmAuthenticateMessage(flags, values[0], values[1], NtlmWire.Text(values[2], flags), NtlmWire.Text(values[3], flags),
             NtlmWire.Text(values[4], flags), values[5], version, mic);
     }
-
-    private static byte[] Unicode(string text) => System.Text.Encoding.Unicode.GetBytes(text);
 }
