@@ -1,22 +1,74 @@
 using RdpHandshake.Fuzz;
 
-// Replays inputs through the oracles: each argument is a file or a directory of files; no argument reads
-// standard input. A coverage-guided driver (SharpFuzz + AFL++) will call the same oracles.
-if (args.Length == 0)
+// rdphs-fuzz afl TARGET              run under afl-fuzz (SharpFuzz forkserver), input on stdin
+// rdphs-fuzz replay TARGET PATH...   run files (or every file in directories) through the oracle
+// rdphs-fuzz replay-corpus DIR       replay DIR/TARGET/* for every target that has a directory
+// rdphs-fuzz targets                 list the targets
+const int MaxInput = 1 << 20;
+
+if (args is ["targets"])
 {
-    using var stdin = Console.OpenStandardInput();
-    using var buffer = new MemoryStream();
-    stdin.CopyTo(buffer);
-    X224Oracle.Run(buffer.ToArray());
+    Console.WriteLine(string.Join('\n', Oracles.Targets.Keys));
     return 0;
 }
 
-int count = 0;
-foreach (string path in args.SelectMany(a => Directory.Exists(a) ? Directory.GetFiles(a, "*", SearchOption.AllDirectories) : [a]))
+if (args is ["afl", string aflTarget])
 {
-    X224Oracle.Run(File.ReadAllBytes(path));
-    count++;
+    Action<byte[]> oracle = Find(aflTarget);
+    SharpFuzz.Fuzzer.Run(stream =>
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        if (buffer.Length <= MaxInput)
+        {
+            oracle(buffer.ToArray());
+        }
+    });
+    return 0;
 }
 
-Console.WriteLine($"{count} input(s) passed the X.224 oracle");
-return 0;
+if (args is ["replay", string replayTarget, .. var paths] && paths.Length > 0)
+{
+    Console.WriteLine($"{Replay(replayTarget, paths)} input(s) passed the {replayTarget} oracle");
+    return 0;
+}
+
+if (args is ["replay-corpus", string root])
+{
+    foreach (string target in Oracles.Targets.Keys.Where(t => Directory.Exists(Path.Combine(root, t))))
+    {
+        Console.WriteLine($"{target}: {Replay(target, [Path.Combine(root, target)])} input(s) passed");
+    }
+
+    return 0;
+}
+
+Console.Error.WriteLine("usage: RdpHandshake.Fuzz targets | afl TARGET | replay TARGET PATH... | replay-corpus DIR");
+Console.Error.WriteLine($"targets: {string.Join(", ", Oracles.Targets.Keys)}");
+return 2;
+
+static Action<byte[]> Find(string target) =>
+    Oracles.Targets.TryGetValue(target, out Action<byte[]>? oracle)
+        ? oracle
+        : throw new ArgumentException($"unknown fuzz target '{target}' (known: {string.Join(", ", Oracles.Targets.Keys)})");
+
+static int Replay(string target, string[] paths)
+{
+    Action<byte[]> oracle = Find(target);
+    int count = 0;
+    foreach (string path in paths.SelectMany<string, string>(p => Directory.Exists(p) ? Directory.GetFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]))
+    {
+        try
+        {
+            oracle(File.ReadAllBytes(path));
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{target} oracle failed on {path}", e);
+        }
+
+        count++;
+    }
+
+    return count;
+}

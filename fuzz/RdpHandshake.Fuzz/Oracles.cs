@@ -1,0 +1,92 @@
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Mcs;
+using RdpHandshake.Protocol.Ntlm;
+using RdpHandshake.Protocol.Tls;
+
+namespace RdpHandshake.Fuzz;
+
+/// <summary>
+/// The fuzz targets by name. Each oracle takes arbitrary bytes and throws only when an invariant breaks,
+/// which is what a fuzzer reports as a crash.
+/// </summary>
+public static class Oracles
+{
+    public static IReadOnlyDictionary<string, Action<byte[]>> Targets { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
+    {
+        ["x224"] = input => X224Oracle.Run(input),
+        ["tls-record"] = TlsRecord,
+        ["ntlm"] = Ntlm,
+        ["credssp"] = CredSsp,
+    };
+
+    /// <summary>What the server may send where a TLS record is expected: a record header, or xrdp's MCS ultimatum.</summary>
+    public static void TlsRecord(byte[] input)
+    {
+        Stable<TlsRecordHeader>(input.AsSpan(0, Math.Min(input.Length, TlsRecordHeader.FixedPartSize)));
+        FrameSize size = TlsRecordHeader.FindFrameSize(input);
+        if (size.Status == FrameSizeStatus.Complete && size.Length > TlsRecordHeader.MaxRecordSize)
+        {
+            throw new InvalidOperationException($"a TLS record of {size.Length} bytes passed the size bound");
+        }
+
+        Stable<DisconnectProviderUltimatum>(input);
+    }
+
+    /// <summary>The three NTLM messages: decode, re-encode, and the re-encoding is a fixed point.</summary>
+    public static void Ntlm(byte[] input)
+    {
+        Stable<NtlmNegotiateMessage>(input);
+        Stable<NtlmChallengeMessage>(input);
+        Stable<NtlmAuthenticateMessage>(input);
+    }
+
+    /// <summary>TSRequest and the SPNEGO tokens inside it, each as a decode/encode fixed point.</summary>
+    public static void CredSsp(byte[] input)
+    {
+        FrameSize size = TsRequest.FindFrameSize(input.AsSpan(0, Math.Min(input.Length, 6)));
+        if (size.Status == FrameSizeStatus.Complete && size.Length > TsRequest.MaxSize + 6)
+        {
+            throw new InvalidOperationException($"a TSRequest of {size.Length} bytes passed the size bound");
+        }
+
+        FixedPoint(TsRequest.PduName, input, b => TsRequest.Decode(b), r => r.Encode());
+        FixedPoint("SPNEGO NegTokenInit", input, b => Spnego.DecodeNegTokenInit(b), t => Spnego.EncodeNegTokenInit(t.MechTypes, t.MechToken.Span));
+        FixedPoint("SPNEGO NegTokenResp", input, b => Spnego.DecodeNegTokenResp(b), t => Spnego.EncodeNegTokenResp(t.State, t.SupportedMech, t.ResponseToken.Span, t.MechListMic.Span));
+    }
+
+    private static void Stable<T>(ReadOnlySpan<byte> input) where T : IPdu<T> =>
+        FixedPoint(T.PduName, input, b => Pdu.Decode<T>(b), Pdu.Encode);
+
+    /// <summary>
+    /// decode(input) either fails with a reason, or succeeds and then encode(decode(...)) is stable: encoding the
+    /// decode of our own encoding gives the same bytes. (Inputs need not be canonical, so input itself may differ.)
+    /// </summary>
+    private static void FixedPoint<T>(string name, ReadOnlySpan<byte> input, DecodeFunc<T> decode, Func<T, byte[]> encode)
+    {
+        DecodeResult<T> first = decode(input);
+        if (!first.IsSuccess)
+        {
+            if (string.IsNullOrEmpty(first.Error.Reason))
+            {
+                throw new InvalidOperationException($"{name} rejected input without a reason");
+            }
+
+            return;
+        }
+
+        byte[] encoded = encode(first.Value!);
+        DecodeResult<T> second = decode(encoded);
+        if (!second.IsSuccess)
+        {
+            throw new InvalidOperationException($"{name}: our own encoding does not decode: {second.Error}");
+        }
+
+        if (!encode(second.Value!).AsSpan().SequenceEqual(encoded))
+        {
+            throw new InvalidOperationException($"{name}: encode(decode(encode(x))) differs from encode(x)");
+        }
+    }
+
+    private delegate DecodeResult<T> DecodeFunc<T>(ReadOnlySpan<byte> bytes);
+}
