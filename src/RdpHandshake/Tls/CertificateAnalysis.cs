@@ -75,16 +75,32 @@ public static class CertificateAnalysis
         }
 
         byte[] der = chain[0];
-        X509Certificate certificate;
         try
         {
-            certificate = new X509CertificateParser().ReadCertificate(der);
+            // The parser returns null for input that holds no certificate at all (e.g. empty), and decodes the
+            // key, names and extensions lazily: any of them may fail on a hostile server's certificate.
+            X509Certificate? certificate = new X509CertificateParser().ReadCertificate(der);
+            return certificate is null
+                ? Unparsable(der, chain.Count, "no X.509 certificate in the data")
+                : Describe(certificate, chain, hostName, now, trust);
         }
-        catch (Exception ex) when (ex is Org.BouncyCastle.Security.Certificates.CertificateException or ArgumentException or IOException or InvalidCastException)
+        catch (Exception ex) when (IsDecodeFailure(ex))
         {
             return Unparsable(der, chain.Count, ex.Message);
         }
+    }
 
+    /// <summary>
+    /// What BouncyCastle throws for a certificate whose encoding or contents are invalid or unknown to it
+    /// (certificate, key and signature exceptions, an unknown algorithm, ASN.1 errors as IOException).
+    /// </summary>
+    private static bool IsDecodeFailure(Exception ex) =>
+        ex is Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Security.SecurityUtilityException
+            or ArgumentException or IOException or InvalidCastException or InvalidOperationException or ArithmeticException or FormatException;
+
+    private static CertificateReport Describe(X509Certificate certificate, IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now, TrustAnchors? trust)
+    {
+        byte[] der = chain[0];
         var findings = new List<CertificateFinding>();
         var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
         var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
@@ -175,7 +191,7 @@ public static class CertificateAnalysis
             certificate.Verify(certificate.GetPublicKey());
             return true;
         }
-        catch (Exception ex) when (ex is Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.Security.SignatureException or InvalidOperationException)
+        catch (Exception ex) when (IsDecodeFailure(ex))
         {
             return false;
         }
@@ -194,7 +210,7 @@ public static class CertificateAnalysis
                 var other => (other.GetType().Name, 0),
             };
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+        catch (Exception ex) when (IsDecodeFailure(ex))
         {
             return ("unknown", 0);
         }
@@ -206,7 +222,7 @@ public static class CertificateAnalysis
         {
             return certificate.GetExtendedKeyUsage()?.Select(o => o.Id).ToArray() ?? [];
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Org.BouncyCastle.Security.Certificates.CertificateParsingException)
+        catch (Exception ex) when (IsDecodeFailure(ex))
         {
             return [];
         }
@@ -256,7 +272,7 @@ public static class CertificateAnalysis
 
             return result;
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Org.BouncyCastle.Security.Certificates.CertificateParsingException or FormatException or InvalidCastException)
+        catch (Exception ex) when (IsDecodeFailure(ex))
         {
             return [];
         }
