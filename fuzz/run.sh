@@ -4,15 +4,17 @@
 #   fuzz/run.sh TARGET SECONDS      e.g.  fuzz/run.sh ntlm 600
 #   fuzz/run.sh all SECONDS         every target in turn, SECONDS each
 #
-# Targets: x224, tls-record, ntlm, credssp (see fuzz/README.md). Seeds come from
+# Targets: x224, tls-record, ntlm, credssp, certificate (see fuzz/README.md). Seeds come from
 # fuzz/corpus/TARGET; AFL++'s state goes to fuzz/findings/TARGET (not committed).
 # Installs what is missing: afl++ (Debian package) and the SharpFuzz instrumenter
-# (dotnet tool, into fuzz/.tools). The harness is published to fuzz/out and
-# RdpHandshake.Protocol.dll is instrumented there: only the protocol core gets
-# coverage feedback, which is where the decoders live.
+# (dotnet tool, into fuzz/.tools). The harness is published to fuzz/out and the
+# protocol core, the engine and BouncyCastle (which parses the certificates) are
+# instrumented there, so AFL++ gets coverage feedback from the code under test.
 #
 # Prints executions, execs/s and crashes per target; exits 1 if any crash was
-# saved (each is replayable: dotnet fuzz/out/RdpHandshake.Fuzz.dll replay TARGET FILE).
+# saved. Replay a crash with the uninstrumented build (the instrumented one only runs
+# under AFL): dotnet build fuzz/RdpHandshake.Fuzz -c Release, then
+# dotnet fuzz/RdpHandshake.Fuzz/bin/Release/net10.0/RdpHandshake.Fuzz.dll replay TARGET FILE.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +34,9 @@ fi
 
 rm -rf "$out"   # a fresh copy: the instrumenter refuses an assembly it has already rewritten
 dotnet publish "$here/RdpHandshake.Fuzz/RdpHandshake.Fuzz.csproj" -c Release -o "$out" -v quiet -nologo >/dev/null
-"$tools/sharpfuzz" "$out/RdpHandshake.Protocol.dll" >/dev/null
+for assembly in RdpHandshake.Protocol RdpHandshake BouncyCastle.Cryptography; do
+  "$tools/sharpfuzz" "$out/$assembly.dll" >/dev/null
+done
 
 mapfile -t known < <(dotnet "$out/RdpHandshake.Fuzz.dll" targets)
 if [[ $target == all ]]; then targets=("${known[@]}")
@@ -59,7 +63,7 @@ for t in "${targets[@]}"; do
   echo "$t: $(stat execs_done) executions, $(stat execs_per_sec) execs/s, $(stat corpus_count) paths, $crashes crash(es)"
   if ((crashes > 0)); then
     crashed=1
-    find "$findings/default/crashes" -type f -name 'id:*' | head -n 5 | sed 's/^/  replay: dotnet fuzz\/out\/RdpHandshake.Fuzz.dll replay '"$t"' /'
+    find "$findings/default/crashes" -type f -name 'id:*' | head -n 5 | sed 's/^/  replay: dotnet fuzz\/RdpHandshake.Fuzz\/bin\/Release\/net10.0\/RdpHandshake.Fuzz.dll replay '"$t"' /'
   fi
 done
 exit $crashed

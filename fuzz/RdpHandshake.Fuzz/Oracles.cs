@@ -3,6 +3,7 @@ using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Tls;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake.Fuzz;
 
@@ -18,7 +19,10 @@ public static class Oracles
         ["tls-record"] = TlsRecord,
         ["ntlm"] = Ntlm,
         ["credssp"] = CredSsp,
+        ["certificate"] = Certificate,
     };
+
+    private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>What the server may send where a TLS record is expected: a record header, or xrdp's MCS ultimatum.</summary>
     public static void TlsRecord(byte[] input)
@@ -53,6 +57,21 @@ public static class Oracles
         FixedPoint(TsRequest.PduName, input, b => TsRequest.Decode(b), r => r.Encode());
         FixedPoint("SPNEGO NegTokenInit", input, b => Spnego.DecodeNegTokenInit(b), t => Spnego.EncodeNegTokenInit(t.MechTypes, t.MechToken.Span));
         FixedPoint("SPNEGO NegTokenResp", input, b => Spnego.DecodeNegTokenResp(b), t => Spnego.EncodeNegTokenResp(t.State, t.SupportedMech, t.ResponseToken.Span, t.MechListMic.Span));
+    }
+
+    /// <summary>
+    /// The server's X.509 certificate as the TLS layer hands it over: any DER gives a report (an unparsable one
+    /// included), never an exception, and the fingerprints are those of the bytes received.
+    /// </summary>
+    public static void Certificate(byte[] input)
+    {
+        CertificateReport report = CertificateAnalysis.Analyze([input], "rdp.example.com", AnalysisTime)
+            ?? throw new InvalidOperationException("no report for a one-certificate chain");
+        string sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(input));
+        if (!string.Equals(report.Sha256Fingerprint, sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"SHA-256 fingerprint {report.Sha256Fingerprint} is not that of the input");
+        }
     }
 
     private static void Stable<T>(ReadOnlySpan<byte> input) where T : IPdu<T> =>
