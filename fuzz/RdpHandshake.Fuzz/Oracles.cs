@@ -20,6 +20,7 @@ public static class Oracles
         ["ntlm"] = Ntlm,
         ["credssp"] = CredSsp,
         ["certificate"] = Certificate,
+        ["tls-session"] = TlsSession,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -71,6 +72,24 @@ public static class Oracles
         if (!string.Equals(report.Sha256Fingerprint, sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidOperationException($"SHA-256 fingerprint {report.Sha256Fingerprint} is not that of the input");
+        }
+    }
+
+    /// <summary>
+    /// Whatever a server answers to our ClientHello, the TLS session reports it as output and a failure, never as
+    /// an exception: the same path the prober takes with every record it reads.
+    /// </summary>
+    public static void TlsSession(byte[] input)
+    {
+        // A fixed random source: the same input must take the same path, or AFL++ cannot learn from it.
+        var random = Org.BouncyCastle.Security.SecureRandom.GetInstance("SHA256PRNG", autoSeed: false);
+        random.SetSeed(1);
+        var session = new TlsClientSession(new TlsOffer(), random);
+        session.Start();
+        (_, TlsFailure? failure) = session.Receive(input);
+        if (failure is null && session.IsConnected)
+        {
+            throw new InvalidOperationException("the handshake completed, yet no server can know the keys of this session");
         }
     }
 
