@@ -1,0 +1,331 @@
+using System.Globalization;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.Protocol.Mcs;
+
+/// <summary>
+/// The client data blocks of the GCC Conference Create Request (MS-RDPBCGR 2.2.1.3), in the order Windows
+/// sends them: core, cluster, security, network, then any extra blocks.
+/// </summary>
+public sealed record ClientConferenceData(
+    ClientCoreData Core,
+    ClientSecurityData Security,
+    ClientNetworkData? Network,
+    ClientClusterData? Cluster,
+    IReadOnlyList<UserDataBlock> Extra)
+{
+    public const string Context = "client data blocks";
+
+    /// <summary>The user data blocks, each with its TS_UD_HEADER.</summary>
+    public byte[] Encode()
+    {
+        var blocks = new List<UserDataBlock> { new(UserDataType.ClientCore, Body(Core.Size, (ref PduWriter w) => Core.Encode(ref w))) };
+        if (Cluster is { } cluster)
+        {
+            blocks.Add(new UserDataBlock(UserDataType.ClientCluster, Body(ClientClusterData.FixedPartSize, (ref PduWriter w) => cluster.Encode(ref w))));
+        }
+
+        blocks.Add(new UserDataBlock(UserDataType.ClientSecurity, Body(ClientSecurityData.FixedPartSize, (ref PduWriter w) => Security.Encode(ref w))));
+        if (Network is { } network)
+        {
+            blocks.Add(new UserDataBlock(UserDataType.ClientNetwork, Body(network.Size, (ref PduWriter w) => network.Encode(ref w))));
+        }
+
+        blocks.AddRange(Extra);
+        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
+        var writer = new PduWriter(bytes);
+        foreach (UserDataBlock block in blocks)
+        {
+            block.Encode(ref writer);
+        }
+
+        return bytes;
+    }
+
+    public static DecodeResult<ClientConferenceData> Decode(ReadOnlySpan<byte> bytes)
+    {
+        DecodeResult<List<UserDataBlock>> blocks = UserDataBlock.DecodeAll(bytes, Context);
+        if (!blocks.IsSuccess)
+        {
+            return blocks.Error;
+        }
+
+        ClientCoreData? core = null;
+        ClientSecurityData? security = null;
+        ClientNetworkData? network = null;
+        ClientClusterData? cluster = null;
+        var extra = new List<UserDataBlock>();
+        foreach (UserDataBlock block in blocks.Value)
+        {
+            switch (block.Type)
+            {
+                case UserDataType.ClientCore when core is null:
+                    DecodeResult<ClientCoreData> c = ClientCoreData.Decode(block.Body.Span);
+                    if (!c.IsSuccess)
+                    {
+                        return c.Error;
+                    }
+
+                    core = c.Value;
+                    break;
+                case UserDataType.ClientSecurity when security is null:
+                    DecodeResult<ClientSecurityData> s = ClientSecurityData.Decode(block.Body.Span);
+                    if (!s.IsSuccess)
+                    {
+                        return s.Error;
+                    }
+
+                    security = s.Value;
+                    break;
+                case UserDataType.ClientNetwork when network is null:
+                    DecodeResult<ClientNetworkData> n = ClientNetworkData.Decode(block.Body.Span);
+                    if (!n.IsSuccess)
+                    {
+                        return n.Error;
+                    }
+
+                    network = n.Value;
+                    break;
+                case UserDataType.ClientCluster when cluster is null:
+                    DecodeResult<ClientClusterData> cl = ClientClusterData.Decode(block.Body.Span);
+                    if (!cl.IsSuccess)
+                    {
+                        return cl.Error;
+                    }
+
+                    cluster = cl.Value;
+                    break;
+                default:
+                    extra.Add(block);
+                    break;
+            }
+        }
+
+        if (core is null || security is null)
+        {
+            return DecodeError.InvalidField(Context, core is null ? "CS_CORE" : "CS_SECURITY", "the block is required and missing", 0);
+        }
+
+        return new ClientConferenceData(core, security, network, cluster, extra);
+    }
+
+    public bool Equals(ClientConferenceData? other) =>
+        other is not null && Core == other.Core && Security == other.Security && Equals(Network, other.Network) && Cluster == other.Cluster && Extra.SequenceEqual(other.Extra);
+
+    public override int GetHashCode() => Core.GetHashCode();
+
+    private delegate void BodyWriter(ref PduWriter writer);
+
+    private static ByteString Body(int size, BodyWriter write)
+    {
+        byte[] body = new byte[size];
+        var writer = new PduWriter(body);
+        write(ref writer);
+        return new ByteString(body);
+    }
+}
+
+/// <summary>The server data blocks of the GCC Conference Create Response (MS-RDPBCGR 2.2.1.4).</summary>
+public sealed record ServerConferenceData(
+    ServerCoreData? Core,
+    ServerSecurityData? Security,
+    ServerNetworkData? Network,
+    ServerMessageChannelData? MessageChannel,
+    ServerMultitransportData? Multitransport,
+    IReadOnlyList<UserDataBlock> Unknown)
+{
+    public const string Context = "server data blocks";
+
+    public byte[] Encode()
+    {
+        var blocks = new List<UserDataBlock>();
+        if (Core is { } core)
+        {
+            blocks.Add(Block(UserDataType.ServerCore, core.Size, (ref PduWriter w) => core.Encode(ref w)));
+        }
+
+        if (Network is { } network)
+        {
+            blocks.Add(Block(UserDataType.ServerNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
+        }
+
+        if (Security is { } security)
+        {
+            blocks.Add(Block(UserDataType.ServerSecurity, security.Size, (ref PduWriter w) => security.Encode(ref w)));
+        }
+
+        if (MessageChannel is { } message)
+        {
+            blocks.Add(Block(UserDataType.ServerMessageChannel, 2, (ref PduWriter w) => w.WriteUInt16Le(message.MessageChannelId)));
+        }
+
+        if (Multitransport is { } multitransport)
+        {
+            blocks.Add(Block(UserDataType.ServerMultitransport, 4, (ref PduWriter w) => w.WriteUInt32Le(multitransport.Flags)));
+        }
+
+        blocks.AddRange(Unknown);
+        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
+        var writer = new PduWriter(bytes);
+        foreach (UserDataBlock block in blocks)
+        {
+            block.Encode(ref writer);
+        }
+
+        return bytes;
+    }
+
+    public static DecodeResult<ServerConferenceData> Decode(ReadOnlySpan<byte> bytes)
+    {
+        DecodeResult<List<UserDataBlock>> blocks = UserDataBlock.DecodeAll(bytes, Context);
+        if (!blocks.IsSuccess)
+        {
+            return blocks.Error;
+        }
+
+        var data = new ServerConferenceData(null, null, null, null, null, []);
+        var unknown = new List<UserDataBlock>();
+        foreach (UserDataBlock block in blocks.Value)
+        {
+            DecodeError? error = null;
+            switch (block.Type)
+            {
+                case UserDataType.ServerCore when data.Core is null:
+                    DecodeResult<ServerCoreData> core = ServerCoreData.Decode(block.Body.Span);
+                    if (core.IsSuccess)
+                    {
+                        data = data with { Core = core.Value };
+                    }
+                    else
+                    {
+                        error = core.Error;
+                    }
+                    break;
+                case UserDataType.ServerSecurity when data.Security is null:
+                    DecodeResult<ServerSecurityData> security = ServerSecurityData.Decode(block.Body.Span);
+                    if (security.IsSuccess)
+                    {
+                        data = data with { Security = security.Value };
+                    }
+                    else
+                    {
+                        error = security.Error;
+                    }
+                    break;
+                case UserDataType.ServerNetwork when data.Network is null:
+                    DecodeResult<ServerNetworkData> network = ServerNetworkData.Decode(block.Body.Span);
+                    if (network.IsSuccess)
+                    {
+                        data = data with { Network = network.Value };
+                    }
+                    else
+                    {
+                        error = network.Error;
+                    }
+                    break;
+                case UserDataType.ServerMessageChannel when data.MessageChannel is null:
+                    DecodeResult<ServerMessageChannelData> message = ServerMessageChannelData.Decode(block.Body.Span);
+                    if (message.IsSuccess)
+                    {
+                        data = data with { MessageChannel = message.Value };
+                    }
+                    else
+                    {
+                        error = message.Error;
+                    }
+                    break;
+                case UserDataType.ServerMultitransport when data.Multitransport is null:
+                    DecodeResult<ServerMultitransportData> multi = ServerMultitransportData.Decode(block.Body.Span);
+                    if (multi.IsSuccess)
+                    {
+                        data = data with { Multitransport = multi.Value };
+                    }
+                    else
+                    {
+                        error = multi.Error;
+                    }
+                    break;
+                default:
+                    unknown.Add(block);
+                    break;
+            }
+
+            if (error is { } e)
+            {
+                return e;
+            }
+        }
+
+        return data with { Unknown = unknown };
+    }
+
+    /// <summary>The decoded fields for the timeline.</summary>
+    public List<StepField> Describe()
+    {
+        var fields = new List<StepField>();
+        if (Core is { } core)
+        {
+            fields.Add(new StepField("SC_CORE.version", $"{UserDataNames.Version(core.Version)} (0x{core.Version:x8})"));
+            if (core.ClientRequestedProtocols is { } requested)
+            {
+                fields.Add(new StepField("SC_CORE.clientRequestedProtocols", $"{X224.NegotiationNames.SpecNames((X224.SecurityProtocols)requested)} (0x{requested:x8})"));
+            }
+
+            if (core.EarlyCapabilityFlags is { } flags)
+            {
+                fields.Add(new StepField("SC_CORE.earlyCapabilityFlags", $"0x{flags:x8}"));
+            }
+        }
+
+        if (Security is { } security)
+        {
+            fields.Add(new StepField("SC_SECURITY.encryptionMethod", $"0x{security.EncryptionMethod:x8}"));
+            fields.Add(new StepField("SC_SECURITY.encryptionLevel", security.EncryptionLevel.ToString(CultureInfo.InvariantCulture)));
+            if (!security.ServerRandom.IsEmpty)
+            {
+                fields.Add(new StepField("SC_SECURITY.serverRandom", security.ServerRandom.ToHex()));
+                fields.Add(new StepField("SC_SECURITY.serverCertLen", security.ServerCertificate.Length.ToString(CultureInfo.InvariantCulture)));
+            }
+        }
+
+        if (Network is { } network)
+        {
+            fields.Add(new StepField("SC_NET.MCSChannelId", network.McsChannelId.ToString(CultureInfo.InvariantCulture)));
+            fields.Add(new StepField("SC_NET.channelIdArray", network.ChannelIds.Count == 0 ? "none" : string.Join(", ", network.ChannelIds)));
+        }
+
+        if (MessageChannel is { } messageChannel)
+        {
+            fields.Add(new StepField("SC_MCS_MSGCHANNEL.MCSChannelID", messageChannel.MessageChannelId.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (Multitransport is { } multitransport)
+        {
+            fields.Add(new StepField("SC_MULTITRANSPORT.flags", $"0x{multitransport.Flags:x8}"));
+        }
+
+        foreach (UserDataBlock block in Unknown)
+        {
+            fields.Add(new StepField($"block.{UserDataNames.Name(block.Type)}", $"{block.Body.Length} bytes"));
+        }
+
+        return fields;
+    }
+
+    public bool Equals(ServerConferenceData? other) =>
+        other is not null && Core == other.Core && Security == other.Security && Equals(Network, other.Network)
+        && MessageChannel == other.MessageChannel && Multitransport == other.Multitransport && Unknown.SequenceEqual(other.Unknown);
+
+    public override int GetHashCode() => HashCode.Combine(Core, Security);
+
+    private delegate void BodyWriter(ref PduWriter writer);
+
+    private static UserDataBlock Block(UserDataType type, int size, BodyWriter write)
+    {
+        byte[] body = new byte[size];
+        var writer = new PduWriter(body);
+        write(ref writer);
+        return new UserDataBlock(type, new ByteString(body));
+    }
+}
