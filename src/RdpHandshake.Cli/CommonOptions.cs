@@ -45,7 +45,7 @@ internal sealed class CommonOptions
 
     public Option<string?> Until { get; } = new("--until")
     {
-        Description = "Stop after this phase: x224, tls, or credssp (needs --user) [default: tls, or credssp with --user]. Later phases come with later versions.",
+        Description = "Stop after this phase, then disconnect cleanly: x224, tls, credssp (needs --user), mcs (channels joined), licensing, active (Confirm Active sent) or finalized (Font Map received) [default: tls, or credssp with --user].",
     };
 
     public Option<string?> TlsVersions { get; } = new("--tls-versions")
@@ -322,7 +322,11 @@ internal sealed class CommonOptions
             "tls" => ConnectionPhase.Tls,
             "credssp" when credentials is not null => ConnectionPhase.CredSsp,
             "credssp" => throw new UsageException("--until credssp needs --user (and a password) to authenticate"),
-            _ => throw new UsageException($"--until '{untilText}': must be x224, tls or credssp (later phases are not implemented yet)"),
+            "mcs" => ConnectionPhase.Mcs,
+            "licensing" => ConnectionPhase.Licensing,
+            "active" => ConnectionPhase.Capabilities,
+            "finalized" => ConnectionPhase.Finalization,
+            _ => throw new UsageException($"--until '{untilText}': must be x224, tls, credssp, mcs, licensing, active or finalized"),
         };
 
         int credSspVersion = parse.GetValue(CredSspVersion);

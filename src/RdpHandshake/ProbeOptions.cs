@@ -20,6 +20,9 @@ public sealed record ProbeOptions
     /// </summary>
     public ConnectionPhase Until { get; init; } = ConnectionPhase.Tls;
 
+    /// <summary>What the client sends from the MCS Connect Initial on (client data, channels).</summary>
+    public SessionOptions Session { get; init; } = new();
+
     /// <summary>The TSRequest version offered (MS-CSSP 2.2.1): 2 to 6; current Windows sends 6.</summary>
     public int CredSspVersion { get; init; } = 6;
 

@@ -167,7 +167,17 @@ public sealed partial class RdpProber
                     credssp = await RunCredSspAuthenticationAsync(transport, session, credentials, cancellationToken).ConfigureAwait(false);
                 }
 
+                if (credssp is null && _reached == ConnectionPhase.CredSsp && options.Until >= ConnectionPhase.Mcs)
+                {
+                    credssp = await RunSessionAsync(transport, TlsChannel(transport, session), cancellationToken).ConfigureAwait(false);
+                }
+
                 return FinishTls(session, serverName, credssp);
+            }
+
+            if (options.Until >= ConnectionPhase.Mcs && _negotiation?.Selected == SecurityProtocols.Ssl)
+            {
+                return FinishTls(session, serverName, await RunSessionAsync(transport, TlsChannel(transport, session), cancellationToken).ConfigureAwait(false));
             }
 
             return FinishTls(session, serverName, null);

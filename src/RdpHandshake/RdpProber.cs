@@ -253,6 +253,11 @@ public sealed partial class RdpProber
                 return await RunTlsAsync(transport, cancellationToken).ConfigureAwait(false);
             }
 
+            if (_negotiation?.Selected == SecurityProtocols.Rdp && options.Until >= ConnectionPhase.Mcs)
+            {
+                return Finish(await RunSessionAsync(transport, new RawFrameChannel(transport), cancellationToken).ConfigureAwait(false));
+            }
+
             return Finish(null);
         }
 
@@ -300,11 +305,16 @@ public sealed partial class RdpProber
         private void Sent(byte[] bytes) => _wire?.Add(_recorder.Elapsed, WireDirection.ToServer, bytes);
 
         /// <summary>Sends one step's bytes and ends the step; returns a diagnosis when sending fails.</summary>
-        private async Task<Diagnosis?> SendAsync(IRdpTransport transport, StepRecord step, byte[] bytes, string? pdu, string? summary, IReadOnlyList<StepField>? fields, CancellationToken cancellationToken)
+        /// <remarks>
+        /// <paramref name="wire"/> is what goes on the wire when it differs from the step's bytes (TLS
+        /// ciphertext of a plaintext PDU): the step records the PDU, the capture the wire bytes.
+        /// </remarks>
+        private async Task<Diagnosis?> SendAsync(IRdpTransport transport, StepRecord step, byte[] bytes, string? pdu, string? summary, IReadOnlyList<StepField>? fields, CancellationToken cancellationToken, byte[]? wire = null)
         {
+            wire ??= bytes;
             try
             {
-                await transport.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                await transport.Output.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -319,7 +329,7 @@ public sealed partial class RdpProber
             }
 
             _lastSent = bytes;
-            Sent(bytes);
+            Sent(wire);
             End(step, StepOutcome.Ok, summary, fields, sent: bytes, pdu: pdu);
             return null;
         }
@@ -475,9 +485,11 @@ internal static class Verdicts
                 verdict += notable == 0 ? ", certificate fine" : $", {notable} certificate finding(s)";
             }
         }
-        else if (reached < until && selected == SecurityProtocols.Rdp)
+        if (reached < until)
         {
-            verdict += "; the MCS steps that follow Standard RDP Security are not implemented yet";
+            verdict += reached < ConnectionPhase.CredSsp && selected is SecurityProtocols.Hybrid or SecurityProtocols.HybridEx && until >= ConnectionPhase.Mcs
+                ? $"; {until.Name()} needs credentials (--user) to get past CredSSP"
+                : $"; the steps after {reached?.Name()} are not implemented for this server's choices yet";
         }
 
         return verdict;

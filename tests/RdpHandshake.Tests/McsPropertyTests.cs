@@ -48,7 +48,11 @@ public static class McsArbitraries
          from tag in UInt32
          from result in Byte
          from data in Bytes(2000)
-         select new GccConferenceCreateResponse(node, tag, result, data)).ToArbitrary();
+         from xrdpLength in ArbMap.Default.GeneratorFor<bool>()
+         from xrdpForm in ArbMap.Default.GeneratorFor<bool>()
+         select new GccConferenceCreateResponse(node, tag, result, data,
+             AnnouncedConnectPduLength: xrdpLength && data.Length > 64 ? 0x2a : null,
+             LongUserDataLength: xrdpForm && data.Length < 0x80)).ToArbitrary();
 
     public static Arbitrary<AttachUserConfirm> AttachUserConfirms() =>
         (from result in Result

@@ -105,6 +105,29 @@ public sealed class McsVectorTests
     }
 
     [Fact]
+    public void Xrdp_connect_response_with_its_fixed_connect_pdu_length_decodes_and_re_encodes()
+    {
+        // xrdp 0.9.21 (security_layer=negotiate, TLS): ConnectPDU length 0x2a although 55 bytes follow, and
+        // the user data length 0x28 in the two-byte form (80 28).
+        byte[] mcs = UserData(Load("mcs-connect-response-xrdp-tls.hex"));
+        DecodeResult<McsConnectResponse> response = Pdu.Decode<McsConnectResponse>(mcs);
+        Assert.True(response.IsSuccess, response.ToString());
+        DecodeResult<GccConferenceCreateResponse> gcc = Pdu.Decode<GccConferenceCreateResponse>(response.Value.UserData.Span);
+        Assert.True(gcc.IsSuccess, gcc.ToString());
+        Assert.Equal(0x2a, gcc.Value.AnnouncedConnectPduLength);
+        Assert.True(gcc.Value.LongUserDataLength);
+        Assert.Equal(response.Value.UserData.Span.ToArray(), Pdu.Encode(gcc.Value));
+
+        DecodeResult<ServerConferenceData> blocks = ServerConferenceData.Decode(gcc.Value.UserData.Span);
+        Assert.True(blocks.IsSuccess, blocks.ToString());
+        Assert.Equal(0x00080004u, blocks.Value.Core!.Version);
+        Assert.Equal(0x0Bu, blocks.Value.Core.ClientRequestedProtocols);
+        Assert.Equal(new ServerNetworkData(1003, [1004, 1005, 1006, 1007]), blocks.Value.Network);
+        Assert.Equal(new ServerSecurityData(0, 0, ByteString.Empty, ByteString.Empty), blocks.Value.Security);
+        Assert.Equal(blocks.Value.Encode(), gcc.Value.UserData.Span.ToArray());
+    }
+
+    [Fact]
     public void A_connect_response_with_a_failure_result_decodes_with_its_name()
     {
         var response = new McsConnectResponse(McsResult.UnspecifiedFailure, 0, DomainParameters.Target, ByteString.Empty);

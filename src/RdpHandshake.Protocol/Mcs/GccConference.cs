@@ -82,7 +82,18 @@ public sealed record GccConferenceCreateRequest(ByteString UserData) : IPdu<GccC
 /// T.124 GCC Conference Create Response (PER) as RDP uses it (MS-RDPBCGR 2.2.1.4): node ID, tag, result and
 /// one H.221 user data item keyed <c>McDn</c> carrying the server data blocks.
 /// </summary>
-public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte Result, ByteString UserData) : IPdu<GccConferenceCreateResponse>
+/// <remarks>
+/// Servers copy the spec's example here: xrdp 0.9 always announces a ConnectPDU length of 0x2a whatever
+/// follows, and writes the user data length in the two-byte form even under 128. Clients (FreeRDP, Windows)
+/// ignore the ConnectPDU length, so the decoder does too, and keeps both quirks so the bytes re-encode as sent.
+/// </remarks>
+/// <param name="NodeId">The server's T.124 node ID (1001 or more).</param>
+/// <param name="Tag">The conference tag.</param>
+/// <param name="Result">The T.124 result; 0 is success.</param>
+/// <param name="UserData">The server data blocks.</param>
+/// <param name="AnnouncedConnectPduLength">The ConnectPDU length as sent when it is not the true length; null when it is.</param>
+/// <param name="LongUserDataLength">True when the user data length used the two-byte form for a value under 128.</param>
+public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte Result, ByteString UserData, int? AnnouncedConnectPduLength = null, bool LongUserDataLength = false) : IPdu<GccConferenceCreateResponse>
 {
     /// <summary>The lowest T.124 UserID; the node ID is sent as an offset from it.</summary>
     public const ushort MinNodeId = 1001;
@@ -102,14 +113,18 @@ public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte R
 
     private int ConnectPduSize =>
         1 /* choice */ + 2 /* nodeID */ + 1 /* tag length */ + TagSize + 1 /* result */
-        + UserDataItemHeader.Length + ServerKey.Length + Per.LengthSize(UserData.Length) + UserData.Length;
+        + UserDataItemHeader.Length + ServerKey.Length + UserDataLengthSize + UserData.Length;
 
-    public int Size => GccConferenceCreateRequest.T124Identifier.Length + Per.LengthSize(ConnectPduSize) + ConnectPduSize;
+    private int UserDataLengthSize => LongUserDataLength ? 2 : Per.LengthSize(UserData.Length);
+
+    private int AnnouncedLength => AnnouncedConnectPduLength ?? ConnectPduSize;
+
+    public int Size => GccConferenceCreateRequest.T124Identifier.Length + Per.LengthSize(AnnouncedLength) + ConnectPduSize;
 
     public void Encode(ref PduWriter writer)
     {
         writer.WriteBytes(GccConferenceCreateRequest.T124Identifier);
-        Per.WriteLength(ref writer, ConnectPduSize);
+        Per.WriteLength(ref writer, AnnouncedLength);
         writer.WriteByte(ResponseChoice);
         if (NodeId < MinNodeId)
         {
@@ -127,7 +142,15 @@ public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte R
         writer.WriteByte(Result);
         writer.WriteBytes(UserDataItemHeader);
         writer.WriteBytes(ServerKey);
-        Per.WriteLength(ref writer, UserData.Length);
+        if (LongUserDataLength)
+        {
+            writer.WriteUInt16Be((ushort)(0x8000 | UserData.Length));
+        }
+        else
+        {
+            Per.WriteLength(ref writer, UserData.Length);
+        }
+
         writer.WriteBytes(UserData.Span);
     }
 
@@ -138,13 +161,15 @@ public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte R
             return oidError;
         }
 
-        DecodeResult<int> length = Per.ReadBoundedLength(ref reader, PduName, "connectPDU length");
+        // The announced ConnectPDU length is kept, not trusted (see remarks): the fields are framed on their own.
+        int lengthAt = reader.Position;
+        DecodeResult<int> length = Per.ReadLength(ref reader, PduName, "connectPDU length");
         if (!length.IsSuccess)
         {
             return length.Error;
         }
 
-        int end = reader.Position + length.Value;
+        int lengthSize = reader.Position - lengthAt;
         if (reader.Ensure(1 + 2 + 1, PduName) is { } missing)
         {
             return missing;
@@ -193,18 +218,25 @@ public sealed record GccConferenceCreateResponse(ushort NodeId, uint Tag, byte R
             return keyError;
         }
 
+        int dataLengthAt = reader.Position;
         DecodeResult<int> dataLength = Per.ReadBoundedLength(ref reader, PduName, "userData length");
         if (!dataLength.IsSuccess)
         {
             return dataLength.Error;
         }
 
+        bool longForm = reader.Position - dataLengthAt == 2 && dataLength.Value < 0x80;
         var data = new ByteString(reader.ReadBytes(dataLength.Value));
-        if (reader.Position != end)
+        var response = new GccConferenceCreateResponse((ushort)nodeId, tag, result, data, LongUserDataLength: longForm);
+        int trueLength = response.ConnectPduSize;
+        if (length.Value == trueLength && lengthSize == Per.LengthSize(trueLength))
         {
-            return DecodeError.InvalidField(PduName, "connectPDU length", "does not match the user data length", reader.Position, end, reader.Position);
+            return response;
         }
 
-        return new GccConferenceCreateResponse((ushort)nodeId, tag, result, data);
+        // Keep a wrong (or non-minimally encoded) length only if re-encoding reproduces its bytes exactly.
+        return Per.LengthSize(length.Value) == lengthSize
+            ? response with { AnnouncedConnectPduLength = length.Value }
+            : DecodeError.InvalidField(PduName, "connectPDU length", "a length under 128 in the two-byte form", lengthAt);
     }
 }

@@ -100,7 +100,7 @@ public sealed record StepResult(
 /// (sized by <see cref="NextFrameHint"/>), and it writes what to send next into an <see cref="IBufferWriter{T}"/>.
 /// It reads no clock and touches no socket, so the same instance runs over TCP, in memory, or in a fuzzer.
 /// </summary>
-public sealed class ClientConnector
+public sealed class ClientConnector : IConnectionSequence
 {
     public const string ConnectionRequestStep = "x224.request";
     public const string ConnectionConfirmStep = "x224.confirm";

@@ -34,3 +34,58 @@ public sealed class TpktFrameHint(string stepName, string expecting, int maxFram
 
     public override FrameSize FindSize(ReadOnlySpan<byte> buffered) => TpktHeader.FindFrameSize(buffered, MaxFrameLength);
 }
+
+/// <summary>
+/// Frames what a server sends after the X.224 connection: TPKT packets (first byte 3) and fast-path output
+/// PDUs (MS-RDPBCGR 2.2.9.1.2: action bits 0, then a one- or two-byte length that counts the whole PDU).
+/// </summary>
+public sealed class RdpFrameHint(string stepName, string expecting, int maxFrameLength = TpktHeader.MaxPacketLength)
+    : FrameHint(stepName, expecting, Math.Min(maxFrameLength, TpktHeader.MaxPacketLength))
+{
+    public override int HeaderLength => TpktHeader.FixedPartSize;
+
+    public override FrameSize FindSize(ReadOnlySpan<byte> buffered)
+    {
+        if (buffered.IsEmpty)
+        {
+            return FrameSize.NeedMore(1);
+        }
+
+        if (buffered[0] == TpktHeader.Version3)
+        {
+            return TpktHeader.FindFrameSize(buffered, MaxFrameLength);
+        }
+
+        if ((buffered[0] & 0x03) != 0)
+        {
+            return FrameSize.Invalid(DecodeError.InvalidField("RDP frame", "header", $"0x{buffered[0]:x2} starts neither a TPKT packet nor a fast-path PDU", 0));
+        }
+
+        if (buffered.Length < 2)
+        {
+            return FrameSize.NeedMore(2);
+        }
+
+        int length = buffered[1];
+        int headerSize = 2;
+        if ((length & 0x80) != 0)
+        {
+            if (buffered.Length < 3)
+            {
+                return FrameSize.NeedMore(3);
+            }
+
+            length = ((length & 0x7F) << 8) | buffered[2];
+            headerSize = 3;
+        }
+
+        if (length <= headerSize)
+        {
+            return FrameSize.Invalid(DecodeError.InvalidField("fast-path PDU", "length", $"{length} does not exceed its {headerSize}-byte header", 1, headerSize + 1, length));
+        }
+
+        return length > MaxFrameLength
+            ? FrameSize.Invalid(DecodeError.LengthLimit("fast-path PDU", "length", 1, MaxFrameLength, length))
+            : FrameSize.Complete(length);
+    }
+}

@@ -30,6 +30,12 @@ public static class Causes
     /// <summary>The server ended the connection with an MCS Disconnect Provider Ultimatum.</summary>
     public const string DisconnectProviderUltimatum = "mcs-disconnect-provider-ultimatum";
 
+    /// <summary>
+    /// After the X.224 connection: the server ended it with an MCS Disconnect Provider Ultimatum; the detail
+    /// is the T.125 reason, e.g. <c>disconnect-ultimatum:rn-provider-initiated</c>.
+    /// </summary>
+    public const string DisconnectUltimatum = "disconnect-ultimatum";
+
     /// <summary>Builds <c>negotiation-failure:NAME</c>.</summary>
     public static string ForNegotiationFailure(X224.NegotiationFailureCode code) =>
         $"{NegotiationFailure}:{X224.NegotiationNames.Name(code)}";

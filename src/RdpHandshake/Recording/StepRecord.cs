@@ -34,7 +34,7 @@ public sealed class StepRecord
     public int Index { get; }
 
     /// <summary>Timeline name, e.g. <c>x224.confirm</c>.</summary>
-    public string Name { get; }
+    public string Name { get; internal set; }
 
     public ConnectionPhase Phase { get; }
 

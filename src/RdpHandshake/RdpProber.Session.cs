@@ -1,0 +1,116 @@
+using System.Buffers;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
+using RdpHandshake.Tls;
+using RdpHandshake.Transport;
+
+namespace RdpHandshake;
+
+public sealed partial class RdpProber
+{
+    private sealed partial class Run
+    {
+        private SessionConnector? _session;
+
+        /// <summary>
+        /// Runs the connection from the MCS Connect Initial on over <paramref name="channel"/> (the TCP stream
+        /// for Standard RDP Security, TLS application data otherwise), up to <see cref="ProbeOptions.Until"/>.
+        /// </summary>
+        private async Task<Diagnosis?> RunSessionAsync(IRdpTransport transport, IFrameChannel channel, CancellationToken cancellationToken)
+        {
+            NegotiationResult negotiation = _negotiation!;
+            var connector = new SessionConnector(options.Session with { Until = options.Until }, negotiation.Requested, negotiation.Selected ?? SecurityProtocols.Rdp);
+            _session = connector;
+            Diagnosis? diagnosis = await RunSequenceAsync(connector, channel, transport, cancellationToken).ConfigureAwait(false);
+            if (connector.Reached is { } reached && (diagnosis is null || reached > _reached))
+            {
+                _reached = reached;
+            }
+
+            return diagnosis;
+        }
+
+        /// <summary>
+        /// The driver shared by every sans-IO sequence: read the frame the sequence waits for (or nothing), feed
+        /// it, send what it writes, and record each step; a read that ends without a frame is diagnosed here.
+        /// </summary>
+        private async Task<Diagnosis?> RunSequenceAsync(IConnectionSequence sequence, IFrameChannel channel, IRdpTransport transport, CancellationToken cancellationToken)
+        {
+            channel.OnWireReceived = Received;
+            channel.OnWireSent = Sent;
+            var output = new ArrayBufferWriter<byte>();
+            while (!sequence.IsTerminal)
+            {
+                if (sequence.NextFrameHint is { } hint)
+                {
+                    StepRecord step = Begin(hint.StepName, sequence.Phase);
+                    FrameReadResult read = await channel.ReadFrameAsync(hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    switch (read.Status)
+                    {
+                        case FrameReadStatus.Frame:
+                            output.ResetWrittenCount();
+                            StepResult received = sequence.Step(read.Bytes, output);
+                            step.Name = received.StepName;
+                            End(step, received.Failure is null ? StepOutcome.Ok : StepOutcome.Failed, received.Summary, received.Fields, received: read.Bytes, pdu: received.Pdu);
+                            if (output.WrittenCount > 0 && await SendRawAsync(transport, channel, step, output.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false) is { } answerFailure)
+                            {
+                                return answerFailure;
+                            }
+
+                            break;
+                        case FrameReadStatus.Invalid:
+                            StepResult rejected = sequence.RejectFrame(read.Error!.Value);
+                            End(step, StepOutcome.Failed, rejected.Summary, rejected.Fields, received: read.Bytes, pdu: rejected.Pdu);
+                            break;
+                        default:
+                            return FailRead(sequence.Phase, step, hint.Expecting, read, EndCause(read));
+                    }
+                }
+                else
+                {
+                    StepRecord step = Begin(sequence.NextStepName!, sequence.Phase);
+                    output.ResetWrittenCount();
+                    StepResult sent = sequence.Step(ReadOnlySpan<byte>.Empty, output);
+                    byte[] frame = output.WrittenSpan.ToArray();
+                    if (await SendAsync(transport, step, frame, sent.Pdu, sent.Summary, sent.Fields, cancellationToken, channel.Protect(frame)).ConfigureAwait(false) is { } sendFailure)
+                    {
+                        return sendFailure;
+                    }
+                }
+            }
+
+            if (sequence.Failure is { } failure)
+            {
+                return DiagnoseProtocol(failure, _recorder.Steps[^1]);
+            }
+
+            return null;
+        }
+
+        /// <summary>Sends bytes a receiving step produced as an immediate answer (e.g. an auto-detect response).</summary>
+        private async Task<Diagnosis?> SendRawAsync(IRdpTransport transport, IFrameChannel channel, StepRecord step, byte[] frame, CancellationToken cancellationToken)
+        {
+            byte[] wire = channel.Protect(frame);
+            try
+            {
+                await transport.Output.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                TransportEnd end = TransportErrors.FromException(ex);
+                return Diagnose(step.Phase, end.Kind == TransportEndKind.Reset ? DiagnosisCatalog.EngineCauses.Reset : DiagnosisCatalog.EngineCauses.SocketError,
+                    $"sending the answer to {step.Pdu} failed: {end.Describe()}", step, null);
+            }
+
+            step.Sent = frame;
+            _lastSent = frame;
+            Sent(wire);
+            return null;
+        }
+
+        /// <summary>The channel for the session part once TLS is up.</summary>
+        private TlsFrameChannel TlsChannel(IRdpTransport transport, TlsClientSession session) => new(transport, session, owner._time);
+    }
+}

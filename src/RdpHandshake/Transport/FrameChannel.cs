@@ -1,0 +1,114 @@
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
+using RdpHandshake.Tls;
+
+namespace RdpHandshake.Transport;
+
+/// <summary>
+/// Where the frames of a sequence come from and go to: the raw TCP stream, or the application data inside
+/// TLS. Steps record the plaintext frames; the wire log sees the bytes actually on the wire.
+/// </summary>
+internal interface IFrameChannel
+{
+    /// <summary>Reads one whole frame as sized by <paramref name="hint"/>, within <paramref name="timeout"/> for all of it.</summary>
+    ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Turns a frame into the bytes to put on the wire (encrypts it under TLS).</summary>
+    byte[] Protect(byte[] frame);
+
+    /// <summary>Receives each chunk of wire bytes read (for the capture).</summary>
+    Action<byte[]>? OnWireReceived { get; set; }
+
+    /// <summary>Receives the bytes the channel itself sends (TLS answers), for the capture.</summary>
+    Action<byte[]>? OnWireSent { get; set; }
+}
+
+/// <summary>Frames read straight from the TCP stream.</summary>
+internal sealed class RawFrameChannel(IRdpTransport transport) : IFrameChannel
+{
+    public Action<byte[]>? OnWireReceived { get; set; }
+
+    public Action<byte[]>? OnWireSent { get; set; }
+
+    public async ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, timeout, cancellationToken).ConfigureAwait(false);
+        OnWireReceived?.Invoke(read.Bytes);
+        return read;
+    }
+
+    public byte[] Protect(byte[] frame) => frame;
+}
+
+/// <summary>
+/// Frames carried as TLS application data: TLS records are read and decrypted until the plaintext holds one
+/// whole frame. The plaintext buffered never exceeds the hint's bound plus one record.
+/// </summary>
+internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession session, TimeProvider time) : IFrameChannel
+{
+    private readonly List<byte> _plaintext = [];
+
+    public Action<byte[]>? OnWireReceived { get; set; }
+
+    public Action<byte[]>? OnWireSent { get; set; }
+
+    /// <summary>The TLS failure (an alert) that ended the last read, if any.</summary>
+    public TlsFailure? LastFailure { get; private set; }
+
+    public byte[] Protect(byte[] frame) => session.Encrypt(frame);
+
+    public async ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long started = time.GetTimestamp();
+        int? expected = null;
+        while (true)
+        {
+            if (_plaintext.Count > 0)
+            {
+                byte[] header = [.. _plaintext.Take(hint.HeaderLength)];
+                Protocol.Encoding.FrameSize size = hint.FindSize(header);
+                switch (size.Status)
+                {
+                    case Protocol.Encoding.FrameSizeStatus.Invalid:
+                        return new FrameReadResult(FrameReadStatus.Invalid, header, null, size.Error);
+                    case Protocol.Encoding.FrameSizeStatus.Complete when _plaintext.Count >= size.Length:
+                        byte[] frame = [.. _plaintext.Take(size.Length)];
+                        _plaintext.RemoveRange(0, size.Length);
+                        return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length);
+                    case Protocol.Encoding.FrameSizeStatus.Complete:
+                        expected = size.Length;
+                        break;
+                }
+            }
+
+            TimeSpan left = timeout - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return new FrameReadResult(FrameReadStatus.Timeout, [.. _plaintext], expected);
+            }
+
+            FrameReadResult record = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(hint.StepName, hint.Expecting), left, cancellationToken).ConfigureAwait(false);
+            OnWireReceived?.Invoke(record.Bytes);
+            if (record.Status != FrameReadStatus.Frame)
+            {
+                return record with { Bytes = [.. _plaintext], ExpectedLength = expected, Error = record.Status == FrameReadStatus.Invalid ? record.Error : null };
+            }
+
+            (byte[] answer, TlsFailure? failure) = session.Receive(record.Bytes);
+            if (answer.Length > 0)
+            {
+                await transport.Output.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+                OnWireSent?.Invoke(answer);
+            }
+
+            if (failure is not null)
+            {
+                LastFailure = failure;
+                string detail = $"TLS {(failure.Kind == TlsFailureKind.AlertReceived ? "alert from the server" : "failure")}: {failure.Alert?.Name ?? failure.Message}";
+                return new FrameReadResult(FrameReadStatus.Ended, [.. _plaintext], expected, End: new TransportEnd(TransportEndKind.Closed, null, detail));
+            }
+
+            _plaintext.AddRange(session.ReadApplicationData());
+        }
+    }
+}
