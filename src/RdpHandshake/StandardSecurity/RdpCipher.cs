@@ -15,7 +15,7 @@ namespace RdpHandshake.StandardSecurity;
 /// 5.3.6.2. The sender's encryptor and the receiver's decryptor must see the same packets in the same order. After
 /// <see cref="TryDecrypt"/> returns false the stream is out of step and the connection has to end.
 /// </summary>
-public sealed class RdpCipher : IDisposable
+public sealed class RdpCipher : IPacketCipher, IDisposable
 {
     /// <summary>MS-RDPBCGR 5.3.7: the number of packets one RC4 key encrypts before it is updated.</summary>
     public const int KeyUpdateInterval = 4096;

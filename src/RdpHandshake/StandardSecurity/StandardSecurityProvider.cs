@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Asn1.X509;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Security;
+using RdpHandshake.Protocol.Sequence;
+
+namespace RdpHandshake.StandardSecurity;
+
+/// <summary>
+/// The client's cryptography for Standard RDP Security: checks the server certificate (the Terminal Services
+/// signature of a proprietary certificate, or the RSA key of an X.509 chain's last certificate), encrypts a
+/// fresh client random with the server key and derives the session keys.
+/// </summary>
+public sealed class StandardSecurityProvider : IStandardSecurityProvider
+{
+    private readonly Func<byte[]> _clientRandom;
+
+    /// <param name="clientRandom">Draws the 32-byte client random; tests may fix it. Defaults to the system CSPRNG.</param>
+    public StandardSecurityProvider(Func<byte[]>? clientRandom = null)
+    {
+        _clientRandom = clientRandom ?? (() => RandomNumberGenerator.GetBytes(RdpRsa.ClientRandomLength));
+    }
+
+    public StandardSecuritySetup Establish(EncryptionMethod method, ReadOnlySpan<byte> serverRandom, ServerCertificate certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        var fields = new List<StepField>();
+        RsaPublicKey? key;
+        string? problem = null;
+        if (certificate.Proprietary is { } proprietary)
+        {
+            key = proprietary.PublicKey;
+            bool signed = TerminalServicesKey.VerifyCertificate(certificate);
+            fields.Add(new StepField("certificate", $"proprietary{(certificate.IsTemporary ? " (temporary)" : string.Empty)}, RSA {key.BitLength.ToString(CultureInfo.InvariantCulture)} bits"));
+            fields.Add(new StepField("certificate.signature", signed ? "valid (Terminal Services key)" : "INVALID"));
+            if (!signed)
+            {
+                problem = "the proprietary certificate's signature does not verify against the Terminal Services key: the server's RDP certificate or its keys are corrupt";
+            }
+        }
+        else
+        {
+            key = LeafKey(certificate.X509Chain!, fields, out problem);
+        }
+
+        if (key is null || problem is not null)
+        {
+            return new StandardSecuritySetup(ByteString.Empty, null, null, fields, problem ?? "the server certificate carries no usable RSA key");
+        }
+
+        byte[] clientRandom = _clientRandom();
+        try
+        {
+            byte[] encrypted = RdpRsa.EncryptClientRandom(clientRandom, key);
+            using StandardSecurityKeys keys = StandardSecurityKeys.Derive(clientRandom, serverRandom, method);
+            fields.Add(new StepField("encryptionMethod", EncryptionNames.Method(method)));
+            return new StandardSecuritySetup(new ByteString(encrypted), keys.Client.CreateEncryptor(), keys.Client.CreateDecryptor(), fields, null);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(clientRandom);
+        }
+    }
+
+    /// <summary>The RSA key of the chain's last (leaf) certificate, as an RSA_PUBLIC_KEY.</summary>
+    private static RsaPublicKey? LeafKey(X509CertificateChain chain, List<StepField> fields, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            var leaf = X509CertificateStructure.GetInstance(chain.Leaf.Span.ToArray());
+            fields.Add(new StepField("certificate", $"X.509 chain of {chain.Certificates.Count.ToString(CultureInfo.InvariantCulture)}, leaf {leaf.Subject}"));
+            var rsa = RsaPublicKeyStructure.GetInstance(leaf.SubjectPublicKeyInfo.ParsePublicKey());
+            byte[] modulus = rsa.Modulus.ToByteArrayUnsigned();
+            Array.Reverse(modulus);
+            if (rsa.PublicExponent.BitLength > 32)
+            {
+                problem = "the leaf certificate's RSA exponent does not fit the 32 bits RDP allows";
+                return null;
+            }
+
+            return new RsaPublicKey((uint)rsa.PublicExponent.IntValue, new ByteString(modulus));
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidCastException or InvalidOperationException or IOException)
+        {
+            problem = $"the X.509 certificate does not decode as an RSA certificate: {ex.Message}";
+            return null;
+        }
+    }
+}
