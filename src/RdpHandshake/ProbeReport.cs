@@ -32,6 +32,9 @@ public sealed class ProbeReport
     /// <summary>What the TLS phase established or saw; null when it did not run.</summary>
     public Tls.TlsResult? Tls { get; init; }
 
+    /// <summary>What MCS, Standard RDP Security, licensing and activation established; null when they did not run.</summary>
+    public SessionResult? Session { get; init; }
+
     /// <summary>The last phase completed, or null when not even TCP connected.</summary>
     public ConnectionPhase? Reached { get; init; }
 

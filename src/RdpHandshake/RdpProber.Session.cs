@@ -13,6 +13,7 @@ public sealed partial class RdpProber
     private sealed partial class Run
     {
         private SessionConnector? _session;
+        private SessionResult? _sessionResult;
 
         /// <summary>
         /// Runs the connection from the MCS Connect Initial on over <paramref name="channel"/> (the TCP stream
@@ -21,12 +22,38 @@ public sealed partial class RdpProber
         private async Task<Diagnosis?> RunSessionAsync(IRdpTransport transport, IFrameChannel channel, CancellationToken cancellationToken)
         {
             NegotiationResult negotiation = _negotiation!;
-            var connector = new SessionConnector(options.Session with { Until = options.Until }, negotiation.Requested, negotiation.Selected ?? SecurityProtocols.Rdp);
+            using var licensing = new Licensing.LicensingProvider(options.Credentials?.User ?? "rdphs", options.Session.Core.ClientNameText);
+            SessionOptions sessionOptions = options.Session with
+            {
+                Until = options.Until,
+                StandardSecurity = options.Session.StandardSecurity ?? new StandardSecurity.StandardSecurityProvider(),
+                Licensing = options.Session.Licensing ?? licensing,
+                UserName = options.Session.UserName.Length > 0 ? options.Session.UserName : options.Credentials?.User ?? string.Empty,
+                Domain = options.Session.Domain.Length > 0 ? options.Session.Domain : options.Credentials?.Domain ?? string.Empty,
+            };
+            var connector = new SessionConnector(sessionOptions, negotiation.Requested, negotiation.Selected ?? SecurityProtocols.Rdp);
             _session = connector;
             Diagnosis? diagnosis = await RunSequenceAsync(connector, channel, transport, cancellationToken).ConfigureAwait(false);
-            if (connector.Reached is { } reached && (diagnosis is null || reached > _reached))
+            _sessionResult = SessionResult.From(connector);
+            if (connector.Reached is { } reached && reached > _reached)
             {
                 _reached = reached;
+            }
+
+            // A server that sent Set Error Info and then closed the socket said why it closed: that code is the cause.
+            if (diagnosis is { Cause: DiagnosisCatalog.EngineCauses.ClosedByPeer or DiagnosisCatalog.EngineCauses.Reset or DiagnosisCatalog.EngineCauses.Truncated }
+                && _sessionResult.ErrorInfo is { } errorInfo)
+            {
+                string cause = $"{Causes.ServerErrorInfo}:{errorInfo.Name}";
+                CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Phase, cause);
+                diagnosis = diagnosis with
+                {
+                    Cause = cause,
+                    Summary = $"the server closed the connection after a Set Error Info PDU: {errorInfo.Name} ({errorInfo.Meaning})",
+                    Explanation = entry.Explanation,
+                    Remedy = entry.Remedy,
+                    Mstsc = entry.Mstsc,
+                };
             }
 
             return diagnosis;
@@ -53,6 +80,7 @@ public sealed partial class RdpProber
                             output.ResetWrittenCount();
                             StepResult received = sequence.Step(read.Bytes, output);
                             step.Name = received.StepName;
+                            step.Phase = received.Phase;
                             End(step, received.Failure is null ? StepOutcome.Ok : StepOutcome.Failed, received.Summary, received.Fields, received: read.Bytes, pdu: received.Pdu);
                             if (output.WrittenCount > 0 && await SendRawAsync(transport, channel, step, output.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false) is { } answerFailure)
                             {
@@ -83,6 +111,18 @@ public sealed partial class RdpProber
 
             if (sequence.Failure is { } failure)
             {
+                // The core reports a Set Error Info by number; the engine names it.
+                if (failure.Cause.StartsWith(Causes.ServerErrorInfo + ":0x", StringComparison.Ordinal)
+                    && uint.TryParse(failure.Cause.AsSpan(Causes.ServerErrorInfo.Length + 3), System.Globalization.NumberStyles.HexNumber, null, out uint code))
+                {
+                    CodeEntry? named = MstscCodes.ExtendedReason((int)code);
+                    failure = failure with
+                    {
+                        Cause = $"{Causes.ServerErrorInfo}:{named?.Name ?? $"0x{code:x8}"}",
+                        Reason = named is null ? failure.Reason : $"{failure.Reason}: {named.Name}, {named.Meaning}",
+                    };
+                }
+
                 return DiagnoseProtocol(failure, _recorder.Steps[^1]);
             }
 

@@ -337,7 +337,7 @@ public sealed partial class RdpProber
         public ProbeReport Finish(Diagnosis? diagnosis)
         {
             string verdict = diagnosis is null
-                ? Verdicts.Success(_negotiation, _tls, _reached, options.Until)
+                ? Verdicts.Success(_negotiation, _tls, _reached, options.Until, _sessionResult)
                 : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause} - {diagnosis.Summary}";
             if (_wire is not null)
             {
@@ -364,6 +364,7 @@ public sealed partial class RdpProber
                 Negotiation = _negotiation,
                 Tls = _tls,
                 CredSsp = _credssp,
+                Session = _sessionResult,
                 Wire = _wire,
                 Reached = _reached,
                 Goal = options.Until,
@@ -458,7 +459,7 @@ public sealed partial class RdpProber
 /// <summary>One-line verdicts for successful runs.</summary>
 internal static class Verdicts
 {
-    public static string Success(NegotiationResult? negotiation, Tls.TlsResult? tls, ConnectionPhase? reached, ConnectionPhase until)
+    public static string Success(NegotiationResult? negotiation, Tls.TlsResult? tls, ConnectionPhase? reached, ConnectionPhase until, SessionResult? session = null)
     {
         if (negotiation?.Selected is not { } selected)
         {
@@ -467,7 +468,9 @@ internal static class Verdicts
 
         string meaning = selected switch
         {
-            SecurityProtocols.Rdp => "Standard RDP Security (RC4, no server authentication)",
+            SecurityProtocols.Rdp => session?.EncryptionMethod is { } method
+                ? $"Standard RDP Security: {method} at {session.EncryptionLevel}{(session.WeakEncryption ? ", weak" : string.Empty)}, no server authentication"
+                : "Standard RDP Security, no server authentication",
             SecurityProtocols.Ssl => "TLS",
             SecurityProtocols.Hybrid => "CredSSP / NLA",
             SecurityProtocols.HybridEx => "CredSSP / NLA with Early User Authorization",

@@ -36,6 +36,12 @@ public static class Causes
     /// </summary>
     public const string DisconnectUltimatum = "disconnect-ultimatum";
 
+    /// <summary>
+    /// The server ended the connection after a Set Error Info PDU; the detail is the ERRINFO code, which the
+    /// engine turns into its name, e.g. <c>server-error-info:ERRINFO_SERVER_DENIED_CONNECTION</c>.
+    /// </summary>
+    public const string ServerErrorInfo = "server-error-info";
+
     /// <summary>Builds <c>negotiation-failure:NAME</c>.</summary>
     public static string ForNegotiationFailure(X224.NegotiationFailureCode code) =>
         $"{NegotiationFailure}:{X224.NegotiationNames.Name(code)}";

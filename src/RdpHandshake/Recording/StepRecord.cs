@@ -36,7 +36,7 @@ public sealed class StepRecord
     /// <summary>Timeline name, e.g. <c>x224.confirm</c>.</summary>
     public string Name { get; internal set; }
 
-    public ConnectionPhase Phase { get; }
+    public ConnectionPhase Phase { get; internal set; }
 
     /// <summary>The PDU sent or received, by its spec name.</summary>
     public string? Pdu { get; internal set; }

@@ -149,6 +149,15 @@ public static class ProbeReportJson
             json.WriteNull("credssp");
         }
 
+        if (report.Session is { } session)
+        {
+            WriteSession(json, session);
+        }
+        else
+        {
+            json.WriteNull("session");
+        }
+
         json.WriteStartArray("steps");
         foreach (StepRecord step in report.Steps)
         {
@@ -402,4 +411,105 @@ public static class ProbeReportJson
     }
 
     private static double Ms(TimeSpan span) => Math.Round(span.TotalMilliseconds, 3);
+
+    private static void WriteSession(Utf8JsonWriter json, SessionResult session)
+    {
+        json.WriteStartObject("session");
+        WriteNullable(json, "serverVersion", session.ServerVersion);
+        json.WriteStartObject("channels");
+        if (session.UserChannelId is { } user)
+        {
+            json.WriteNumber("user", user);
+        }
+        else
+        {
+            json.WriteNull("user");
+        }
+
+        json.WriteNumber("io", session.IoChannelId);
+        if (session.MessageChannelId is { } message)
+        {
+            json.WriteNumber("message", message);
+        }
+        else
+        {
+            json.WriteNull("message");
+        }
+
+        json.WriteStartObject("static");
+        foreach ((string name, ushort id) in session.Channels)
+        {
+            json.WriteNumber(name, id);
+        }
+
+        json.WriteEndObject();
+        json.WriteStartArray("joined");
+        foreach (ushort id in session.Joined)
+        {
+            json.WriteNumberValue(id);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteStartObject("encryption");
+        WriteNullable(json, "method", session.EncryptionMethod);
+        WriteNullable(json, "level", session.EncryptionLevel);
+        json.WriteBoolean("weak", session.WeakEncryption);
+        json.WriteEndObject();
+        WriteNullable(json, "licensing", session.Licensing);
+        if (session.ShareId is { } shareId)
+        {
+            json.WriteNumber("shareId", shareId);
+        }
+        else
+        {
+            json.WriteNull("shareId");
+        }
+
+        if (session.ServerCapabilitySets is { } sets)
+        {
+            json.WriteNumber("serverCapabilitySets", sets);
+        }
+        else
+        {
+            json.WriteNull("serverCapabilitySets");
+        }
+
+        json.WriteStartArray("finalization");
+        foreach (string pdu in session.Finalization)
+        {
+            json.WriteStringValue(pdu);
+        }
+
+        json.WriteEndArray();
+        if (session.ErrorInfo is { } error)
+        {
+            json.WriteStartObject("errorInfo");
+            json.WriteNumber("code", error.Code);
+            json.WriteString("name", error.Name);
+            json.WriteString("meaning", error.Meaning);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("errorInfo");
+        }
+
+        if (session.Redirection is { } redirection)
+        {
+            json.WriteStartObject("redirection");
+            foreach ((string name, string value) in redirection)
+            {
+                json.WriteString(name, value);
+            }
+
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("redirection");
+        }
+
+        json.WriteEndObject();
+    }
 }
