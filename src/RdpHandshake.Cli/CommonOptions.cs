@@ -78,6 +78,21 @@ internal sealed class CommonOptions
         Description = "Send no server name in the TLS ClientHello.",
     };
 
+    public Option<string?> Channels { get; } = new("--channels")
+    {
+        Description = "Static virtual channels to request in the MCS Connect Initial, comma-separated names of up to 7 characters, or 'none' [default: rdpdr,rdpsnd,cliprdr,drdynvc, as mstsc].",
+    };
+
+    public Option<string?> EncryptionMethods { get; } = new("--encryption-methods")
+    {
+        Description = "Standard RDP Security methods to offer, comma-separated from 40, 56, 128, fips [default: all four, as Windows]. Servers that selected TLS ignore them.",
+    };
+
+    public Option<string?> ClientName { get; } = new("--client-name")
+    {
+        Description = "The client computer name sent in the MCS client data (15 characters at most) [default: rdphs].",
+    };
+
     public Option<string?> User { get; } = new("--user", "-u")
     {
         Description = "Authenticate in CredSSP (NLA) as DOMAIN\\user or user@domain. The password comes from $RDPHS_PASSWORD, --password-file, or a prompt; never from the command line.",
@@ -129,6 +144,9 @@ internal sealed class CommonOptions
     public void AddTlsOptions(Command command)
     {
         command.Options.Add(Until);
+        command.Options.Add(Channels);
+        command.Options.Add(EncryptionMethods);
+        command.Options.Add(ClientName);
         command.Options.Add(TlsVersions);
         command.Options.Add(TlsCiphers);
         command.Options.Add(TlsGroups);
@@ -389,8 +407,30 @@ internal sealed class CommonOptions
             _ => LoadTrustFile(trustText),
         };
 
+        SessionOptions session = options.Session;
+        if (parse.GetValue(Channels) is { } channelText)
+        {
+            session = session with { Channels = ParseChannels(channelText) };
+        }
+
+        if (parse.GetValue(EncryptionMethods) is { } methodText)
+        {
+            session = session with { EncryptionMethods = ParseEncryptionMethods(methodText) };
+        }
+
+        if (parse.GetValue(ClientName) is { } clientName)
+        {
+            if (clientName.Length is 0 or > 15)
+            {
+                throw new UsageException($"--client-name '{clientName}': must be 1 to 15 characters");
+            }
+
+            session = session with { Core = session.Core with { ClientName = Protocol.Mcs.ClientCoreData.FixedUtf16(clientName, 32) } };
+        }
+
         return options with
         {
+            Session = session,
             Credentials = credentials,
             CredSspVersion = credSspVersion,
             NtlmInSpnego = !parse.GetValue(NtlmBare),
@@ -415,6 +455,52 @@ internal sealed class CommonOptions
             builder.AddConsole(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
         }
     });
+
+    private static IReadOnlyList<Protocol.Mcs.ChannelDefinition> ParseChannels(string text)
+    {
+        if (text.Trim() == "none")
+        {
+            return [];
+        }
+
+        var channels = new List<Protocol.Mcs.ChannelDefinition>();
+        foreach (string name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (name.Length > 7 || !name.All(char.IsAsciiLetterOrDigit))
+            {
+                throw new UsageException($"--channels '{text}': '{name}' is not a channel name (1 to 7 ASCII letters or digits)");
+            }
+
+            Protocol.Mcs.ChannelDefinition known = SessionOptions.DefaultChannels.FirstOrDefault(c => c.Name == name);
+            channels.Add(known.Name is null ? new Protocol.Mcs.ChannelDefinition(name, Protocol.Mcs.ChannelDefinition.OptionInitialized) : known);
+        }
+
+        if (channels.Count > Protocol.Mcs.ClientNetworkData.MaxChannels)
+        {
+            throw new UsageException($"--channels: {channels.Count} channels, at most {Protocol.Mcs.ClientNetworkData.MaxChannels}");
+        }
+
+        return channels;
+    }
+
+    private static uint ParseEncryptionMethods(string text)
+    {
+        uint methods = 0;
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            methods |= part.ToLowerInvariant() switch
+            {
+                "40" => 0x01u,
+                "128" => 0x02u,
+                "56" => 0x08u,
+                "fips" => 0x10u,
+                "none" => 0u,
+                _ => throw new UsageException($"--encryption-methods '{text}': '{part}' is not one of 40, 56, 128, fips, none"),
+            };
+        }
+
+        return methods;
+    }
 
     /// <summary>Parses a comma-separated protocol list such as <c>ssl,hybrid</c>.</summary>
     public static IReadOnlyList<SecurityProtocols> ParseProtocolList(string option, string text)

@@ -52,7 +52,7 @@ public sealed partial class RdpProber
                     Summary = $"the server closed the connection after a Set Error Info PDU: {errorInfo.Name} ({errorInfo.Meaning})",
                     Explanation = entry.Explanation,
                     Remedy = entry.Remedy,
-                    Mstsc = entry.Mstsc,
+                    Mstsc = new MstscCode(0x3, "ByServer", errorInfo.Code, errorInfo.Name),
                 };
             }
 
@@ -120,6 +120,10 @@ public sealed partial class RdpProber
                     {
                         Cause = $"{Causes.ServerErrorInfo}:{named?.Name ?? $"0x{code:x8}"}",
                         Reason = named is null ? failure.Reason : $"{failure.Reason}: {named.Name}, {named.Meaning}",
+                    };
+                    return DiagnoseProtocol(failure, _recorder.Steps[^1]) with
+                    {
+                        Mstsc = new MstscCode(0x3, "ByServer", (int)code, named?.Name ?? $"0x{code:x8}"),
                     };
                 }
 

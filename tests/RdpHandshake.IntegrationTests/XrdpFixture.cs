@@ -44,15 +44,37 @@ public sealed class XrdpFixture : IAsyncLifetime
         }
     }
 
-    private async Task<int> StartAsync(string layer)
+    private readonly Dictionary<string, Task<int>> _extra = [];
+
+    /// <summary>The port of an instance with this security layer and crypt_level, started on first use.</summary>
+    public Task<int> InstanceAsync(string layer, string cryptLevel)
     {
-        string name = $"it-{layer}-{_suffix}";
+        lock (_extra)
+        {
+            string key = $"{layer}/{cryptLevel}";
+            if (!_extra.TryGetValue(key, out Task<int>? port))
+            {
+                port = StartAsync(layer, cryptLevel);
+                _extra[key] = port;
+            }
+
+            return port;
+        }
+    }
+
+    /// <summary>Starts one more instance (e.g. <c>rdp</c> at a <c>crypt_level</c>); stopped with the others.</summary>
+    public async Task<int> StartAsync(string layer, string? cryptLevel = null)
+    {
+        string name = $"it-{layer}{cryptLevel}-{_suffix}";
         for (int attempt = 0; ; attempt++)
         {
             int port = Peers.FreePort();
             try
             {
-                await Peers.RunScriptAsync("xrdp.sh", "start", name, port.ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+                string[] arguments = cryptLevel is null
+                    ? ["start", name, port.ToString(System.Globalization.CultureInfo.InvariantCulture), layer]
+                    : ["start", name, port.ToString(System.Globalization.CultureInfo.InvariantCulture), layer, cryptLevel];
+                await Peers.RunScriptAsync("xrdp.sh", arguments);
                 _started.Add(name);
                 return port;
             }

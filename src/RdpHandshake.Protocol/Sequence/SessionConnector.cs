@@ -382,6 +382,12 @@ public sealed class SessionConnector : IConnectionSequence
                 $"the server chose {EncryptionNames.Method(Encryption.Method)} but sent no server random or certificate"));
         }
 
+        if (_standard && Encryption.Method == EncryptionMethod.Fips && ((EncryptionMethod)_options.EncryptionMethods & EncryptionMethod.Fips) == 0)
+        {
+            return Fail(ConnectResponseStep, pdu, fields, new ProtocolFailure(ConnectionPhase.Security, "fips-required",
+                $"the server requires FIPS encryption (level {EncryptionNames.Level(Encryption.Level)}), which the client did not offer (0x{_options.EncryptionMethods:x8})"));
+        }
+
         if (_standard && Encryption.Method != EncryptionMethod.None && (Encryption.Method & (EncryptionMethod)_options.EncryptionMethods) == 0)
         {
             return Fail(ConnectResponseStep, pdu, fields, new ProtocolFailure(ConnectionPhase.Security, "no-common-encryption-method",

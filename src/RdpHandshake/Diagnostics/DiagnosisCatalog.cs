@@ -289,6 +289,116 @@ public static class DiagnosisCatalog
                 "The server's SPNEGO answer rejects NTLM: it accepts another mechanism only (typically Kerberos), so NTLM-based clients and scanners cannot authenticate.",
                 "Use a client that authenticates with Kerberos (a domain-joined machine with a line of sight to a KDC), or allow NTLM on the server.",
                 SocketClosed),
+            [(ConnectionPhase.Mcs, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket after the MCS Connect Initial",
+                "The security protocol was in place, and the server closed the connection when it read the client's settings (the GCC Conference Create Request). Windows does this when the client data is unacceptable: a serverSelectedProtocol that does not match the negotiation, too many static channels, a colour depth or desktop size it refuses, or (Standard RDP Security) no encryption method it allows among those offered.",
+                "Compare the client data in the mcs.connect-initial step with the server's policy; retry with fewer channels (--channels none), and for Standard RDP Security offer every method (--encryption-methods 40,56,128,fips). The server's event log names the rejected setting.",
+                SocketClosed),
+            [(ConnectionPhase.Mcs, "connect-response-result")] = new(
+                "the server rejected the client's settings",
+                "The MCS Connect Response carries a failure result instead of rt-successful: the server could not accept the domain parameters or the GCC client data (MS-RDPBCGR 3.3.5.3.3.1 answers invalid client data with rt-unspecified-failure).",
+                "The result name says what failed; check the client data in mcs.connect-initial (channels, colour depth, desktop size) against the server's limits.",
+                MstscCodes.For(0x904)),
+            [(ConnectionPhase.Mcs, "attach-user-result")] = new(
+                "the server refused to attach the user",
+                "The MCS Attach User Confirm carries a failure result: the server's MCS domain has no room for another user (rt-too-many-users) or refused the request.",
+                "The server may be at its connection limit: check its session limits and active sessions.",
+                MstscCodes.For(0x904)),
+            [(ConnectionPhase.Mcs, "channel-join-result")] = new(
+                "the server refused to join a channel",
+                "An MCS Channel Join Confirm carries a failure result or names another channel than the one requested.",
+                "The step names the channel; retry without static channels (--channels none) to see whether a channel policy (e.g. a disabled redirection) is the cause.",
+                MstscCodes.For(0x904)),
+            [(ConnectionPhase.Mcs, "requested-protocols-mismatch")] = new(
+                "the server saw a different Connection Request than the client sent",
+                "SC_CORE.clientRequestedProtocols echoes what the server received as requestedProtocols, and it differs from what rdphs sent: something between client and server rewrote the X.224 Connection Request, which is how a downgrade attack (to weaker security) works. MS-RDPBCGR 3.2.5.3.4 tells clients to drop the connection.",
+                "Probe from a host next to the server; find and remove the device that rewrites RDP (a proxy or an RDP-aware load balancer), and do not send credentials over this path.",
+                null),
+            [(ConnectionPhase.Security, "no-common-encryption-method")] = new(
+                "no Standard RDP Security encryption method in common",
+                "The server chose an encryption method the client did not offer (or closed because none of the offered ones is allowed): a server at the FIPS level wants ENCRYPTION_METHOD_FIPS, a server at High wants 128-bit.",
+                "Offer the method the server requires (--encryption-methods), or better, switch the server to TLS: Standard RDP Security has no server authentication.",
+                MstscCodes.For(0x506)),
+            [(ConnectionPhase.Security, "fips-required")] = new(
+                "the server requires FIPS 140 encryption",
+                "The server's Standard RDP Security runs at the FIPS level (Windows: the 'System cryptography: Use FIPS compliant algorithms' policy, or encryption level FIPS; xrdp: crypt_level=fips) and chose ENCRYPTION_METHOD_FIPS (3DES and SHA-1), which the client did not offer. Older clients and clients built without 3DES cannot connect.",
+                "Offer FIPS (--encryption-methods fips), or relax the server's encryption level; better, switch the server to TLS.",
+                MstscCodes.For(0x506)),
+            [(ConnectionPhase.Security, "server-certificate-invalid")] = new(
+                "the server's Standard RDP Security certificate is unusable",
+                "The proprietary certificate the server sent in its security data does not verify against the Terminal Services signing key, does not decode, or carries no usable RSA key. A Windows server does this when its RDP certificate or the machine keys behind it are corrupt; mstsc shows it as a security data error.",
+                "On the server, restart the Remote Desktop Services service so it regenerates its keys; if that fails, remove the damaged RSA key files (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, the f686aace... file) and the Certificate value under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters, then restart the service.",
+                MstscCodes.For(0x406)),
+            [(ConnectionPhase.Security, "decrypt-failed")] = new(
+                "the server's encrypted PDUs do not verify",
+                "A PDU from the server does not decrypt with the session keys: its MAC signature is wrong. Both sides derive the keys from the randoms and the certificate's key, so a mismatch means a server with broken keys, an implementation bug, or a stream altered on the way.",
+                "Probe again (the keys are fresh on each connection); if it repeats, restart the server's Remote Desktop Services and switch it to TLS.",
+                MstscCodes.For(0x904)),
+            [(ConnectionPhase.Security, "standard-security-unavailable")] = new(
+                "Standard RDP Security is not available in this client",
+                "The server selected Standard RDP Security and the engine was configured without its cryptography provider.",
+                "Use the default ProbeOptions (which supply it), or offer TLS.",
+                null),
+            [(ConnectionPhase.Security, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket after the security exchange",
+                "The server closed the connection right after the client's Security Exchange or Client Info PDU: it could not decrypt what the client sent (its RSA key does not match the certificate it published), or refused the logon information.",
+                "Restart the server's Remote Desktop Services (it regenerates the Standard Security keys); check the server's event log for the closed connection.",
+                SocketClosed),
+            [(ConnectionPhase.Licensing, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket during licensing",
+                "After the Client Info PDU the server closed the connection without a license answer. A Remote Desktop Session Host without client access licences (no licence server, grace period over) ends the connection at this point, usually after a licence error; a server that denies the user or the connection does it here too.",
+                "Check the licensing configuration of the session host (licensing mode, licence server reachable, CALs available: RD Licensing Diagnoser); check the server's event log (TerminalServices-Licensing) for this connection.",
+                SocketClosed),
+            [(ConnectionPhase.Licensing, "license-error")] = new(
+                "the server refused a licence",
+                "The server sent a licensing error other than STATUS_VALID_CLIENT: it cannot grant this client a licence (no licence server, no CAL available, an invalid client or licence), and closes the connection after it.",
+                "Act on the error name: ERR_NO_LICENSE_SERVER means the session host finds no licence server (check the licence server setting and its reachability); ERR_NO_LICENSE means no CAL is left; check the RD Licensing Diagnoser on the server.",
+                new MstscCode(0x3, "ByServer", 0x102, "ERRINFO_LICENSE_NO_LICENSE")),
+            [(ConnectionPhase.Licensing, "license-error:ERR_NO_LICENSE_SERVER")] = new(
+                "the server has no licence server",
+                "The session host answered the licensing phase with ERR_NO_LICENSE_SERVER: it is in per-device or per-user licensing mode and cannot reach a licence server (or none is configured), and its grace period is over.",
+                "Configure the licence server on the session host (Set-RDLicenseConfiguration, or the 'Use the specified Remote Desktop license servers' policy), check that it is reachable and activated, and run the RD Licensing Diagnoser.",
+                new MstscCode(0x3, "ByServer", 0x101, "ERRINFO_LICENSE_NO_LICENSE_SERVER")),
+            [(ConnectionPhase.Licensing, "license-request-unanswered")] = new(
+                "the server's licence request could not be answered",
+                "The server asks for a licence (MS-RDPELE) and rdphs could not build the answer: the certificate in the request carries no usable RSA key.",
+                "Report the License Request bytes in the evidence; the server's licensing certificate may be damaged.",
+                null),
+            [(ConnectionPhase.Licensing, "platform-challenge-failed")] = new(
+                "the server's licensing challenge does not verify",
+                "The Platform Challenge's MAC does not match the licensing keys both sides derived: the server decrypted the pre-master secret with another key than the one its certificate publishes.",
+                "Restart the server's Remote Desktop Licensing and Remote Desktop Services; report it if it repeats.",
+                null),
+            [(ConnectionPhase.Capabilities, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket before the session became active",
+                "The server closed the connection while the client waited for the Demand Active (after licensing) or after the client's Confirm Active: it refused the client's capabilities, or ended the logon (e.g. a denied user, a session limit).",
+                "Check the server's event log for this connection; compare the capability sets in the timeline with what the server requires (colour depth, desktop size).",
+                SocketClosed),
+            [(ConnectionPhase.Finalization, EngineCauses.ClosedByPeer)] = new(
+                "the server closed the socket during finalization",
+                "The capabilities were exchanged, then the server closed the connection before its Font Map: the session could not start (logon failure, session limit, a policy that ends the connection).",
+                "Check the server's event log and any Set Error Info code in the timeline.",
+                SocketClosed),
+            [(null, Causes.ServerErrorInfo)] = new(
+                "the server said why it ended the connection",
+                "The server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1) before closing: its code is the reason mstsc shows as the extended disconnect reason.",
+                "Act on the ERRINFO code named in the summary; `rdphs explain CODE` describes it.",
+                MstscCodes.For(0x3)),
+            [(null, Causes.DisconnectUltimatum)] = new(
+                "the server ended the connection with an MCS Disconnect Provider Ultimatum",
+                "The server ended the MCS domain without saying why (no Set Error Info before it).",
+                "Check the server's event log for this connection; re-run with --until at the previous phase to see how far it gets.",
+                SocketClosed),
+            [(null, "redirected")] = new(
+                "the server redirects the client to another server",
+                "The server sent a Server Redirection PDU: it is a connection broker (or a session host in a farm) sending the client to the server that holds or will hold its session. rdphs reports the target and does not follow it.",
+                "Probe the target named in the evidence directly, or probe through the broker with the load-balance info it returned.",
+                null),
+            [(null, "no-progress")] = new(
+                "the server keeps sending PDUs without progressing",
+                "The server sent hundreds of PDUs without the one the step waits for: a server stuck in a loop, or one that expects something this client does not send.",
+                "The timeline shows what it sent; report it.",
+                null),
             [(null, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket",
                 "The server closed the TCP connection (FIN) while this step waited for its answer.",
