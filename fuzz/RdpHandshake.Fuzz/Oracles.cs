@@ -21,6 +21,8 @@ public static class Oracles
         ["credssp"] = CredSsp,
         ["certificate"] = Certificate,
         ["tls-session"] = TlsSession,
+        ["mcs"] = SessionOracles.Mcs,
+        ["session"] = SessionOracles.Session,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -93,14 +95,14 @@ public static class Oracles
         }
     }
 
-    private static void Stable<T>(ReadOnlySpan<byte> input) where T : IPdu<T> =>
+    internal static void Stable<T>(ReadOnlySpan<byte> input) where T : IPdu<T> =>
         FixedPoint(T.PduName, input, b => Pdu.Decode<T>(b), Pdu.Encode);
 
     /// <summary>
     /// decode(input) either fails with a reason, or succeeds and then encode(decode(...)) is stable: encoding the
     /// decode of our own encoding gives the same bytes. (Inputs need not be canonical, so input itself may differ.)
     /// </summary>
-    private static void FixedPoint<T>(string name, ReadOnlySpan<byte> input, DecodeFunc<T> decode, Func<T, byte[]> encode)
+    internal static void FixedPoint<T>(string name, ReadOnlySpan<byte> input, DecodeFunc<T> decode, Func<T, byte[]> encode)
     {
         DecodeResult<T> first = decode(input);
         if (!first.IsSuccess)
@@ -126,5 +128,5 @@ public static class Oracles
         }
     }
 
-    private delegate DecodeResult<T> DecodeFunc<T>(ReadOnlySpan<byte> bytes);
+    internal delegate DecodeResult<T> DecodeFunc<T>(ReadOnlySpan<byte> bytes);
 }

@@ -38,7 +38,7 @@ public sealed partial class Expectation
     /// <summary>The keys an expectation may name, with what they read.</summary>
     public static IReadOnlyDictionary<string, string> Keys { get; } = new Dictionary<string, string>
     {
-        ["reached"] = "the last phase completed: tcp, x224, tls, credssp, mcs, security, licensing, capabilities, finalization",
+        ["reached"] = "the last phase completed: tcp, x224, tls, credssp, mcs, security, licensing, capabilities (or active), finalization (or finalized)",
         ["success"] = "true when the run reached what was asked",
         ["phase"] = "the phase of the diagnosis (none when the run succeeded)",
         ["cause"] = "the cause of the diagnosis (none when the run succeeded)",
@@ -56,6 +56,11 @@ public sealed partial class Expectation
         ["cert.sha1"] = "the SHA-1 fingerprint (what mstsc shows)",
         ["cert.sha256"] = "the SHA-256 fingerprint",
         ["cert.findings"] = "the certificate finding codes, comma-separated",
+        ["encryption-method"] = "Standard RDP Security's method: 40bit, 56bit, 128bit, fips (none under TLS); compares by strength",
+        ["encryption-level"] = "Standard RDP Security's level: none, low, client-compatible, high, fips; compares in that order",
+        ["licensing"] = "how licensing ended: STATUS_VALID_CLIENT, license issued, or the licence error name",
+        ["error-info"] = "the last Set Error Info name (none when the server sent none)",
+        ["channels"] = "the static channels the server gave IDs to, comma-separated",
         ["elapsed-ms"] = "the run's duration in milliseconds",
     };
 
@@ -135,6 +140,14 @@ public sealed partial class Expectation
             return left is not null && right is not null ? left.Value.CompareTo(right.Value) : string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase);
         }
 
+        if (Key is "encryption-method" or "encryption-level")
+        {
+            string[] order = Key == "encryption-method" ? ["none", "40bit", "56bit", "128bit", "fips"] : ["none", "low", "client-compatible", "high", "fips"];
+            int left = Array.IndexOf(order, actual.ToLowerInvariant());
+            int right = Array.IndexOf(order, Value.ToLowerInvariant());
+            return left >= 0 && right >= 0 ? left.CompareTo(right) : string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase);
+        }
+
         if (Key == "tls" && System.Version.TryParse(actual, out Version? a) && System.Version.TryParse(Value, out Version? b))
         {
             return a.CompareTo(b);
@@ -151,6 +164,8 @@ public sealed partial class Expectation
 
     private static int? PhaseOrder(string name) =>
         name.Equals("none", StringComparison.OrdinalIgnoreCase) ? -1
+        : name.Equals("finalized", StringComparison.OrdinalIgnoreCase) ? (int)ConnectionPhase.Finalization
+        : name.Equals("active", StringComparison.OrdinalIgnoreCase) ? (int)ConnectionPhase.Capabilities
         : Enum.GetValues<ConnectionPhase>().Select(p => (ConnectionPhase?)p).FirstOrDefault(p => p!.Value.Name() == name.ToLowerInvariant()) is { } phase ? (int)phase
         : null;
 
@@ -177,10 +192,19 @@ public sealed partial class Expectation
             "cert.sha1" => certificate?.Sha1Fingerprint,
             "cert.sha256" => certificate?.Sha256Fingerprint,
             "cert.findings" => certificate is null ? null : string.Join(",", certificate.Findings.Select(f => f.Code)),
+            "encryption-method" => report.Session is { } s1 ? ShortEncryption(s1.EncryptionMethod, "ENCRYPTION_METHOD_") : null,
+            "encryption-level" => report.Session is { } s2 ? ShortEncryption(s2.EncryptionLevel, "ENCRYPTION_LEVEL_") : null,
+            "licensing" => report.Session?.Licensing,
+            "error-info" => report.Session is { } s3 ? s3.ErrorInfo?.Name ?? "none" : null,
+            "channels" => report.Session is { } s4 ? string.Join(",", s4.Channels.Select(c => c.Name)) : null,
             "elapsed-ms" => Math.Round(report.Elapsed.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             _ => null,
         };
     }
+
+    /// <summary>ENCRYPTION_METHOD_128BIT becomes 128bit, ENCRYPTION_LEVEL_CLIENT_COMPATIBLE client-compatible; null (TLS) becomes none.</summary>
+    private static string ShortEncryption(string? name, string prefix) =>
+        name is null ? "none" : name.Replace(prefix, string.Empty, StringComparison.Ordinal).Replace('_', '-').ToLowerInvariant();
 
     public override string ToString() => Text;
 }
