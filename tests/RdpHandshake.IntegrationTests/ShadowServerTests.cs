@@ -154,6 +154,30 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
     }
 
     [Fact]
+    public async Task Nla_with_the_right_password_goes_on_through_mcs_to_finalization()
+    {
+        shadow.Require();
+        ProcessResult run = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--until", "finalized", "--json"],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        Assert.Equal("finalization", json.RootElement.GetProperty("outcome").GetProperty("reached").GetString());
+        string[] steps = json.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray();
+        Assert.Contains("credssp.credentials", steps);
+        Assert.Contains("mcs.connect-response", steps);
+        Assert.Contains("capabilities.demand-active", steps);
+        Assert.Equal("finalization.font-map", steps[^2]);
+
+        // The Client Info names the user of the NLA credentials, and carries no password.
+        System.Text.Json.JsonElement clientInfo = json.RootElement.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "security.client-info");
+        Assert.Equal(ShadowServerFixture.User, clientInfo.GetProperty("fields").GetProperty("userName").GetString());
+        Assert.Equal("(none)", clientInfo.GetProperty("fields").GetProperty("password").GetString());
+    }
+
+    [Fact]
     public async Task A_wrong_password_ends_in_closed_after_authenticate()
     {
         shadow.Require();
