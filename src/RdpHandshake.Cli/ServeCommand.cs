@@ -5,6 +5,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Licensing;
+using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
 
@@ -29,6 +31,37 @@ internal static class ServeCommand
         {
             Description = "Protocols the server accepts when the client offers them: ssl, hybrid, hybrid_ex, rdstls, rdsaad, rdp.",
             DefaultValueFactory = _ => "rdp,ssl,hybrid,hybrid_ex",
+        };
+        var securityLayer = new Option<string?>("--security-layer")
+        {
+            Description = "The server's security layer, as Windows names it: rdp (Standard RDP Security only), tls (ssl, hybrid, hybrid_ex) or negotiate (all of them). Overrides --accept.",
+        };
+        var encryptionLevel = new Option<string>("--encryption-level")
+        {
+            Description = "Standard RDP Security encryption level: none, low, client-compatible, high or fips.",
+            DefaultValueFactory = _ => "client-compatible",
+        };
+        var encryptionMethods = new Option<string>("--encryption-methods")
+        {
+            Description = "Standard RDP Security methods the server may select, comma-separated: 40, 56, 128, fips. It picks the strongest the client offers.",
+            DefaultValueFactory = _ => "40,56,128,fips",
+        };
+        var licensing = new Option<string>("--licensing")
+        {
+            Description = "The licensing answer: valid (STATUS_VALID_CLIENT), or a license error to send before closing, e.g. ERR_NO_LICENSE_SERVER or ERR_INVALID_CLIENT:ST_TOTAL_ABORT (the state transition defaults to ST_TOTAL_ABORT).",
+            DefaultValueFactory = _ => "valid",
+        };
+        var errorInfo = new Option<string?>("--error-info")
+        {
+            Description = "The Set Error Info code the error-info fault sends: a number or an ERRINFO name [default: 0x7 ERRINFO_SERVER_DENIED_CONNECTION].",
+        };
+        var rdpVersion = new Option<string?>("--rdp-version")
+        {
+            Description = "The version in the server core data, e.g. 0x00080004 (RDP 5.0 to 8.1) [default: 0x0008000c, RDP 10.7].",
+        };
+        var messageChannel = new Option<bool>("--message-channel")
+        {
+            Description = "Announce an MCS message channel (TS_UD_SC_MCS_MSGCHANNEL) for the client to join.",
         };
         var failWith = new Option<string?>("--fail-with")
         {
@@ -94,12 +127,29 @@ internal static class ServeCommand
               rdphs serve --port 33890 --fail-with HYBRID_REQUIRED_BY_SERVER
               rdphs serve --port 33890 --fault x224.confirm:reset
               rdphs serve --port 33890 --fault tls.server-hello:close   an unusable certificate, as Windows shows it
+              rdphs serve --port 33890 --security-layer rdp --encryption-level high
+              rdphs serve --port 33890 --licensing ERR_NO_LICENSE_SERVER    a server without licenses
+              rdphs serve --port 33890 --fault capabilities.demand-active:error-info --error-info ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES
+              rdphs serve --port 33890 --fault mcs.attach-user-confirm:reject
               rdphs serve --port 33890 --certificate expired --tls-versions 1.2
               xfreerdp /v:127.0.0.1:33890 +auth-only              see what a real client sends
+              xfreerdp /v:127.0.0.1:33890 /sec:tls /cert:ignore   a whole connection sequence, to finalization
+
+            After X.224 (and TLS/CredSSP) the server serves MCS, the Security Exchange (Standard RDP Security),
+            the Client Info PDU, licensing, the capabilities exchange and finalization, like a Windows server.
+            The new steps take the faults close, reset, stall, garbage, truncated, ultimatum, reject (MCS steps
+            and licensing) and error-info (licensing, capabilities, finalization).
             """);
         command.Options.Add(port);
         command.Options.Add(bind);
         command.Options.Add(accept);
+        command.Options.Add(securityLayer);
+        command.Options.Add(encryptionLevel);
+        command.Options.Add(encryptionMethods);
+        command.Options.Add(licensing);
+        command.Options.Add(errorInfo);
+        command.Options.Add(rdpVersion);
+        command.Options.Add(messageChannel);
         command.Options.Add(failWith);
         command.Options.Add(responseFlags);
         command.Options.Add(faults);
@@ -126,7 +176,15 @@ internal static class ServeCommand
                 throw new UsageException($"--port {listenPort}: must be from 0 to 65535");
             }
 
-            IReadOnlyList<SecurityProtocols> accepted = CommonOptions.ParseProtocolList("--accept", parse.GetValue(accept)!);
+            IReadOnlyList<SecurityProtocols> accepted = parse.GetValue(securityLayer) is { } layer
+                ? CommonOptions.ParseProtocolList("--security-layer", layer.ToLowerInvariant() switch
+                {
+                    "rdp" => "rdp",
+                    "tls" => "ssl,hybrid,hybrid_ex",
+                    "negotiate" => "rdp,ssl,hybrid,hybrid_ex",
+                    _ => throw new UsageException($"--security-layer '{layer}': expected rdp, tls or negotiate"),
+                })
+                : CommonOptions.ParseProtocolList("--accept", parse.GetValue(accept)!);
             NegotiationFailureCode? forced = null;
             if (parse.GetValue(failWith) is { } failText)
             {
@@ -144,7 +202,26 @@ internal static class ServeCommand
                 AcceptStandardSecurity = accepted.Contains(SecurityProtocols.Rdp),
                 ForcedFailure = forced,
                 Faults = (parse.GetValue(faults) ?? []).Select(f => ParseFault(f) with { DripInterval = TimeSpan.FromMilliseconds(parse.GetValue(dripMs)) }).ToArray(),
+                StandardSecurityLevel = ParseLevel(parse.GetValue(encryptionLevel)!),
+                AllowedEncryptionMethods = ParseMethods(parse.GetValue(encryptionMethods)!),
+                SendMessageChannel = parse.GetValue(messageChannel),
             };
+            (LicenseErrorCode licenseCode, LicenseStateTransition licenseTransition) = ParseLicensing(parse.GetValue(licensing)!);
+            options = options with { LicenseErrorCode = licenseCode, LicenseStateTransition = licenseTransition };
+            if (parse.GetValue(errorInfo) is { } errorText)
+            {
+                options = options with
+                {
+                    ErrorInfo = MstscCodes.TryParse(errorText, MstscCodes.ExtendedReasons, out int code) && code >= 0
+                        ? (uint)code
+                        : throw new UsageException($"--error-info '{errorText}': not an ERRINFO name or number"),
+                };
+            }
+
+            if (parse.GetValue(rdpVersion) is { } versionNumber)
+            {
+                options = options with { RdpVersion = ParseUInt32("--rdp-version", versionNumber) };
+            }
             if (!TestCertificates.TryParse(parse.GetValue(certificate)!, out CertificateProfile profile))
             {
                 throw new UsageException($"--certificate '{parse.GetValue(certificate)}': unknown profile (known: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))})");
@@ -231,6 +308,68 @@ internal static class ServeCommand
     public static Fault ParseFault(string text) =>
         Fault.TryParse(text, out Fault? fault, out string? error) ? fault! : throw new UsageException($"--fault {error}");
 
+    private static EncryptionLevel ParseLevel(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "none" => EncryptionLevel.None,
+        "low" => EncryptionLevel.Low,
+        "client-compatible" or "client_compatible" => EncryptionLevel.ClientCompatible,
+        "high" => EncryptionLevel.High,
+        "fips" => EncryptionLevel.Fips,
+        _ => throw new UsageException($"--encryption-level '{text}': expected none, low, client-compatible, high or fips"),
+    };
+
+    private static EncryptionMethod ParseMethods(string text)
+    {
+        EncryptionMethod methods = EncryptionMethod.None;
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            methods |= part.ToLowerInvariant() switch
+            {
+                "40" or "40bit" => EncryptionMethod.Bit40,
+                "56" or "56bit" => EncryptionMethod.Bit56,
+                "128" or "128bit" => EncryptionMethod.Bit128,
+                "fips" => EncryptionMethod.Fips,
+                _ => throw new UsageException($"--encryption-methods '{part}': expected 40, 56, 128 or fips"),
+            };
+        }
+
+        return methods;
+    }
+
+    private static (LicenseErrorCode Code, LicenseStateTransition Transition) ParseLicensing(string text)
+    {
+        if (string.Equals(text.Trim(), "valid", StringComparison.OrdinalIgnoreCase))
+        {
+            return (LicenseErrorCode.StatusValidClient, LicenseStateTransition.NoTransition);
+        }
+
+        string[] parts = text.Split(':', 2, StringSplitOptions.TrimEntries);
+        LicenseErrorCode? code = Enum.GetValues<LicenseErrorCode>().Cast<LicenseErrorCode?>()
+            .FirstOrDefault(c => string.Equals(LicenseNames.Name(c!.Value), parts[0], StringComparison.OrdinalIgnoreCase));
+        if (code is null)
+        {
+            throw new UsageException($"--licensing '{text}': expected valid or a license error name ({string.Join(", ", Enum.GetValues<LicenseErrorCode>().Select(LicenseNames.Name))})");
+        }
+
+        LicenseStateTransition transition = LicenseStateTransition.TotalAbort;
+        if (parts.Length == 2)
+        {
+            LicenseStateTransition? named = Enum.GetValues<LicenseStateTransition>().Cast<LicenseStateTransition?>()
+                .FirstOrDefault(t => string.Equals(LicenseNames.Name(t!.Value), parts[1], StringComparison.OrdinalIgnoreCase));
+            transition = named ?? throw new UsageException($"--licensing '{text}': expected a state transition ({string.Join(", ", Enum.GetValues<LicenseStateTransition>().Select(LicenseNames.Name))})");
+        }
+
+        return (code.Value, transition);
+    }
+
+    private static uint ParseUInt32(string option, string text)
+    {
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        return uint.TryParse(hex ? text[2..] : text, hex ? NumberStyles.HexNumber : NumberStyles.None, CultureInfo.InvariantCulture, out uint value)
+            ? value
+            : throw new UsageException($"{option} '{text}': expected a 32-bit number, e.g. 0x00080004");
+    }
+
     private static byte ParseByte(string option, string text)
     {
         string digits = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
@@ -263,7 +402,12 @@ internal static class ServeCommand
             answer += $", {tlsVersion} {RdpHandshake.Tls.TlsNames.CipherSuite(record.TlsCipherSuite ?? 0)}";
         }
 
-        return $"#{record.Id} {record.Remote}: {requested}{cookie}; {answer}{fault}; {record.Ending}";
+        string session = record.Stage > ServerStage.CredSspCompleted
+            ? $"; reached {record.Stage}: client '{record.ClientName}', channels [{string.Join(", ", record.RequestedChannels)}]"
+                + (record.SecurityLayer == "rdp" && record.SelectedEncryptionMethod is { } method ? $", {EncryptionNames.Method(method)} at {EncryptionNames.Level(record.SelectedEncryptionLevel ?? EncryptionLevel.None)}" : string.Empty)
+                + (record.ClientInfoUserName is { } user ? $", user '{(string.IsNullOrEmpty(record.ClientInfoDomain) ? string.Empty : record.ClientInfoDomain + "\\")}{user}'" : string.Empty)
+            : string.Empty;
+        return $"#{record.Id} {record.Remote}: {requested}{cookie}; {answer}{fault}{session}; {record.Ending}";
     }
 
     private static string ToJsonLine(ServerConnectionRecord record)
@@ -301,6 +445,28 @@ internal static class ServeCommand
             json.WriteString("tlsVersion", record.TlsVersion);
             json.WriteString("tlsCipherSuite", record.TlsCipherSuite is { } suite ? RdpHandshake.Tls.TlsNames.CipherSuite(suite) : null);
             json.WriteString("tlsError", record.TlsError);
+            json.WriteString("stage", record.Stage.ToString());
+            json.WriteString("securityLayer", record.SecurityLayer);
+            json.WriteString("clientName", record.ClientName);
+            json.WriteStartArray("requestedChannels");
+            foreach (string channel in record.RequestedChannels)
+            {
+                json.WriteStringValue(channel);
+            }
+
+            json.WriteEndArray();
+            json.WriteString("encryptionMethod", record.SelectedEncryptionMethod is { } method ? EncryptionNames.Method(method) : null);
+            json.WriteString("encryptionLevel", record.SelectedEncryptionLevel is { } level ? EncryptionNames.Level(level) : null);
+            json.WriteString("clientInfoDomain", record.ClientInfoDomain);
+            json.WriteString("clientInfoUserName", record.ClientInfoUserName);
+            if (record.ClientInfoPasswordLength is { } passwordLength)
+            {
+                json.WriteNumber("clientInfoPasswordLength", passwordLength);
+            }
+
+            json.WriteString("license", record.LicenseSent);
+            json.WriteString("errorInfoSent", record.ErrorInfoSent is { } sent ? $"0x{sent:x8}" : null);
+            json.WriteString("clientDeparture", record.ClientDeparture);
             json.WriteString("ending", record.Ending);
             json.WriteEndObject();
         }

@@ -33,8 +33,24 @@ public enum FaultKind
     /// <summary>Answer the ClientHello with a fatal handshake_failure alert.</summary>
     Alert,
 
-    /// <summary>Answer with an MCS Disconnect Provider Ultimatum, as xrdp does when its TLS layer cannot start.</summary>
+    /// <summary>
+    /// Answer with an MCS Disconnect Provider Ultimatum, as xrdp does when its TLS layer cannot start; after
+    /// X.224 the reason is rn-provider-initiated and the server then closes.
+    /// </summary>
     Ultimatum,
+
+    /// <summary>
+    /// Refuse in the PDU's own terms, then close: Connect Response rt-unspecified-failure, Attach User Confirm
+    /// rt-too-many-users, Channel Join Confirm rt-no-such-channel, or a license error ERR_NO_LICENSE_SERVER with
+    /// ST_TOTAL_ABORT.
+    /// </summary>
+    Reject,
+
+    /// <summary>
+    /// Send a Set Error Info PDU with <see cref="TestServerOptions.ErrorInfo"/>, then an MCS Disconnect Provider
+    /// Ultimatum, then close: how Windows ends a connection it denies (MS-RDPBCGR 2.2.5.1, 3.3.5.7.1).
+    /// </summary>
+    ErrorInfo,
 }
 
 /// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
@@ -96,7 +112,32 @@ public static class FaultSteps
     /// <summary>The server's answer to the TLS ClientHello.</summary>
     public const string TlsServerHello = "tls.server-hello";
 
-    public static IReadOnlyList<string> All { get; } = [TcpAccept, X224Confirm, TlsServerHello];
+    /// <summary>The server's MCS Connect Response (the client waits for it after its Connect Initial).</summary>
+    public const string McsConnectResponse = "mcs.connect-response";
+
+    /// <summary>The server's MCS Attach User Confirm.</summary>
+    public const string McsAttachUserConfirm = "mcs.attach-user-confirm";
+
+    /// <summary>The server's MCS Channel Join Confirm (the fault hits the first join, whichever channel it is).</summary>
+    public const string McsChannelJoinConfirm = "mcs.channel-join-confirm";
+
+    /// <summary>The server's licensing PDU after the Client Info PDU.</summary>
+    public const string LicensingLicense = "licensing.license";
+
+    /// <summary>The server's Demand Active PDU.</summary>
+    public const string CapabilitiesDemandActive = "capabilities.demand-active";
+
+    /// <summary>The server's finalization PDUs (Synchronize, Control Cooperate, Control Granted Control, Font Map).</summary>
+    public const string FinalizationFontMap = "finalization.font-map";
+
+    public static IReadOnlyList<string> All { get; } =
+    [
+        TcpAccept, X224Confirm, TlsServerHello, McsConnectResponse, McsAttachUserConfirm, McsChannelJoinConfirm,
+        LicensingLicense, CapabilitiesDemandActive, FinalizationFontMap,
+    ];
+
+    private static readonly FaultKind[] SessionKinds =
+        [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Ultimatum];
 
     /// <summary>The fault kinds each step supports.</summary>
     public static IReadOnlyList<FaultKind> KindsAt(string step) => step switch
@@ -104,6 +145,9 @@ public static class FaultSteps
         TcpAccept => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall],
         X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
         TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum],
+        McsConnectResponse or McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
+        LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo],
+        CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo],
         _ => [],
     };
 }
@@ -123,6 +167,8 @@ public static class FaultNames
         FaultKind.DisconnectRequest => "disconnect-request",
         FaultKind.Alert => "alert",
         FaultKind.Ultimatum => "ultimatum",
+        FaultKind.Reject => "reject",
+        FaultKind.ErrorInfo => "error-info",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -218,9 +218,18 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             return;
         }
 
+        Reach(record, ServerStage.X224Confirmed);
+        SecurityProtocols requested = request.Value.NegotiationRequest?.RequestedProtocols ?? SecurityProtocols.Rdp;
+
         if (answer.Response?.SelectedProtocol is SecurityProtocols.Ssl or SecurityProtocols.Hybrid or SecurityProtocols.HybridEx or SecurityProtocols.RdsTls)
         {
-            await ServeTlsAsync(link, record, answer.Response.SelectedProtocol, cancellationToken).ConfigureAwait(false);
+            await ServeTlsAsync(link, record, answer.Response.SelectedProtocol, requested, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (answer.Response?.SelectedProtocol is null or SecurityProtocols.Rdp)
+        {
+            await ServeSessionAsync(link, new RawFrameStream(link.Pipe), record, standardSecurity: true, requested, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -428,8 +437,9 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     /// Serves the TLS handshake that follows a TLS-based selection, or the fault injected in its place, then
     /// keeps the first application data (later layers are served by later versions of this server).
     /// </summary>
-    private async Task ServeTlsAsync(ILink link, ServerConnectionRecord record, SecurityProtocols selected, CancellationToken cancellationToken)
+    private async Task ServeTlsAsync(ILink link, ServerConnectionRecord record, SecurityProtocols selected, SecurityProtocols requested, CancellationToken cancellationToken)
     {
+        IFrameStream? session = null;
         PipeReader input = link.Pipe.Input;
         PipeWriter output = link.Pipe.Output;
         byte[]? clientHello = await ReadFrameAsync(input, TlsRecordHeader.FixedPartSize, header => TlsRecordHeader.FindFrameSize(header), cancellationToken).ConfigureAwait(false);
@@ -515,6 +525,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                 }
             }
 
+            Reach(record, ServerStage.TlsEstablished);
             byte[] data = new byte[Math.Min(tls.GetAvailableInputBytes(), MaxBytesKeptAfterNegotiation)];
             tls.ReadInput(data, 0, data.Length);
             record.BytesAfterTls = data;
@@ -522,11 +533,17 @@ public sealed partial class RdpTestServer : IAsyncDisposable
             {
                 ServerCertificate certificate = await _certificate.ConfigureAwait(false);
                 byte[] publicKey = certificate.Certificate.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetBytes();
-                await ServeCredSspAsync(link, tls, data, record, selected, publicKey, deadline.Token).ConfigureAwait(false);
-                return;
+                List<byte>? rest = await ServeCredSspAsync(link, tls, data, record, selected, publicKey, deadline.Token).ConfigureAwait(false);
+                session = rest is null ? null : new TlsFrameStream(link.Pipe, tls, rest);
             }
-
-            record.Ending = "the client went on past TLS; this server stops after TLS, so it closed";
+            else if (selected == SecurityProtocols.Ssl)
+            {
+                session = new TlsFrameStream(link.Pipe, tls, data);
+            }
+            else
+            {
+                record.Ending = $"the client went on past TLS; this server does not serve {selected} further, so it closed";
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -543,13 +560,18 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                 await output.WriteAsync(alert, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        if (session is not null)
+        {
+            await ServeSessionAsync(link, session, record, standardSecurity: false, requested, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
     /// Serves CredSSP inside TLS: the CHALLENGE, the check of the AUTHENTICATE and pubKeyAuth, the sealed
     /// credentials and, for HYBRID_EX, the Early User Authorization Result; each fault where it belongs.
     /// </summary>
-    private async Task ServeCredSspAsync(ILink link, TlsServerProtocol tls, byte[] first, ServerConnectionRecord record, SecurityProtocols selected, byte[] publicKey, CancellationToken deadline)
+    private async Task<List<byte>?> ServeCredSspAsync(ILink link, TlsServerProtocol tls, byte[] first, ServerConnectionRecord record, SecurityProtocols selected, byte[] publicKey, CancellationToken deadline)
     {
         using var credssp = new CredSspServer(_options, publicKey);
         var plaintext = new List<byte>(first);
@@ -558,7 +580,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         if (!negotiate.IsSuccess)
         {
             record.Ending = $"the client's first TLS data is not a TSRequest: {negotiate.Error}";
-            return;
+            return null;
         }
 
         record.CredSspClientVersion = negotiate.Value.Version;
@@ -566,7 +588,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         if (challenge is null)
         {
             record.Ending = "the client's TSRequest carries no NTLM NEGOTIATE";
-            return;
+            return null;
         }
 
         await SendTlsAsync(link, tls, challenge, deadline).ConfigureAwait(false);
@@ -575,21 +597,21 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         if (!authenticate.IsSuccess)
         {
             record.Ending = "sent the NTLM CHALLENGE; the client closed";
-            return;
+            return null;
         }
 
         byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
         if (answer is null)
         {
             record.Ending = "closed after the AUTHENTICATE without an errorCode";
-            return;
+            return null;
         }
 
         await SendTlsAsync(link, tls, answer, deadline).ConfigureAwait(false);
         if (credssp.AuthenticatedUser is null)
         {
             record.Ending = "refused the AUTHENTICATE with an errorCode";
-            return;
+            return null;
         }
 
         record.CredSspUser = credssp.AuthenticatedUser;
@@ -597,7 +619,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         if (!credentials.IsSuccess)
         {
             record.Ending = "the client closed before sending its credentials (it may have refused our pubKeyAuth)";
-            return;
+            return null;
         }
 
         credssp.ReceiveCredentials(credentials.Value);
@@ -605,9 +627,21 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         if (selected == SecurityProtocols.HybridEx)
         {
             await SendTlsAsync(link, tls, BitConverter.GetBytes(_options.EarlyUserAuthorizationResult), deadline).ConfigureAwait(false);
+            if (_options.EarlyUserAuthorizationResult != 0)
+            {
+                record.Ending = $"sent the Early User Authorization Result {_options.EarlyUserAuthorizationResult} (a refusal) and closed";
+                return null;
+            }
         }
 
-        record.Ending = "CredSSP completed; this server stops there, so it closed";
+        if (!credssp.CredentialsReceived)
+        {
+            record.Ending = "the client's TSCredentials did not unseal, so the server closed";
+            return null;
+        }
+
+        Reach(record, ServerStage.CredSspCompleted);
+        return plaintext;
     }
 
     /// <summary>Reads TLS input until the plaintext holds a whole TSRequest (DER SEQUENCE); consumes it.</summary>

@@ -1,4 +1,6 @@
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Protocol.Licensing;
+using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.TestServer;
@@ -73,6 +75,56 @@ public sealed record TestServerOptions
 
     /// <summary>HYBRID_EX: the Early User Authorization Result to send (0 success, 5 access denied).</summary>
     public uint EarlyUserAuthorizationResult { get; init; }
+
+    /// <summary>
+    /// Standard RDP Security: the encryption level the server announces in TS_UD_SC_SEC1 (MS-RDPBCGR 5.3.1).
+    /// Windows defaults to CLIENT_COMPATIBLE. NONE selects ENCRYPTION_METHOD_NONE and sends neither random nor
+    /// certificate; HIGH requires 128-bit RC4 and FIPS requires ENCRYPTION_METHOD_FIPS from the client.
+    /// </summary>
+    public EncryptionLevel StandardSecurityLevel { get; init; } = EncryptionLevel.ClientCompatible;
+
+    /// <summary>
+    /// Standard RDP Security: the methods the server may select. It selects the strongest one the client offers
+    /// among these (FIPS only at the FIPS level or when nothing else is common); with none in common it answers the
+    /// Connect Initial with rt-parameters-unacceptable and closes.
+    /// </summary>
+    public EncryptionMethod AllowedEncryptionMethods { get; init; } =
+        EncryptionMethod.Bit40 | EncryptionMethod.Bit56 | EncryptionMethod.Bit128 | EncryptionMethod.Fips;
+
+    /// <summary>Standard RDP Security: the size of the RSA key in the proprietary certificate (Windows uses 512 bits).</summary>
+    public int StandardSecurityKeyBits { get; init; } = 512;
+
+    /// <summary>
+    /// The dwErrorCode of the License Error PDU that ends licensing. STATUS_VALID_CLIENT (the default) lets the
+    /// client go on; any other code is sent with <see cref="LicenseStateTransition"/> and the server then closes, as
+    /// a server without client access licenses does.
+    /// </summary>
+    public LicenseErrorCode LicenseErrorCode { get; init; } = LicenseErrorCode.StatusValidClient;
+
+    /// <summary>The dwStateTransition sent with <see cref="LicenseErrorCode"/> (ST_NO_TRANSITION by default).</summary>
+    public LicenseStateTransition LicenseStateTransition { get; init; } = LicenseStateTransition.NoTransition;
+
+    /// <summary>
+    /// The errorInfo of the Set Error Info PDU the <c>error-info</c> fault sends (MS-RDPBCGR 2.2.5.1.1); by default
+    /// 0x00000007 ERRINFO_SERVER_DENIED_CONNECTION.
+    /// </summary>
+    public uint ErrorInfo { get; init; } = 0x0000_0007;
+
+    /// <summary>The version in TS_UD_SC_CORE (MS-RDPBCGR 2.2.1.4.2); 0x0008000C is RDP 10.7.</summary>
+    public uint RdpVersion { get; init; } = 0x0008_000C;
+
+    /// <summary>
+    /// The earlyCapabilityFlags of TS_UD_SC_CORE: RNS_UD_SC_EDGE_ACTIONS_SUPPORTED_V1 (0x1) and
+    /// RNS_UD_SC_DYNAMIC_DST_SUPPORTED (0x2) by default. RNS_UD_SC_SKIP_CHANNELJOIN_SUPPORTED (0x8) is left out: the
+    /// server serves the channel joins.
+    /// </summary>
+    public uint ServerEarlyCapabilityFlags { get; init; } = 0x0000_0003;
+
+    /// <summary>Whether to send TS_UD_SC_MCS_MSGCHANNEL, giving the client a message channel to join.</summary>
+    public bool SendMessageChannel { get; init; }
+
+    /// <summary>The shareId of the Demand Active and every later Share PDU (Windows: 0x000103EA and up).</summary>
+    public uint ShareId { get; init; } = 0x0001_03EA;
 
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];
