@@ -45,7 +45,7 @@ internal sealed class CommonOptions
 
     public Option<string?> Until { get; } = new("--until")
     {
-        Description = "Stop after this phase, then disconnect cleanly: x224, tls, credssp (needs --user), mcs (channels joined), licensing, active (Confirm Active sent) or finalized (Font Map received) [default: tls, or credssp with --user].",
+        Description = "Stop after this phase, then disconnect cleanly: x224, tls, credssp (needs --user), mcs (channels joined), licensing, active (Confirm Active sent) or finalized (Font Map received) [default: finalized, or as far as a server that requires NLA lets a client without --user go].",
     };
 
     public Option<string?> TlsVersions { get; } = new("--tls-versions")
@@ -333,7 +333,8 @@ internal sealed class CommonOptions
     public ProbeOptions WithTlsOptions(ParseResult parse, ProbeOptions options)
     {
         Credentials? credentials = ReadCredentials(parse);
-        string untilText = parse.GetValue(Until) ?? (credentials is null ? "tls" : "credssp");
+        string? explicitUntil = parse.GetValue(Until);
+        string untilText = explicitUntil ?? "finalized";
         ConnectionPhase until = untilText.Trim().ToLowerInvariant() switch
         {
             "x224" => ConnectionPhase.X224,
@@ -436,6 +437,7 @@ internal sealed class CommonOptions
             NtlmInSpnego = !parse.GetValue(NtlmBare),
             Trust = trust,
             Until = until,
+            StopWhereCredentialsAreNeeded = explicitUntil is null,
             Tls = offer,
             SendServerName = !parse.GetValue(NoSni),
             CertificatePolicy = policy,

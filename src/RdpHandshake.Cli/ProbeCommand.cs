@@ -113,6 +113,14 @@ internal static class ProbeCommand
                 var endpoint = server.Start();
                 human.WriteLine($"No target given: probing the built-in test server on {endpoint}{(faults.Length > 0 ? $" with fault {string.Join(", ", faults)}" : string.Empty)}.");
                 human.WriteLine("(Run 'rdphs serve' to keep it running, or give a HOST to probe a real server.)");
+                if (options.Credentials is null && serverOptions.Accounts.Count > 0)
+                {
+                    // The built-in server's own demo account, so the demo shows NLA and the phases after it.
+                    TestAccount account = serverOptions.Accounts[0];
+                    options = options with { Credentials = new Credentials(account.User, account.Domain, new Secret(account.Password)) };
+                    human.WriteLine($"(Signing in with the built-in server's test account '{account.User}'; give --user to use another.)");
+                }
+
                 human.WriteLine();
                 report = await prober.ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), options, cancellationToken).ConfigureAwait(false);
             }

@@ -15,10 +15,17 @@ public sealed record ProbeOptions
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
 
     /// <summary>
-    /// How far to go. The run stops after this phase, or earlier where the implemented sequence ends for the
-    /// protocol the server selected (today: after TLS; after X.224 for Standard RDP Security).
+    /// How far to go: the run stops after this phase and disconnects cleanly (an MCS Disconnect Provider
+    /// Ultimatum once MCS is up).
     /// </summary>
-    public ConnectionPhase Until { get; init; } = ConnectionPhase.Tls;
+    public ConnectionPhase Until { get; init; } = ConnectionPhase.Finalization;
+
+    /// <summary>
+    /// When the server selects NLA (HYBRID, HYBRID_EX) and no <see cref="Credentials"/> are given, nothing after
+    /// the CredSSP CHALLENGE can run. True (the default) ends such a run there, successfully, saying so in the
+    /// verdict; false makes it fail with <c>credentials-required</c>, for callers that asked for a phase explicitly.
+    /// </summary>
+    public bool StopWhereCredentialsAreNeeded { get; init; } = true;
 
     /// <summary>What the client sends from the MCS Connect Initial on (client data, channels).</summary>
     public SessionOptions Session { get; init; } = new();

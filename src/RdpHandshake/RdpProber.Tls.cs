@@ -171,6 +171,12 @@ public sealed partial class RdpProber
                 {
                     credssp = await RunSessionAsync(transport, TlsChannel(transport, session), cancellationToken).ConfigureAwait(false);
                 }
+                else if (credssp is null && options.Credentials is null && options.Until >= ConnectionPhase.Mcs && !options.StopWhereCredentialsAreNeeded)
+                {
+                    StepRecord challengeStep = _recorder.Steps.Last(s => s.Name == ChallengeStep);
+                    credssp = Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.CredentialsRequired,
+                        $"the server requires NLA ({NegotiationNames.SpecNames(_negotiation!.Selected!.Value)}): reaching {options.Until.Name()} needs credentials", challengeStep, null);
+                }
 
                 return FinishTls(session, serverName, credssp);
             }

@@ -114,7 +114,8 @@ public sealed class ProbeAgainstTestServerTests
     [Fact]
     public async Task A_successful_run_records_every_step_with_its_bytes()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions(), cancellationToken: TestContext.Current.CancellationToken);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(
+            new TestServerOptions(), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ExitCodes.Success, report.ExitCode);
         Assert.Equal(ConnectionPhase.Tls, report.Reached);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
 
@@ -10,7 +11,7 @@ public sealed class ReportJsonTests
     [Fact]
     public async Task A_successful_report_has_the_documented_shape()
     {
-        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), cancellationToken: TestContext.Current.CancellationToken);
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);
         using JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(report));
         JsonElement root = json.RootElement;
         Assert.Equal("rdphs.probe/1", root.GetProperty("schema").GetString());

@@ -70,6 +70,9 @@ public static class DiagnosisCatalog
         public const string PubKeyBindingMismatch = "pubkey-binding-mismatch";
 
         public const string AccessDenied = "access-denied";
+
+        /// <summary>The server selected NLA and the run was asked to go past CredSSP without credentials.</summary>
+        public const string CredentialsRequired = "credentials-required";
     }
 
     private static readonly MstscCode SocketClosed = MstscCodes.For(0x904);
@@ -279,6 +282,11 @@ public static class DiagnosisCatalog
                 "With HYBRID_EX the server checks the user's logon rights before the session starts and answered AUTHZ_ACCESS_DENIED: the credentials are right, but the user lacks the right to log on through Remote Desktop Services.",
                 "Add the user to the Remote Desktop Users group (or grant 'Allow log on through Remote Desktop Services'), and check 'Deny log on through Remote Desktop Services'.",
                 MstscCodes.For(0x904)),
+            [(ConnectionPhase.CredSsp, CredSspCauses.CredentialsRequired)] = new(
+                "the server requires Network Level Authentication, and no credentials were given",
+                "The server selected CredSSP (NLA): every phase after it (MCS, licensing, the session) runs only after the user authenticates. The run got as far as a client can without credentials: the NTLM CHALLENGE, which names the server.",
+                "Give --user DOMAIN\\user with the password in $RDPHS_PASSWORD (or --password-file), or stop at credssp (--until credssp) to check only that NLA is offered.",
+                null),
             [(ConnectionPhase.CredSsp, "server-error")] = new(
                 "the server answered the CredSSP negotiation with an error",
                 "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
