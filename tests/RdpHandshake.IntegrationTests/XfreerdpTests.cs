@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Net;
+using System.Text;
+using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
 
@@ -66,7 +69,12 @@ public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
         Assert.True(record.BytesAfterNegotiation.Length >= 5, $"nothing after negotiation; {record.Ending}\n{client}");
         Assert.Equal(0x16, record.BytesAfterNegotiation[0]);
         Assert.Equal(0x03, record.BytesAfterNegotiation[1]);
-        Assert.NotEqual(0, client.ExitCode);
+
+        // The server now goes on after CredSSP instead of closing. FreeRDP 2's +auth-only does not stop after
+        // NLA: it runs the whole connection sequence, then exits with success once finalization is done.
+        Assert.True(client.ExitCode == 0, client.ToString());
+        Assert.True(record.CredentialsReceived, record.Ending);
+        Assert.Equal(ServerStage.Finalized, record.Stage);
     }
 
     [Fact]
@@ -106,5 +114,114 @@ public sealed class XfreerdpTests(XvfbFixture xvfb) : IClassFixture<XvfbFixture>
         Assert.Null(bad.CredSspUser);
         Assert.Equal("refused the AUTHENTICATE with an errorCode", bad.Ending);
         Assert.Contains("ERRCONNECT_LOGON_FAILURE", client.StdOut + client.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs xfreerdp for a whole connection against the test server (not +auth-only, which stops before MCS), waits
+    /// until the server records finalization, then kills the client.
+    /// </summary>
+    private async Task<(ServerConnectionRecord Record, string ClientLog)> ConnectToFinalizationAsync(TestServerOptions options, params string[] extraArgs)
+    {
+        Peers.Require("xfreerdp", "Xvfb");
+        await using var server = new RdpTestServer(options);
+        var finalized = new TaskCompletionSource<ServerConnectionRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.StageReached += record =>
+        {
+            if (record.Stage == ServerStage.Finalized)
+            {
+                finalized.TrySetResult(record);
+            }
+        };
+        IPEndPoint endpoint = server.Start();
+        string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
+        var info = new ProcessStartInfo("xfreerdp")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])[$"/v:127.0.0.1:{endpoint.Port}", "/u:alice", "/p:Test-Password-1", "/cert:ignore", "/log-level:DEBUG", .. extraArgs])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DISPLAY"] = xvfb.Display!;
+        info.Environment["HOME"] = home;
+        info.Environment["XDG_CONFIG_HOME"] = Path.Combine(home, ".config");
+        var log = new StringBuilder();
+        using var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            Task done = await Task.WhenAny(finalized.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(45)));
+            Assert.True(done == finalized.Task, $"xfreerdp did not reach finalization\n{Tail(log)}");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+        }
+
+        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
+        Directory.Delete(home, recursive: true);
+        Assert.True(records.Count >= 1, $"the connection never ended on the server\n{Tail(log)}");
+        lock (log)
+        {
+            return (records[0], log.ToString());
+        }
+    }
+
+    private static string Tail(StringBuilder log)
+    {
+        lock (log)
+        {
+            string[] lines = log.ToString().Split('\n');
+            return string.Join('\n', lines.TakeLast(60));
+        }
+    }
+
+    [Fact]
+    public async Task Xfreerdp_with_sec_tls_runs_the_whole_connection_sequence_to_finalization()
+    {
+        (ServerConnectionRecord record, string log) = await ConnectToFinalizationAsync(new TestServerOptions(), "/sec:tls");
+        Assert.Equal(ServerStage.Finalized, record.Stage);
+        Assert.Equal("tls", record.SecurityLayer);
+        Assert.Equal(SecurityProtocols.Ssl, record.Answer!.Response!.SelectedProtocol);
+        Assert.Equal((uint)SecurityProtocols.Ssl, record.ServerSelectedProtocol);
+        Assert.False(string.IsNullOrEmpty(record.ClientName));
+        Assert.Contains("rdpdr", record.RequestedChannels);
+        Assert.Contains(RdpTestServer.IoChannelId, record.JoinedChannels);
+        Assert.Contains(record.UserChannelId!.Value, record.JoinedChannels);
+        Assert.Equal("alice", record.ClientInfoUserName);
+        Assert.Equal(2 * "Test-Password-1".Length, record.ClientInfoPasswordLength);
+        Assert.NotEmpty(record.ConfirmActiveCapabilitySets);
+        Assert.Contains("PDUTYPE2_FONTLIST", record.ClientFinalizationPdus);
+        Assert.True(record.Ending?.StartsWith("finalized", StringComparison.Ordinal), $"{record.Ending}\n{log}");
+    }
+
+    [Fact]
+    public async Task Xfreerdp_with_sec_rdp_runs_standard_rdp_security_to_finalization()
+    {
+        (ServerConnectionRecord record, string log) = await ConnectToFinalizationAsync(new TestServerOptions(), "/sec:rdp");
+        Assert.Equal(ServerStage.Finalized, record.Stage);
+        Assert.Equal("rdp", record.SecurityLayer);
+        Assert.Null(record.Request!.NegotiationRequest);
+        Assert.Equal(EncryptionMethod.Bit128, record.SelectedEncryptionMethod);
+        Assert.Equal(EncryptionLevel.ClientCompatible, record.SelectedEncryptionLevel);
+        Assert.False(string.IsNullOrEmpty(record.ClientName));
+        Assert.Contains("rdpdr", record.RequestedChannels);
+        Assert.Equal("alice", record.ClientInfoUserName);
+        Assert.Contains("PDUTYPE2_FONTLIST", record.ClientFinalizationPdus);
+        Assert.True(record.Ending?.StartsWith("finalized", StringComparison.Ordinal), $"{record.Ending}\n{log}");
     }
 }
