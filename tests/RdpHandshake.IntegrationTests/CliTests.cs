@@ -18,7 +18,12 @@ public sealed class CliTests
         Assert.Matches(@"2\s+x224\.request .* ok", run.StdOut);
         Assert.Matches(@"3\s+x224\.confirm .* ok", run.StdOut);
         Assert.Matches(@"7\s+tls\.finished .* ok", run.StdOut);
-        Assert.Contains("verdict: OK - reached tls", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("test account 'alice'", run.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"credssp\.early-user-auth .* ok  AUTHZ_SUCCESS", run.StdOut);
+        Assert.Matches(@"mcs\.connect-response .* ok", run.StdOut);
+        Assert.Matches(@"licensing\.license .* ok .*STATUS_VALID_CLIENT", run.StdOut);
+        Assert.Matches(@"finalization\.font-map .* ok  connection finalized", run.StdOut);
+        Assert.Contains("verdict: OK - reached finalization", run.StdOut, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake.IntegrationTests;
 
@@ -131,7 +132,7 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
     public async Task A_probe_of_the_shadow_server_selects_nla_and_completes_tls()
     {
         shadow.Require();
-        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", shadow.Port), new ProbeOptions(), TestContext.Current.CancellationToken);
+        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", shadow.Port), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(Protocol.X224.SecurityProtocols.Hybrid, report.Negotiation!.Selected);
         Assert.True(report.Tls!.HandshakeComplete);
@@ -143,7 +144,7 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
         shadow.Require();
         ProcessResult run = await Peers.RunAsync(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--json"],
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--until", "credssp", "--json"],
             TimeSpan.FromSeconds(60),
             new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
         Assert.True(run.ExitCode == 0, run.ToString());

@@ -13,6 +13,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
     {
         Connector = new ClientConnectorOptions { RequestedProtocols = protocols, Cookie = "rdphs" },
         ReadTimeout = TimeSpan.FromSeconds(10),
+        Until = ConnectionPhase.Tls,
     };
 
     [Fact]
@@ -94,7 +95,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
     public async Task Cli_probe_json_shows_the_x224_steps_with_xrdps_real_answer()
     {
         xrdp.Require();
-        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--json");
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--until", "tls", "--json");
         Assert.True(run.ExitCode == 0, run.ToString());
 
         using JsonDocument json = JsonDocument.Parse(run.StdOut);
