@@ -88,6 +88,11 @@ internal sealed class CommonOptions
         Description = "Standard RDP Security methods to offer, comma-separated from 40, 56, 128, fips [default: all four, as Windows]. Servers that selected TLS ignore them.",
     };
 
+    public Option<bool> FollowRedirect { get; } = new("--follow-redirect")
+    {
+        Description = "Follow a connection broker's Server Redirection (up to 3 hops) to the server it names, sending its load-balance info as the routing token [default: report the redirection and stop].",
+    };
+
     public Option<string?> ClientName { get; } = new("--client-name")
     {
         Description = "The client computer name sent in the MCS client data (15 characters at most) [default: rdphs].",
@@ -147,6 +152,7 @@ internal sealed class CommonOptions
         command.Options.Add(Channels);
         command.Options.Add(EncryptionMethods);
         command.Options.Add(ClientName);
+        command.Options.Add(FollowRedirect);
         command.Options.Add(TlsVersions);
         command.Options.Add(TlsCiphers);
         command.Options.Add(TlsGroups);
@@ -438,6 +444,7 @@ internal sealed class CommonOptions
             Trust = trust,
             Until = until,
             StopWhereCredentialsAreNeeded = explicitUntil is null,
+            FollowRedirects = parse.GetValue(FollowRedirect) ? 3 : 0,
             Tls = offer,
             SendServerName = !parse.GetValue(NoSni),
             CertificatePolicy = policy,

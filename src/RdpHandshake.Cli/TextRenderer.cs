@@ -13,6 +13,14 @@ internal static class TextRenderer
 {
     public static void WriteProbe(TextWriter output, ProbeReport report, bool showHex)
     {
+        foreach (ProbeReport hop in report.PreviousHops)
+        {
+            output.WriteLine($"== {hop.Target}: redirected to {hop.Session?.RedirectionTarget} ==");
+            WriteProbe(output, hop, showHex);
+            output.WriteLine();
+            output.WriteLine($"== following the redirection: {report.Target} ==");
+        }
+
         output.WriteLine($"rdphs probe {report.Target}: offering {NegotiationNames.SpecNames(report.Options.Connector.RequestedProtocols)}, timeout {Seconds(report.Options.ReadTimeout)} s");
         output.WriteLine();
         var rows = new List<string[]> { new[] { "#", "step", "at ms", "ms", "sent", "recv", "result" } };

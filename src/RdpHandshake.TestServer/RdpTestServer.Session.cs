@@ -327,6 +327,17 @@ public sealed partial class RdpTestServer
             return;
         }
 
+        if (_options.Redirection is { } redirection)
+        {
+            // A broker sends the client on to the server that holds its session (MS-RDPBCGR 2.2.13.2 / 2.2.13.3).
+            byte[] frame = standardSecurity
+                ? IoFrame(session, Pdu.Encode(redirection), SecurityHeaderFlags.RedirectionPkt)
+                : IoFrame(session, Pdu.Encode(new EnhancedSecurityServerRedirection(ServerChannelId, redirection)));
+            await session.Stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            record.Ending = $"sent a Server Redirection to {redirection.TargetNetAddressText ?? redirection.TargetFqdnText ?? "(no address)"} and closed, as a connection broker does";
+            return;
+        }
+
         // 7. Capabilities exchange.
         session.ShareId = _options.ShareId;
         DemandActivePdu demand = ServerCapabilities.CreateDemandActive(session.ShareId, Capabilities(client.Core));

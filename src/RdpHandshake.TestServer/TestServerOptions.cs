@@ -126,6 +126,12 @@ public sealed record TestServerOptions
     /// <summary>The shareId of the Demand Active and every later Share PDU (Windows: 0x000103EA and up).</summary>
     public uint ShareId { get; init; } = 0x0001_03EA;
 
+    /// <summary>
+    /// When set, the server behaves as a connection broker: after licensing it sends this Server Redirection
+    /// PDU instead of the Demand Active, then closes.
+    /// </summary>
+    public Protocol.Rdp.ServerRedirectionPacket? Redirection { get; init; }
+
     /// <summary>Faults to inject, by step.</summary>
     public IReadOnlyList<Fault> Faults { get; init; } = [];
 

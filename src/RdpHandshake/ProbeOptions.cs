@@ -66,6 +66,12 @@ public sealed record ProbeOptions
     /// <summary>Certificate finding codes (<see cref="CertificateAnalysis.Codes"/>) that fail the run instead of being reported.</summary>
     public IReadOnlySet<string> CertificatePolicy { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// How many Server Redirections to follow (a broker's answer): each opens a new connection to the target it
+    /// names, on the same port, sending its load-balance info as the routing token. 0 reports the redirection.
+    /// </summary>
+    public int FollowRedirects { get; init; }
+
     /// <summary>The deadline for name resolution plus the TCP handshake.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
 }

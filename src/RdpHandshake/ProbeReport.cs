@@ -35,6 +35,9 @@ public sealed class ProbeReport
     /// <summary>What MCS, Standard RDP Security, licensing and activation established; null when they did not run.</summary>
     public SessionResult? Session { get; init; }
 
+    /// <summary>The runs that ended in a Server Redirection followed to reach this one, first hop first.</summary>
+    public IReadOnlyList<ProbeReport> PreviousHops { get; init; } = [];
+
     /// <summary>The last phase completed, or null when not even TCP connected.</summary>
     public ConnectionPhase? Reached { get; init; }
 

@@ -34,8 +34,59 @@ public sealed partial class RdpProber
     /// <summary>Called when a step begins and again when it ends, for live progress.</summary>
     public Action<StepRecord>? StepObserver { get; init; }
 
-    /// <summary>Connects to <paramref name="target"/> over TCP and runs the sequence.</summary>
+    /// <summary>
+    /// Connects to <paramref name="target"/> over TCP and runs the sequence; with
+    /// <see cref="ProbeOptions.FollowRedirects"/>, follows a broker's Server Redirection to the server it names.
+    /// </summary>
     public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
+    {
+        ProbeReport report = await ProbeOnceAsync(target, options, cancellationToken).ConfigureAwait(false);
+        var hops = new List<ProbeReport>();
+        while (hops.Count < options.FollowRedirects
+            && report.Diagnosis?.Cause == "redirected"
+            && report.Session?.RedirectionTarget is { Length: > 0 } next
+            && !cancellationToken.IsCancellationRequested)
+        {
+            hops.Add(report);
+            ProbeOptions followed = options with
+            {
+                Connector = options.Connector with { RoutingToken = report.Session.RedirectionRoutingToken ?? options.Connector.RoutingToken },
+            };
+            LogFollowing(next, target.Port);
+            report = await ProbeOnceAsync(new ProbeTarget(next, target.Port), followed, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (hops.Count == 0)
+        {
+            return report;
+        }
+
+        return new ProbeReport
+        {
+            Target = report.Target,
+            RemoteAddress = report.RemoteAddress,
+            LocalAddress = report.LocalAddress,
+            StartedAt = report.StartedAt,
+            Elapsed = report.Elapsed,
+            Options = report.Options,
+            Steps = report.Steps,
+            Negotiation = report.Negotiation,
+            Tls = report.Tls,
+            CredSsp = report.CredSsp,
+            Session = report.Session,
+            Wire = report.Wire,
+            Reached = report.Reached,
+            Goal = report.Goal,
+            Diagnosis = report.Diagnosis,
+            Verdict = $"{report.Verdict} (after following {hops.Count} redirection(s) from {hops[0].Target})",
+            PreviousHops = hops,
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following the redirection to {Host}:{Port}")]
+    private partial void LogFollowing(string host, int port);
+
+    private async Task<ProbeReport> ProbeOnceAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken)
     {
         var run = new Run(this, target.ToString(), options);
         IRdpTransport? transport = null;

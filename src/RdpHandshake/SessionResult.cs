@@ -44,6 +44,12 @@ public sealed record SessionResult
     /// <summary>Where the server redirected the client (name/value pairs, no password), when it did.</summary>
     public IReadOnlyList<(string Name, string Value)>? Redirection { get; init; }
 
+    /// <summary>The host a redirection points to (its net address, else FQDN, else NetBIOS name).</summary>
+    public string? RedirectionTarget { get; init; }
+
+    /// <summary>The redirection's load-balance info, sent as the routing token when following it.</summary>
+    public string? RedirectionRoutingToken { get; init; }
+
     internal static SessionResult From(SessionConnector connector)
     {
         McsResultInfo mcs = connector.Mcs;
@@ -65,6 +71,12 @@ public sealed record SessionResult
             Finalization = [.. connector.FinalizationReceived],
             ErrorInfo = connector.LastErrorInfo is { } code ? MstscCodes.ExtendedReason((int)code) ?? new CodeEntry((int)code, $"0x{code:x8}", "an ERRINFO code rdphs does not know") : null,
             Redirection = connector.Redirection?.Describe().ToList(),
+            RedirectionTarget = connector.Redirection is { } r
+                ? (r.TargetNetAddressText ?? r.TargetFqdnText ?? r.TargetNetBiosNameText)?.TrimEnd('\0')
+                : null,
+            RedirectionRoutingToken = connector.Redirection?.LoadBalanceInfo is { } lb
+                ? System.Text.Encoding.Latin1.GetString(lb.Span).TrimEnd('\r', '\n', '\0')
+                : null,
         };
     }
 }

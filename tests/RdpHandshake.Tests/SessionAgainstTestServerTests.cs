@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Sockets;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
@@ -151,5 +155,44 @@ public sealed class SessionAgainstTestServerTests
         Assert.Equal(until, report.Reached);
         Assert.Equal("disconnect", report.Steps[^1].Name);
         Assert.Equal(stage, Assert.Single(records).Stage);
+    }
+
+    [Fact]
+    public async Task A_broker_redirection_is_reported_and_followed_on_request_with_its_routing_token()
+    {
+        // The target listens on 127.0.0.2 and the broker on 127.0.0.1, on the same port: a redirection names a
+        // host, and the client keeps the port.
+        await using var target = new RdpTestServer(TlsOnly());
+        IPEndPoint targetEnd = target.Start(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        const string cookie = "Cookie: msts=3640205228.15629.0000";
+        var packet = new ServerRedirectionPacket(7, RedirectionFlags.TargetNetAddress | RedirectionFlags.LoadBalanceInfo,
+            TargetNetAddress: ServerRedirectionPacket.Text("127.0.0.2"), LoadBalanceInfo: new ByteString(System.Text.Encoding.ASCII.GetBytes(cookie + "\r\n")));
+        await using var broker = new RdpTestServer(TlsOnly() with { Redirection = packet });
+        try
+        {
+            broker.Start(new IPEndPoint(IPAddress.Loopback, targetEnd.Port));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            Assert.Skip($"port {targetEnd.Port} is taken on 127.0.0.1: {ex.Message}");
+        }
+
+        var brokerTarget = new ProbeTarget("127.0.0.1", targetEnd.Port);
+        ProbeReport reported = await new RdpProber().ProbeAsync(brokerTarget, EngineHarness.FastOptions(Finalized), TestContext.Current.CancellationToken);
+        Assert.Equal("redirected", reported.Diagnosis!.Cause);
+        Assert.Equal("127.0.0.2", reported.Session!.RedirectionTarget);
+        Assert.Equal(cookie, reported.Session.RedirectionRoutingToken);
+        Assert.Contains(reported.Session.Redirection!, f => f.Name == "TargetNetAddress" && f.Value.Contains("127.0.0.2", StringComparison.Ordinal));
+
+        ProbeReport followed = await new RdpProber().ProbeAsync(brokerTarget, EngineHarness.FastOptions(Finalized with { FollowRedirects = 1 }), TestContext.Current.CancellationToken);
+        Assert.True(followed.Success, followed.Verdict);
+        Assert.Equal(ConnectionPhase.Finalization, followed.Reached);
+        Assert.Equal($"127.0.0.2:{targetEnd.Port}", followed.Target);
+        ProbeReport hop = Assert.Single(followed.PreviousHops);
+        Assert.Equal("redirected", hop.Diagnosis!.Cause);
+        Assert.Contains("redirection", followed.Verdict, StringComparison.Ordinal);
+
+        IReadOnlyList<ServerConnectionRecord> records = await target.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal(cookie, Assert.Single(records).Request!.RoutingToken);
     }
 }

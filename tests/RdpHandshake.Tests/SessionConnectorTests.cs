@@ -283,4 +283,19 @@ public sealed class SessionConnectorTests
         Assert.Equal(ConnectionPhase.Licensing, script.Connector.Reached);
         Assert.Equal(SessionConnector.DisconnectStep, script.Steps[^1].StepName);
     }
+
+    [Fact]
+    public void An_rtt_measure_request_is_answered_with_its_sequence_number()
+    {
+        var script = new Script();
+        script.ThroughMcs();
+        StepResult observed = script.Feed(Io([.. Pdu.Encode(new BasicSecurityHeader(SecurityHeaderFlags.AutodetectReq)), .. Pdu.Encode(AutoDetectRequest.RttMeasure(42))]));
+
+        Assert.Null(observed.Failure);
+        Assert.Equal("session.auto-detect", observed.StepName);
+        var reader = new PduReader(SentPayload(script.LastOutput));
+        Assert.Equal(SecurityHeaderFlags.AutodetectRsp, BasicSecurityHeader.Decode(ref reader).Value!.Flags);
+        Assert.Equal(new RttMeasureResponse(42), RttMeasureResponse.Decode(ref reader).Value);
+        Assert.Equal(SessionState.WaitLicensing, script.Connector.State);
+    }
 }

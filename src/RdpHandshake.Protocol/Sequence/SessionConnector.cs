@@ -674,10 +674,14 @@ public sealed class SessionConnector : IConnectionSequence
             return DeclineMultitransport(plain, output, channel);
         }
 
-        if ((f & (SecurityHeaderFlags.AutodetectReq | SecurityHeaderFlags.Heartbeat)) != 0)
+        if ((f & SecurityHeaderFlags.AutodetectReq) != 0)
         {
-            string what = (f & SecurityHeaderFlags.Heartbeat) != 0 ? "heartbeat" : "auto-detect request";
-            return Observed("session." + what.Replace(' ', '-'), what, [new StepField("flags", $"0x{(ushort)f:x4}")], $"{what} (not answered)");
+            return AnswerAutoDetect(plain, output, channel);
+        }
+
+        if ((f & SecurityHeaderFlags.Heartbeat) != 0)
+        {
+            return Observed("session.heartbeat", "Heartbeat PDU", [new StepField("flags", $"0x{(ushort)f:x4}")], "heartbeat");
         }
 
         if ((f & SecurityHeaderFlags.RedirectionPkt) != 0)
@@ -919,6 +923,35 @@ public sealed class SessionConnector : IConnectionSequence
         return Observed("session.multitransport", InitiateMultitransportRequest.PduName,
             [new StepField("requestId", request.Value.RequestId.ToString(CultureInfo.InvariantCulture)), new StepField("requestedProtocol", request.Value.RequestedProtocol.ToString()), new StepField("answer", "E_ABORT (UDP not used)")],
             "multitransport (UDP) offer declined");
+    }
+
+    /// <summary>
+    /// MS-RDPBCGR 2.2.14: an RTT Measure Request is answered at once (its timing is the server's business); the
+    /// other auto-detect requests (bandwidth, network characteristics) are recorded and left unanswered, as a
+    /// client that did not set SUPPORT_NETCHAR_AUTODETECT may.
+    /// </summary>
+    private StepResult AnswerAutoDetect(byte[] plain, IBufferWriter<byte> output, ushort channel)
+    {
+        var reader = new PduReader(plain);
+        DecodeResult<AutoDetectRequest> request = AutoDetectRequest.Decode(ref reader);
+        if (!request.IsSuccess)
+        {
+            return Malformed("session.auto-detect", AutoDetectRequest.PduName, request.Error);
+        }
+
+        var fields = new List<StepField>
+        {
+            new("requestType", request.Value.RequestTypeName),
+            new("sequenceNumber", request.Value.SequenceNumber.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (!request.Value.IsRttMeasureRequest)
+        {
+            return Observed("session.auto-detect", AutoDetectRequest.PduName, fields, $"auto-detect {request.Value.RequestTypeName} (not answered)");
+        }
+
+        SendIo(output, SecurityHeaderFlags.AutodetectRsp, Pdu.Encode(new RttMeasureResponse(request.Value.SequenceNumber)), channel);
+        fields.Add(new StepField("answer", "RTT Measure Response"));
+        return Observed("session.auto-detect", AutoDetectRequest.PduName, fields, "RTT measure request answered");
     }
 
     private StepResult Redirected(string step, ServerRedirectionPacket packet)

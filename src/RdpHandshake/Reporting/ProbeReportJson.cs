@@ -187,6 +187,16 @@ public static class ProbeReportJson
         }
 
         json.WriteEndArray();
+
+        // Each hop that ended in a followed Server Redirection, as a whole report of its own.
+        json.WritePropertyName("previousHops");
+        json.WriteStartArray();
+        foreach (ProbeReport hop in report.PreviousHops)
+        {
+            WriteReport(json, hop);
+        }
+
+        json.WriteEndArray();
         json.WriteEndObject();
         json.Flush();
     }
