@@ -55,6 +55,10 @@ internal static class ServeCommand
         {
             Description = "The Set Error Info code the error-info fault sends: a number or an ERRINFO name [default: 0x7 ERRINFO_SERVER_DENIED_CONNECTION].",
         };
+        var redirect = new Option<string?>("--redirect")
+        {
+            Description = "Act as a connection broker: after licensing, send a Server Redirection to HOST (an address) with LBINFO as its load-balance info (given as HOST or HOST,LBINFO), then close. Probe with --follow-redirect to follow it.",
+        };
         var rdpVersion = new Option<string?>("--rdp-version")
         {
             Description = "The version in the server core data, e.g. 0x00080004 (RDP 5.0 to 8.1) [default: 0x0008000c, RDP 10.7].",
@@ -148,6 +152,7 @@ internal static class ServeCommand
         command.Options.Add(encryptionMethods);
         command.Options.Add(licensing);
         command.Options.Add(errorInfo);
+        command.Options.Add(redirect);
         command.Options.Add(rdpVersion);
         command.Options.Add(messageChannel);
         command.Options.Add(failWith);
@@ -208,6 +213,29 @@ internal static class ServeCommand
             };
             (LicenseErrorCode licenseCode, LicenseStateTransition licenseTransition) = ParseLicensing(parse.GetValue(licensing)!);
             options = options with { LicenseErrorCode = licenseCode, LicenseStateTransition = licenseTransition };
+            if (parse.GetValue(redirect) is { } redirectText)
+            {
+                string[] parts = redirectText.Split(',', 2, StringSplitOptions.TrimEntries);
+                if (parts[0].Length == 0)
+                {
+                    throw new UsageException($"--redirect '{redirectText}': expected HOST or HOST,LBINFO");
+                }
+
+                var flags = RdpHandshake.Protocol.Rdp.RedirectionFlags.TargetNetAddress;
+                RdpHandshake.Protocol.Encoding.ByteString? loadBalance = null;
+                if (parts.Length == 2)
+                {
+                    flags |= RdpHandshake.Protocol.Rdp.RedirectionFlags.LoadBalanceInfo;
+                    loadBalance = new RdpHandshake.Protocol.Encoding.ByteString(System.Text.Encoding.ASCII.GetBytes(parts[1] + "\r\n"));
+                }
+
+                options = options with
+                {
+                    Redirection = new RdpHandshake.Protocol.Rdp.ServerRedirectionPacket(1, flags,
+                        TargetNetAddress: RdpHandshake.Protocol.Rdp.ServerRedirectionPacket.Text(parts[0]), LoadBalanceInfo: loadBalance),
+                };
+            }
+
             if (parse.GetValue(errorInfo) is { } errorText)
             {
                 options = options with

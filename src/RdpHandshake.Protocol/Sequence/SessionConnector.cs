@@ -960,7 +960,7 @@ public sealed class SessionConnector : IConnectionSequence
         var fields = packet.Describe().Select(d => new StepField(d.Name, d.Value)).ToList();
         string target = packet.TargetFqdnText ?? packet.TargetNetAddressText ?? packet.TargetNetBiosNameText ?? "(no target name)";
         return Fail(step, ServerRedirectionPacket.PduName, fields, new ProtocolFailure(Phase, "redirected",
-            $"the server redirects the client to {target} (a connection broker's load balancing); rdphs does not follow redirections"));
+            $"the server redirects the client to {target} (a connection broker's load balancing); --follow-redirect follows it"));
     }
 
     /// <summary>A PDU that does not advance the sequence: recorded as its own step, the wait goes on.</summary>
