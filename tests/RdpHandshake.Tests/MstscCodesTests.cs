@@ -30,6 +30,73 @@ public sealed class MstscCodesTests
     }
 
     [Fact]
+    public void Extended_reasons_are_one_sorted_table_of_spec_names()
+    {
+        IReadOnlyList<CodeEntry> table = MstscCodes.ExtendedReasons;
+        for (int i = 1; i < table.Count; i++)
+        {
+            Assert.True(table[i - 1].Code < table[i].Code, $"{table[i - 1].Name} (0x{table[i - 1].Code:x}) is not before {table[i].Name} (0x{table[i].Code:x})");
+        }
+
+        Assert.Equal(table.Count, table.Select(e => e.Name).Distinct(StringComparer.Ordinal).Count());
+        foreach (CodeEntry entry in table)
+        {
+            Assert.StartsWith("ERRINFO_", entry.Name, StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(entry.Meaning), entry.Name);
+            Assert.Equal(entry.Meaning.Trim(), entry.Meaning);
+            Assert.False(entry.Meaning.EndsWith('.'), $"{entry.Name}: the meaning ends with a period");
+            Assert.True(char.IsLower(entry.Meaning[0]), $"{entry.Name}: the meaning does not start in lower case");
+        }
+    }
+
+    // Name and value as MS-RDPBCGR 2.2.5.1.1 states them.
+    [Theory]
+    [InlineData("ERRINFO_DISCONNECTED_BY_OTHERCONNECTION", 0x00000005)]
+    [InlineData("ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES", 0x00000009)]
+    [InlineData("ERRINFO_SERVER_FRESH_CREDENTIALS_REQUIRED", 0x0000000A)]
+    [InlineData("ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER", 0x0000000B)]
+    [InlineData("ERRINFO_SERVER_REBOOT", 0x0000001A)]
+    [InlineData("ERRINFO_LICENSE_NO_REMOTE_CONNECTIONS", 0x0000010A)]
+    [InlineData("ERRINFO_CB_CONNECTION_ERROR_INVALID_SETTINGS", 0x00000410)]
+    [InlineData("ERRINFO_UNKNOWNPDUTYPE2", 0x000010C9)]
+    [InlineData("ERRINFO_UNKNOWNPDUTYPE", 0x000010CA)]
+    [InlineData("ERRINFO_DATAPDUSEQUENCE", 0x000010CB)]
+    [InlineData("ERRINFO_CONTROLPDUSEQUENCE", 0x000010CD)]
+    [InlineData("ERRINFO_INVALIDCONTROLPDUACTION", 0x000010CE)]
+    [InlineData("ERRINFO_INVALIDINPUTPDUTYPE", 0x000010CF)]
+    [InlineData("ERRINFO_CONFIRMACTIVEWRONGSHAREID", 0x000010D4)]
+    [InlineData("ERRINFO_SECURITYDATATOOSHORT", 0x000010E0)]
+    [InlineData("ERRINFO_BADSUPRESSOUTPUTPDU", 0x000010E3)]
+    [InlineData("ERRINFO_VCHANNELSTOOMANY", 0x000010F0)]
+    [InlineData("ERRINFO_SECURITYDATATOOSHORT2", 0x00001111)]
+    [InlineData("ERRINFO_SECURITYDATATOOSHORT23", 0x00001126)]
+    [InlineData("ERRINFO_GRAPHICSMODENOTSUPPORTED", 0x0000112D)]
+    [InlineData("ERRINFO_GRAPHICSSUBSYSTEMRESETFAILED", 0x0000112E)]
+    [InlineData("ERRINFO_UPDATESESSIONKEYFAILED", 0x00001191)]
+    [InlineData("ERRINFO_DECRYPTFAILED", 0x00001192)]
+    [InlineData("ERRINFO_ENCRYPTFAILED", 0x00001193)]
+    [InlineData("ERRINFO_ENCPKGMISMATCH", 0x00001194)]
+    [InlineData("ERRINFO_DECRYPTFAILED2", 0x00001195)]
+    public void Extended_reasons_carry_the_spec_name_and_value(string name, int code)
+    {
+        CodeEntry? entry = MstscCodes.ExtendedReason(code);
+        Assert.NotNull(entry);
+        Assert.Equal(name, entry.Name);
+    }
+
+    // FreeRDP spells some names with extra underscores; they still find the spec's entry.
+    [Theory]
+    [InlineData("ERRINFO_DISCONNECTED_BY_OTHER_CONNECTION", 0x5)]
+    [InlineData("ERRINFO_RPC_INITIATED_DISCONNECT_BY_USER", 0xB)]
+    [InlineData("UnknownPduType2", 0x10C9)]
+    [InlineData("0x10f0", 0x10F0)]
+    public void Extended_reasons_parse_by_other_spellings(string text, int code)
+    {
+        Assert.True(MstscCodes.TryParse(text, MstscCodes.ExtendedReasons, out int parsed));
+        Assert.Equal(code, parsed);
+    }
+
+    [Fact]
     public void Every_mstsc_code_in_the_catalogue_is_in_the_code_table()
     {
         foreach ((_, _, CatalogEntry entry) in DiagnosisCatalog.All)
