@@ -459,6 +459,13 @@ public sealed partial class RdpProber
 
         private Diagnosis DiagnoseProtocol(ProtocolFailure failure, StepRecord step)
         {
+            // HYBRID_REQUIRED_BY_SERVER is an X.224 answer, but what it says is about NLA: the attempt died
+            // because the server demands CredSSP and the client did not offer it (issue taxonomy: credssp).
+            if (failure.Cause == Causes.ForNegotiationFailure(NegotiationFailureCode.HybridRequiredByServer))
+            {
+                failure = failure with { Phase = ConnectionPhase.CredSsp, Cause = DiagnosisCatalog.CredSspCauses.NlaRequired };
+            }
+
             CatalogEntry entry = DiagnosisCatalog.Lookup(failure.Phase, failure.Cause);
             var evidence = new Evidence(
                 step.Name,

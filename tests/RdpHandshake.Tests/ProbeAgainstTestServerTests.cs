@@ -165,7 +165,12 @@ public sealed class ProbeAgainstTestServerTests
         var serverOptions = new TestServerOptions { Accepted = SecurityProtocols.Hybrid, AcceptStandardSecurity = false };
         var options = new ProbeOptions { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Ssl } };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(serverOptions, options, TestContext.Current.CancellationToken);
-        Assert.Equal("negotiation-failure:HYBRID_REQUIRED_BY_SERVER", report.Diagnosis!.Cause);
+        // The X.224 answer is a negotiation failure; the diagnosis names what it means: NLA is required.
+        Assert.Equal("nla-required", report.Diagnosis!.Cause);
+        Assert.Equal(ConnectionPhase.CredSsp, report.Diagnosis.Phase);
+        Assert.Equal(ExitCodes.CredSsp, report.ExitCode);
+        Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, report.Negotiation!.FailureCode);
+        Assert.Equal("x224.confirm", report.Diagnosis.Evidence.Step);
     }
 
     [Fact]

@@ -71,6 +71,9 @@ public static class DiagnosisCatalog
 
         public const string AccessDenied = "access-denied";
 
+        /// <summary>RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server demands NLA and the client did not offer HYBRID.</summary>
+        public const string NlaRequired = "nla-required";
+
         /// <summary>The server selected NLA and the run was asked to go past CredSSP without credentials.</summary>
         public const string CredentialsRequired = "credentials-required";
     }
@@ -186,11 +189,11 @@ public static class DiagnosisCatalog
                 "RDP_NEG_FAILURE INCONSISTENT_FLAGS: possible only with the Direct Approach, where TLS or CredSSP already runs before X.224.",
                 "Check what sits in front of the server (a gateway or proxy that starts TLS itself), and request the protocol already in use.",
                 null),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.HybridRequiredByServer))] = new(
+            [(ConnectionPhase.CredSsp, CredSspCauses.NlaRequired)] = new(
                 "the server requires Network Level Authentication (CredSSP)",
-                "RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server requires NLA, and the request did not include PROTOCOL_HYBRID.",
-                "Offer hybrid (--protocols ssl,hybrid) with valid credentials, or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
-                null),
+                "The server answered the X.224 Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: it requires Network Level Authentication, and the request did not include PROTOCOL_HYBRID. A client configured for TLS only, or an old client without CredSSP, cannot connect; mstsc reports it as a security-layer mismatch.",
+                "Offer hybrid (--protocols ssl,hybrid, the default) and give credentials (--user), or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
+                MstscCodes.For(0x904)),
             [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslWithUserAuthRequiredByServer))] = new(
                 "the server requires TLS with a client certificate",
                 "RDP_NEG_FAILURE SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: the server wants TLS with certificate-based client authentication.",
