@@ -1,5 +1,7 @@
 using System.Text.Json;
 using RdpHandshake.Checks;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace RdpHandshake.Cli;
 
@@ -29,7 +31,69 @@ internal static class Checks
         return checks;
     }
 
-    private static IEnumerable<string> ReadPolicy(string path, string? target)
+    private static IEnumerable<string> ReadPolicy(string path, string? target) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? ReadYamlPolicy(path, target) : ReadJsonPolicy(path, target);
+
+    /// <summary>
+    /// The same policy in YAML: a mapping with <c>expect</c> (a sequence of checks) and <c>targets</c> (a
+    /// mapping from host:port to a sequence of checks). Read with YamlDotNet's node model, no reflection.
+    /// </summary>
+    private static IEnumerable<string> ReadYamlPolicy(string path, string? target)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlException)
+        {
+            throw new UsageException($"--policy '{path}': cannot read it as YAML ({ex.Message})");
+        }
+
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new UsageException($"--policy '{path}': expected one YAML mapping with \"expect\" and/or \"targets\"");
+        }
+
+        var found = new List<string>();
+        foreach ((YamlNode key, YamlNode value) in root.Children)
+        {
+            string name = (key as YamlScalarNode)?.Value ?? string.Empty;
+            if (name == "expect")
+            {
+                found.AddRange(YamlStrings(path, "expect", value));
+            }
+            else if (name == "targets" && target is not null && value is YamlMappingNode targets)
+            {
+                foreach ((YamlNode targetKey, YamlNode checks) in targets.Children)
+                {
+                    if (string.Equals((targetKey as YamlScalarNode)?.Value, target, StringComparison.OrdinalIgnoreCase))
+                    {
+                        found.AddRange(YamlStrings(path, $"targets.{target}", checks));
+                    }
+                }
+            }
+            else if (name is not ("expect" or "targets"))
+            {
+                throw new UsageException($"--policy '{path}': unknown key \"{name}\" (known: expect, targets)");
+            }
+        }
+
+        return found;
+    }
+
+    private static IEnumerable<string> YamlStrings(string path, string name, YamlNode node)
+    {
+        if (node is not YamlSequenceNode sequence || sequence.Children.Any(c => c is not YamlScalarNode { Value: not null }))
+        {
+            throw new UsageException($"--policy '{path}': \"{name}\" must be a list of checks such as \"tls>=1.2\"");
+        }
+
+        return sequence.Children.Select(c => ((YamlScalarNode)c).Value!).ToArray();
+    }
+
+    private static IEnumerable<string> ReadJsonPolicy(string path, string? target)
     {
         JsonDocument document;
         try

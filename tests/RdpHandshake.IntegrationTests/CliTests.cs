@@ -26,6 +26,27 @@ public sealed class CliTests
         Assert.Contains("verdict: OK - reached finalization", run.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_yaml_policy_is_read_and_a_failing_check_exits_with_3()
+    {
+        string directory = Directory.CreateTempSubdirectory("rdphs-policy-").FullName;
+        string policy = Path.Combine(directory, "policy.yaml");
+        await File.WriteAllTextAsync(policy, "# every server\nexpect:\n  - reached=finalized\n  - \"tls>=1.2\"\n  - \"encryption-level>=high\"\n  - cert.key-bits>=4096\n", TestContext.Current.CancellationToken);
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--policy", policy, "--json");
+        Assert.True(run.ExitCode == ExitCodes.ExpectationsFailed, run.ToString());
+        using JsonDocument json = JsonDocument.Parse(run.StdOut);
+        JsonElement[] checks = json.RootElement.GetProperty("expectations").EnumerateArray().ToArray();
+        Assert.Equal(["reached=finalized", "tls>=1.2", "encryption-level>=high", "cert.key-bits>=4096"], checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal([true, true, true, false], checks.Select(c => c.GetProperty("passed").GetBoolean()));
+
+        await File.WriteAllTextAsync(policy, "expect: [unclosed\n", TestContext.Current.CancellationToken);
+        ProcessResult bad = await Peers.RdphsAsync(Limit, "probe", "--policy", policy);
+        Assert.True(bad.ExitCode == ExitCodes.Usage, bad.ToString());
+        Assert.Contains(policy, bad.StdErr, StringComparison.Ordinal);
+        Assert.Contains("YAML", bad.StdErr, StringComparison.Ordinal);
+        Directory.Delete(directory, recursive: true);
+    }
+
     [Theory]
     [InlineData("x224.confirm:close", "closed-by-peer")]
     [InlineData("x224.confirm:reset", "reset")]

@@ -56,8 +56,8 @@ public sealed partial class Expectation
         ["cert.sha1"] = "the SHA-1 fingerprint (what mstsc shows)",
         ["cert.sha256"] = "the SHA-256 fingerprint",
         ["cert.findings"] = "the certificate finding codes, comma-separated",
-        ["encryption-method"] = "Standard RDP Security's method: 40bit, 56bit, 128bit, fips (none under TLS); compares by strength",
-        ["encryption-level"] = "Standard RDP Security's level: none, low, client-compatible, high, fips; compares in that order",
+        ["encryption-method"] = "Standard RDP Security's method: 40bit, 56bit, 128bit, fips, or tls when TLS/CredSSP protects the session; compares by strength",
+        ["encryption-level"] = "Standard RDP Security's level: none, low, client-compatible, high, fips, or tls when TLS/CredSSP protects the session; compares in that order",
         ["licensing"] = "how licensing ended: STATUS_VALID_CLIENT, license issued, or the licence error name",
         ["error-info"] = "the last Set Error Info name (none when the server sent none)",
         ["channels"] = "the static channels the server gave IDs to, comma-separated",
@@ -142,7 +142,7 @@ public sealed partial class Expectation
 
         if (Key is "encryption-method" or "encryption-level")
         {
-            string[] order = Key == "encryption-method" ? ["none", "40bit", "56bit", "128bit", "fips"] : ["none", "low", "client-compatible", "high", "fips"];
+            string[] order = Key == "encryption-method" ? ["none", "40bit", "56bit", "128bit", "fips", "tls"] : ["none", "low", "client-compatible", "high", "fips", "tls"];
             int left = Array.IndexOf(order, actual.ToLowerInvariant());
             int right = Array.IndexOf(order, Value.ToLowerInvariant());
             return left >= 0 && right >= 0 ? left.CompareTo(right) : string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase);
@@ -192,8 +192,10 @@ public sealed partial class Expectation
             "cert.sha1" => certificate?.Sha1Fingerprint,
             "cert.sha256" => certificate?.Sha256Fingerprint,
             "cert.findings" => certificate is null ? null : string.Join(",", certificate.Findings.Select(f => f.Code)),
-            "encryption-method" => report.Session is { } s1 ? ShortEncryption(s1.EncryptionMethod, "ENCRYPTION_METHOD_") : null,
-            "encryption-level" => report.Session is { } s2 ? ShortEncryption(s2.EncryptionLevel, "ENCRYPTION_LEVEL_") : null,
+            "encryption-method" => report.Session is { } s1 ? ShortEncryption(s1.EncryptionMethod, "ENCRYPTION_METHOD_")
+                : report.Tls is { HandshakeComplete: true } ? "tls" : null,
+            "encryption-level" => report.Session is { } s2 ? ShortEncryption(s2.EncryptionLevel, "ENCRYPTION_LEVEL_")
+                : report.Tls is { HandshakeComplete: true } ? "tls" : null,
             "licensing" => report.Session?.Licensing,
             "error-info" => report.Session is { } s3 ? s3.ErrorInfo?.Name ?? "none" : null,
             "channels" => report.Session is { } s4 ? string.Join(",", s4.Channels.Select(c => c.Name)) : null,
@@ -202,9 +204,12 @@ public sealed partial class Expectation
         };
     }
 
-    /// <summary>ENCRYPTION_METHOD_128BIT becomes 128bit, ENCRYPTION_LEVEL_CLIENT_COMPATIBLE client-compatible; null (TLS) becomes none.</summary>
+    /// <summary>
+    /// ENCRYPTION_METHOD_128BIT becomes 128bit, ENCRYPTION_LEVEL_CLIENT_COMPATIBLE client-compatible; a session
+    /// without Standard RDP Security (TLS or CredSSP protect it) is <c>tls</c>, which ranks above every level.
+    /// </summary>
     private static string ShortEncryption(string? name, string prefix) =>
-        name is null ? "none" : name.Replace(prefix, string.Empty, StringComparison.Ordinal).Replace('_', '-').ToLowerInvariant();
+        name is null ? "tls" : name.Replace(prefix, string.Empty, StringComparison.Ordinal).Replace('_', '-').ToLowerInvariant();
 
     public override string ToString() => Text;
 }
