@@ -103,7 +103,8 @@ internal static class ProbeCommand
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             TextWriter human = json ? Console.Error : Console.Out;
-            var prober = new RdpProber(loggers.CreateLogger("rdphs.probe"));
+            using var progress = new Terminal.Progress();
+            var prober = new RdpProber(loggers.CreateLogger("rdphs.probe")) { StepObserver = progress.OnStep };
 
             ProbeReport report;
             if (targetText is null)
@@ -129,6 +130,7 @@ internal static class ProbeCommand
                 report = await prober.ProbeAsync(CommonOptions.ParseTarget(targetText), options, cancellationToken).ConfigureAwait(false);
             }
 
+            progress.Dispose();
             if (parse.GetValue(pcap) is { } pcapPath)
             {
                 if (report.Wire is null)

@@ -13,6 +13,7 @@ internal static class TextRenderer
 {
     public static void WriteProbe(TextWriter output, ProbeReport report, bool showHex)
     {
+        bool color = Terminal.IsInteractive(output);
         foreach (ProbeReport hop in report.PreviousHops)
         {
             output.WriteLine($"== {hop.Target}: redirected to {hop.Session?.RedirectionTarget} ==");
@@ -42,7 +43,8 @@ internal static class TextRenderer
         for (int i = 0; i < rows.Count; i++)
         {
             string[] row = rows[i];
-            output.WriteLine($"  {row[0].PadLeft(widths[0])}  {row[1].PadRight(widths[1])}  {row[2].PadLeft(widths[2])}  {row[3].PadLeft(widths[3])}  {row[4].PadLeft(widths[4])}  {row[5].PadLeft(widths[5])}  {row[6]}");
+            string result = i == 0 ? row[6] : ColorOutcome(row[6], report.Steps[i - 1].Outcome, color);
+            output.WriteLine($"  {row[0].PadLeft(widths[0])}  {row[1].PadRight(widths[1])}  {row[2].PadLeft(widths[2])}  {row[3].PadLeft(widths[3])}  {row[4].PadLeft(widths[4])}  {row[5].PadLeft(widths[5])}  {result}");
             if (i == 0)
             {
                 continue;
@@ -52,7 +54,7 @@ internal static class TextRenderer
             string indent = new(' ', widths[0] + 4);
             foreach (StepField field in step.Fields)
             {
-                output.WriteLine($"{indent}{field.Name}: {field.Value}");
+                output.WriteLine(Terminal.Dim($"{indent}{field.Name}: {field.Value}", color));
             }
 
             if (showHex)
@@ -75,13 +77,22 @@ internal static class TextRenderer
             WriteDiagnosis(output, diagnosis);
         }
 
-        output.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict} ({Ms(report.Elapsed)} ms)");
+        string verdict = report.Success ? Terminal.Green("OK", color) : Terminal.Red("FAILED", color);
+        output.WriteLine($"{Terminal.Bold("verdict:", color)} {verdict} - {report.Verdict} ({Ms(report.Elapsed)} ms)");
     }
+
+    private static string ColorOutcome(string result, StepOutcome outcome, bool color) => outcome switch
+    {
+        StepOutcome.Ok => Terminal.Green("ok", color) + result[2..],
+        StepOutcome.Failed => Terminal.Red("failed", color) + result["failed".Length..],
+        _ => Terminal.Yellow(result, color),
+    };
 
     public static void WriteDiagnosis(TextWriter output, Diagnosis diagnosis)
     {
         CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Phase, diagnosis.Cause);
-        output.WriteLine($"diagnosis: phase {diagnosis.Phase.Name()}, cause {diagnosis.Cause}: {entry.Title}");
+        bool color = Terminal.IsInteractive(output);
+        output.WriteLine($"{Terminal.Red("diagnosis:", color)} phase {diagnosis.Phase.Name()}, cause {Terminal.Bold(diagnosis.Cause, color)}: {entry.Title}");
         output.WriteLine($"  what happened: {diagnosis.Summary}");
         output.WriteLine($"  what it means: {diagnosis.Explanation}");
         Evidence evidence = diagnosis.Evidence;
