@@ -316,7 +316,7 @@ public sealed partial class RdpProber
         private static string EndCause(FrameReadResult read) => read.Status switch
         {
             FrameReadStatus.Cancelled => C.Interrupted,
-            FrameReadStatus.Timeout => C.Timeout,
+            FrameReadStatus.Timeout => read.Bytes.Length > 0 ? C.TimeoutMidAnswer : C.Timeout,
             _ => read.End!.Kind switch
             {
                 TransportEndKind.Closed when read.Bytes.Length > 0 => C.Truncated,

@@ -27,6 +27,9 @@ public static class DiagnosisCatalog
         public const string Truncated = "truncated-response";
         public const string Reset = "reset";
         public const string Timeout = "timeout";
+
+        /// <summary>Part of an answer arrived, then nothing more before the deadline: a black hole (MTU) or a dripping server.</summary>
+        public const string TimeoutMidAnswer = "timeout-mid-answer";
         public const string Interrupted = "interrupted";
         public const string InternalError = "internal-error";
     }
@@ -429,6 +432,16 @@ public static class DiagnosisCatalog
                 "the server did not answer in time",
                 "No complete answer arrived before the read timeout.",
                 "Raise --timeout to tell a slow server from a hung one.",
+                TimedOut),
+            [(null, EngineCauses.TimeoutMidAnswer)] = new(
+                "the server's answer started, then stopped arriving",
+                "The first bytes of the answer arrived (the evidence shows how many, and the length its header announced), then nothing more before the read timeout. When the first segment arrives and the rest never does, the classic cause is a path MTU black hole: a VPN or tunnel lowers the MTU, full-size TCP segments are dropped on the way, and the ICMP 'fragmentation needed' messages that would fix it are blocked, so small packets pass and large ones (a certificate flight, an MCS Connect Response with a certificate, a Demand Active) vanish. A server writing its answer very slowly (dripping) ends the same way.",
+                "If a VPN or tunnel is on the path, lower the MTU on the client (Linux: ip link set dev IFACE mtu 1350; Windows: netsh interface ipv4 set subinterface \"IFACE\" mtu=1350 store=persistent), or enable TCP MSS clamping on the VPN gateway, then probe again; probe from a host without the tunnel to confirm. Raise --timeout to tell a slow server from a black hole.",
+                SocketClosed),
+            [(ConnectionPhase.Tls, EngineCauses.Timeout)] = new(
+                "the server did not answer the TLS ClientHello in time",
+                "The server selected TLS and then sent nothing back within the read timeout. Its answer (ServerHello with the certificate) is usually the first packet of the connection larger than one TCP segment, so besides a hung server, a path MTU black hole (a VPN or tunnel that drops full-size segments while ICMP 'fragmentation needed' is blocked) ends here: the small X.224 exchange passed, the certificate flight did not.",
+                "If a VPN or tunnel is on the path, lower the client's MTU (e.g. 1350) or enable MSS clamping on the gateway and probe again; otherwise check whether the server's TLS stack hangs (raise --timeout, look at its logs).",
                 TimedOut),
             [(null, EngineCauses.SocketError)] = new(
                 "a socket error ended the connection",
