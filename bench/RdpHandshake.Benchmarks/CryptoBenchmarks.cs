@@ -1,0 +1,162 @@
+using BenchmarkDotNet.Attributes;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using RdpHandshake.CredSsp;
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Ntlm;
+using RdpHandshake.Protocol.Security;
+using RdpHandshake.StandardSecurity;
+using RdpHandshake.TestServer;
+using RdpHandshake.Tls;
+
+namespace RdpHandshake.Benchmarks;
+
+/// <summary>NTLM (MS-NLMP 2.2.1, 3.3.2) and the CredSSP TSRequest (MS-CSSP 2.2.1) that carries it.</summary>
+[MemoryDiagnoser]
+public class NtlmBenchmarks
+{
+    private static readonly byte[] ClientChallenge = [1, 2, 3, 4, 5, 6, 7, 8];
+    private static readonly byte[] SessionKey = [.. Enumerable.Range(0x40, 16).Select(i => (byte)i)];
+    private readonly NtlmClient _client = new();
+    private readonly Credentials _credentials = new("alice", string.Empty, new Secret("Test-Password-1"));
+    private byte[] _negotiate = [];
+    private byte[] _challengeBytes = [];
+    private NtlmChallengeMessage _challenge = null!;
+    private byte[] _tsRequest = [];
+    private TsRequest _request = null!;
+    private byte[] _ntOwfV2 = [];
+    private byte[] _blob = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _negotiate = Pdu.Encode(_client.Negotiate);
+        _challenge = new NtlmChallengeMessage(
+            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
+                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
+                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
+            new ByteString([9, 8, 7, 6, 5, 4, 3, 2]),
+            "RDPHS",
+            [
+                NtlmAvPair.FromText(NtlmAvId.NbDomainName, "RDPHS"),
+                NtlmAvPair.FromText(NtlmAvId.NbComputerName, "RDPHS-TEST"),
+                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, "rdphs.test"),
+                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, "rdphs-test.rdphs.test"),
+                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, "rdphs.test"),
+                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc).ToFileTimeUtc()))),
+            ],
+            new NtlmVersion(10, 0, 20348));
+        _challengeBytes = Pdu.Encode(_challenge);
+        _request = new TsRequest(6, [new ByteString(Spnego.EncodeNegTokenResp(null, null, _challengeBytes, []))]);
+        _tsRequest = _request.Encode();
+        _ntOwfV2 = NtlmCrypto.NtOwfV2(_credentials.Password.Reveal(), _credentials.User, _credentials.Domain);
+        _blob = NtlmCrypto.NtlmV2Blob(new byte[8], ClientChallenge, _challengeBytes.AsSpan(56));
+    }
+
+    [Benchmark]
+    public byte[] NegotiateEncode() => Pdu.Encode(_client.Negotiate);
+
+    [Benchmark]
+    public DecodeResult<NtlmChallengeMessage> ChallengeDecode() => Pdu.Decode<NtlmChallengeMessage>(_challengeBytes);
+
+    /// <summary>The whole AUTHENTICATE: NTOWFv2, NTLMv2 response, session key, MIC, encoding.</summary>
+    [Benchmark]
+    public byte[] AuthenticateBuild() => _client.Authenticate(
+        _negotiate, _challengeBytes, _challenge, _credentials, "TERMSRV/rdphs-test", ClientChallenge, SessionKey, DateTimeOffset.UnixEpoch);
+
+    [Benchmark]
+    public byte[] NtOwfV2() => NtlmCrypto.NtOwfV2(_credentials.Password.Reveal(), _credentials.User, _credentials.Domain);
+
+    [Benchmark]
+    public byte[] NtProofStr() => NtlmCrypto.NtProofStr(_ntOwfV2, _challenge.ServerChallenge.Span, _blob);
+
+    [Benchmark]
+    public byte[] TsRequestEncode() => _request.Encode();
+
+    [Benchmark]
+    public DecodeResult<TsRequest> TsRequestDecode() => TsRequest.Decode(_tsRequest);
+}
+
+/// <summary>Standard RDP Security (MS-RDPBCGR 5.3.5, 5.3.6): session key derivation, and RC4 + MAC per packet.</summary>
+[MemoryDiagnoser]
+public class StandardSecurityBenchmarks
+{
+    private static readonly byte[] ClientRandom = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
+    private static readonly byte[] ServerRandom = [.. Enumerable.Range(32, 32).Select(i => (byte)i)];
+    private byte[] _packet = [];
+    private StandardSecurityKeys _keys = null!;
+    private RdpCipher _encryptor = null!;
+
+    [Params(EncryptionMethod.Bit128, EncryptionMethod.Fips)]
+    public EncryptionMethod Method { get; set; }
+
+    /// <summary>Bytes per packet: a Confirm Active is about 400, a Client Info about 600.</summary>
+    [Params(512)]
+    public int PacketSize { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _packet = new byte[PacketSize];
+        _keys = StandardSecurityKeys.Derive(ClientRandom, ServerRandom, Method);
+        _encryptor = _keys.Client.CreateEncryptor();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _encryptor.Dispose();
+        _keys.Dispose();
+    }
+
+    [Benchmark]
+    public StandardSecurityKeys DeriveKeys()
+    {
+        StandardSecurityKeys keys = StandardSecurityKeys.Derive(ClientRandom, ServerRandom, Method);
+        keys.Dispose();
+        return keys;
+    }
+
+    /// <summary>One packet: MAC (salted) and encryption; every 4096 packets this includes a key update.</summary>
+    [Benchmark]
+    public byte[] EncryptPacket() => _encryptor.Encrypt(_packet, salted: true, out _);
+}
+
+/// <summary>A whole TLS handshake in memory: TlsClientSession against BouncyCastle's TlsServerProtocol.</summary>
+[MemoryDiagnoser]
+public class TlsHandshakeBenchmarks
+{
+    private RdpHandshake.TestServer.ServerCertificate _certificate = null!;
+
+    [Params("1.2", "1.3")]
+    public string Version { get; set; } = "1.3";
+
+    [GlobalSetup]
+    public void Setup() => _certificate = TestCertificates.For(CertificateProfile.Default);
+
+    [Benchmark]
+    public bool Handshake()
+    {
+        ProtocolVersion version = Version == "1.2" ? ProtocolVersion.TLSv12 : ProtocolVersion.TLSv13;
+        var client = new TlsClientSession(new TlsOffer { Versions = [version] });
+        var server = new TlsServerProtocol();
+        server.Accept(new TestTlsServer(new BcTlsCrypto(new SecureRandom()), _certificate, [version], null));
+        byte[] toServer = client.Start();
+        for (int round = 0; round < 10 && client.IsHandshaking; round++)
+        {
+            server.OfferInput(toServer);
+            byte[] toClient = new byte[server.GetAvailableOutputBytes()];
+            server.ReadOutput(toClient, 0, toClient.Length);
+            (toServer, TlsFailure? failure) = client.Receive(toClient);
+            if (failure is not null)
+            {
+                throw new InvalidOperationException(failure.ToString());
+            }
+        }
+
+        server.OfferInput(toServer);
+        return client.IsConnected && server.IsConnected;
+    }
+}
