@@ -122,6 +122,14 @@ public sealed class Scanner
                     break;
                 }
 
+                if (stop.IsCancellationRequested || abandon.IsCancellationRequested)
+                {
+                    // A running probe, cancelled by the same stop, may free its slot before the wait sees the stop (the linked
+                    // source is cancelled by a callback that may not have run yet; the token itself already says so).
+                    slots.Release();
+                    break;
+                }
+
                 int active = _options.Concurrency - slots.CurrentCount;
                 Started?.Invoke(index, active);
                 Task probe = ProbeOneAsync(index++, target, writer, slots, stop, abandon);
