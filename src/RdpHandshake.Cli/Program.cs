@@ -22,6 +22,7 @@ root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
 root.Subcommands.Add(TlsCommand.Create());
 root.Subcommands.Add(NtlmInfoCommand.Create());
+root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 
