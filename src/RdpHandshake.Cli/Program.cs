@@ -25,6 +25,7 @@ root.Subcommands.Add(NtlmInfoCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(FuzzCommand.Create());
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
