@@ -20,8 +20,8 @@ internal static class ProtocolsCommand
         };
         var concurrency = new Option<int>("--concurrency", "-c")
         {
-            Description = "How many connections may be open at once (1 asks strictly one after another).",
-            DefaultValueFactory = _ => 6,
+            Description = "How many connections may be open at once (1 asks strictly one after another). The default, 2, stays within the listen backlog of small servers: xrdp listens with a backlog of 2, and a third simultaneous SYN waits for the kernel's 1 s retransmit.",
+            DefaultValueFactory = _ => 2,
         };
 
         var command = new Command("protocols", """

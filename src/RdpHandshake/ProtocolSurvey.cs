@@ -51,7 +51,7 @@ public static class ProtocolSurvey
         ProbeTarget target,
         ProbeOptions options,
         IReadOnlyList<SecurityProtocols>? protocols = null,
-        int concurrency = 4,
+        int concurrency = 2,
         RdpProber? prober = null,
         CancellationToken cancellationToken = default)
     {
