@@ -83,30 +83,8 @@ public static class McsArbitraries
 [Properties(Arbitrary = [typeof(McsArbitraries)], MaxTest = 200)]
 public sealed class McsPropertyTests
 {
-    private static bool Holds<T>(T pdu, int position, byte mask) where T : IPdu<T>
-    {
-        byte[] bytes = Pdu.Encode(pdu);
-        DecodeResult<T> decoded = Pdu.Decode<T>(bytes);
-        if (!decoded.IsSuccess || !decoded.Value!.Equals(pdu) || pdu.Size != bytes.Length)
-        {
-            return false;
-        }
-
-        // Every strict prefix is rejected with a reason.
-        foreach (int length in new[] { 0, bytes.Length / 2, bytes.Length - 1 })
-        {
-            DecodeResult<T> prefix = Pdu.Decode<T>(bytes.AsSpan(0, length));
-            if (prefix.IsSuccess || string.IsNullOrEmpty(prefix.Error.Reason))
-            {
-                return false;
-            }
-        }
-
-        // A garbled byte is rejected with a reason or gives a PDU that encodes back to exactly those bytes.
-        bytes[Math.Abs(position % bytes.Length)] ^= mask == 0 ? (byte)0x5A : mask;
-        DecodeResult<T> garbled = Pdu.Decode<T>(bytes);
-        return garbled.IsSuccess ? Pdu.Encode(garbled.Value!).AsSpan().SequenceEqual(bytes) : !string.IsNullOrEmpty(garbled.Error.Reason);
-    }
+    private static bool Holds<T>(T pdu, int position, byte mask) where T : IPdu<T> =>
+        CodecAssert.RoundTrips(pdu) && CodecAssert.EveryStrictPrefixIsRejected(pdu) && CodecAssert.GarbledIsRejectedOrExact(pdu, position, mask);
 
     [Property]
     public bool Connect_initial(McsConnectInitial pdu, int position, byte mask) => Holds(pdu, position, mask);

@@ -15,15 +15,6 @@ public sealed class McsVectorTests
         return data.Value.UserData.Span.ToArray();
     }
 
-    private static void AssertCodec<T>(T expected, byte[] bytes) where T : IPdu<T>
-    {
-        DecodeResult<T> decoded = Pdu.Decode<T>(bytes);
-        Assert.True(decoded.IsSuccess, decoded.ToString());
-        Assert.Equal(expected, decoded.Value);
-        Assert.Equal(bytes, Pdu.Encode(expected));
-        Assert.Equal(bytes.Length, expected.Size);
-    }
-
     [Fact]
     public void Connect_initial_of_4_1_3_decodes_to_the_annotated_fields_and_re_encodes_byte_for_byte()
     {
@@ -72,23 +63,23 @@ public sealed class McsVectorTests
 
     [Fact]
     public void Erect_domain_request_of_4_1_5() =>
-        AssertCodec(new ErectDomainRequest(), UserData(Hex("03 00 00 0c 02 f0 80 04 01 00 01 00")));
+        CodecAssert.Vector(new ErectDomainRequest(), UserData(Hex("03 00 00 0c 02 f0 80 04 01 00 01 00")));
 
     [Fact]
     public void Attach_user_request_of_4_1_6() =>
-        AssertCodec(new AttachUserRequest(), UserData(Hex("03 00 00 08 02 f0 80 28")));
+        CodecAssert.Vector(new AttachUserRequest(), UserData(Hex("03 00 00 08 02 f0 80 28")));
 
     [Fact]
     public void Attach_user_confirm_of_4_1_7() =>
-        AssertCodec(new AttachUserConfirm(McsResult.Successful, 1007), UserData(Hex("03 00 00 0b 02 f0 80 2e 00 00 06")));
+        CodecAssert.Vector(new AttachUserConfirm(McsResult.Successful, 1007), UserData(Hex("03 00 00 0b 02 f0 80 2e 00 00 06")));
 
     [Fact]
     public void Channel_join_request_of_4_1_8_for_the_io_channel() =>
-        AssertCodec(new ChannelJoinRequest(1007, 1003), UserData(Hex("03 00 00 0c 02 f0 80 38 00 06 03 eb")));
+        CodecAssert.Vector(new ChannelJoinRequest(1007, 1003), UserData(Hex("03 00 00 0c 02 f0 80 38 00 06 03 eb")));
 
     [Fact]
     public void Channel_join_confirm_of_4_1_8_5_2_for_rdpsnd() =>
-        AssertCodec(new ChannelJoinConfirm(McsResult.Successful, 1007, 1006, 1006), UserData(Hex("03 00 00 0f 02 f0 80 3e 00 00 06 03 ee 03 ee")));
+        CodecAssert.Vector(new ChannelJoinConfirm(McsResult.Successful, 1007, 1006, 1006), UserData(Hex("03 00 00 0f 02 f0 80 3e 00 00 06 03 ee 03 ee")));
 
     [Fact]
     public void Send_data_indication_header_of_4_1_11()

@@ -88,7 +88,7 @@ public sealed class ScannerTests
             Assert.False(nla.Success);
             Assert.Equal(NlaStatus.Required, nla.Nla);
             Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, nla.NegotiationFailure);
-            Assert.Equal(ConnectionPhase.X224, nla.FailedPhase);
+            Assert.Equal((ConnectionPhase.CredSsp, "nla-required"), (nla.FailedPhase!.Value, nla.Cause!));
 
             ScanResult closed = For(closing);
             Assert.False(closed.Success);

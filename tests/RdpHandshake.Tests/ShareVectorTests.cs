@@ -10,21 +10,12 @@ namespace RdpHandshake.Tests;
 /// </summary>
 public sealed class ShareVectorTests
 {
-    private static void AssertCodec<T>(T expected, byte[] bytes) where T : IPdu<T>
-    {
-        DecodeResult<T> decoded = Pdu.Decode<T>(bytes);
-        Assert.True(decoded.IsSuccess, decoded.ToString());
-        Assert.Equal(expected, decoded.Value);
-        Assert.Equal(bytes, Pdu.Encode(expected));
-        Assert.Equal(bytes.Length, expected.Size);
-    }
-
     [Fact]
     public void Server_synchronize_of_4_1_19()
     {
         byte[] bytes = Load("share-synchronize-server-4.1.19.hex");
         Assert.Equal(22, bytes.Length);
-        AssertCodec(
+        CodecAssert.Vector(
             new ShareDataPdu(
                 PduSource: 1002,
                 ShareId: 0x000103ea,
@@ -39,7 +30,7 @@ public sealed class ShareVectorTests
     public void Client_shutdown_request_of_4_2_1()
     {
         byte[] bytes = Load("share-shutdown-request-4.2.1.hex");
-        AssertCodec(new ShareDataPdu(1007, 0x000203ea, new ShutdownRequestPdu(), StreamId.Low, UncompressedLength: 4), bytes);
+        CodecAssert.Vector(new ShareDataPdu(1007, 0x000203ea, new ShutdownRequestPdu(), StreamId.Low, UncompressedLength: 4), bytes);
 
         // mstsc's convention for uncompressedLength is what Create reproduces.
         Assert.Equal(bytes, Pdu.Encode(ShareDataPdu.Create(1007, 0x000203ea, new ShutdownRequestPdu())));
@@ -49,7 +40,7 @@ public sealed class ShareVectorTests
     public void Server_shutdown_denied_of_4_2_2()
     {
         byte[] bytes = Load("share-shutdown-denied-4.2.2.hex");
-        AssertCodec(new ShareDataPdu(1002, 0x000203ea, new ShutdownDeniedPdu(), StreamId.Medium, UncompressedLength: 18, Pad1: 0xa6), bytes);
+        CodecAssert.Vector(new ShareDataPdu(1002, 0x000203ea, new ShutdownDeniedPdu(), StreamId.Medium, UncompressedLength: 18, Pad1: 0xa6), bytes);
 
         // The Windows server's convention (uncompressedLength = totalLength) is what CreateServer reproduces.
         Assert.Equal(bytes, Pdu.Encode(ShareDataPdu.CreateServer(0x000203ea, new ShutdownDeniedPdu()) with { Pad1 = 0xa6 }));
@@ -112,9 +103,9 @@ public sealed class ShareVectorTests
     [Fact]
     public void Deactivate_all_short_forms_round_trip()
     {
-        AssertCodec(new DeactivateAllPdu(null, null, ByteString.Empty), Hex("04 00 16 00"));
-        AssertCodec(new DeactivateAllPdu(1002, null, ByteString.Empty), Hex("06 00 16 00 ea 03"));
-        AssertCodec(DeactivateAllPdu.Create(0x000103ea), Hex("0d 00 16 00 ea 03 ea 03 01 00 01 00 00"));
+        CodecAssert.Vector(new DeactivateAllPdu(null, null, ByteString.Empty), Hex("04 00 16 00"));
+        CodecAssert.Vector(new DeactivateAllPdu(1002, null, ByteString.Empty), Hex("06 00 16 00 ea 03"));
+        CodecAssert.Vector(DeactivateAllPdu.Create(0x000103ea), Hex("0d 00 16 00 ea 03 ea 03 01 00 01 00 00"));
         DecodeResult<IReadOnlyList<SlowPathPdu>> decoded = SlowPathPdu.Decode(Hex("04 00 16 00"));
         Assert.True(decoded.IsSuccess);
         Assert.IsType<SlowPathPdu.DeactivateAll>(Assert.Single(decoded.Value));
@@ -124,19 +115,19 @@ public sealed class ShareVectorTests
     public void Finalization_pdus_round_trip_with_their_spec_values()
     {
         // Field values per 2.2.1.14-2.2.1.22: the client's sequence and the server's answers.
-        AssertCodec(ShareDataPdu.Create(1007, 0x000103ea, new SynchronizePdu(1002)),
+        CodecAssert.Vector(ShareDataPdu.Create(1007, 0x000103ea, new SynchronizePdu(1002)),
             Hex("16 00 17 00 ef 03 ea 03 01 00 00 01 08 00 1f 00 00 00 01 00 ea 03"));
-        AssertCodec(ShareDataPdu.Create(1007, 0x000103ea, new ControlPdu(ControlAction.Cooperate)),
+        CodecAssert.Vector(ShareDataPdu.Create(1007, 0x000103ea, new ControlPdu(ControlAction.Cooperate)),
             Hex("1a 00 17 00 ef 03 ea 03 01 00 00 01 0c 00 14 00 00 00 04 00 00 00 00 00 00 00"));
-        AssertCodec(ShareDataPdu.Create(1007, 0x000103ea, new ControlPdu(ControlAction.RequestControl)),
+        CodecAssert.Vector(ShareDataPdu.Create(1007, 0x000103ea, new ControlPdu(ControlAction.RequestControl)),
             Hex("1a 00 17 00 ef 03 ea 03 01 00 00 01 0c 00 14 00 00 00 01 00 00 00 00 00 00 00"));
-        AssertCodec(ShareDataPdu.Create(1007, 0x000103ea, new FontListPdu()),
+        CodecAssert.Vector(ShareDataPdu.Create(1007, 0x000103ea, new FontListPdu()),
             Hex("1a 00 17 00 ef 03 ea 03 01 00 00 01 0c 00 27 00 00 00 00 00 00 00 03 00 32 00"));
-        AssertCodec(ShareDataPdu.CreateServer(0x000103ea, new ControlPdu(ControlAction.GrantedControl, 1007, 1002)),
+        CodecAssert.Vector(ShareDataPdu.CreateServer(0x000103ea, new ControlPdu(ControlAction.GrantedControl, 1007, 1002)),
             Hex("1a 00 17 00 ea 03 ea 03 01 00 00 02 1a 00 14 00 00 00 02 00 ef 03 ea 03 00 00"));
-        AssertCodec(ShareDataPdu.CreateServer(0x000103ea, new FontMapPdu()),
+        CodecAssert.Vector(ShareDataPdu.CreateServer(0x000103ea, new FontMapPdu()),
             Hex("1a 00 17 00 ea 03 ea 03 01 00 00 02 1a 00 28 00 00 00 00 00 00 00 03 00 04 00"));
-        AssertCodec(ShareDataPdu.CreateServer(0x000103ea, new SetErrorInfoPdu(0x0000000C)),
+        CodecAssert.Vector(ShareDataPdu.CreateServer(0x000103ea, new SetErrorInfoPdu(0x0000000C)),
             Hex("16 00 17 00 ea 03 ea 03 01 00 00 02 16 00 2f 00 00 00 0c 00 00 00"));
     }
 

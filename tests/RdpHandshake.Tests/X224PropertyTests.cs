@@ -15,91 +15,59 @@ namespace RdpHandshake.Tests;
 [Properties(Arbitrary = [typeof(X224Arbitraries)], MaxTest = 300)]
 public sealed class X224PropertyTests
 {
-    private static bool RoundTrips<T>(T pdu) where T : IPdu<T>
-    {
-        byte[] bytes = Pdu.Encode(pdu);
-        DecodeResult<T> decoded = Pdu.Decode<T>(bytes);
-        return decoded.IsSuccess && decoded.Value!.Equals(pdu) && pdu.Size == bytes.Length;
-    }
-
-    private static bool EveryStrictPrefixIsRejected<T>(T pdu) where T : IPdu<T>
-    {
-        byte[] bytes = Pdu.Encode(pdu);
-        for (int length = 0; length < bytes.Length; length++)
-        {
-            DecodeResult<T> result = Pdu.Decode<T>(bytes.AsSpan(0, length));
-            if (result.IsSuccess || string.IsNullOrEmpty(result.Error.Reason))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool GarbledIsRejectedOrExact<T>(T pdu, int position, byte mask) where T : IPdu<T>
-    {
-        byte[] bytes = Pdu.Encode(pdu);
-        bytes[Math.Abs(position % bytes.Length)] ^= mask == 0 ? (byte)0x5A : mask;
-        DecodeResult<T> result = Pdu.Decode<T>(bytes);
-        return result.IsSuccess
-            ? Pdu.Encode(result.Value!).AsSpan().SequenceEqual(bytes)
-            : !string.IsNullOrEmpty(result.Error.Reason);
-    }
+    [Property]
+    public bool Connection_request_round_trips(X224ConnectionRequest pdu) => CodecAssert.RoundTrips(pdu);
 
     [Property]
-    public bool Connection_request_round_trips(X224ConnectionRequest pdu) => RoundTrips(pdu);
+    public bool Connection_confirm_round_trips(X224ConnectionConfirm pdu) => CodecAssert.RoundTrips(pdu);
 
     [Property]
-    public bool Connection_confirm_round_trips(X224ConnectionConfirm pdu) => RoundTrips(pdu);
+    public bool Disconnect_request_round_trips(X224DisconnectRequest pdu) => CodecAssert.RoundTrips(pdu);
 
     [Property]
-    public bool Disconnect_request_round_trips(X224DisconnectRequest pdu) => RoundTrips(pdu);
+    public bool Data_round_trips(X224Data pdu) => CodecAssert.RoundTrips(pdu);
 
     [Property]
-    public bool Data_round_trips(X224Data pdu) => RoundTrips(pdu);
-
-    [Property]
-    public bool Tpkt_header_round_trips(TpktHeader header) => RoundTrips(header);
+    public bool Tpkt_header_round_trips(TpktHeader header) => CodecAssert.RoundTrips(header);
 
     [Property]
     public bool Negotiation_structures_round_trip(uint protocols, byte flags, uint code, Guid id) =>
-        RoundTrips(new RdpNegotiationRequest((SecurityProtocols)protocols, (NegotiationRequestFlags)flags))
-        && RoundTrips(new RdpNegotiationResponse((SecurityProtocols)protocols, (NegotiationResponseFlags)flags))
-        && RoundTrips(new RdpNegotiationFailure((NegotiationFailureCode)code, flags))
-        && RoundTrips(new RdpCorrelationInfo(id));
+        CodecAssert.RoundTrips(new RdpNegotiationRequest((SecurityProtocols)protocols, (NegotiationRequestFlags)flags))
+        && CodecAssert.RoundTrips(new RdpNegotiationResponse((SecurityProtocols)protocols, (NegotiationResponseFlags)flags))
+        && CodecAssert.RoundTrips(new RdpNegotiationFailure((NegotiationFailureCode)code, flags))
+        && CodecAssert.RoundTrips(new RdpCorrelationInfo(id));
 
     [Property]
     public bool Disconnect_provider_ultimatum_round_trips(byte reason) =>
-        RoundTrips(new DisconnectProviderUltimatum((McsDisconnectReason)(reason % 5)));
+        CodecAssert.RoundTrips(new DisconnectProviderUltimatum((McsDisconnectReason)(reason % 5)));
 
     [Property]
-    public bool Truncated_connection_request_is_rejected(X224ConnectionRequest pdu) => EveryStrictPrefixIsRejected(pdu);
+    public bool Truncated_connection_request_is_rejected(X224ConnectionRequest pdu) => CodecAssert.EveryStrictPrefixIsRejected(pdu);
 
     [Property]
-    public bool Truncated_connection_confirm_is_rejected(X224ConnectionConfirm pdu) => EveryStrictPrefixIsRejected(pdu);
+    public bool Truncated_connection_confirm_is_rejected(X224ConnectionConfirm pdu) => CodecAssert.EveryStrictPrefixIsRejected(pdu);
 
     [Property]
-    public bool Truncated_disconnect_request_is_rejected(X224DisconnectRequest pdu) => EveryStrictPrefixIsRejected(pdu);
+    public bool Truncated_disconnect_request_is_rejected(X224DisconnectRequest pdu) => CodecAssert.EveryStrictPrefixIsRejected(pdu);
 
     [Property]
-    public bool Truncated_data_is_rejected(X224Data pdu) => EveryStrictPrefixIsRejected(pdu);
+    public bool Truncated_data_is_rejected(X224Data pdu) => CodecAssert.EveryStrictPrefixIsRejected(pdu);
 
     [Property]
     public bool Garbled_connection_request_is_rejected_or_exact(X224ConnectionRequest pdu, int position, byte mask) =>
-        GarbledIsRejectedOrExact(pdu, position, mask);
+        CodecAssert.GarbledIsRejectedOrExact(pdu, position, mask);
 
     [Property]
     public bool Garbled_connection_confirm_is_rejected_or_exact(X224ConnectionConfirm pdu, int position, byte mask) =>
-        GarbledIsRejectedOrExact(pdu, position, mask);
+        CodecAssert.GarbledIsRejectedOrExact(pdu, position, mask);
 
     [Property]
     public bool Garbled_disconnect_request_is_rejected_or_exact(X224DisconnectRequest pdu, int position, byte mask) =>
-        GarbledIsRejectedOrExact(pdu, position, mask);
+        CodecAssert.GarbledIsRejectedOrExact(pdu, position, mask);
 
     [Property]
     public bool Garbled_data_is_rejected_or_exact(X224Data pdu, int position, byte mask) =>
-        GarbledIsRejectedOrExact(pdu, position, mask);
+        CodecAssert.GarbledIsRejectedOrExact(pdu, position, mask);
 
     [Property(MaxTest = 2000)]
     public bool Arbitrary_bytes_never_throw(byte[] bytes)

@@ -11,21 +11,12 @@ namespace RdpHandshake.Tests;
 /// </summary>
 public sealed class X224VectorTests
 {
-    private static void AssertCodec<T>(T expected, byte[] bytes) where T : IPdu<T>
-    {
-        DecodeResult<T> decoded = Pdu.Decode<T>(bytes);
-        Assert.True(decoded.IsSuccess, decoded.ToString());
-        Assert.Equal(expected, decoded.Value);
-        Assert.Equal(bytes, Pdu.Encode(expected));
-        Assert.Equal(bytes.Length, expected.Size);
-    }
-
     [Fact]
     public void Connection_request_of_MS_RDPBCGR_4_1_1()
     {
         byte[] bytes = Load("x224-connection-request-4.1.1.hex");
         Assert.Equal(44, bytes.Length);
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(
                 Cookie: "eltons",
                 NegotiationRequest: new RdpNegotiationRequest(SecurityProtocols.Rdp)),
@@ -36,7 +27,7 @@ public sealed class X224VectorTests
     public void Connection_confirm_of_MS_RDPBCGR_4_1_2()
     {
         byte[] bytes = Load("x224-connection-confirm-4.1.2.hex");
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionConfirm(new RdpNegotiationResponse(SecurityProtocols.Rdp), SrcRef: 0x1234),
             bytes);
     }
@@ -56,7 +47,7 @@ public sealed class X224VectorTests
     [Fact]
     public void Connection_request_without_cookie_for_standard_security()
     {
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(NegotiationRequest: new RdpNegotiationRequest(SecurityProtocols.Rdp)),
             Hex("03 00 00 13 0e e0 00 00 00 00 00 01 00 08 00 00 00 00 00"));
     }
@@ -65,7 +56,7 @@ public sealed class X224VectorTests
     public void Connection_request_with_cookie_for_ssl_and_hybrid()
     {
         byte[] bytes = [.. Hex("03 00 00 2a 25 e0 00 00 00 00 00"), .. "Cookie: mstshash=User\r\n"u8, .. Hex("01 00 08 00 03 00 00 00")];
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(
                 Cookie: "User",
                 NegotiationRequest: new RdpNegotiationRequest(SecurityProtocols.Ssl | SecurityProtocols.Hybrid)),
@@ -76,7 +67,7 @@ public sealed class X224VectorTests
     public void Connection_request_with_restricted_admin_and_redirected_authentication_flags()
     {
         byte[] bytes = [.. Hex("03 00 00 2a 25 e0 00 00 00 00 00"), .. "Cookie: mstshash=User\r\n"u8, .. Hex("01 03 08 00 03 00 00 00")];
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(
                 Cookie: "User",
                 NegotiationRequest: new RdpNegotiationRequest(
@@ -90,7 +81,7 @@ public sealed class X224VectorTests
     {
         byte[] id = Enumerable.Repeat((byte)0x01, 16).ToArray();
         byte[] bytes = [.. Hex("03 00 00 37 32 e0 00 00 00 00 00 01 08 08 00 01 00 00 00 06 00 24 00"), .. id, .. new byte[16]];
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(
                 NegotiationRequest: new RdpNegotiationRequest(SecurityProtocols.Ssl, NegotiationRequestFlags.CorrelationInfoPresent),
                 CorrelationInfo: new RdpCorrelationInfo(new Guid(id))),
@@ -103,7 +94,7 @@ public sealed class X224VectorTests
         byte[] token = "Cookie: msts=3640205228.15629.0000"u8.ToArray();
         byte[] body = [.. token, 0x0d, 0x0a, .. Hex("01 00 08 00 01 00 00 00")];
         byte[] bytes = [0x03, 0x00, 0x00, (byte)(11 + body.Length), (byte)(6 + body.Length), 0xe0, 0, 0, 0, 0, 0, .. body];
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionRequest(
                 RoutingToken: "Cookie: msts=3640205228.15629.0000",
                 NegotiationRequest: new RdpNegotiationRequest(SecurityProtocols.Ssl)),
@@ -114,13 +105,13 @@ public sealed class X224VectorTests
     public void Connection_request_of_a_legacy_client_has_only_the_cookie()
     {
         byte[] bytes = [.. Hex("03 00 00 24 1f e0 00 00 00 00 00"), .. "Cookie: mstshash=eltons\r\n"u8];
-        AssertCodec(new X224ConnectionRequest(Cookie: "eltons"), bytes);
+        CodecAssert.Vector(new X224ConnectionRequest(Cookie: "eltons"), bytes);
     }
 
     [Fact]
     public void Connection_confirm_selecting_hybrid_with_all_response_flags()
     {
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionConfirm(new RdpNegotiationResponse(SecurityProtocols.Hybrid, (NegotiationResponseFlags)0x1F), SrcRef: 0),
             Hex("03 00 00 13 0e d0 00 00 00 00 00 02 1f 08 00 02 00 00 00"));
     }
@@ -128,7 +119,7 @@ public sealed class X224VectorTests
     [Fact]
     public void Connection_confirm_with_negotiation_failure()
     {
-        AssertCodec(
+        CodecAssert.Vector(
             new X224ConnectionConfirm(Failure: new RdpNegotiationFailure(NegotiationFailureCode.SslWithUserAuthRequiredByServer), SrcRef: 0),
             Hex("03 00 00 13 0e d0 00 00 00 00 00 03 00 08 00 06 00 00 00"));
     }
@@ -136,28 +127,28 @@ public sealed class X224VectorTests
     [Fact]
     public void Connection_confirm_without_negotiation_data()
     {
-        AssertCodec(new X224ConnectionConfirm(), Hex("03 00 00 0b 06 d0 00 00 12 34 00"));
+        CodecAssert.Vector(new X224ConnectionConfirm(), Hex("03 00 00 0b 06 d0 00 00 12 34 00"));
     }
 
     [Fact]
     public void Data_tpdu_carrying_an_erect_domain_request()
     {
-        AssertCodec(new X224Data(new ByteString(Hex("04 01 00 01 00"))), Hex("03 00 00 0c 02 f0 80 04 01 00 01 00"));
+        CodecAssert.Vector(new X224Data(new ByteString(Hex("04 01 00 01 00"))), Hex("03 00 00 0c 02 f0 80 04 01 00 01 00"));
     }
 
     [Fact]
     public void Disconnect_request()
     {
-        AssertCodec(new X224DisconnectRequest(Reason: 0x80), Hex("03 00 00 0b 06 80 00 00 00 00 80"));
+        CodecAssert.Vector(new X224DisconnectRequest(Reason: 0x80), Hex("03 00 00 0b 06 80 00 00 00 00 80"));
     }
 
     [Fact]
     public void Disconnect_provider_ultimatum_user_requested()
     {
         // T.125 DomainMCSPDU choice 8 with rn-user-requested (3), PER: 001000|01 1|0000000.
-        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.UserRequested), Hex("21 80"));
-        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.DomainDisconnected), Hex("20 00"));
-        AssertCodec(new DisconnectProviderUltimatum(McsDisconnectReason.ChannelPurged), Hex("22 00"));
+        CodecAssert.Vector(new DisconnectProviderUltimatum(McsDisconnectReason.UserRequested), Hex("21 80"));
+        CodecAssert.Vector(new DisconnectProviderUltimatum(McsDisconnectReason.DomainDisconnected), Hex("20 00"));
+        CodecAssert.Vector(new DisconnectProviderUltimatum(McsDisconnectReason.ChannelPurged), Hex("22 00"));
     }
 
     [Theory]
