@@ -10,7 +10,7 @@
 # Pairs compared (like with like; each tool's own output shows what it did):
 #   probe      rdphs probe --until finalized          vs  xfreerdp +auth-only        (both reach the active state)
 #   probe-tls  rdphs probe -p ssl --until finalized   vs  xfreerdp +auth-only /sec:tls
-#   protocols  rdphs protocols [-c 2]                 vs  nmap --script rdp-enum-encryption
+#   protocols  rdphs protocols [-c 6]                 vs  nmap --script rdp-enum-encryption
 #   tls        rdphs tls (connections used, wall time; no counterpart run here)
 # Connections are counted on the server side, from xrdp's "connection received" log lines.
 # Needs root to install missing packages (xrdp, xfreerdp, Xvfb via tests/peers/install.sh; nmap).
@@ -59,11 +59,11 @@ declare -A cmd=(
   [rdphs-probe-tls]="$RDPHS probe $target -p ssl --until finalized"
   [xfreerdp-tls]="xfreerdp /v:$target +auth-only /u:bench /p:bench /cert:ignore /sec:tls"
   [rdphs-protocols]="$RDPHS protocols $target"
-  [rdphs-protocols-c2]="$RDPHS protocols $target -c 2"
+  [rdphs-protocols-c6]="$RDPHS protocols $target -c 6"
   [nmap]="nmap -Pn -n -p $PORT --datadir $work/nmap --script rdp-enum-encryption 127.0.0.1"
   [rdphs-tls]="$RDPHS tls $target"
 )
-order=(rdphs-probe xfreerdp rdphs-probe-tls xfreerdp-tls rdphs-protocols rdphs-protocols-c2 nmap rdphs-tls)
+order=(rdphs-probe xfreerdp rdphs-probe-tls xfreerdp-tls rdphs-protocols rdphs-protocols-c6 nmap rdphs-tls)
 
 connections() { grep -c "connection received" "$LOG" || true; }
 now_ns() { date +%s%N; }
@@ -124,6 +124,6 @@ echo "ratios (rdphs / other tool; median, min):"
 printf '  probe to finalization      %s, %s   (target <= 0.30)\n' "$(ratio "${median[rdphs-probe]}" "${median[xfreerdp]}")" "$(ratio "${min[rdphs-probe]}" "${min[xfreerdp]}")"
 printf '  probe to finalization, TLS %s, %s   (target <= 0.30)\n' "$(ratio "${median[rdphs-probe-tls]}" "${median[xfreerdp-tls]}")" "$(ratio "${min[rdphs-probe-tls]}" "${min[xfreerdp-tls]}")"
 printf '  protocols vs nmap          %s, %s   (target <= 0.20; connections %d vs %d)\n' "$(ratio "${median[rdphs-protocols]}" "${median[nmap]}")" "$(ratio "${min[rdphs-protocols]}" "${min[nmap]}")" "${conns[rdphs-protocols]}" "${conns[nmap]}"
-printf '  protocols -c 2 vs nmap     %s, %s   (xrdp listens with a backlog of 2: more concurrent connects wait for a SYN retransmission, 1 s)\n' "$(ratio "${median[rdphs-protocols-c2]}" "${median[nmap]}")" "$(ratio "${min[rdphs-protocols-c2]}" "${min[nmap]}")"
+printf '  protocols -c 6 vs nmap     %s, %s   (xrdp listens with a backlog of 2: more concurrent connects wait for a SYN retransmission, 1 s)\n' "$(ratio "${median[rdphs-protocols-c6]}" "${median[nmap]}")" "$(ratio "${min[rdphs-protocols-c6]}" "${min[nmap]}")"
 grep -E '^rdphs tls .*connections' "$work/rdphs-tls.out" | sed 's/^/  /' || true
 printf '  tls enumeration            %d connections, median %d ms\n' "${conns[rdphs-tls]}" "${median[rdphs-tls]}"
