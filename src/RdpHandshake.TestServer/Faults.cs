@@ -137,7 +137,7 @@ public static class FaultSteps
     ];
 
     private static readonly FaultKind[] SessionKinds =
-        [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Ultimatum];
+        [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Ultimatum, FaultKind.Drip, FaultKind.OversizeLength];
 
     /// <summary>The fault kinds each step supports.</summary>
     public static IReadOnlyList<FaultKind> KindsAt(string step) => step switch

@@ -479,6 +479,33 @@ public sealed partial class RdpTestServer
                 await stream.WriteAsync(UltimatumFrame(), cancellationToken).ConfigureAwait(false);
                 record.Ending = $"sent an MCS Disconnect Provider Ultimatum (rn-provider-initiated) instead of the {what}, then closed (fault)";
                 return false;
+            case FaultKind.Drip:
+                // One byte at a time (inside TLS: one record per byte), as a server on a choking link would; it gives
+                // up after its own read timeout, so a client that left does not keep it dripping into the void.
+                long giveUpAt = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
+                for (int i = 0; i < all.Length; i++)
+                {
+                    if (Environment.TickCount64 > giveUpAt)
+                    {
+                        record.Ending = $"dripped {i} of the {all.Length} bytes of the {what}, then gave up after {_options.ReadTimeout.TotalSeconds:0} s (fault)";
+                        return false;
+                    }
+
+                    await stream.WriteAsync(all.AsMemory(i, 1), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(fault.DripInterval, cancellationToken).ConfigureAwait(false);
+                }
+
+                record.Ending = $"dripped the {all.Length} bytes of the {what} one every {fault.DripInterval.TotalMilliseconds:0} ms (fault)";
+                return true;
+            case FaultKind.OversizeLength:
+                // The TPKT length of the first frame says 65535: a client that trusted it would wait for bytes that never come.
+                byte[] oversize = (byte[])frames[0].Clone();
+                oversize[2] = 0xFF;
+                oversize[3] = 0xFF;
+                await stream.WriteAsync(oversize, cancellationToken).ConfigureAwait(false);
+                record.Ending = $"sent the {what} with a TPKT length of 65535, then waited for the client to leave (fault)";
+                await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
+                return false;
             case FaultKind.Reject when reject is not null:
                 await stream.WriteAsync(reject(), cancellationToken).ConfigureAwait(false);
                 record.Ending = $"refused with {rejectName} instead of the {what}, then closed (fault)";

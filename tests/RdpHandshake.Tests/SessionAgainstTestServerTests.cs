@@ -130,6 +130,26 @@ public sealed class SessionAgainstTestServerTests
         Assert.Equal(ExitCodes.ForPhase(report.Diagnosis.Phase), report.ExitCode);
     }
 
+    [Theory]
+    [InlineData("mcs.connect-response", "mcs")]
+    [InlineData("licensing.license", "licensing")]
+    [InlineData("capabilities.demand-active", "capabilities")]
+    [InlineData("finalization.font-map", "finalization")]
+    public async Task A_dripping_or_lying_server_at_any_later_step_ends_at_the_read_deadline(string step, string phase)
+    {
+        // Drip: one byte every 100 ms (over TLS, one record per byte) never completes a frame within the 2 s
+        // read timeout; oversize: a TPKT length of 65535 announces bytes that never come. Both end as
+        // timeout-mid-answer within the deadline, with what did arrive in the evidence.
+        var drip = new Fault(step, FaultKind.Drip) { DripInterval = TimeSpan.FromMilliseconds(100) };
+        (ProbeReport dripped, _) = await EngineHarness.InMemoryAsync(TlsOnly(drip), Finalized, TestContext.Current.CancellationToken);
+        Assert.Equal((phase, "timeout-mid-answer"), (dripped.Diagnosis!.Phase.Name(), dripped.Diagnosis.Cause));
+        Assert.NotNull(dripped.Diagnosis.Evidence.ReceivedHex);
+
+        (ProbeReport lying, _) = await EngineHarness.InMemoryAsync(TlsOnly(F($"{step}:oversize-length")), Finalized, TestContext.Current.CancellationToken);
+        Assert.Equal((phase, "timeout-mid-answer"), (lying.Diagnosis!.Phase.Name(), lying.Diagnosis.Cause));
+        Assert.Equal(65535, lying.Diagnosis.Evidence.ExpectedLength);
+    }
+
     [Fact]
     public async Task Error_info_carries_its_code_as_mstscs_extended_reason()
     {
