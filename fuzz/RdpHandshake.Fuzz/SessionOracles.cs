@@ -20,6 +20,11 @@ public static class SessionOracles
         Oracles.Stable<ChannelJoinConfirm>(input);
         Oracles.Stable<SendData>(input);
         Oracles.FixedPoint(ServerConferenceData.Context, input, b => ServerConferenceData.Decode(b), d => d.Encode());
+
+        // The Standard RDP Security certificate of SC_SECURITY (proprietary or X.509 chain), and its security headers.
+        Oracles.Stable<Protocol.Security.ServerCertificate>(input);
+        Oracles.Stable<Protocol.Security.NonFipsSecurityHeader>(input);
+        Oracles.Stable<Protocol.Security.FipsSecurityHeader>(input);
     }
 
     /// <summary>
