@@ -58,47 +58,17 @@ public sealed record ClientConferenceData(
         var extra = new List<UserDataBlock>();
         foreach (UserDataBlock block in blocks.Value)
         {
-            switch (block.Type)
+            DecodeError? error = block.Type switch
             {
-                case UserDataType.ClientCore when core is null:
-                    DecodeResult<ClientCoreData> c = ClientCoreData.Decode(block.Body.Span);
-                    if (!c.IsSuccess)
-                    {
-                        return c.Error;
-                    }
-
-                    core = c.Value;
-                    break;
-                case UserDataType.ClientSecurity when security is null:
-                    DecodeResult<ClientSecurityData> s = ClientSecurityData.Decode(block.Body.Span);
-                    if (!s.IsSuccess)
-                    {
-                        return s.Error;
-                    }
-
-                    security = s.Value;
-                    break;
-                case UserDataType.ClientNetwork when network is null:
-                    DecodeResult<ClientNetworkData> n = ClientNetworkData.Decode(block.Body.Span);
-                    if (!n.IsSuccess)
-                    {
-                        return n.Error;
-                    }
-
-                    network = n.Value;
-                    break;
-                case UserDataType.ClientCluster when cluster is null:
-                    DecodeResult<ClientClusterData> cl = ClientClusterData.Decode(block.Body.Span);
-                    if (!cl.IsSuccess)
-                    {
-                        return cl.Error;
-                    }
-
-                    cluster = cl.Value;
-                    break;
-                default:
-                    extra.Add(block);
-                    break;
+                UserDataType.ClientCore when core is null => UserDataBlock.Take(ClientCoreData.Decode(block.Body.Span), out core),
+                UserDataType.ClientSecurity when security is null => UserDataBlock.Take(ClientSecurityData.Decode(block.Body.Span), out security),
+                UserDataType.ClientNetwork when network is null => UserDataBlock.Take(ClientNetworkData.Decode(block.Body.Span), out network),
+                UserDataType.ClientCluster when cluster is null => UserDataBlock.Take(ClientClusterData.Decode(block.Body.Span), out cluster),
+                _ => UserDataBlock.Keep(block, extra),
+            };
+            if (error is { } e)
+            {
+                return e;
             }
         }
 
@@ -184,80 +154,30 @@ public sealed record ServerConferenceData(
             return blocks.Error;
         }
 
-        var data = new ServerConferenceData(null, null, null, null, null, []);
+        ServerCoreData? core = null;
+        ServerSecurityData? security = null;
+        ServerNetworkData? network = null;
+        ServerMessageChannelData? message = null;
+        ServerMultitransportData? multitransport = null;
         var unknown = new List<UserDataBlock>();
         foreach (UserDataBlock block in blocks.Value)
         {
-            DecodeError? error = null;
-            switch (block.Type)
+            DecodeError? error = block.Type switch
             {
-                case UserDataType.ServerCore when data.Core is null:
-                    DecodeResult<ServerCoreData> core = ServerCoreData.Decode(block.Body.Span);
-                    if (core.IsSuccess)
-                    {
-                        data = data with { Core = core.Value };
-                    }
-                    else
-                    {
-                        error = core.Error;
-                    }
-                    break;
-                case UserDataType.ServerSecurity when data.Security is null:
-                    DecodeResult<ServerSecurityData> security = ServerSecurityData.Decode(block.Body.Span);
-                    if (security.IsSuccess)
-                    {
-                        data = data with { Security = security.Value };
-                    }
-                    else
-                    {
-                        error = security.Error;
-                    }
-                    break;
-                case UserDataType.ServerNetwork when data.Network is null:
-                    DecodeResult<ServerNetworkData> network = ServerNetworkData.Decode(block.Body.Span);
-                    if (network.IsSuccess)
-                    {
-                        data = data with { Network = network.Value };
-                    }
-                    else
-                    {
-                        error = network.Error;
-                    }
-                    break;
-                case UserDataType.ServerMessageChannel when data.MessageChannel is null:
-                    DecodeResult<ServerMessageChannelData> message = ServerMessageChannelData.Decode(block.Body.Span);
-                    if (message.IsSuccess)
-                    {
-                        data = data with { MessageChannel = message.Value };
-                    }
-                    else
-                    {
-                        error = message.Error;
-                    }
-                    break;
-                case UserDataType.ServerMultitransport when data.Multitransport is null:
-                    DecodeResult<ServerMultitransportData> multi = ServerMultitransportData.Decode(block.Body.Span);
-                    if (multi.IsSuccess)
-                    {
-                        data = data with { Multitransport = multi.Value };
-                    }
-                    else
-                    {
-                        error = multi.Error;
-                    }
-                    break;
-                default:
-                    unknown.Add(block);
-                    break;
-            }
-
+                UserDataType.ServerCore when core is null => UserDataBlock.Take(ServerCoreData.Decode(block.Body.Span), out core),
+                UserDataType.ServerSecurity when security is null => UserDataBlock.Take(ServerSecurityData.Decode(block.Body.Span), out security),
+                UserDataType.ServerNetwork when network is null => UserDataBlock.Take(ServerNetworkData.Decode(block.Body.Span), out network),
+                UserDataType.ServerMessageChannel when message is null => UserDataBlock.Take(ServerMessageChannelData.Decode(block.Body.Span), out message),
+                UserDataType.ServerMultitransport when multitransport is null => UserDataBlock.Take(ServerMultitransportData.Decode(block.Body.Span), out multitransport),
+                _ => UserDataBlock.Keep(block, unknown),
+            };
             if (error is { } e)
             {
                 return e;
             }
         }
 
-        return data with { Unknown = unknown };
+        return new ServerConferenceData(core, security, network, message, multitransport, unknown);
     }
 
     /// <summary>The decoded fields for the timeline.</summary>

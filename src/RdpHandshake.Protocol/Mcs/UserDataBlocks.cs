@@ -78,6 +78,20 @@ public readonly record struct UserDataBlock(UserDataType Type, ByteString Body)
         writer.WriteBytes(Body.Span);
     }
 
+    /// <summary>Hands a decoded block body to <paramref name="value"/>, or returns why it did not decode.</summary>
+    internal static DecodeError? Take<T>(DecodeResult<T> result, out T? value) where T : class
+    {
+        value = result.IsSuccess ? result.Value : null;
+        return result.IsSuccess ? null : result.Error;
+    }
+
+    /// <summary>Keeps a block no typed field takes (an unknown type, or a repeated one) as it came.</summary>
+    internal static DecodeError? Keep(UserDataBlock block, List<UserDataBlock> others)
+    {
+        others.Add(block);
+        return null;
+    }
+
     /// <summary>Splits concatenated user data blocks; a length under four or past the end is an error.</summary>
     public static DecodeResult<List<UserDataBlock>> DecodeAll(ReadOnlySpan<byte> bytes, string context)
     {
