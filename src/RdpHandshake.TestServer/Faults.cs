@@ -51,6 +51,12 @@ public enum FaultKind
     /// Ultimatum, then close: how Windows ends a connection it denies (MS-RDPBCGR 2.2.5.1, 3.3.5.7.1).
     /// </summary>
     ErrorInfo,
+
+    /// <summary>
+    /// Instead of the answer, send valid PDUs that answer nothing (Save Session Info plain notices), up to a
+    /// thousand or until the server's read timeout passes: a server stuck in a loop.
+    /// </summary>
+    Flood,
 }
 
 /// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
@@ -146,8 +152,8 @@ public static class FaultSteps
         X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
         TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum],
         McsConnectResponse or McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
-        LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo],
-        CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo],
+        LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood],
+        CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo, FaultKind.Flood],
         _ => [],
     };
 }
@@ -169,6 +175,7 @@ public static class FaultNames
         FaultKind.Ultimatum => "ultimatum",
         FaultKind.Reject => "reject",
         FaultKind.ErrorInfo => "error-info",
+        FaultKind.Flood => "flood",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

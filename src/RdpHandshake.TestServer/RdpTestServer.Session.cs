@@ -430,6 +430,9 @@ public sealed partial class RdpTestServer
         }
     }
 
+    /// <summary>How many useless PDUs a flood fault sends at most (a client is expected to give up far sooner).</summary>
+    private const int MaxFloodPdus = 1000;
+
     /// <summary>
     /// Sends <paramref name="frames"/>, or the fault configured at <paramref name="step"/> instead. False when the
     /// connection ends here (the fault's ending is recorded).
@@ -497,6 +500,19 @@ public sealed partial class RdpTestServer
 
                 record.Ending = $"dripped the {all.Length} bytes of the {what} one every {fault.DripInterval.TotalMilliseconds:0} ms (fault)";
                 return true;
+            case FaultKind.Flood:
+                // Valid share-layer PDUs that advance nothing; a bounded client gives up, this loop gives up too.
+                byte[] notice = IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SaveSessionInfoPdu(new PlainNotify()))));
+                long floodUntil = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
+                int sentNotices = 0;
+                while (sentNotices < MaxFloodPdus && Environment.TickCount64 < floodUntil)
+                {
+                    await stream.WriteAsync(notice, cancellationToken).ConfigureAwait(false);
+                    sentNotices++;
+                }
+
+                record.Ending = $"sent {sentNotices} Save Session Info notices instead of the {what} (fault)";
+                return false;
             case FaultKind.OversizeLength:
                 // The TPKT length of the first frame says 65535: a client that trusted it would wait for bytes that never come.
                 byte[] oversize = (byte[])frames[0].Clone();

@@ -117,6 +117,9 @@ public sealed class SessionAgainstTestServerTests
     [InlineData("finalization.font-map:reset", "finalization", "reset")]
     [InlineData("finalization.font-map:error-info", "finalization", "server-error-info:ERRINFO_SERVER_DENIED_CONNECTION")]
     [InlineData("finalization.font-map:ultimatum", "finalization", "disconnect-ultimatum:rn-provider-initiated")]
+    [InlineData("licensing.license:flood", "licensing", "no-progress")]
+    [InlineData("capabilities.demand-active:flood", "capabilities", "no-progress")]
+    [InlineData("finalization.font-map:flood", "finalization", "no-progress")]
     public async Task Each_fault_in_the_later_phases_gives_its_phase_and_cause(string fault, string phase, string cause)
     {
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(TlsOnly(F(fault)), Finalized, TestContext.Current.CancellationToken);
