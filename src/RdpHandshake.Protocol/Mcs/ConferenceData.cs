@@ -20,27 +20,20 @@ public sealed record ClientConferenceData(
     /// <summary>The user data blocks, each with its TS_UD_HEADER.</summary>
     public byte[] Encode()
     {
-        var blocks = new List<UserDataBlock> { new(UserDataType.ClientCore, Body(Core.Size, (ref PduWriter w) => Core.Encode(ref w))) };
+        var blocks = new List<UserDataBlock> { UserDataBlock.Write(UserDataType.ClientCore, Core.Size, (ref PduWriter w) => Core.Encode(ref w)) };
         if (Cluster is { } cluster)
         {
-            blocks.Add(new UserDataBlock(UserDataType.ClientCluster, Body(ClientClusterData.FixedPartSize, (ref PduWriter w) => cluster.Encode(ref w))));
+            blocks.Add(UserDataBlock.Write(UserDataType.ClientCluster, ClientClusterData.FixedPartSize, (ref PduWriter w) => cluster.Encode(ref w)));
         }
 
-        blocks.Add(new UserDataBlock(UserDataType.ClientSecurity, Body(ClientSecurityData.FixedPartSize, (ref PduWriter w) => Security.Encode(ref w))));
+        blocks.Add(UserDataBlock.Write(UserDataType.ClientSecurity, ClientSecurityData.FixedPartSize, (ref PduWriter w) => Security.Encode(ref w)));
         if (Network is { } network)
         {
-            blocks.Add(new UserDataBlock(UserDataType.ClientNetwork, Body(network.Size, (ref PduWriter w) => network.Encode(ref w))));
+            blocks.Add(UserDataBlock.Write(UserDataType.ClientNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
         }
 
         blocks.AddRange(Extra);
-        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
-        var writer = new PduWriter(bytes);
-        foreach (UserDataBlock block in blocks)
-        {
-            block.Encode(ref writer);
-        }
-
-        return bytes;
+        return UserDataBlock.EncodeAll(blocks);
     }
 
     public static DecodeResult<ClientConferenceData> Decode(ReadOnlySpan<byte> bytes)
@@ -84,16 +77,6 @@ public sealed record ClientConferenceData(
         other is not null && Core == other.Core && Security == other.Security && Equals(Network, other.Network) && Cluster == other.Cluster && Extra.SequenceEqual(other.Extra);
 
     public override int GetHashCode() => Core.GetHashCode();
-
-    private delegate void BodyWriter(ref PduWriter writer);
-
-    private static ByteString Body(int size, BodyWriter write)
-    {
-        byte[] body = new byte[size];
-        var writer = new PduWriter(body);
-        write(ref writer);
-        return new ByteString(body);
-    }
 }
 
 /// <summary>The server data blocks of the GCC Conference Create Response (MS-RDPBCGR 2.2.1.4).</summary>
@@ -112,38 +95,31 @@ public sealed record ServerConferenceData(
         var blocks = new List<UserDataBlock>();
         if (Core is { } core)
         {
-            blocks.Add(Block(UserDataType.ServerCore, core.Size, (ref PduWriter w) => core.Encode(ref w)));
+            blocks.Add(UserDataBlock.Write(UserDataType.ServerCore, core.Size, (ref PduWriter w) => core.Encode(ref w)));
         }
 
         if (Network is { } network)
         {
-            blocks.Add(Block(UserDataType.ServerNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
+            blocks.Add(UserDataBlock.Write(UserDataType.ServerNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
         }
 
         if (Security is { } security)
         {
-            blocks.Add(Block(UserDataType.ServerSecurity, security.Size, (ref PduWriter w) => security.Encode(ref w)));
+            blocks.Add(UserDataBlock.Write(UserDataType.ServerSecurity, security.Size, (ref PduWriter w) => security.Encode(ref w)));
         }
 
         if (MessageChannel is { } message)
         {
-            blocks.Add(Block(UserDataType.ServerMessageChannel, 2, (ref PduWriter w) => w.WriteUInt16Le(message.MessageChannelId)));
+            blocks.Add(UserDataBlock.Write(UserDataType.ServerMessageChannel, 2, (ref PduWriter w) => w.WriteUInt16Le(message.MessageChannelId)));
         }
 
         if (Multitransport is { } multitransport)
         {
-            blocks.Add(Block(UserDataType.ServerMultitransport, 4, (ref PduWriter w) => w.WriteUInt32Le(multitransport.Flags)));
+            blocks.Add(UserDataBlock.Write(UserDataType.ServerMultitransport, 4, (ref PduWriter w) => w.WriteUInt32Le(multitransport.Flags)));
         }
 
         blocks.AddRange(Unknown);
-        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
-        var writer = new PduWriter(bytes);
-        foreach (UserDataBlock block in blocks)
-        {
-            block.Encode(ref writer);
-        }
-
-        return bytes;
+        return UserDataBlock.EncodeAll(blocks);
     }
 
     public static DecodeResult<ServerConferenceData> Decode(ReadOnlySpan<byte> bytes)
@@ -238,14 +214,4 @@ public sealed record ServerConferenceData(
         && MessageChannel == other.MessageChannel && Multitransport == other.Multitransport && Unknown.SequenceEqual(other.Unknown);
 
     public override int GetHashCode() => HashCode.Combine(Core, Security);
-
-    private delegate void BodyWriter(ref PduWriter writer);
-
-    private static UserDataBlock Block(UserDataType type, int size, BodyWriter write)
-    {
-        byte[] body = new byte[size];
-        var writer = new PduWriter(body);
-        write(ref writer);
-        return new UserDataBlock(type, new ByteString(body));
-    }
 }

@@ -78,6 +78,31 @@ public readonly record struct UserDataBlock(UserDataType Type, ByteString Body)
         writer.WriteBytes(Body.Span);
     }
 
+    /// <summary>Writes one block's body.</summary>
+    public delegate void BodyWriter(ref PduWriter writer);
+
+    /// <summary>A block of <paramref name="type"/> whose body <paramref name="write"/> fills.</summary>
+    public static UserDataBlock Write(UserDataType type, int size, BodyWriter write)
+    {
+        byte[] body = new byte[size];
+        var writer = new PduWriter(body);
+        write(ref writer);
+        return new UserDataBlock(type, new ByteString(body));
+    }
+
+    /// <summary>The blocks one after another, each with its TS_UD_HEADER.</summary>
+    public static byte[] EncodeAll(IReadOnlyList<UserDataBlock> blocks)
+    {
+        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
+        var writer = new PduWriter(bytes);
+        foreach (UserDataBlock block in blocks)
+        {
+            block.Encode(ref writer);
+        }
+
+        return bytes;
+    }
+
     /// <summary>Hands a decoded block body to <paramref name="value"/>, or returns why it did not decode.</summary>
     internal static DecodeError? Take<T>(DecodeResult<T> result, out T? value) where T : class
     {
