@@ -26,27 +26,15 @@ public sealed class LicensingProvider(string userName, string machineName) : ILi
             return null;
         }
 
-        LicensingRsaKey key;
-        if (certificate.Value.Proprietary is { } proprietary)
+        if (StandardSecurity.StandardSecurityProvider.ServerKey(certificate.Value, out problem) is not { } serverKey)
         {
-            byte[] exponent = BitConverter.IsLittleEndian ? BitConverter.GetBytes(proprietary.PublicKey.PublicExponent) : [.. BitConverter.GetBytes(proprietary.PublicKey.PublicExponent).Reverse()];
-            key = LicensingRsaKey.FromLittleEndian(proprietary.PublicKey.Modulus.Span, exponent);
-        }
-        else
-        {
-            try
-            {
-                var leaf = Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(certificate.Value.X509Chain!.Leaf.Span.ToArray());
-                var rsa = Org.BouncyCastle.Asn1.X509.RsaPublicKeyStructure.GetInstance(leaf.SubjectPublicKeyInfo.ParsePublicKey());
-                key = LicensingRsaKey.FromBigEndian(rsa.Modulus.ToByteArrayUnsigned(), rsa.PublicExponent.ToByteArrayUnsigned());
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidCastException or InvalidOperationException or IOException)
-            {
-                problem = $"its X.509 certificate has no RSA key: {ex.Message}";
-                return null;
-            }
+            problem = $"its certificate has no usable RSA key: {problem}";
+            return null;
         }
 
+        byte[] exponent = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(exponent, serverKey.PublicExponent);
+        LicensingRsaKey key = LicensingRsaKey.FromLittleEndian(serverKey.Modulus.Span, exponent);
         _client?.Dispose();
         _client = LicensingClient.Create(userName, machineName);
         problem = null;

@@ -41,7 +41,11 @@ public sealed class StandardSecurityProvider : IStandardSecurityProvider
         }
         else
         {
-            key = LeafKey(certificate.X509Chain!, fields, out problem);
+            key = LeafKey(certificate.X509Chain!, out string? subject, out problem);
+            if (subject is not null)
+            {
+                fields.Add(new StepField("certificate", $"X.509 chain of {certificate.X509Chain!.Certificates.Count.ToString(CultureInfo.InvariantCulture)}, leaf {subject}"));
+            }
         }
 
         if (key is null || problem is not null)
@@ -63,14 +67,31 @@ public sealed class StandardSecurityProvider : IStandardSecurityProvider
         }
     }
 
-    /// <summary>The RSA key of the chain's last (leaf) certificate, as an RSA_PUBLIC_KEY.</summary>
-    private static RsaPublicKey? LeafKey(X509CertificateChain chain, List<StepField> fields, out string? problem)
+    /// <summary>
+    /// The server's RSA key from either certificate form: the proprietary certificate's key, or the key of an X.509
+    /// chain's last (leaf) certificate. Null, with <paramref name="problem"/> set, when there is no usable RSA key.
+    /// Licensing reads the key of its certificate the same way.
+    /// </summary>
+    internal static RsaPublicKey? ServerKey(ServerCertificate certificate, out string? problem)
+    {
+        if (certificate.Proprietary is { } proprietary)
+        {
+            problem = null;
+            return proprietary.PublicKey;
+        }
+
+        return LeafKey(certificate.X509Chain!, out _, out problem);
+    }
+
+    /// <summary>The RSA key of the chain's last (leaf) certificate, as an RSA_PUBLIC_KEY, and the leaf's subject.</summary>
+    private static RsaPublicKey? LeafKey(X509CertificateChain chain, out string? subject, out string? problem)
     {
         problem = null;
+        subject = null;
         try
         {
             var leaf = X509CertificateStructure.GetInstance(chain.Leaf.Span.ToArray());
-            fields.Add(new StepField("certificate", $"X.509 chain of {chain.Certificates.Count.ToString(CultureInfo.InvariantCulture)}, leaf {leaf.Subject}"));
+            subject = leaf.Subject.ToString();
             var rsa = RsaPublicKeyStructure.GetInstance(leaf.SubjectPublicKeyInfo.ParsePublicKey());
             byte[] modulus = rsa.Modulus.ToByteArrayUnsigned();
             Array.Reverse(modulus);
