@@ -30,7 +30,11 @@ public enum FaultKind
     /// <summary>Answer with an X.224 Disconnect Request instead of a Connection Confirm.</summary>
     DisconnectRequest,
 
-    /// <summary>Answer the ClientHello with a fatal handshake_failure alert.</summary>
+    /// <summary>
+    /// Answer the ClientHello with a fatal handshake_failure alert; at a later step of a TLS connection, send a fatal
+    /// internal_error alert inside the session instead of the answer (on Standard RDP Security, where there is no TLS,
+    /// the same alert record goes out in the clear, as from a TLS terminator the client did not expect).
+    /// </summary>
     Alert,
 
     /// <summary>
@@ -57,6 +61,15 @@ public enum FaultKind
     /// thousand or until the server's read timeout passes: a server stuck in a loop.
     /// </summary>
     Flood,
+
+    /// <summary>
+    /// Send the answer with a BER length inside it that claims 2 GB (<c>84 7F FF FF FF</c>), in a frame of the right
+    /// size: a client that allocated from the length, or waited for it, would fall over.
+    /// </summary>
+    HugeLength,
+
+    /// <summary>Send the previous answer again instead of this one: a duplicate PDU of the wrong type for this step.</summary>
+    RepeatPrevious,
 }
 
 /// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
@@ -143,15 +156,16 @@ public static class FaultSteps
     ];
 
     private static readonly FaultKind[] SessionKinds =
-        [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Ultimatum, FaultKind.Drip, FaultKind.OversizeLength];
+        [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Ultimatum, FaultKind.Drip, FaultKind.OversizeLength, FaultKind.Alert, FaultKind.RepeatPrevious];
 
     /// <summary>The fault kinds each step supports.</summary>
     public static IReadOnlyList<FaultKind> KindsAt(string step) => step switch
     {
         TcpAccept => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall],
         X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
-        TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum],
-        McsConnectResponse or McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
+        TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum, FaultKind.OversizeLength, FaultKind.Drip],
+        McsConnectResponse => [.. SessionKinds, FaultKind.Reject, FaultKind.HugeLength],
+        McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
         LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood],
         CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo, FaultKind.Flood],
         _ => [],
@@ -176,6 +190,8 @@ public static class FaultNames
         FaultKind.Reject => "reject",
         FaultKind.ErrorInfo => "error-info",
         FaultKind.Flood => "flood",
+        FaultKind.HugeLength => "huge-length",
+        FaultKind.RepeatPrevious => "repeat-previous",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -43,6 +43,12 @@ public sealed partial class RdpTestServer
 
         /// <summary>Sends bytes as they are (a frame, part of one, or garbage).</summary>
         Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Sends a fatal TLS alert: inside the TLS session when there is one, otherwise as a plaintext alert record
+        /// on the raw stream. Returns a description for the connection record.
+        /// </summary>
+        Task<string> SendFatalAlertAsync(short description, CancellationToken cancellationToken);
     }
 
     private static readonly RdpFrameHint AnyFrame = new("server", "an RDP frame");
@@ -104,10 +110,17 @@ public sealed partial class RdpTestServer
 
         public async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
             await pipe.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+
+        public async Task<string> SendFatalAlertAsync(short description, CancellationToken cancellationToken)
+        {
+            // Content type alert (21), TLS 1.2 record version, length 2, level fatal (2), the description.
+            await pipe.Output.WriteAsync(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, (byte)description }, cancellationToken).ConfigureAwait(false);
+            return $"a plaintext TLS fatal alert record ({AlertDescription.GetText(description)}) on a connection without TLS";
+        }
     }
 
     /// <summary>Frames inside TLS application data (PROTOCOL_SSL, HYBRID, HYBRID_EX).</summary>
-    private sealed class TlsFrameStream(IDuplexPipe pipe, TlsServerProtocol tls, IEnumerable<byte> plaintext) : IFrameStream
+    private sealed class TlsFrameStream(IDuplexPipe pipe, AlertingTlsServerProtocol tls, IEnumerable<byte> plaintext) : IFrameStream
     {
         private readonly List<byte> _plaintext = [.. plaintext];
         private bool _closed;
@@ -183,5 +196,19 @@ public sealed partial class RdpTestServer
             tls.WriteApplicationData(plain, 0, plain.Length);
             await pipe.Output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
         }
+
+        public async Task<string> SendFatalAlertAsync(short description, CancellationToken cancellationToken)
+        {
+            tls.SendFatalAlert(description);
+            await pipe.Output.WriteAsync(DrainTls(tls), cancellationToken).ConfigureAwait(false);
+            return $"a fatal TLS alert ({AlertDescription.GetText(description)}) inside the TLS session";
+        }
+    }
+
+    /// <summary>A TLS server protocol that can raise a fatal alert on demand, after the handshake.</summary>
+    private sealed class AlertingTlsServerProtocol : TlsServerProtocol
+    {
+        /// <summary>Sends a fatal alert record (encrypted under the session keys) and fails the connection.</summary>
+        public void SendFatalAlert(short description) => RaiseAlertFatal(description, "test server fault", null);
     }
 }

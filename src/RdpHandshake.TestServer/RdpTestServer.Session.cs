@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Org.BouncyCastle.Tls;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
@@ -57,12 +58,20 @@ public sealed partial class RdpTestServer
         public bool ErrorInfoSupported { get; set; }
 
         public uint ShareId { get; set; }
+
+        /// <summary>The frames of the last answer sent through a fault point (at first, the X.224 Connection Confirm).</summary>
+        public byte[][] LastAnswer { get; set; } = [];
     }
 
     /// <summary>Serves everything after the X.224 exchange (and TLS/CredSSP when selected) on <paramref name="stream"/>.</summary>
     private async Task ServeSessionAsync(ILink link, IFrameStream stream, ServerConnectionRecord record, bool standardSecurity, SecurityProtocols requested, CancellationToken cancellationToken)
     {
         var session = new Session(stream, link, record);
+        if (record.Answer is { } confirm)
+        {
+            session.LastAnswer = [Pdu.Encode(confirm)];
+        }
+
         record.SecurityLayer = standardSecurity ? "rdp" : "tls";
         try
         {
@@ -150,7 +159,7 @@ public sealed partial class RdpTestServer
             return;
         }
 
-        if (!await SendOrFaultAsync(session, FaultSteps.McsConnectResponse, "MCS Connect Response", [ConnectResponse(McsResult.Successful)],
+        if (!await SendOrFaultAsync(session, FaultSteps.McsConnectResponse, "MCS Connect Response", () => [ConnectResponse(McsResult.Successful)],
             () => ConnectResponse(McsResult.UnspecifiedFailure), "rt-unspecified-failure", cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -183,7 +192,7 @@ public sealed partial class RdpTestServer
         }
 
         record.UserChannelId = session.UserChannel;
-        if (!await SendOrFaultAsync(session, FaultSteps.McsAttachUserConfirm, "MCS Attach User Confirm", [McsFrame(Pdu.Encode(new AttachUserConfirm(McsResult.Successful, session.UserChannel)))],
+        if (!await SendOrFaultAsync(session, FaultSteps.McsAttachUserConfirm, "MCS Attach User Confirm", () => [McsFrame(Pdu.Encode(new AttachUserConfirm(McsResult.Successful, session.UserChannel)))],
             () => McsFrame(Pdu.Encode(new AttachUserConfirm(McsResult.TooManyUsers, null))), "rt-too-many-users", cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -215,7 +224,7 @@ public sealed partial class RdpTestServer
                 bool first = record._joinedChannels.Count == 1;
                 if (first)
                 {
-                    if (!await SendOrFaultAsync(session, FaultSteps.McsChannelJoinConfirm, "MCS Channel Join Confirm", [confirm],
+                    if (!await SendOrFaultAsync(session, FaultSteps.McsChannelJoinConfirm, "MCS Channel Join Confirm", () => [confirm],
                         () => McsFrame(Pdu.Encode(new ChannelJoinConfirm(McsResult.NoSuchChannel, session.UserChannel, requestedChannel, null))), "rt-no-such-channel", cancellationToken).ConfigureAwait(false))
                     {
                         return;
@@ -313,7 +322,7 @@ public sealed partial class RdpTestServer
         var refusal = new LicenseErrorMessage(LicenseErrorCode.NoLicenseServer, LicenseStateTransition.TotalAbort, LicenseBinaryBlob.Empty(LicenseBlobType.Error));
         byte[] LicenseFrame(LicenseErrorMessage message) =>
             IoFrame(session, Pdu.Encode(LicensingPdu.Create(message)), SecurityHeaderFlags.LicensePkt, mayEncrypt: false);
-        if (!await SendOrFaultAsync(session, FaultSteps.LicensingLicense, "licensing PDU", [LicenseFrame(license)],
+        if (!await SendOrFaultAsync(session, FaultSteps.LicensingLicense, "licensing PDU", () => [LicenseFrame(license)],
             () => LicenseFrame(refusal), refusal.ToString(), cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -341,7 +350,7 @@ public sealed partial class RdpTestServer
         // 7. Capabilities exchange.
         session.ShareId = _options.ShareId;
         DemandActivePdu demand = ServerCapabilities.CreateDemandActive(session.ShareId, Capabilities(client.Core));
-        if (!await SendOrFaultAsync(session, FaultSteps.CapabilitiesDemandActive, "Demand Active PDU", [IoFrame(session, Pdu.Encode(demand))], null, null, cancellationToken).ConfigureAwait(false))
+        if (!await SendOrFaultAsync(session, FaultSteps.CapabilitiesDemandActive, "Demand Active PDU", () => [IoFrame(session, Pdu.Encode(demand))], null, null, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -380,14 +389,14 @@ public sealed partial class RdpTestServer
         }
 
         Reach(record, ServerStage.ClientFinalizationReceived);
-        byte[][] finalization =
+        byte[][] Finalization() =>
         [
             IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SynchronizePdu(session.UserChannel)))),
             IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new ControlPdu(ControlAction.Cooperate)))),
             IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new ControlPdu(ControlAction.GrantedControl, session.UserChannel, ServerChannelId)))),
             IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new FontMapPdu()))),
         ];
-        if (!await SendOrFaultAsync(session, FaultSteps.FinalizationFontMap, "finalization PDUs", finalization, null, null, cancellationToken).ConfigureAwait(false))
+        if (!await SendOrFaultAsync(session, FaultSteps.FinalizationFontMap, "finalization PDUs", Finalization, null, null, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -434,25 +443,28 @@ public sealed partial class RdpTestServer
     private const int MaxFloodPdus = 1000;
 
     /// <summary>
-    /// Sends <paramref name="frames"/>, or the fault configured at <paramref name="step"/> instead. False when the
-    /// connection ends here (the fault's ending is recorded).
+    /// Sends the frames <paramref name="answer"/> builds, or the fault configured at <paramref name="step"/> instead.
+    /// False when the connection ends here (the fault's ending is recorded). The answer is built only when some of it
+    /// is sent: under Standard RDP Security building it encrypts it, which moves the RC4 stream on.
     /// </summary>
-    private async Task<bool> SendOrFaultAsync(Session session, string step, string what, byte[][] frames, Func<byte[]>? reject, string? rejectName, CancellationToken cancellationToken)
+    private async Task<bool> SendOrFaultAsync(Session session, string step, string what, Func<byte[][]> answer, Func<byte[]>? reject, string? rejectName, CancellationToken cancellationToken)
     {
         IFrameStream stream = session.Stream;
         ServerConnectionRecord record = session.Record;
         if (_options.FaultAt(step) is not { } fault)
         {
+            byte[][] frames = answer();
             foreach (byte[] frame in frames)
             {
                 await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             }
 
+            session.LastAnswer = frames;
             return true;
         }
 
         record.FaultInjected = fault;
-        byte[] all = [.. frames.SelectMany(f => f)];
+        byte[] All() => [.. answer().SelectMany(f => f)];
         switch (fault.Kind)
         {
             case FaultKind.Close:
@@ -467,7 +479,7 @@ public sealed partial class RdpTestServer
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.Garbage:
-                byte[] garbage = new byte[all.Length];
+                byte[] garbage = new byte[All().Length] /* as long as the answer */;
                 new Random(_options.GarbageSeed).NextBytes(garbage);
                 garbage[0] = 0x7F; // neither a TPKT version (3) nor a fast-path header
                 await stream.WriteAsync(garbage, cancellationToken).ConfigureAwait(false);
@@ -475,6 +487,7 @@ public sealed partial class RdpTestServer
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.Truncated:
+                byte[] all = All();
                 await stream.WriteAsync(all.AsMemory(0, all.Length / 2), cancellationToken).ConfigureAwait(false);
                 record.Ending = $"sent {all.Length / 2} of the {all.Length} bytes of the {what}, then closed (fault)";
                 return false;
@@ -486,28 +499,30 @@ public sealed partial class RdpTestServer
                 // One byte at a time (inside TLS: one record per byte), as a server on a choking link would; it gives
                 // up after its own read timeout, so a client that left does not keep it dripping into the void.
                 long giveUpAt = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
-                for (int i = 0; i < all.Length; i++)
+                byte[] dripped = All();
+                for (int i = 0; i < dripped.Length; i++)
                 {
                     if (Environment.TickCount64 > giveUpAt)
                     {
-                        record.Ending = $"dripped {i} of the {all.Length} bytes of the {what}, then gave up after {_options.ReadTimeout.TotalSeconds:0} s (fault)";
+                        record.Ending = $"dripped {i} of the {dripped.Length} bytes of the {what}, then gave up after {_options.ReadTimeout.TotalSeconds:0} s (fault)";
                         return false;
                     }
 
-                    await stream.WriteAsync(all.AsMemory(i, 1), cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(dripped.AsMemory(i, 1), cancellationToken).ConfigureAwait(false);
                     await Task.Delay(fault.DripInterval, cancellationToken).ConfigureAwait(false);
                 }
 
-                record.Ending = $"dripped the {all.Length} bytes of the {what} one every {fault.DripInterval.TotalMilliseconds:0} ms (fault)";
+                record.Ending = $"dripped the {dripped.Length} bytes of the {what} one every {fault.DripInterval.TotalMilliseconds:0} ms (fault)";
                 return true;
             case FaultKind.Flood:
                 // Valid share-layer PDUs that advance nothing; a bounded client gives up, this loop gives up too.
-                byte[] notice = IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SaveSessionInfoPdu(new PlainNotify()))));
+                // Each notice is built afresh: under Standard RDP Security each is encrypted with the next RC4 bytes.
+                byte[] Notice() => IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SaveSessionInfoPdu(new PlainNotify()))));
                 long floodUntil = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
                 int sentNotices = 0;
                 while (sentNotices < MaxFloodPdus && Environment.TickCount64 < floodUntil)
                 {
-                    await stream.WriteAsync(notice, cancellationToken).ConfigureAwait(false);
+                    await stream.WriteAsync(Notice(), cancellationToken).ConfigureAwait(false);
                     sentNotices++;
                 }
 
@@ -515,11 +530,31 @@ public sealed partial class RdpTestServer
                 return false;
             case FaultKind.OversizeLength:
                 // The TPKT length of the first frame says 65535: a client that trusted it would wait for bytes that never come.
-                byte[] oversize = (byte[])frames[0].Clone();
+                byte[] oversize = answer()[0];
                 oversize[2] = 0xFF;
                 oversize[3] = 0xFF;
                 await stream.WriteAsync(oversize, cancellationToken).ConfigureAwait(false);
                 record.Ending = $"sent the {what} with a TPKT length of 65535, then waited for the client to leave (fault)";
+                await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
+                return false;
+            case FaultKind.Alert:
+                // internal_error (80): what a TLS stack says when it gives up on its own side.
+                string alert = await stream.SendFatalAlertAsync(AlertDescription.internal_error, cancellationToken).ConfigureAwait(false);
+                record.Ending = $"sent {alert} instead of the {what}, then waited for the client to leave (fault)";
+                await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
+                return false;
+            case FaultKind.HugeLength:
+                await stream.WriteAsync(WithHugeBerLength(answer()[0]), cancellationToken).ConfigureAwait(false);
+                record.Ending = $"sent the {what} with a BER length of 2 GB inside it, then waited for the client to leave (fault)";
+                await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
+                return false;
+            case FaultKind.RepeatPrevious:
+                foreach (byte[] frame in session.LastAnswer)
+                {
+                    await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                }
+
+                record.Ending = $"sent its previous answer again ({session.LastAnswer.Sum(f => f.Length)} bytes) instead of the {what}, then waited for the client to leave (fault)";
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.Reject when reject is not null:
@@ -547,6 +582,21 @@ public sealed partial class RdpTestServer
             default:
                 throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");
         }
+    }
+
+    /// <summary>
+    /// Rewrites the length of the BER-encoded MCS PDU in an X.224 Data frame (TPKT 4 bytes, X.224 Data 3 bytes, then
+    /// a two-byte application tag such as Connect-Response's 7F 66) as the long form 84 7F FF FF FF, keeping the
+    /// contents: the frame stays well-formed, only the inner length lies.
+    /// </summary>
+    private static byte[] WithHugeBerLength(byte[] frame)
+    {
+        const int tagOffset = TpktHeader.FixedPartSize + 3 /* X.224 Data header */;
+        int lengthOffset = tagOffset + 2;
+        int lengthBytes = frame[lengthOffset] < 0x80 ? 1 : 1 + (frame[lengthOffset] & 0x7F);
+        byte[] huge = [.. frame.AsSpan(0, lengthOffset), 0x84, 0x7F, 0xFF, 0xFF, 0xFF, .. frame.AsSpan(lengthOffset + lengthBytes)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(huge.AsSpan(2), checked((ushort)huge.Length));
+        return huge;
     }
 
     private static byte[] UltimatumFrame() => McsFrame(Pdu.Encode(new DisconnectProviderUltimatum(McsDisconnectReason.ProviderInitiated)));

@@ -450,7 +450,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
 
         record.BytesAfterNegotiation = clientHello.Length <= MaxBytesKeptAfterNegotiation ? clientHello : clientHello[..MaxBytesKeptAfterNegotiation];
-        var tls = new TlsServerProtocol();
+        var tls = new AlertingTlsServerProtocol();
         var server = new TestTlsServer(new BcTlsCrypto(new SecureRandom()), await _certificate.ConfigureAwait(false), _options.TlsVersions, _options.TlsCipherSuites);
         Fault? fault = _options.FaultAt(FaultSteps.TlsServerHello);
         if (fault is not null)
@@ -484,6 +484,25 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                     byte[] flight = DrainTls(tls);
                     await output.WriteAsync(flight.AsMemory(0, flight.Length / 2), cancellationToken).ConfigureAwait(false);
                     record.Ending = $"sent {flight.Length / 2} of the {flight.Length}-byte ServerHello flight, then closed (fault)";
+                    return;
+                case FaultKind.OversizeLength:
+                    // A handshake record header whose length (65535) is beyond any TLS record (2^14 + 2048), then a few bytes.
+                    await output.WriteAsync(new byte[] { 0x16, 0x03, 0x03, 0xFF, 0xFF, 0x02, 0x00, 0x00 }, cancellationToken).ConfigureAwait(false);
+                    await HoldThenCloseAsync(link, record, "sent a TLS record header with length 65535 instead of a ServerHello", cancellationToken).ConfigureAwait(false);
+                    return;
+                case FaultKind.Drip:
+                    tls.Accept(server);
+                    tls.OfferInput(clientHello);
+                    byte[] dripped = DrainTls(tls);
+                    long giveUpAt = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
+                    int sentBytes = 0;
+                    while (sentBytes < dripped.Length && Environment.TickCount64 <= giveUpAt)
+                    {
+                        await output.WriteAsync(dripped.AsMemory(sentBytes++, 1), cancellationToken).ConfigureAwait(false);
+                        await Task.Delay(fault.DripInterval, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    record.Ending = $"dripped {sentBytes} of the {dripped.Length} bytes of the ServerHello flight one every {fault.DripInterval.TotalMilliseconds:0} ms, then stopped (fault)";
                     return;
                 default:
                     throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");

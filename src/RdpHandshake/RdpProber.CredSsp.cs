@@ -299,7 +299,9 @@ public sealed partial class RdpProber
         /// </summary>
         private async Task<(byte[]? Plaintext, Diagnosis? Failure)> ReadTlsRecordAsync(IRdpTransport transport, TlsClientSession session, StepRecord step, List<byte> wire, string expected, CancellationToken cancellationToken)
         {
-            FrameReadResult read = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(step.Name, expected), options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            var hint = new TlsRecordFrameHint(step.Name, expected);
+            FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            step.NoteRead(hint, read);
             Received(read.Bytes);
             wire.AddRange(read.Bytes);
             if (read.Status != FrameReadStatus.Frame)

@@ -74,6 +74,7 @@ public sealed partial class RdpProber
                 {
                     StepRecord step = Begin(hint.StepName, sequence.Phase);
                     FrameReadResult read = await channel.ReadFrameAsync(hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    step.NoteRead(hint, read);
                     switch (read.Status)
                     {
                         case FrameReadStatus.Frame:

@@ -54,10 +54,15 @@ public sealed partial class RdpProber
             var received = new List<byte>();
             var sent = new List<byte>();
             long tlsBytesReceived = 0;
+            // The read timeout covers each whole server flight (ServerHello to ServerHelloDone, then the server's
+            // Finished), not each record: a server sending its records just under the timeout apart cannot hold us longer.
+            long flightStarted = owner._time.GetTimestamp();
             while (!session.Seen.HandshakeComplete)
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
-                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                TimeSpan flightLeft = options.ReadTimeout - owner._time.GetElapsedTime(flightStarted);
+                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, flightLeft > TimeSpan.Zero ? flightLeft : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                step.NoteRead(hint, read);
                 if (read.Status != FrameReadStatus.Invalid)
                 {
                     Received(read.Bytes);
@@ -116,6 +121,7 @@ public sealed partial class RdpProber
                     sent.AddRange(output);
                     _lastSent = output;
                     Sent(output);
+                    flightStarted = owner._time.GetTimestamp();
                 }
 
                 while (session.Seen.Milestone > done)

@@ -264,6 +264,7 @@ public sealed partial class RdpProber
                 {
                     StepRecord step = Begin(hint.StepName, connector.Phase);
                     FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    step.NoteRead(hint, read);
                     Received(read.Bytes);
                     switch (read.Status)
                     {

@@ -247,6 +247,7 @@ public sealed class TestServerSessionTests
         };
         await reach();
 
+        byte[]? previous = client.LastFrame;
         Received received = await client.ReceiveAsync(fault.Kind == FaultKind.Stall ? TimeSpan.FromMilliseconds(500) : Wait);
         switch (fault.Kind)
         {
@@ -299,6 +300,33 @@ public sealed class TestServerSessionTests
                 Assert.Equal(0, errorInfo.PduSource);
                 Assert.Equal(new DisconnectProviderUltimatum(McsDisconnectReason.ProviderInitiated), client.DecodeUltimatum(await client.ReceiveAsync()));
                 Assert.Equal(ReceivedKind.Closed, (await client.ReceiveAsync()).Kind);
+                break;
+            case FaultKind.Alert:
+                Assert.Equal(ReceivedKind.Alert, received.Kind);
+                Assert.Equal("internal_error(80)", client.LastAlert);
+                break;
+            case FaultKind.HugeLength:
+                // A well-formed frame whose Connect-Response (7F 66) claims a 2 GB BER length.
+                Assert.Equal(ReceivedKind.Frame, received.Kind);
+                Assert.Equal(new byte[] { 0x7F, 0x66, 0x84, 0x7F, 0xFF, 0xFF, 0xFF }, client.DecodeMcs(received)[..7]);
+                Assert.False(Pdu.Decode<McsConnectResponse>(client.DecodeMcs(received)).IsSuccess);
+                break;
+            case FaultKind.RepeatPrevious when step == FaultSteps.McsConnectResponse:
+                // The previous answer was the X.224 Connection Confirm, sent again inside TLS.
+                Assert.Equal(ReceivedKind.Frame, received.Kind);
+                Assert.True(Pdu.Decode<X224ConnectionConfirm>(received.Bytes).IsSuccess);
+                break;
+            case FaultKind.RepeatPrevious when step == FaultSteps.LicensingLicense:
+                // The previous answer was the confirm of the last channel joined.
+                Assert.Equal(ReceivedKind.Frame, received.Kind);
+                Assert.True(Pdu.Decode<ChannelJoinConfirm>(client.DecodeMcs(received)).IsSuccess);
+                break;
+            case FaultKind.RepeatPrevious:
+                Assert.Equal(ReceivedKind.Frame, received.Kind);
+                Assert.Equal(previous, received.Bytes);
+                break;
+            default:
+                Assert.Fail($"no expectation written for {FaultNames.Name(fault.Kind)}");
                 break;
         }
 
@@ -378,6 +406,9 @@ public sealed class TestServerSessionTests
         Reset,
         Timeout,
         Unframeable,
+
+        /// <summary>A TLS alert arrived; <see cref="ScriptedClient.LastAlert"/> names it.</summary>
+        Alert,
     }
 
     /// <summary>One frame from the server, or how the stream ended and the bytes left over.</summary>
@@ -451,6 +482,7 @@ public sealed class TestServerSessionTests
                     byte[] chunk = await ReadRawAsync(Wait) ?? throw new InvalidOperationException("the server closed during the TLS handshake");
                     (byte[] output, TlsFailure? failure) = _tls.Receive(chunk);
                     Assert.Null(failure);
+
                     if (output.Length > 0)
                     {
                         await SendRawAsync(output);
@@ -683,6 +715,12 @@ public sealed class TestServerSessionTests
 
         public Task<Received> ReceiveAsync() => ReceiveAsync(Wait);
 
+        /// <summary>The last whole frame received.</summary>
+        public byte[]? LastFrame { get; private set; }
+
+        /// <summary>The name of the TLS alert that ended the last receive, if one did.</summary>
+        public string? LastAlert { get; private set; }
+
         /// <summary>The next TPKT frame (decrypted from TLS when TLS is up), or how the stream ended.</summary>
         public async Task<Received> ReceiveAsync(TimeSpan timeout)
         {
@@ -700,8 +738,14 @@ public sealed class TestServerSessionTests
                     {
                         byte[] frame = [.. _inbox.Take(size.Length)];
                         _inbox.RemoveRange(0, size.Length);
+                        LastFrame = frame;
                         return new Received(ReceivedKind.Frame, frame);
                     }
+                }
+
+                if (LastAlert is not null)
+                {
+                    return new Received(ReceivedKind.Alert, [.. _inbox]);
                 }
 
                 if (_closed)
@@ -736,7 +780,15 @@ public sealed class TestServerSessionTests
                 else
                 {
                     (byte[] output, TlsFailure? failure) = _tls.Receive(chunk);
-                    Assert.Null(failure);
+                    if (failure is not null)
+                    {
+                        // Records before the alert in the same chunk still count: hand out their frames first.
+                        Assert.Equal(TlsFailureKind.AlertReceived, failure.Kind);
+                        LastAlert = failure.Alert?.Name;
+                        _inbox.AddRange(_tls.ReadApplicationData());
+                        continue;
+                    }
+
                     if (output.Length > 0)
                     {
                         await SendRawAsync(output);

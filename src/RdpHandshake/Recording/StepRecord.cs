@@ -1,4 +1,5 @@
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Transport;
 
 namespace RdpHandshake.Recording;
 
@@ -56,4 +57,19 @@ public sealed class StepRecord
 
     /// <summary>One line for humans: what happened.</summary>
     public string? Summary { get; internal set; }
+
+    /// <summary>
+    /// The most received bytes the client held at once during this step (see <see cref="FrameReadResult.PeakBuffered"/>);
+    /// zero for steps that only send.
+    /// </summary>
+    internal long PeakBuffered { get; private set; }
+
+    /// <summary>The largest frame the step would accept: the bound that <see cref="PeakBuffered"/> is measured against.</summary>
+    internal int FrameBound { get; private set; }
+
+    internal void NoteRead(FrameHint hint, FrameReadResult read)
+    {
+        PeakBuffered = Math.Max(PeakBuffered, read.PeakBuffered);
+        FrameBound = Math.Max(FrameBound, hint.MaxFrameLength);
+    }
 }

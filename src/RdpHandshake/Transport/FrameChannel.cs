@@ -61,6 +61,7 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
     {
         long started = time.GetTimestamp();
         int? expected = null;
+        long peak = _plaintext.Count;
         while (true)
         {
             if (_plaintext.Count > 0)
@@ -70,11 +71,11 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
                 switch (size.Status)
                 {
                     case Protocol.Encoding.FrameSizeStatus.Invalid:
-                        return new FrameReadResult(FrameReadStatus.Invalid, header, null, size.Error);
+                        return new FrameReadResult(FrameReadStatus.Invalid, header, null, size.Error) { PeakBuffered = peak };
                     case Protocol.Encoding.FrameSizeStatus.Complete when _plaintext.Count >= size.Length:
                         byte[] frame = [.. _plaintext.Take(size.Length)];
                         _plaintext.RemoveRange(0, size.Length);
-                        return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length);
+                        return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length) { PeakBuffered = peak };
                     case Protocol.Encoding.FrameSizeStatus.Complete:
                         expected = size.Length;
                         break;
@@ -84,14 +85,15 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
             TimeSpan left = timeout - time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
             {
-                return new FrameReadResult(FrameReadStatus.Timeout, [.. _plaintext], expected);
+                return new FrameReadResult(FrameReadStatus.Timeout, [.. _plaintext], expected) { PeakBuffered = peak };
             }
 
             FrameReadResult record = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint(hint.StepName, hint.Expecting), left, cancellationToken).ConfigureAwait(false);
             OnWireReceived?.Invoke(record.Bytes);
+            peak = Math.Max(peak, _plaintext.Count + record.PeakBuffered);
             if (record.Status != FrameReadStatus.Frame)
             {
-                return record with { Bytes = [.. _plaintext], ExpectedLength = expected, Error = record.Status == FrameReadStatus.Invalid ? record.Error : null };
+                return record with { Bytes = [.. _plaintext], ExpectedLength = expected, Error = record.Status == FrameReadStatus.Invalid ? record.Error : null, PeakBuffered = peak };
             }
 
             (byte[] answer, TlsFailure? failure) = session.Receive(record.Bytes);
@@ -105,10 +107,11 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
             {
                 LastFailure = failure;
                 string detail = $"TLS {(failure.Kind == TlsFailureKind.AlertReceived ? "alert from the server" : "failure")}: {failure.Alert?.Name ?? failure.Message}";
-                return new FrameReadResult(FrameReadStatus.Ended, [.. _plaintext], expected, End: new TransportEnd(TransportEndKind.Closed, null, detail));
+                return new FrameReadResult(FrameReadStatus.Ended, [.. _plaintext], expected, End: new TransportEnd(TransportEndKind.Closed, null, detail)) { PeakBuffered = peak };
             }
 
             _plaintext.AddRange(session.ReadApplicationData());
+            peak = Math.Max(peak, _plaintext.Count);
         }
     }
 }

@@ -35,7 +35,14 @@ public sealed record FrameReadResult(
     byte[] Bytes,
     int? ExpectedLength = null,
     DecodeError? Error = null,
-    TransportEnd? End = null);
+    TransportEnd? End = null)
+{
+    /// <summary>
+    /// The most received bytes held at once while waiting: everything buffered by the transport and not yet
+    /// consumed (this frame and whatever followed it), plus, inside TLS, the decrypted bytes not yet framed.
+    /// </summary>
+    public long PeakBuffered { get; init; }
+}
 
 /// <summary>
 /// Reads exactly one frame as sized by a <see cref="FrameHint"/>, with a deadline for the whole frame (so a
@@ -54,6 +61,7 @@ public static class FrameReader
         deadline.CancelAfter(timeout);
         int? expected = null;
         byte[] partial = [];
+        long peak = 0;
 
         while (true)
         {
@@ -64,29 +72,30 @@ public static class FrameReader
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected);
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected) { PeakBuffered = peak };
             }
             catch (OperationCanceledException)
             {
-                return new FrameReadResult(FrameReadStatus.Timeout, partial, expected);
+                return new FrameReadResult(FrameReadStatus.Timeout, partial, expected) { PeakBuffered = peak };
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(ex));
+                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(ex)) { PeakBuffered = peak };
             }
 
             ReadOnlySequence<byte> buffer = read.Buffer;
+            peak = Math.Max(peak, buffer.Length);
             FrameSize size = SizeFrame(hint, buffer);
             switch (size.Status)
             {
                 case FrameSizeStatus.Invalid:
                     byte[] rejected = buffer.Slice(0, Math.Min(buffer.Length, hint.HeaderLength)).ToArray();
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    return new FrameReadResult(FrameReadStatus.Invalid, rejected, null, size.Error);
+                    return new FrameReadResult(FrameReadStatus.Invalid, rejected, null, size.Error) { PeakBuffered = peak };
                 case FrameSizeStatus.Complete when buffer.Length >= size.Length:
                     byte[] frame = buffer.Slice(0, size.Length).ToArray();
                     input.AdvanceTo(buffer.GetPosition(size.Length));
-                    return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length);
+                    return new FrameReadResult(FrameReadStatus.Frame, frame, size.Length) { PeakBuffered = peak };
                 case FrameSizeStatus.Complete:
                     expected = size.Length;
                     break;
@@ -97,13 +106,13 @@ public static class FrameReader
             if (read.IsCompleted)
             {
                 input.AdvanceTo(buffer.End);
-                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(null));
+                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(null)) { PeakBuffered = peak };
             }
 
             if (read.IsCanceled)
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
-                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected);
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected) { PeakBuffered = peak };
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);

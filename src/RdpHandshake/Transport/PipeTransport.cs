@@ -29,8 +29,12 @@ public sealed class PipeTransport(IDuplexPipe pipe, string remoteDescription = "
     /// <summary>Creates two connected ends: what one writes, the other reads.</summary>
     public static (IDuplexPipe Client, IDuplexPipe Server) CreatePair()
     {
-        var toServer = new Pipe(new PipeOptions(pauseWriterThreshold: SocketTransport.PauseWriterThreshold, resumeWriterThreshold: SocketTransport.PauseWriterThreshold / 2));
-        var toClient = new Pipe(new PipeOptions(pauseWriterThreshold: SocketTransport.PauseWriterThreshold, resumeWriterThreshold: SocketTransport.PauseWriterThreshold / 2));
+        var options = new PipeOptions(
+            pauseWriterThreshold: SocketTransport.ReceiveWindow,
+            resumeWriterThreshold: SocketTransport.ReceiveWindow / 2,
+            minimumSegmentSize: SocketTransport.ReceiveSegment);
+        var toServer = new Pipe(options);
+        var toClient = new Pipe(options);
         return (new DuplexPipe(toClient.Reader, toServer.Writer), new DuplexPipe(toServer.Reader, toClient.Writer));
     }
 

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
+using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Transport;
 
@@ -9,10 +10,15 @@ namespace RdpHandshake.Transport;
 public sealed class SocketTransport : IRdpTransport
 {
     /// <summary>
-    /// Buffered receive bytes are bounded: the writer pauses above this, so a server that floods us costs at
-    /// most this much memory beyond the frame being read.
+    /// Buffered receive bytes are bounded: the socket reader pauses once this many received bytes wait to be
+    /// consumed, so a server that floods us costs at most this window (plus one <see cref="ReceiveSegment"/>).
+    /// It is the largest frame any step accepts (a TPKT packet of 65535 bytes) plus one: a whole frame always
+    /// fits, and a frame is never waited for while the reader is paused.
     /// </summary>
-    internal const long PauseWriterThreshold = 256 * 1024;
+    internal const long ReceiveWindow = TpktHeader.MaxPacketLength + 1;
+
+    /// <summary>The size of one receive buffer; the window is checked after each receive, so it may be exceeded by this.</summary>
+    internal const int ReceiveSegment = 4096;
 
     private readonly SocketConnection _connection;
 
@@ -50,8 +56,9 @@ public sealed class SocketTransport : IRdpTransport
         }
 
         var pipeOptions = new PipeOptions(
-            pauseWriterThreshold: PauseWriterThreshold,
-            resumeWriterThreshold: PauseWriterThreshold / 2,
+            pauseWriterThreshold: ReceiveWindow,
+            resumeWriterThreshold: ReceiveWindow / 2,
+            minimumSegmentSize: ReceiveSegment,
             useSynchronizationContext: false);
         SocketConnection connection = SocketConnection.Create(connected, pipeOptions, SocketConnectionOptions.None, "rdphs");
         // The peer may already have reset the connection; the addresses are evidence, not a reason to fail here.

@@ -1,0 +1,140 @@
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
+using RdpHandshake.TestServer;
+using RdpHandshake.Transport;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>
+/// The whole hostile-server matrix: every fault the test server can inject, at every step that supports it, over
+/// TLS and over Standard RDP Security. Each run must end in a diagnosis that names the step, within the read
+/// deadline, without an unhandled exception, and without the client ever holding more received bytes than the
+/// frame bound allows.
+/// </summary>
+public abstract class HostileServerMatrixTests
+{
+    /// <summary>
+    /// The most received bytes the client may hold during one step: the step's frame bound or the transport's receive
+    /// window (whichever is larger: a server may have sent more than one frame), plus one receive buffer that the
+    /// transport fills before it looks at the window.
+    /// </summary>
+    internal static long BufferBound(StepRecord step) =>
+        Math.Max(step.FrameBound, SocketTransport.ReceiveWindow) + SocketTransport.ReceiveSegment;
+
+    private static readonly TimeSpan ReadTimeout = EngineHarness.FastOptions().ReadTimeout;
+
+    /// <summary>How long a run may take beyond its read deadline: the handshakes done before the faulty step, on a loaded machine.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(4);
+
+    private static string PhaseOf(string step) => step switch
+    {
+        FaultSteps.TcpAccept or FaultSteps.X224Confirm => "x224",
+        _ => step[..step.IndexOf('.', StringComparison.Ordinal)],
+    };
+
+    /// <summary>The step (or, for TLS, the step prefix: the timeline names each handshake message) the client waits in when the fault hits.</summary>
+    private static string ClientStepOf(string step) => step switch
+    {
+        FaultSteps.TcpAccept => FaultSteps.X224Confirm,
+        FaultSteps.TlsServerHello => "tls.",
+        _ => step,
+    };
+
+    /// <summary>
+    /// Where a diagnosis other than the step's own is the right one. The server sends its Demand Active right after
+    /// its licensing PDU, unasked; a reset in place of the Demand Active discards what was still unread (as a TCP
+    /// RST does), so the client may rightly still be waiting for the licensing PDU. And under Standard RDP Security a
+    /// repeated encrypted PDU is a replay that fails its MAC check: decrypt-failed in the security phase.
+    /// </summary>
+    private static bool IsAlsoRight(Fault fault, bool tls, Diagnosis diagnosis) => (fault.Step, fault.Kind) switch
+    {
+        (FaultSteps.CapabilitiesDemandActive, FaultKind.Reset) =>
+            diagnosis.Phase == ConnectionPhase.Licensing && diagnosis.Cause == DiagnosisCatalog.EngineCauses.Reset,
+        (_, FaultKind.RepeatPrevious) when !tls =>
+            diagnosis.Phase == ConnectionPhase.Security && diagnosis.Cause == "decrypt-failed",
+        _ => false,
+    };
+
+    protected static TheoryData<string> Cases(bool tls)
+    {
+        var data = new TheoryData<string>();
+        foreach (string step in FaultSteps.All)
+        {
+            if (!tls && step is FaultSteps.TlsServerHello)
+            {
+                continue;
+            }
+
+            foreach (FaultKind kind in FaultSteps.KindsAt(step))
+            {
+                data.Add($"{step}:{FaultNames.Name(kind)}");
+            }
+        }
+
+        return data;
+    }
+
+    protected static async Task RunAsync(string faultText, bool tls)
+    {
+        Assert.True(Fault.TryParse(faultText, out Fault? parsed, out string? error), error);
+        // Drip faster than the default second per byte, but slow enough that even the shortest answer (an 11-byte
+        // Attach User Confirm) cannot complete within the read deadline.
+        Fault fault = parsed! with { DripInterval = TimeSpan.FromMilliseconds(300) };
+        TestServerOptions server = tls
+            ? new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [fault] }
+            : new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true, Faults = [fault] };
+        ProbeOptions options = new() { Until = ConnectionPhase.Finalization };
+        if (!tls)
+        {
+            options = options with { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
+        }
+
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> records) =
+            await EngineHarness.InMemoryAsync(server, options, TestContext.Current.CancellationToken);
+
+        ServerConnectionRecord record = Assert.Single(records);
+        Assert.Equal(fault, record.FaultInjected);
+        Assert.False(report.Success, $"{faultText}: the run succeeded although the server misbehaved ({record.Ending})");
+        Diagnosis diagnosis = report.Diagnosis!;
+        string said = $"{faultText}: {diagnosis.Phase.Name()}/{diagnosis.Cause} at {diagnosis.Evidence.Step}: {diagnosis.Summary} (server: {record.Ending})";
+        if (!IsAlsoRight(fault, tls, diagnosis))
+        {
+            Assert.True(PhaseOf(fault.Step) == diagnosis.Phase.Name(), said);
+            Assert.True((diagnosis.Evidence.Step ?? string.Empty).StartsWith(ClientStepOf(fault.Step), StringComparison.Ordinal), said);
+        }
+
+        Assert.NotEqual(DiagnosisCatalog.EngineCauses.InternalError, diagnosis.Cause);
+        Assert.DoesNotContain("no catalogue entry", diagnosis.Explanation, StringComparison.Ordinal);
+        Assert.NotEmpty(diagnosis.Remedy);
+
+        StepRecord failed = report.Steps.Last();
+        Assert.NotEqual(StepOutcome.Ok, failed.Outcome);
+        Assert.True(failed.Duration <= ReadTimeout + TimeSpan.FromSeconds(1), $"{faultText}: step {failed.Name} took {failed.Duration}");
+        Assert.True(report.Elapsed <= ReadTimeout + Slack, $"{faultText}: the run took {report.Elapsed}");
+        Assert.All(report.Steps, step => Assert.True(
+            step.PeakBuffered <= BufferBound(step),
+            $"{faultText}: step {step.Name} held {step.PeakBuffered} received bytes, above its bound {BufferBound(step)}"));
+    }
+}
+
+/// <summary>The matrix over TLS (PROTOCOL_SSL).</summary>
+public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
+{
+    public static TheoryData<string> All => Cases(tls: true);
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public Task Every_fault_at_every_step_ends_in_a_bounded_diagnosis_naming_the_step(string fault) => RunAsync(fault, tls: true);
+}
+
+/// <summary>The matrix over Standard RDP Security.</summary>
+public sealed class HostileServerMatrixOverStandardSecurityTests : HostileServerMatrixTests
+{
+    public static TheoryData<string> All => Cases(tls: false);
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public Task Every_fault_at_every_step_ends_in_a_bounded_diagnosis_naming_the_step(string fault) => RunAsync(fault, tls: false);
+}
