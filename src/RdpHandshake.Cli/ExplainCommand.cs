@@ -91,10 +91,7 @@ internal static class ExplainCommand
 
     private static Explanation Explain(int code, int? extendedCode)
     {
-        var causes = DiagnosisCatalog.All
-            .Where(c => c.Entry.Mstsc?.DisconnectReason == code)
-            .OrderBy(c => c.Phase ?? ConnectionPhase.Finalization)
-            .ToList();
+        var causes = DiagnosisCatalog.WithDisconnectReason(code);
         var advice = new List<string>
         {
             "rdphs probe HOST            shows the step in which the socket closed, what the server sent last, and the cause",
