@@ -191,7 +191,7 @@ internal static class ExplainCommand
         output.WriteLine("Disconnect reasons (mstsc's first code):");
         foreach (CodeEntry entry in MstscCodes.DisconnectReasons)
         {
-            output.WriteLine($"  0x{entry.Code,-5:x} {entry.Name,-28} {entry.Meaning}");
+            output.WriteLine($"  0x{entry.Code,-5:x} {entry.Name,-38} {entry.Meaning}");
         }
 
         output.WriteLine();
