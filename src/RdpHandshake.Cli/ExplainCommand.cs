@@ -91,10 +91,7 @@ internal static class ExplainCommand
 
     private static Explanation Explain(int code, int? extendedCode)
     {
-        var causes = DiagnosisCatalog.All
-            .Where(c => c.Entry.Mstsc?.DisconnectReason == code)
-            .OrderBy(c => c.Phase ?? ConnectionPhase.Finalization)
-            .ToList();
+        var causes = DiagnosisCatalog.WithDisconnectReason(code);
         var advice = new List<string>
         {
             "rdphs probe HOST            shows the step in which the socket closed, what the server sent last, and the cause",
@@ -194,7 +191,7 @@ internal static class ExplainCommand
         output.WriteLine("Disconnect reasons (mstsc's first code):");
         foreach (CodeEntry entry in MstscCodes.DisconnectReasons)
         {
-            output.WriteLine($"  0x{entry.Code,-5:x} {entry.Name,-28} {entry.Meaning}");
+            output.WriteLine($"  0x{entry.Code,-5:x} {entry.Name,-38} {entry.Meaning}");
         }
 
         output.WriteLine();

@@ -58,4 +58,59 @@ public sealed class DiagnosisCatalogTests
         Assert.Contains("no catalogue entry", entry.Explanation, StringComparison.Ordinal);
         Assert.Null(entry.Mstsc);
     }
+
+    [Fact]
+    public void Every_entry_has_an_mstsc_code_or_says_why_it_has_none()
+    {
+        string[] reasons = typeof(DiagnosisCatalog.NoMstscCodeReasons)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral)
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToArray();
+        foreach ((ConnectionPhase? phase, string cause, CatalogEntry entry) in DiagnosisCatalog.All)
+        {
+            string where = $"{phase?.Name() ?? "any"} {cause}";
+            Assert.True(entry.Mstsc is null != entry.NoMstscCode is null, $"{where}: needs exactly one of an mstsc code and a reason for having none");
+            if (entry.NoMstscCode is { } reason)
+            {
+                Assert.Contains(reason, reasons);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_negotiation_failure_says_its_mstsc_code_is_undocumented()
+    {
+        foreach (NegotiationFailureCode code in NegotiationNames.AllFailureCodes.Where(c => c != NegotiationFailureCode.HybridRequiredByServer))
+        {
+            CatalogEntry entry = DiagnosisCatalog.Lookup(ConnectionPhase.X224, Causes.ForNegotiationFailure(code));
+            Assert.Null(entry.Mstsc);
+            Assert.Equal(DiagnosisCatalog.NoMstscCodeReasons.NegotiationFailure, entry.NoMstscCode);
+        }
+    }
+
+    // The SSL_ERR disconnect reason documented for IMsTscAxEvents::OnDisconnected with the same name and meaning as the NTSTATUS.
+    [Theory]
+    [InlineData("STATUS_LOGON_FAILURE", 0x807)]
+    [InlineData("STATUS_NO_SUCH_USER", 0xA07)]
+    [InlineData("STATUS_ACCOUNT_DISABLED", 0xB07)]
+    [InlineData("STATUS_ACCOUNT_RESTRICTION", 0xC07)]
+    [InlineData("STATUS_ACCOUNT_LOCKED_OUT", 0xD07)]
+    [InlineData("STATUS_ACCOUNT_EXPIRED", 0xE07)]
+    [InlineData("STATUS_PASSWORD_EXPIRED", 0xF07)]
+    [InlineData("STATUS_PASSWORD_MUST_CHANGE", 0x1207)]
+    public void A_refused_logon_carries_the_ssl_err_code_of_its_status(string status, int code)
+    {
+        CatalogEntry entry = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:{status}");
+        Assert.Equal(code, entry.Mstsc?.DisconnectReason);
+        Assert.Equal("SSL_ERR_" + status["STATUS_".Length..], entry.Mstsc?.DisconnectReasonName);
+        Assert.Contains(status, entry.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_refused_logon_with_another_status_falls_back_to_the_general_entry()
+    {
+        CatalogEntry general = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.AuthFailed);
+        Assert.Same(general, DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:STATUS_TIME_DIFFERENCE_AT_DC"));
+    }
 }

@@ -1,4 +1,5 @@
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake.Tests;
 
@@ -115,5 +116,89 @@ public sealed class MstscCodesTests
     {
         Assert.True(MstscCodes.IsProtocolRange(0x10C9));
         Assert.False(MstscCodes.IsProtocolRange(0x7));
+    }
+
+    // Name and value as the IMsTscAxEvents::OnDisconnected reference states them
+    // (https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected).
+    [Theory]
+    [InlineData("LicensingFailed", 2056)]
+    [InlineData("LicensingTimeout", 2312)]
+    [InlineData("SSL_ERR_LOGON_FAILURE", 2055)]
+    [InlineData("SSL_ERR_NO_SUCH_USER", 2567)]
+    [InlineData("SSL_ERR_ACCOUNT_DISABLED", 2823)]
+    [InlineData("SSL_ERR_ACCOUNT_RESTRICTION", 3079)]
+    [InlineData("SSL_ERR_ACCOUNT_LOCKED_OUT", 3335)]
+    [InlineData("SSL_ERR_ACCOUNT_EXPIRED", 3591)]
+    [InlineData("SSL_ERR_PASSWORD_EXPIRED", 3847)]
+    [InlineData("SSL_ERR_PASSWORD_MUST_CHANGE", 4615)]
+    [InlineData("SSL_ERR_DELEGATION_POLICY", 5639)]
+    [InlineData("SSL_ERR_POLICY_NTLM_ONLY", 5895)]
+    [InlineData("SSL_ERR_NO_AUTHENTICATING_AUTHORITY", 6151)]
+    [InlineData("SSL_ERR_CERT_EXPIRED", 6919)]
+    [InlineData("SSL_ERR_SMARTCARD_WRONG_PIN", 7175)]
+    [InlineData("SSL_ERR_FRESH_CRED_REQUIRED_BY_SERVER", 8455)]
+    [InlineData("SSL_ERR_SMARTCARD_CARD_BLOCKED", 8711)]
+    public void Disconnect_reasons_carry_the_documented_name_and_value(string name, int code)
+    {
+        CodeEntry? entry = MstscCodes.DisconnectReason(code);
+        Assert.NotNull(entry);
+        Assert.Equal(name, entry.Name);
+        Assert.True(MstscCodes.TryParse(name, MstscCodes.DisconnectReasons, out int byName));
+        Assert.Equal(code, byName);
+        Assert.True(MstscCodes.TryParse(code.ToString(System.Globalization.CultureInfo.InvariantCulture), MstscCodes.DisconnectReasons, out int byDecimal));
+        Assert.Equal(code, byDecimal);
+        Assert.True(MstscCodes.TryParse($"0x{code:x}", MstscCodes.DisconnectReasons, out int byHex));
+        Assert.Equal(code, byHex);
+    }
+
+    [Fact]
+    public void Disconnect_reasons_are_one_sorted_table_with_plain_meanings()
+    {
+        IReadOnlyList<CodeEntry> table = MstscCodes.DisconnectReasons;
+        for (int i = 1; i < table.Count; i++)
+        {
+            Assert.True(table[i - 1].Code < table[i].Code, $"{table[i - 1].Name} (0x{table[i - 1].Code:x}) is not before {table[i].Name} (0x{table[i].Code:x})");
+        }
+
+        Assert.Equal(table.Count, table.Select(e => e.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        foreach (CodeEntry entry in table)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(entry.Meaning), entry.Name);
+            Assert.False(entry.Meaning.EndsWith('.'), $"{entry.Name}: the meaning ends with a period");
+            Assert.True(char.IsLower(entry.Meaning[0]), $"{entry.Name}: the meaning does not start in lower case");
+        }
+    }
+
+    // What `rdphs explain CODE` lists: the causes whose catalogue entry carries the code.
+    [Theory]
+    [InlineData(0x1, null, "interrupted")]
+    [InlineData(0x807, "credssp", "auth-failed:STATUS_LOGON_FAILURE")]
+    [InlineData(0x808, "licensing", "platform-challenge-failed")]
+    [InlineData(0x808, "licensing", "license-request-unanswered")]
+    [InlineData(0x908, "licensing", "timeout")]
+    [InlineData(0xA07, "credssp", "auth-failed:STATUS_NO_SUCH_USER")]
+    [InlineData(0xB07, "credssp", "auth-failed:STATUS_ACCOUNT_DISABLED")]
+    [InlineData(0xC06, "security", "decrypt-failed")]
+    [InlineData(0xC07, "credssp", "auth-failed:STATUS_ACCOUNT_RESTRICTION")]
+    [InlineData(0xD07, "credssp", "auth-failed:STATUS_ACCOUNT_LOCKED_OUT")]
+    [InlineData(0xE07, "credssp", "auth-failed:STATUS_ACCOUNT_EXPIRED")]
+    [InlineData(0xF07, "credssp", "auth-failed:STATUS_PASSWORD_EXPIRED")]
+    [InlineData(0x1207, "credssp", "auth-failed:STATUS_PASSWORD_MUST_CHANGE")]
+    public void Explain_names_the_causes_that_produce_a_code(int code, string? phase, string cause)
+    {
+        Assert.NotNull(MstscCodes.DisconnectReason(code));
+        var causes = DiagnosisCatalog.WithDisconnectReason(code);
+        Assert.Contains(causes, c => c.Phase?.Name() == phase && c.Cause == cause);
+        Assert.All(causes, c => Assert.Equal(code, c.Entry.Mstsc?.DisconnectReason));
+    }
+
+    [Fact]
+    public void Every_code_the_catalogue_uses_is_explained()
+    {
+        foreach (int code in DiagnosisCatalog.All.Select(c => c.Entry.Mstsc?.DisconnectReason).OfType<int>().Distinct())
+        {
+            Assert.NotNull(MstscCodes.DisconnectReason(code));
+            Assert.NotEmpty(DiagnosisCatalog.WithDisconnectReason(code));
+        }
     }
 }

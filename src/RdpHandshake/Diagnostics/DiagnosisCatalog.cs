@@ -3,8 +3,17 @@ using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Diagnostics;
 
-/// <summary>What the catalogue knows about one cause: a title, what it means, and what to do.</summary>
-public sealed record CatalogEntry(string Title, string Explanation, string Remedy, MstscCode? Mstsc = null);
+/// <summary>
+/// What the catalogue knows about one cause: a title, what it means, what to do, and the code mstsc shows for the same
+/// situation. An entry has either <paramref name="Mstsc"/> or, where no source documents the code mstsc shows,
+/// <paramref name="NoMstscCode"/>: why it has none.
+/// </summary>
+/// <param name="Title">One line naming the situation.</param>
+/// <param name="Explanation">What it means.</param>
+/// <param name="Remedy">What to do about it.</param>
+/// <param name="Mstsc">The disconnect reason (and extended reason) mstsc shows, when documented.</param>
+/// <param name="NoMstscCode">Why the entry carries no mstsc code; one of <see cref="DiagnosisCatalog.NoMstscCodeReasons"/>.</param>
+public sealed record CatalogEntry(string Title, string Explanation, string Remedy, MstscCode? Mstsc = null, string? NoMstscCode = null);
 
 /// <summary>
 /// The cause knowledge base: one table of data mapping (phase, cause) to explanation, remedy and the
@@ -81,6 +90,29 @@ public static class DiagnosisCatalog
         public const string CredentialsRequired = "credentials-required";
     }
 
+    /// <summary>Why a catalogue entry carries no mstsc code (<see cref="CatalogEntry.NoMstscCode"/>).</summary>
+    public static class NoMstscCodeReasons
+    {
+        /// <summary>An RDP Negotiation Failure: the failure code is documented, mstsc's disconnect reason for it is not.</summary>
+        public const string NegotiationFailure =
+            "undocumented: the disconnect reasons Microsoft documents for mstsc (IMsTscAxEvents::OnDisconnected, "
+            + "https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected) name no code for an RDP Negotiation Failure; "
+            + "MS-RDPBCGR 2.2.1.2.2 defines only its failureCode, and FreeRDP (libfreerdp/core/nego.c) logs that failureCode without an mstsc equivalent";
+
+        /// <summary>A server that breaks the protocol in a way the documented disconnect reasons do not name.</summary>
+        public const string Undocumented =
+            "undocumented: none of the disconnect reasons Microsoft documents for mstsc (IMsTscAxEvents::OnDisconnected, "
+            + "https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected) names this situation";
+
+        /// <summary>Not a failure for mstsc: it follows a Server Redirection PDU.</summary>
+        public const string Redirected =
+            "none: mstsc does not disconnect with an error here, it follows the Server Redirection PDU and reconnects to the server it names (MS-RDPBCGR 2.2.13.1)";
+
+        /// <summary>An rdphs setting, check or fault, not something that ends an mstsc connection.</summary>
+        public const string RdphsOnly =
+            "none: this ends the run because of an rdphs option, check or fault, not because the connection failed; mstsc has no such stop, so it has no code for it";
+    }
+
     private static readonly MstscCode SocketClosed = MstscCodes.For(0x904);
     private static readonly MstscCode ConnectFailed = MstscCodes.For(0x204);
     private static readonly MstscCode DnsFailed = MstscCodes.For(0x104);
@@ -116,6 +148,15 @@ public static class DiagnosisCatalog
     /// <summary>Every (phase, cause) the catalogue describes; the docs list is generated from this.</summary>
     public static IEnumerable<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> All =>
         Entries.Select(e => (e.Key.Phase, e.Key.Cause, e.Value));
+
+    /// <summary>
+    /// The causes whose mstsc code is this disconnect reason, in connection order (any-phase causes last): what
+    /// <c>rdphs explain CODE</c> lists as the steps of a probe that end that way.
+    /// </summary>
+    public static IReadOnlyList<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> WithDisconnectReason(int disconnectReason) =>
+        All.Where(c => c.Entry.Mstsc?.DisconnectReason == disconnectReason)
+            .OrderBy(c => c.Phase ?? ConnectionPhase.Finalization)
+            .ToList();
 
     private static Dictionary<(ConnectionPhase?, string), CatalogEntry> Build()
     {
@@ -171,27 +212,27 @@ public static class DiagnosisCatalog
                 "the server refused the requested security protocols",
                 "The server answered with an RDP Negotiation Failure: none of the security protocols the client offered is acceptable to it.",
                 "Offer the protocol the failure code names (see --protocols), or change the server's security layer to one the client supports.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslRequiredByServer))] = new(
                 "the server requires TLS (or CredSSP) and the client offered only Standard RDP Security",
                 "RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER: the server's security layer is TLS or negotiate-with-NLA, and the request did not include PROTOCOL_SSL.",
                 "Offer TLS (--protocols ssl or ssl,hybrid). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslNotAllowedByServer))] = new(
                 "the server allows Standard RDP Security only",
                 "RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER: the server is configured for the RDP security layer and refuses TLS and CredSSP.",
                 "Offer rdp (--protocols rdp), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslCertNotOnServer))] = new(
                 "the server has no usable TLS certificate",
                 "RDP_NEG_FAILURE SSL_CERT_NOT_ON_SERVER: the server would use TLS but cannot load its certificate or private key.",
                 "On Windows, restart the Remote Desktop Services service so it regenerates its self-signed certificate, and check that the machine key store (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys) is readable by NETWORK SERVICE; on xrdp, check the certificate and key_file paths and permissions.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.InconsistentFlags))] = new(
                 "the requested protocols contradict the security already in effect",
                 "RDP_NEG_FAILURE INCONSISTENT_FLAGS: possible only with the Direct Approach, where TLS or CredSSP already runs before X.224.",
                 "Check what sits in front of the server (a gateway or proxy that starts TLS itself), and request the protocol already in use.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.CredSsp, CredSspCauses.NlaRequired)] = new(
                 "the server requires Network Level Authentication (CredSSP)",
                 "The server answered the X.224 Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: it requires Network Level Authentication, and the request did not include PROTOCOL_HYBRID. A client configured for TLS only, or an old client without CredSSP, cannot connect; mstsc reports it as a security-layer mismatch.",
@@ -201,17 +242,17 @@ public static class DiagnosisCatalog
                 "the server requires TLS with a client certificate",
                 "RDP_NEG_FAILURE SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: the server wants TLS with certificate-based client authentication.",
                 "Use a client that authenticates with a certificate (smart card), or change the server's policy.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
             [(ConnectionPhase.X224, Causes.ProtocolNotRequested)] = new(
                 "the server selected a protocol the client did not offer",
                 "The RDP_NEG_RSP names a security protocol outside the requestedProtocols, or several at once. A conforming server never does this; a proxy rewriting the request, or a server bug, can.",
                 "Compare the requested and selected protocols in the evidence; probe the server directly, bypassing any proxy or load balancer.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.X224, Causes.DisconnectRequest)] = new(
                 "the server refused the connection with an X.224 Disconnect Request",
                 "Instead of a Connection Confirm, the server (or a device in front of it) sent an X.224 Disconnect Request, refusing the transport connection.",
                 "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
 
             [(ConnectionPhase.X224, Causes.DisconnectProviderUltimatum)] = new(
                 "the server refused the requested protocols by disconnecting",
@@ -252,17 +293,17 @@ public static class DiagnosisCatalog
                 "the server's TLS handshake was invalid",
                 "rdphs's TLS client aborted the handshake because a message from the server was malformed or not allowed at this point (decode_error, illegal_parameter, unexpected_message, bad_record_mac...). A broken TLS terminator or a server TLS bug is the usual cause.",
                 "The alert and its detail in the evidence name the message at fault; report them with the received bytes to the server's vendor.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.Tls, TlsCauses.MalformedRecord)] = new(
                 "the server did not answer with TLS",
                 "After selecting a TLS-based protocol in the X.224 negotiation, the server sent bytes that are not a TLS record. The server's negotiation and its security layer disagree, or something in the path rewrote the stream.",
                 "The received hex in the evidence shows what came instead (a TPKT header 03 00 means the server continued without TLS).",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.Tls, TlsCauses.CertificateRejected)] = new(
                 "the server certificate fails the certificate policy",
                 "The TLS handshake succeeded, but the certificate has a finding that --cert-policy turns into a failure.",
                 "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax --cert-policy.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
             [(ConnectionPhase.Tls, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket during the TLS handshake",
                 "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
@@ -282,7 +323,7 @@ public static class DiagnosisCatalog
                 "the server's CredSSP answer does not match the TLS certificate",
                 "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
                 "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.CredSsp, CredSspCauses.AccessDenied)] = new(
                 "the user may not log on to this server",
                 "With HYBRID_EX the server checks the user's logon rights before the session starts and answered AUTHZ_ACCESS_DENIED: the credentials are right, but the user lacks the right to log on through Remote Desktop Services.",
@@ -292,7 +333,7 @@ public static class DiagnosisCatalog
                 "the server requires Network Level Authentication, and no credentials were given",
                 "The server selected CredSSP (NLA): every phase after it (MCS, licensing, the session) runs only after the user authenticates. The run got as far as a client can without credentials: the NTLM CHALLENGE, which names the server.",
                 "Give --user DOMAIN\\user with the password in $RDPHS_PASSWORD (or --password-file), or stop at credssp (--until credssp) to check only that NLA is offered.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
             [(ConnectionPhase.CredSsp, "server-error")] = new(
                 "the server answered the CredSSP negotiation with an error",
                 "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
@@ -327,7 +368,7 @@ public static class DiagnosisCatalog
                 "the server saw a different Connection Request than the client sent",
                 "SC_CORE.clientRequestedProtocols echoes what the server received as requestedProtocols, and it differs from what rdphs sent: something between client and server rewrote the X.224 Connection Request, which is how a downgrade attack (to weaker security) works. MS-RDPBCGR 3.2.5.3.4 tells clients to drop the connection.",
                 "Probe from a host next to the server; find and remove the device that rewrites RDP (a proxy or an RDP-aware load balancer), and do not send credentials over this path.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.Security, "no-common-encryption-method")] = new(
                 "no Standard RDP Security encryption method in common",
                 "The server chose an encryption method the client did not offer (or closed because none of the offered ones is allowed): a server at the FIPS level wants ENCRYPTION_METHOD_FIPS, a server at High wants 128-bit.",
@@ -343,16 +384,17 @@ public static class DiagnosisCatalog
                 "The proprietary certificate the server sent in its security data does not verify against the Terminal Services signing key, does not decode, or carries no usable RSA key. A Windows server does this when its RDP certificate or the machine keys behind it are corrupt; mstsc shows it as a security data error.",
                 "On the server, restart the Remote Desktop Services service so it regenerates its keys; if that fails, remove the damaged RSA key files (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, the f686aace... file) and the Certificate value under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters, then restart the service.",
                 MstscCodes.For(0x406)),
+            // 0xC06 disconnectReasonDecryptionError, "decryption error": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
             [(ConnectionPhase.Security, "decrypt-failed")] = new(
                 "the server's encrypted PDUs do not verify",
                 "A PDU from the server does not decrypt with the session keys: its MAC signature is wrong. Both sides derive the keys from the randoms and the certificate's key, so a mismatch means a server with broken keys, an implementation bug, or a stream altered on the way.",
                 "Probe again (the keys are fresh on each connection); if it repeats, restart the server's Remote Desktop Services and switch it to TLS.",
-                MstscCodes.For(0x904)),
+                MstscCodes.For(0xC06)),
             [(ConnectionPhase.Security, "standard-security-unavailable")] = new(
                 "Standard RDP Security is not available in this client",
                 "The server selected Standard RDP Security and the engine was configured without its cryptography provider.",
                 "Use the default ProbeOptions (which supply it), or offer TLS.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
             [(ConnectionPhase.Security, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket after the security exchange",
                 "The server closed the connection right after the client's Security Exchange or Client Info PDU: it could not decrypt what the client sent (its RSA key does not match the certificate it published), or refused the logon information.",
@@ -373,16 +415,24 @@ public static class DiagnosisCatalog
                 "The session host answered the licensing phase with ERR_NO_LICENSE_SERVER: it is in per-device or per-user licensing mode and cannot reach a licence server (or none is configured), and its grace period is over.",
                 "Configure the licence server on the session host (Set-RDLicenseConfiguration, or the 'Use the specified Remote Desktop license servers' policy), check that it is reachable and activated, and run the RD Licensing Diagnoser.",
                 new MstscCode(0x3, "ByServer", 0x101, "ERRINFO_LICENSE_NO_LICENSE_SERVER")),
+            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
             [(ConnectionPhase.Licensing, "license-request-unanswered")] = new(
                 "the server's licence request could not be answered",
                 "The server asks for a licence (MS-RDPELE) and rdphs could not build the answer: the certificate in the request carries no usable RSA key.",
                 "Report the License Request bytes in the evidence; the server's licensing certificate may be damaged.",
-                null),
+                MstscCodes.For(0x808)),
+            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
             [(ConnectionPhase.Licensing, "platform-challenge-failed")] = new(
                 "the server's licensing challenge does not verify",
                 "The Platform Challenge's MAC does not match the licensing keys both sides derived: the server decrypted the pre-master secret with another key than the one its certificate publishes.",
                 "Restart the server's Remote Desktop Licensing and Remote Desktop Services; report it if it repeats.",
-                null),
+                MstscCodes.For(0x808)),
+            // 0x908 disconnectReasonLicensingTimeout, "licensing time-out": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+            [(ConnectionPhase.Licensing, EngineCauses.Timeout)] = new(
+                "the server did not answer in time during licensing",
+                "After the Client Info PDU the server sent no licensing answer (a License Request, a licence error or STATUS_VALID_CLIENT) before the read timeout, or stopped answering part-way through the licensing exchange. A session host that waits for an unreachable licence server can stall here.",
+                "Raise --timeout to tell a slow server from a hung one; check the session host's licensing configuration and whether its licence server answers (RD Licensing Diagnoser).",
+                MstscCodes.For(0x908)),
             [(ConnectionPhase.Capabilities, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket before the session became active",
                 "The server closed the connection while the client waited for the Demand Active (after licensing) or after the client's Confirm Active: it refused the client's capabilities, or ended the logon (e.g. a denied user, a session limit).",
@@ -407,12 +457,12 @@ public static class DiagnosisCatalog
                 "the server redirects the client to another server",
                 "The server sent a Server Redirection PDU: it is a connection broker (or a session host in a farm) sending the client to the server that holds or will hold its session. rdphs reports the target and does not follow it.",
                 "Probe the target named in the evidence directly, or probe through the broker with the load-balance info it returned.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Redirected),
             [(null, "no-progress")] = new(
                 "the server keeps sending PDUs without progressing",
                 "The server sent hundreds of PDUs without the one the step waits for: a server stuck in a loop, or one that expects something this client does not send.",
                 "The timeline shows what it sent; report it.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(null, EngineCauses.ClosedByPeer)] = new(
                 "the server closed the socket",
                 "The server closed the TCP connection (FIN) while this step waited for its answer.",
@@ -452,23 +502,56 @@ public static class DiagnosisCatalog
                 "the server's answer is malformed",
                 "The bytes the server sent do not decode as the PDU this step expects. The port may serve another protocol (HTTP, SSH, a TLS-only service), or the server or a middlebox is broken.",
                 "Look at the received hex in the evidence: 'SSH-', 'HTTP/' or a TLS record (16 03 ..) show another service on the port; otherwise report the bytes to the server's vendor.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(null, Causes.UnexpectedPdu)] = new(
                 "the server sent a different PDU than expected",
                 "The answer is well-formed but of another type than this step expects.",
                 "The evidence names what arrived; a proxy or a non-conforming server is the usual cause.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
+            // 0x1 disconnectReasonLocalNotError, a disconnection the local side asked for: https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
             [(null, EngineCauses.Interrupted)] = new(
                 "the run was interrupted",
                 "Ctrl-C or SIGTERM stopped the run; the timeline shows the step in flight.",
                 "Re-run to completion, with a larger --timeout if the server is slow.",
-                null),
+                MstscCodes.For(0x1)),
             [(null, EngineCauses.InternalError)] = new(
                 "rdphs hit an internal error",
                 "This is a bug in rdphs, not a finding about the server.",
                 "Please report it with the JSON report (--json) of the run.",
-                null),
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
         };
+
+        // One entry per NTSTATUS whose mstsc disconnect reason is documented: the SSL_ERR code with the same name and meaning
+        // in the OnDisconnected list (https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected).
+        (string Status, int Code, string Meaning, string Title, string Remedy)[] authFailures =
+        [
+            ("STATUS_LOGON_FAILURE", 0x807, "the user name or password is wrong", "the server refused the user name or password",
+                "Check the user name (DOMAIN\\user or user@domain) and the password; the server's Security event log (event 4625) names the precise reason."),
+            ("STATUS_NO_SUCH_USER", 0xA07, "there is no such user", "the server knows no such user",
+                "Check the user name and the domain it belongs to (DOMAIN\\user); a local account of the server takes the server's name, or '.', as domain."),
+            ("STATUS_ACCOUNT_DISABLED", 0xB07, "the account is disabled", "the user's account is disabled",
+                "Enable the account (Active Directory Users and Computers, or lusrmgr.msc for a local account)."),
+            ("STATUS_ACCOUNT_RESTRICTION", 0xC07, "an account restriction applies (for example a blank password, or logon restrictions)", "an account restriction stops the logon",
+                "Check the account's restrictions: a blank password (not allowed over the network by default), logon hours, allowed workstations."),
+            ("STATUS_ACCOUNT_LOCKED_OUT", 0xD07, "the account is locked out", "the user's account is locked out",
+                "Unlock the account, or wait for the lockout duration; find what keeps sending a wrong password (event 4740 on a domain controller)."),
+            ("STATUS_ACCOUNT_EXPIRED", 0xE07, "the account has expired", "the user's account has expired",
+                "Extend the account's expiry date (Account tab of the user's properties, or Set-ADAccountExpiration)."),
+            ("STATUS_PASSWORD_EXPIRED", 0xF07, "the password has expired", "the user's password has expired",
+                "Change the password (from another machine, or by Ctrl-Alt-Del on a console), then connect again; NLA cannot change it."),
+            ("STATUS_PASSWORD_MUST_CHANGE", 0x1207, "the password must be changed before the first logon", "the user must change the password before the first logon",
+                "Change the password first (locally, or by an administrator clearing 'User must change password at next logon'); NLA cannot change it."),
+        ];
+
+        foreach ((string status, int code, string meaning, string title, string remedy) in authFailures)
+        {
+            table[(ConnectionPhase.CredSsp, $"{CredSspCauses.AuthFailed}:{status}")] = new(
+                title,
+                $"The server's CredSSP answer carries the errorCode {status} (CredSSP version 3 and later): the NTLM authentication failed because {meaning}.",
+                remedy,
+                MstscCodes.For(code));
+        }
+
         return table;
     }
 }

@@ -38,12 +38,34 @@ public static class MstscCodes
         new(0x704, "TimeoutOccurred", "a timeout occurred"),
         new(0x706, "ServerCertificateUnpackErr", "the server certificate could not be decoded"),
         new(0x804, "InvalidIP", "the IP address is not valid"),
+
+        // 0x807 and the other 0x..07 codes: CredSSP (NLA) logon failures; 0x808 and 0x908: licensing. Codes, names and
+        // meanings as documented for IMsTscAxEvents::OnDisconnected:
+        // https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+        // (MicrosoftDocs/win32 desktop-src/TermServ/imstscaxevents-ondisconnected.md).
+        new(0x807, "SSL_ERR_LOGON_FAILURE", "the logon failed"),
+        new(0x808, "LicensingFailed", "the licensing exchange failed"),
         new(0x904, "AtClientWinsockFDCLOSE", "the socket was closed: the server (or something on the path) closed or reset the connection; the extended reason, if any, is what the server said before"),
         new(0x906, "InternalSecurityError", "an internal security error in the client"),
+        new(0x908, "LicensingTimeout", "the licensing exchange timed out"),
         new(0xA06, "InternalSecurityError2", "an internal security error in the client"),
+        new(0xA07, "SSL_ERR_NO_SUCH_USER", "the user has no account"),
         new(0xB06, "EncryptionError", "encrypting data failed"),
+        new(0xB07, "SSL_ERR_ACCOUNT_DISABLED", "the account is disabled"),
         new(0xC06, "DecryptionError", "decrypting data failed (wrong keys or corrupt data)"),
+        new(0xC07, "SSL_ERR_ACCOUNT_RESTRICTION", "an account restriction stops the logon"),
         new(0xC08, "ClientDecompressionError", "decompressing data failed"),
+        new(0xD07, "SSL_ERR_ACCOUNT_LOCKED_OUT", "the account is locked out"),
+        new(0xE07, "SSL_ERR_ACCOUNT_EXPIRED", "the account has expired"),
+        new(0xF07, "SSL_ERR_PASSWORD_EXPIRED", "the password has expired"),
+        new(0x1207, "SSL_ERR_PASSWORD_MUST_CHANGE", "the password must be changed before the first logon"),
+        new(0x1607, "SSL_ERR_DELEGATION_POLICY", "policy does not allow delegating the credentials to this server"),
+        new(0x1707, "SSL_ERR_POLICY_NTLM_ONLY", "policy allows delegating the credentials to this server only after mutual authentication"),
+        new(0x1807, "SSL_ERR_NO_AUTHENTICATING_AUTHORITY", "no authority could be reached to authenticate (wrong domain name, unreachable domain, or a broken trust)"),
+        new(0x1B07, "SSL_ERR_CERT_EXPIRED", "the certificate received has expired"),
+        new(0x1C07, "SSL_ERR_SMARTCARD_WRONG_PIN", "a wrong smart card PIN was given"),
+        new(0x2107, "SSL_ERR_FRESH_CRED_REQUIRED_BY_SERVER", "the server does not accept saved credentials: the user must type them"),
+        new(0x2207, "SSL_ERR_SMARTCARD_CARD_BLOCKED", "the smart card is blocked"),
     ];
 
     /// <summary>
