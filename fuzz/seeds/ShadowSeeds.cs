@@ -69,13 +69,13 @@ Write("mcs", "shadow-demand-active-send-data", Tpkt.Payload(demandActive));
 // Session: the harness cuts its input into TPKT frames after a scripted MCS phase, so the seed is the server's
 // frames from licensing to the Font Map, as they came. It also runs the licensing and share decoders on the raw
 // input: the licensing PDU without its security header, and Share Control PDUs (TLS: no security header).
-string[] sessionSteps = auth.Names.SkipWhile(n => n != "licensing.license").TakeWhile(n => n != "disconnect").ToArray();
-Require(sessionSteps.Length > 0 && sessionSteps[^1] == "finalization.font-map", "the run did not end with the Font Map");
-Write("session", "shadow-tls-licensing-to-font-map", sessionSteps.SelectMany(auth.ReceivedAll).SelectMany(frame => frame).ToArray());
+(string Name, byte[] Bytes)[] sessionSteps = auth.Sequence().SkipWhile(s => s.Name != "licensing.license").TakeWhile(s => s.Name != "disconnect").ToArray();
+Require(sessionSteps.Length > 0 && sessionSteps[^1].Name == "finalization.font-map", "the run did not end with the Font Map");
+Write("session", "shadow-tls-licensing-to-font-map", sessionSteps.SelectMany(s => s.Bytes).ToArray());
 Write("session", "shadow-license-error", Mcs.SendDataUserData(Tpkt.Payload(license))[4 /* basic security header */..]);
 Write("session", "shadow-demand-active", Mcs.SendDataUserData(Tpkt.Payload(demandActive)));
-Write("session", "shadow-finalization", sessionSteps.Where(n => n.StartsWith("finalization.", StringComparison.Ordinal))
-    .SelectMany(auth.ReceivedAll).Where(frame => frame.Length > 0).SelectMany(frame => Mcs.SendDataUserData(Tpkt.Payload(frame))).ToArray());
+Write("session", "shadow-finalization", sessionSteps.Where(s => s.Name.StartsWith("finalization.", StringComparison.Ordinal) && s.Bytes.Length > 0)
+    .SelectMany(s => Mcs.SendDataUserData(Tpkt.Payload(s.Bytes))).ToArray());
 
 // --- NTLM inside SPNEGO: FreeRDP 2 wants NTLM bare and answers with a TSRequest carrying an errorCode.
 Run spnego = Run.Load(args[3], args[4]);
@@ -129,6 +129,10 @@ internal sealed class Run
 
     public IEnumerable<string> Names => _steps.Select(s => s.GetProperty("name").GetString()!);
 
+    /// <summary>Every step in order, with the bytes received in it.</summary>
+    public IEnumerable<(string Name, byte[] Bytes)> Sequence() =>
+        _steps.Select(s => (s.GetProperty("name").GetString()!, Convert.FromHexString(s.GetProperty("received").GetProperty("hex").GetString()!)));
+
     public static Run Load(string reportPath, string? keyLogPath)
     {
         using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(reportPath));
@@ -147,14 +151,8 @@ internal sealed class Run
     }
 
     /// <summary>The bytes received in the one step called <paramref name="name"/>.</summary>
-    public byte[] Received(string name) => ReceivedAll(name).Single();
-
-    /// <summary>The bytes received in each step called <paramref name="name"/> (finalization has several).</summary>
-    public IEnumerable<byte[]> ReceivedAll(string name)
-    {
-        byte[][] found = Steps(name).Select(s => Convert.FromHexString(s.GetProperty("received").GetProperty("hex").GetString()!)).ToArray();
-        return found.Length > 0 ? found : throw new InvalidDataException($"no step '{name}' in the report");
-    }
+    public byte[] Received(string name) =>
+        Sequence().Where(s => s.Name == name).Select(s => s.Bytes).ToArray() is [byte[] one] ? one : throw new InvalidDataException($"not one step '{name}' in the report");
 
     public string Field(string step, string field) => Steps(step).Single().GetProperty("fields").GetProperty(field).GetString()!;
 
