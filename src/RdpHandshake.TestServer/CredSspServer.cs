@@ -38,6 +38,12 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
     private bool _spnego;
     private int _version;
 
+    /// <summary>The errorCode FreeRDP 2 answers a SPNEGO-wrapped NEGOTIATE with: NTSTATUS_FROM_WIN32(ERROR_MORE_DATA).</summary>
+    public const uint SpnegoRefusalCode = 0xC00700EA;
+
+    /// <summary>Whether the answer to the NEGOTIATE was an errorCode refusing SPNEGO (the server closes after it).</summary>
+    public bool NegotiateRefused { get; private set; }
+
     /// <summary>The user the client authenticated as, once it did.</summary>
     public string? AuthenticatedUser { get; private set; }
 
@@ -54,6 +60,15 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         ByteString token = request.NegoTokens[0];
         _spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
+        if (_spnego && options.RefuseSpnego)
+        {
+            // FreeRDP 2's NTLM reads the SPNEGO token as a malformed NEGOTIATE; the server then answers
+            // NTSTATUS_FROM_WIN32(GetLastError()), which is ERROR_MORE_DATA (234) there, and closes.
+            _version = Math.Min(identity.CredSspVersion, request.Version);
+            NegotiateRefused = true;
+            return Error(SpnegoRefusalCode);
+        }
+
         if (_spnego)
         {
             var init = Spnego.DecodeNegTokenInit(token.Span);

@@ -70,6 +70,12 @@ public sealed record TestServerOptions
     /// <summary>When set, every AUTHENTICATE is refused with this errorCode (an NTSTATUS).</summary>
     public uint? ForcedErrorCode { get; init; }
 
+    /// <summary>
+    /// Refuse NTLM wrapped in SPNEGO as FreeRDP 2 servers do: the NEGOTIATE is answered with a TSRequest whose
+    /// errorCode is 0xc00700ea, then the connection closes. Bare NTLM is served as usual.
+    /// </summary>
+    public bool RefuseSpnego { get; init; }
+
     /// <summary>What the CredSSP exchange does wrong.</summary>
     public CredSspFault CredSspFault { get; init; }
 

@@ -106,7 +106,7 @@ public sealed partial class RdpProber
                 return FailCredSsp(step, wire, Causes.MalformedResponse, $"the server's NTLM CHALLENGE does not decode: {challenge.Error}", challenge.Error, answerFields);
             }
 
-            _credssp = new CredSspResult(answer.Version, challenge.Value, mech);
+            _credssp = new CredSspResult(answer.Version, challenge.Value, mech) { NtlmInSpnego = options.NtlmInSpnego };
             _ntlmChallenge = ntlm.Span.ToArray();
             foreach ((string key, string value) in _credssp.Info)
             {

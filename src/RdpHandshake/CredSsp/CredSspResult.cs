@@ -5,6 +5,12 @@ namespace RdpHandshake.CredSsp;
 /// <summary>What the CredSSP phase learned: the server's TSRequest version and its NTLM CHALLENGE.</summary>
 public sealed record CredSspResult(int ServerVersion, NtlmChallengeMessage? Challenge, string? SupportedMech)
 {
+    /// <summary>Whether the NTLM messages travelled wrapped in SPNEGO (true) or bare in the TSRequest (false).</summary>
+    public bool NtlmInSpnego { get; init; } = true;
+
+    /// <summary>The errorCode with which the server refused an earlier SPNEGO-wrapped NEGOTIATE, when the probe then went bare.</summary>
+    public uint? SpnegoRefusedWith { get; init; }
+
     /// <summary>The names and facts of the CHALLENGE a scanner reports, in a stable order; absent ones are left out.</summary>
     public IReadOnlyList<(string Key, string Value)> Info
     {
