@@ -19,6 +19,9 @@ public enum CredSspFault
 
     /// <summary>Answer the NEGOTIATE with bytes that are not a TSRequest.</summary>
     MalformedTsRequest,
+
+    /// <summary>Finish SPNEGO with a mechListMIC that does not verify (signed over another mechanism list).</summary>
+    WrongMechListMic,
 }
 
 /// <summary>One account the test server accepts.</summary>
@@ -36,6 +39,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
     private byte[] _challengeBytes = [];
     private NtlmChallengeMessage? _challenge;
     private bool _spnego;
+    private byte[] _mechTypes = [];
     private int _version;
 
     /// <summary>The errorCode FreeRDP 2 answers a SPNEGO-wrapped NEGOTIATE with: NTSTATUS_FROM_WIN32(ERROR_MORE_DATA).</summary>
@@ -46,6 +50,9 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
     /// <summary>The user the client authenticated as, once it did.</summary>
     public string? AuthenticatedUser { get; private set; }
+
+    /// <summary>Whether the client's SPNEGO mechListMIC arrived and verified.</summary>
+    public bool ClientMechListMicVerified { get; private set; }
 
     /// <summary>Whether the client's sealed TSCredentials arrived and unsealed.</summary>
     public bool CredentialsReceived { get; private set; }
@@ -78,6 +85,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             }
 
             token = init.Value.MechToken;
+            _mechTypes = Spnego.MechTypesBytes(request.NegoTokens[0].Span) is { IsSuccess: true } mechTypes ? mechTypes.Value.Span.ToArray() : [];
         }
 
         if (!Pdu.Decode<NtlmNegotiateMessage>(token.Span).IsSuccess)
@@ -124,6 +132,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         }
 
         ByteString token = request.NegoTokens[0];
+        ByteString clientMic = default;
         if (_spnego)
         {
             var resp = Spnego.DecodeNegTokenResp(token.Span);
@@ -133,6 +142,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             }
 
             token = resp.Value.ResponseToken;
+            clientMic = resp.Value.MechListMic;
         }
 
         DecodeResult<NtlmAuthenticateMessage> decoded = Pdu.Decode<NtlmAuthenticateMessage>(token.Span);
@@ -188,6 +198,21 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         _security.StartSessionSecurity(exportedKey, asServer: true);
         CryptographicOperations.ZeroMemory(exportedKey);
+
+        // MS-SPNG 3.3.5.1: with a MIC in the AUTHENTICATE, the client's NegTokenResp carries the mechListMIC.
+        if (_spnego && !clientMic.IsEmpty)
+        {
+            ClientMechListMicVerified = _security.VerifyPeerMechListMic(_mechTypes, clientMic.Span);
+            if (!ClientMechListMicVerified)
+            {
+                return Error(0x8009030F); // SEC_E_MESSAGE_ALTERED
+            }
+        }
+        else if (_spnego && options.RequireMechListMic)
+        {
+            return Error(0x80090308); // SEC_E_INVALID_TOKEN: the mechListMIC RFC 4178 requires here is missing
+        }
+
         byte[]? clientBinding = request.PubKeyAuth.IsEmpty ? null : _security.Unseal(request.PubKeyAuth.Span);
         byte[] nonce = request.ClientNonce.Span.ToArray();
         bool hashed = _version >= 5;
@@ -202,7 +227,16 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         byte[] serverBinding = hashed
             ? SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. key])
             : [(byte)(key[0] + 1), .. key[1..]];
-        return new TsRequest(_version, [], PubKeyAuth: new ByteString(_security.Seal(serverBinding))).Encode();
+        byte[] pubKeyAuth = _security.Seal(serverBinding);
+        if (!_spnego || clientMic.IsEmpty)
+        {
+            return new TsRequest(_version, [], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
+        }
+
+        // The last SPNEGO token, with the server's own mechListMIC, travels with the pubKeyAuth.
+        byte[] signed = options.CredSspFault == CredSspFault.WrongMechListMic ? [.. _mechTypes, 0] : _mechTypes;
+        byte[] finalToken = Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptCompleted, null, default, _security.MechListMic(signed));
+        return new TsRequest(_version, [new ByteString(finalToken)], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
     }
 
     /// <summary>Reads the client's last TSRequest: the sealed TSCredentials.</summary>

@@ -607,6 +607,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
 
         byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
+        record.MechListMicVerified = credssp.ClientMechListMicVerified;
         if (answer is null)
         {
             record.Ending = "closed after the AUTHENTICATE without an errorCode";

@@ -76,6 +76,12 @@ public sealed record TestServerOptions
     /// </summary>
     public bool RefuseSpnego { get; init; }
 
+    /// <summary>
+    /// Refuse an SPNEGO AUTHENTICATE without a mechListMIC (SEC_E_INVALID_TOKEN). A mechListMIC that is present is
+    /// always checked, and one that does not verify is refused with SEC_E_MESSAGE_ALTERED.
+    /// </summary>
+    public bool RequireMechListMic { get; init; }
+
     /// <summary>What the CredSSP exchange does wrong.</summary>
     public CredSspFault CredSspFault { get; init; }
 
