@@ -82,13 +82,21 @@ internal static class TextRenderer
         output.WriteLine($"{Terminal.Bold("verdict:", color)} {verdict} - {report.Verdict} ({Ms(report.Elapsed)} ms)");
     }
 
-    /// <summary>What the CredSSP phase found beyond its steps: the SPNEGO refusal that led to bare NTLM.</summary>
+    /// <summary>What the CredSSP phase found beyond its steps: the SPNEGO refusal that led to bare NTLM, the nonce-binding check.</summary>
     private static void WriteCredSsp(TextWriter output, ProbeReport report)
     {
         if (report.SpnegoAttempt is { } attempt)
         {
             output.WriteLine($"first connection (NTLM in SPNEGO): {attempt.Verdict}");
             output.WriteLine($"  the server refused SPNEGO{(report.CredSsp?.SpnegoRefusedWith is { } code ? $" with errorCode 0x{code:x8}" : string.Empty)}; the steps above are a second connection with bare NTLM");
+            output.WriteLine();
+        }
+
+        if (report.CredSsp?.NonceBinding is { } nonce)
+        {
+            string answer = nonce.Enforced switch { true => "enforced", false => "NOT enforced", null => "unknown" };
+            output.WriteLine($"CredSSP nonce binding (version 5+, CVE-2018-0886): {answer}");
+            output.WriteLine($"  {nonce.Detail}");
             output.WriteLine();
         }
     }

@@ -45,6 +45,9 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
     /// <summary>The errorCode FreeRDP 2 answers a SPNEGO-wrapped NEGOTIATE with: NTSTATUS_FROM_WIN32(ERROR_MORE_DATA).</summary>
     public const uint SpnegoRefusalCode = 0xC00700EA;
 
+    /// <summary>The errorCode a server that requires the version 5+ nonce binding answers a version 2-4 AUTHENTICATE with.</summary>
+    public const uint LegacyBindingRefusalCode = 0x80090302; // SEC_E_UNSUPPORTED_FUNCTION
+
     /// <summary>Whether the answer to the NEGOTIATE was an errorCode refusing SPNEGO (the server closes after it).</summary>
     public bool NegotiateRefused { get; private set; }
 
@@ -177,6 +180,15 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         if (options.CredSspFault == CredSspFault.CloseAfterAuthenticate)
         {
             return null;
+        }
+
+        if (options.RequireNonceBinding && request.Version < 5)
+        {
+            // CVE-2018-0886 "Force Updated Clients": a client with the legacy binding is refused. Windows' exact answer
+            // is not in MS-CSSP; SEC_E_UNSUPPORTED_FUNCTION is the status mstsc names for this mismatch ("The function
+            // requested is not supported ... CredSSP encryption oracle remediation").
+            CryptographicOperations.ZeroMemory(ntOwfV2);
+            return Error(LegacyBindingRefusalCode);
         }
 
         byte[] sessionBaseKey = NtlmCrypto.SessionBaseKey(ntOwfV2, proof);

@@ -82,6 +82,13 @@ public sealed record TestServerOptions
     /// </summary>
     public bool RequireMechListMic { get; init; }
 
+    /// <summary>
+    /// Refuse clients whose TSRequest version is below 5 (the legacy pubKeyAuth binding, without the client nonce) as
+    /// a server updated for CVE-2018-0886 with "Force Updated Clients" does: the AUTHENTICATE, even with the right
+    /// password, is answered with errorCode SEC_E_UNSUPPORTED_FUNCTION (0x80090302).
+    /// </summary>
+    public bool RequireNonceBinding { get; init; }
+
     /// <summary>What the CredSSP exchange does wrong.</summary>
     public CredSspFault CredSspFault { get; init; }
 

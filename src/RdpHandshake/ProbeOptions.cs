@@ -50,6 +50,13 @@ public sealed record ProbeOptions
     /// </summary>
     public bool RetryWithoutSpnego { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="Credentials"/>: after a run that authenticated at CredSSP version 5 or later, connect once
+    /// more offering version 4 (the legacy pubKeyAuth binding, without the client nonce of the CVE-2018-0886 fix)
+    /// and report in <see cref="CredSsp.CredSspResult.NonceBinding"/> whether the server refused it.
+    /// </summary>
+    public bool CheckNonceBinding { get; init; }
+
     /// <summary>What the TLS ClientHello offers.</summary>
     public TlsOffer Tls { get; init; } = new();
 

@@ -137,6 +137,16 @@ public static class ProbeReportJson
             WriteNullable(json, "supportedMech", credssp.SupportedMech);
             json.WriteBoolean("ntlmInSpnego", credssp.NtlmInSpnego);
             WriteNullable(json, "spnegoRefusedWith", credssp.SpnegoRefusedWith is { } refused ? $"0x{refused:x8}" : null);
+            if (credssp.NonceBinding?.Enforced is { } enforced)
+            {
+                json.WriteBoolean("nonceBindingEnforced", enforced);
+            }
+            else
+            {
+                json.WriteNull("nonceBindingEnforced");
+            }
+
+            WriteNullable(json, "nonceBindingDetail", credssp.NonceBinding?.Detail);
             json.WriteStartObject("ntlm");
             foreach ((string key, string value) in credssp.Info)
             {
