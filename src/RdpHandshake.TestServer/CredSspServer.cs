@@ -20,6 +20,12 @@ public enum CredSspFault
     /// <summary>Answer the NEGOTIATE with bytes that are not a TSRequest.</summary>
     MalformedTsRequest,
 
+    /// <summary>
+    /// Answer the NEGOTIATE with a TSRequest whose outer DER length claims 2 GB (30 84 7f ff ff ff) and a few bytes
+    /// of content: a client must refuse the length at once, not wait for the rest or allocate for it.
+    /// </summary>
+    HugeLength,
+
     /// <summary>Finish SPNEGO with a mechListMIC that does not verify (signed over another mechanism list).</summary>
     WrongMechListMic,
 }
@@ -99,6 +105,11 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         if (options.CredSspFault == CredSspFault.MalformedTsRequest)
         {
             return [0x30, 0x03, 0x02, 0x01, 0x06]; // a well-framed SEQUENCE whose version is not in its [0] tag
+        }
+
+        if (options.CredSspFault == CredSspFault.HugeLength)
+        {
+            return [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0xA0, 0x03, 0x02, 0x01, 0x06];
         }
 
         _negotiate = token.Span.ToArray();
