@@ -51,17 +51,8 @@ internal static class NtlmInfoCommand
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             var prober = new RdpProber(loggers.CreateLogger("rdphs.ntlm-info"));
             ProbeReport report = await prober.ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);
-            bool bare = false;
-            if (report.CredSsp is null && report.Diagnosis?.Phase == ConnectionPhase.CredSsp && !cancellationToken.IsCancellationRequested)
-            {
-                // Windows takes NTLM wrapped in SPNEGO; FreeRDP 2 servers take it bare and refuse SPNEGO. Ask again bare.
-                ProbeReport retry = await prober.ProbeAsync(probeTarget, options with { NtlmInSpnego = false }, cancellationToken).ConfigureAwait(false);
-                if (retry.CredSsp is not null)
-                {
-                    report = retry;
-                    bare = true;
-                }
-            }
+            // The engine connects again with bare NTLM when the server refuses SPNEGO (FreeRDP 2 servers do).
+            bool bare = report.CredSsp is { NtlmInSpnego: false };
 
             if (parse.GetValue(common.Json))
             {
@@ -71,7 +62,7 @@ internal static class NtlmInfoCommand
             }
             else if (report.CredSsp is { } credssp)
             {
-                Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: CredSSP version {credssp.ServerVersion}, {NegotiationNames.SpecNames(report.Negotiation?.Selected ?? SecurityProtocols.Rdp)} selected{(bare ? ", NTLM without SPNEGO (the server refused SPNEGO)" : string.Empty)}");
+                Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: CredSSP version {credssp.ServerVersion}, {NegotiationNames.SpecNames(report.Negotiation?.Selected ?? SecurityProtocols.Rdp)} selected{(bare ? credssp.SpnegoRefusedWith is { } refused ? $", NTLM without SPNEGO (the server refused SPNEGO with 0x{refused:x8})" : ", NTLM without SPNEGO" : string.Empty)}");
                 Console.Out.WriteLine();
                 var info = credssp.Info.ToDictionary(i => i.Key, i => i.Value);
                 foreach ((string key, string label) in Labels)

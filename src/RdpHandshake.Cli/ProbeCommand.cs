@@ -44,6 +44,10 @@ internal static class ProbeCommand
         {
             Description = "Write JUnit XML to FILE: one test case per step and per check, for CI systems to display.",
         };
+        var checkNonceBinding = new Option<bool>("--check-nonce-binding")
+        {
+            Description = "With --user: after authenticating at CredSSP version 5 or later, connect once more offering version 4 (the legacy pubKeyAuth binding without a nonce) and report whether the server refuses it (CVE-2018-0886 'Force Updated Clients'): credssp.nonceBindingEnforced.",
+        };
         var serverFaults = new Option<string[]>("--server-fault")
         {
             Description = "Only without a target: make the built-in test server misbehave, e.g. x224.confirm:reset (see 'rdphs serve --help').",
@@ -65,6 +69,7 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
               rdphs probe rdp.example.com --keylog keys.txt --pcap run.pcapng   a capture Wireshark decrypts
               rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
+              rdphs probe rdp.example.com --user 'CONTOSO\alice' --check-nonce-binding   does it refuse pre-2018 CredSSP clients?
 
             Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
@@ -78,6 +83,7 @@ internal static class ProbeCommand
         command.Options.Add(expect);
         command.Options.Add(policy);
         command.Options.Add(junit);
+        command.Options.Add(checkNonceBinding);
         common.AddTlsOptions(command);
         common.AddTo(command);
 
@@ -85,7 +91,7 @@ internal static class ProbeCommand
         {
             IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
             SecurityProtocols requested = CommonOptions.Combine(offered);
-            ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested));
+            ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
             bool json = parse.GetValue(common.Json);
             string[] faults = parse.GetValue(serverFaults) ?? [];
             string? targetText = parse.GetValue(target);

@@ -72,6 +72,7 @@ internal static class TextRenderer
         }
 
         output.WriteLine();
+        WriteCredSsp(output, report);
         if (report.Diagnosis is { } diagnosis)
         {
             WriteDiagnosis(output, diagnosis);
@@ -79,6 +80,25 @@ internal static class TextRenderer
 
         string verdict = report.Success ? Terminal.Green("OK", color) : Terminal.Red("FAILED", color);
         output.WriteLine($"{Terminal.Bold("verdict:", color)} {verdict} - {report.Verdict} ({Ms(report.Elapsed)} ms)");
+    }
+
+    /// <summary>What the CredSSP phase found beyond its steps: the SPNEGO refusal that led to bare NTLM, the nonce-binding check.</summary>
+    private static void WriteCredSsp(TextWriter output, ProbeReport report)
+    {
+        if (report.SpnegoAttempt is { } attempt)
+        {
+            output.WriteLine($"first connection (NTLM in SPNEGO): {attempt.Verdict}");
+            output.WriteLine($"  the server refused SPNEGO{(report.CredSsp?.SpnegoRefusedWith is { } code ? $" with errorCode 0x{code:x8}" : string.Empty)}; the steps above are a second connection with bare NTLM");
+            output.WriteLine();
+        }
+
+        if (report.CredSsp?.NonceBinding is { } nonce)
+        {
+            string answer = nonce.Enforced switch { true => "enforced", false => "NOT enforced", null => "unknown" };
+            output.WriteLine($"CredSSP nonce binding (version 5+, CVE-2018-0886): {answer}");
+            output.WriteLine($"  {nonce.Detail}");
+            output.WriteLine();
+        }
     }
 
     private static string ColorOutcome(string result, StepOutcome outcome, bool color) => outcome switch

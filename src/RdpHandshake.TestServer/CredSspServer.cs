@@ -19,6 +19,15 @@ public enum CredSspFault
 
     /// <summary>Answer the NEGOTIATE with bytes that are not a TSRequest.</summary>
     MalformedTsRequest,
+
+    /// <summary>
+    /// Answer the NEGOTIATE with a TSRequest whose outer DER length claims 2 GB (30 84 7f ff ff ff) and a few bytes
+    /// of content: a client must refuse the length at once, not wait for the rest or allocate for it.
+    /// </summary>
+    HugeLength,
+
+    /// <summary>Finish SPNEGO with a mechListMIC that does not verify (signed over another mechanism list).</summary>
+    WrongMechListMic,
 }
 
 /// <summary>One account the test server accepts.</summary>
@@ -36,10 +45,23 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
     private byte[] _challengeBytes = [];
     private NtlmChallengeMessage? _challenge;
     private bool _spnego;
+    private byte[] _mechTypes = [];
     private int _version;
+
+    /// <summary>The errorCode FreeRDP 2 answers a SPNEGO-wrapped NEGOTIATE with: NTSTATUS_FROM_WIN32(ERROR_MORE_DATA).</summary>
+    public const uint SpnegoRefusalCode = 0xC00700EA;
+
+    /// <summary>The errorCode a server that requires the version 5+ nonce binding answers a version 2-4 AUTHENTICATE with.</summary>
+    public const uint LegacyBindingRefusalCode = 0x80090302; // SEC_E_UNSUPPORTED_FUNCTION
+
+    /// <summary>Whether the answer to the NEGOTIATE was an errorCode refusing SPNEGO (the server closes after it).</summary>
+    public bool NegotiateRefused { get; private set; }
 
     /// <summary>The user the client authenticated as, once it did.</summary>
     public string? AuthenticatedUser { get; private set; }
+
+    /// <summary>Whether the client's SPNEGO mechListMIC arrived and verified.</summary>
+    public bool ClientMechListMicVerified { get; private set; }
 
     /// <summary>Whether the client's sealed TSCredentials arrived and unsealed.</summary>
     public bool CredentialsReceived { get; private set; }
@@ -54,6 +76,15 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         ByteString token = request.NegoTokens[0];
         _spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
+        if (_spnego && options.RefuseSpnego)
+        {
+            // FreeRDP 2's NTLM reads the SPNEGO token as a malformed NEGOTIATE; the server then answers
+            // NTSTATUS_FROM_WIN32(GetLastError()), which is ERROR_MORE_DATA (234) there, and closes.
+            _version = Math.Min(identity.CredSspVersion, request.Version);
+            NegotiateRefused = true;
+            return Error(SpnegoRefusalCode);
+        }
+
         if (_spnego)
         {
             var init = Spnego.DecodeNegTokenInit(token.Span);
@@ -63,6 +94,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             }
 
             token = init.Value.MechToken;
+            _mechTypes = Spnego.MechTypesBytes(request.NegoTokens[0].Span) is { IsSuccess: true } mechTypes ? mechTypes.Value.Span.ToArray() : [];
         }
 
         if (!Pdu.Decode<NtlmNegotiateMessage>(token.Span).IsSuccess)
@@ -73,6 +105,11 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         if (options.CredSspFault == CredSspFault.MalformedTsRequest)
         {
             return [0x30, 0x03, 0x02, 0x01, 0x06]; // a well-framed SEQUENCE whose version is not in its [0] tag
+        }
+
+        if (options.CredSspFault == CredSspFault.HugeLength)
+        {
+            return [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0xA0, 0x03, 0x02, 0x01, 0x06];
         }
 
         _negotiate = token.Span.ToArray();
@@ -109,6 +146,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         }
 
         ByteString token = request.NegoTokens[0];
+        ByteString clientMic = default;
         if (_spnego)
         {
             var resp = Spnego.DecodeNegTokenResp(token.Span);
@@ -118,6 +156,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             }
 
             token = resp.Value.ResponseToken;
+            clientMic = resp.Value.MechListMic;
         }
 
         DecodeResult<NtlmAuthenticateMessage> decoded = Pdu.Decode<NtlmAuthenticateMessage>(token.Span);
@@ -154,6 +193,15 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             return null;
         }
 
+        if (options.RequireNonceBinding && request.Version < 5)
+        {
+            // CVE-2018-0886 "Force Updated Clients": a client with the legacy binding is refused. Windows' exact answer
+            // is not in MS-CSSP; SEC_E_UNSUPPORTED_FUNCTION is the status mstsc names for this mismatch ("The function
+            // requested is not supported ... CredSSP encryption oracle remediation").
+            CryptographicOperations.ZeroMemory(ntOwfV2);
+            return Error(LegacyBindingRefusalCode);
+        }
+
         byte[] sessionBaseKey = NtlmCrypto.SessionBaseKey(ntOwfV2, proof);
         byte[] exportedKey = NtlmCrypto.Rc4(sessionBaseKey, authenticate.EncryptedRandomSessionKey.Span);
         CryptographicOperations.ZeroMemory(ntOwfV2);
@@ -173,6 +221,21 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         _security.StartSessionSecurity(exportedKey, asServer: true);
         CryptographicOperations.ZeroMemory(exportedKey);
+
+        // MS-SPNG 3.3.5.1: with a MIC in the AUTHENTICATE, the client's NegTokenResp carries the mechListMIC.
+        if (_spnego && !clientMic.IsEmpty)
+        {
+            ClientMechListMicVerified = _security.VerifyPeerMechListMic(_mechTypes, clientMic.Span);
+            if (!ClientMechListMicVerified)
+            {
+                return Error(0x8009030F); // SEC_E_MESSAGE_ALTERED
+            }
+        }
+        else if (_spnego && options.RequireMechListMic)
+        {
+            return Error(0x80090308); // SEC_E_INVALID_TOKEN: the mechListMIC RFC 4178 requires here is missing
+        }
+
         byte[]? clientBinding = request.PubKeyAuth.IsEmpty ? null : _security.Unseal(request.PubKeyAuth.Span);
         byte[] nonce = request.ClientNonce.Span.ToArray();
         bool hashed = _version >= 5;
@@ -187,7 +250,16 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         byte[] serverBinding = hashed
             ? SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. key])
             : [(byte)(key[0] + 1), .. key[1..]];
-        return new TsRequest(_version, [], PubKeyAuth: new ByteString(_security.Seal(serverBinding))).Encode();
+        byte[] pubKeyAuth = _security.Seal(serverBinding);
+        if (!_spnego || clientMic.IsEmpty)
+        {
+            return new TsRequest(_version, [], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
+        }
+
+        // The last SPNEGO token, with the server's own mechListMIC, travels with the pubKeyAuth.
+        byte[] signed = options.CredSspFault == CredSspFault.WrongMechListMic ? [.. _mechTypes, 0] : _mechTypes;
+        byte[] finalToken = Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptCompleted, null, default, _security.MechListMic(signed));
+        return new TsRequest(_version, [new ByteString(finalToken)], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
     }
 
     /// <summary>Reads the client's last TSRequest: the sealed TSCredentials.</summary>

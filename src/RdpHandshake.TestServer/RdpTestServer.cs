@@ -611,6 +611,12 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
 
         await SendTlsAsync(link, tls, challenge, deadline).ConfigureAwait(false);
+        if (credssp.NegotiateRefused)
+        {
+            record.Ending = "refused the SPNEGO-wrapped NEGOTIATE with an errorCode and closed";
+            return null;
+        }
+
         record.NtlmChallengeSent = true;
         DecodeResult<TsRequest> authenticate = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
         if (!authenticate.IsSuccess)
@@ -620,6 +626,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
 
         byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
+        record.MechListMicVerified = credssp.ClientMechListMicVerified;
         if (answer is null)
         {
             record.Ending = "closed after the AUTHENTICATE without an errorCode";

@@ -55,6 +55,9 @@ public sealed class ServerConnectionRecord
     /// <summary>Whether the sealed TSCredentials arrived and unsealed.</summary>
     public bool CredentialsReceived { get; internal set; }
 
+    /// <summary>Whether the client's SPNEGO mechListMIC arrived and verified (MS-SPNG 3.3.5.1).</summary>
+    public bool MechListMicVerified { get; internal set; }
+
     /// <summary>True when the server answered the client's NTLM NEGOTIATE with a CHALLENGE.</summary>
     public bool NtlmChallengeSent { get; internal set; }
 

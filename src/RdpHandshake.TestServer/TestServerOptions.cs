@@ -70,6 +70,25 @@ public sealed record TestServerOptions
     /// <summary>When set, every AUTHENTICATE is refused with this errorCode (an NTSTATUS).</summary>
     public uint? ForcedErrorCode { get; init; }
 
+    /// <summary>
+    /// Refuse NTLM wrapped in SPNEGO as FreeRDP 2 servers do: the NEGOTIATE is answered with a TSRequest whose
+    /// errorCode is 0xc00700ea, then the connection closes. Bare NTLM is served as usual.
+    /// </summary>
+    public bool RefuseSpnego { get; init; }
+
+    /// <summary>
+    /// Refuse an SPNEGO AUTHENTICATE without a mechListMIC (SEC_E_INVALID_TOKEN). A mechListMIC that is present is
+    /// always checked, and one that does not verify is refused with SEC_E_MESSAGE_ALTERED.
+    /// </summary>
+    public bool RequireMechListMic { get; init; }
+
+    /// <summary>
+    /// Refuse clients whose TSRequest version is below 5 (the legacy pubKeyAuth binding, without the client nonce) as
+    /// a server updated for CVE-2018-0886 with "Force Updated Clients" does: the AUTHENTICATE, even with the right
+    /// password, is answered with errorCode SEC_E_UNSUPPORTED_FUNCTION (0x80090302).
+    /// </summary>
+    public bool RequireNonceBinding { get; init; }
+
     /// <summary>What the CredSSP exchange does wrong.</summary>
     public CredSspFault CredSspFault { get; init; }
 

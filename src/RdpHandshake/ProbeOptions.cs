@@ -42,6 +42,21 @@ public sealed record ProbeOptions
     /// </summary>
     public bool NtlmInSpnego { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="NtlmInSpnego"/>: when the server answers the SPNEGO-wrapped NEGOTIATE with a TSRequest
+    /// errorCode (FreeRDP 2 servers refuse SPNEGO this way), connect once more and send NTLM bare. The report is
+    /// the second run's; the first stays in <see cref="ProbeReport.SpnegoAttempt"/>. Only a probe that opens its
+    /// own connections can retry; a run over a given transport reports the refusal.
+    /// </summary>
+    public bool RetryWithoutSpnego { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="Credentials"/>: after a run that authenticated at CredSSP version 5 or later, connect once
+    /// more offering version 4 (the legacy pubKeyAuth binding, without the client nonce of the CVE-2018-0886 fix)
+    /// and report in <see cref="CredSsp.CredSspResult.NonceBinding"/> whether the server refused it.
+    /// </summary>
+    public bool CheckNonceBinding { get; init; }
+
     /// <summary>What the TLS ClientHello offers.</summary>
     public TlsOffer Tls { get; init; } = new();
 

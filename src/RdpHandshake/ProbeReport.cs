@@ -38,6 +38,12 @@ public sealed class ProbeReport
     /// <summary>The runs that ended in a Server Redirection followed to reach this one, first hop first.</summary>
     public IReadOnlyList<ProbeReport> PreviousHops { get; init; } = [];
 
+    /// <summary>
+    /// The first run, when the server refused NTLM wrapped in SPNEGO and the probe connected again with bare
+    /// NTLM (<see cref="ProbeOptions.RetryWithoutSpnego"/>): its steps show the refusal. Null otherwise.
+    /// </summary>
+    public ProbeReport? SpnegoAttempt { get; init; }
+
     /// <summary>The last phase completed, or null when not even TCP connected.</summary>
     public ConnectionPhase? Reached { get; init; }
 

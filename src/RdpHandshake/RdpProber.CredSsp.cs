@@ -23,6 +23,7 @@ public sealed partial class RdpProber
         private CredSspResult? _credssp;
         private byte[] _ntlmNegotiate = [];
         private byte[] _ntlmChallenge = [];
+        private byte[] _mechTypes = [];
 
         /// <summary>
         /// The first CredSSP round trip inside TLS: a TSRequest carrying SPNEGO with an NTLM NEGOTIATE (no user
@@ -35,6 +36,7 @@ public sealed partial class RdpProber
             byte[] ntlmNegotiate = Pdu.Encode(negotiate);
             _ntlmNegotiate = ntlmNegotiate;
             byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenInit([Spnego.NtlmOid], ntlmNegotiate) : ntlmNegotiate;
+            _mechTypes = options.NtlmInSpnego ? Spnego.MechTypesBytes(token).Value.Span.ToArray() : [];
             byte[] request = new TsRequest(options.CredSspVersion, [new ByteString(token)]).Encode();
             var fields = new List<StepField>
             {
@@ -106,7 +108,7 @@ public sealed partial class RdpProber
                 return FailCredSsp(step, wire, Causes.MalformedResponse, $"the server's NTLM CHALLENGE does not decode: {challenge.Error}", challenge.Error, answerFields);
             }
 
-            _credssp = new CredSspResult(answer.Version, challenge.Value, mech);
+            _credssp = new CredSspResult(answer.Version, challenge.Value, mech) { NtlmInSpnego = options.NtlmInSpnego };
             _ntlmChallenge = ntlm.Span.ToArray();
             foreach ((string key, string value) in _credssp.Info)
             {
@@ -143,7 +145,9 @@ public sealed partial class RdpProber
             string spn = $"TERMSRV/{_hostName ?? "localhost"}";
             byte[] authenticate = ntlm.Authenticate(_ntlmNegotiate, _ntlmChallenge, challenge, credentials, spn,
                 System.Security.Cryptography.RandomNumberGenerator.GetBytes(8), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), owner._time.GetUtcNow());
-            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenResp(null, null, authenticate) : authenticate;
+            // MS-SPNG 3.3.5.1: the AUTHENTICATE carries a MIC (MsvAvFlags 0x2), so the SPNEGO answer carries the mechListMIC.
+            byte[] mechListMic = options.NtlmInSpnego ? ntlm.MechListMic(_mechTypes) : [];
+            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenResp(null, null, authenticate, mechListMic) : authenticate;
             byte[] request = new TsRequest(version, [new ByteString(token)], PubKeyAuth: new ByteString(ntlm.Seal(clientBinding)), ClientNonce: new ByteString(nonce)).Encode();
 
             StepRecord step = Begin(AuthenticateStep, ConnectionPhase.CredSsp);
@@ -154,6 +158,11 @@ public sealed partial class RdpProber
                 new("ntlm", "NTLMv2 with MIC, target " + spn),
                 new("pubKeyAuth", version >= 5 ? "SHA-256 binding of the server public key with a client nonce (version 5+)" : "the server public key, sealed (versions 2-4)"),
             };
+            if (mechListMic.Length > 0)
+            {
+                fields.Add(new StepField("spnego.mechListMIC", Convert.ToHexStringLower(mechListMic)));
+            }
+
             if (await SendAsync(transport, step, session.Encrypt(request), TsRequest.PduName, "TSRequest with the NTLM AUTHENTICATE and pubKeyAuth", fields, cancellationToken).ConfigureAwait(false) is { } sendFailure)
             {
                 return sendFailure;
@@ -187,6 +196,19 @@ public sealed partial class RdpProber
                 return Diagnose(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:{name}", $"the server refused the credentials of {credentials}: {name}, {NtStatus.Meaning(code)}", step, null);
             }
 
+            // The server may finish SPNEGO here: a NegTokenResp (accept-completed) with its own mechListMIC.
+            string? serverMic = null;
+            if (options.NtlmInSpnego && answer.NegoTokens.Count > 0 && Spnego.DecodeNegTokenResp(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
+            {
+                if (!ntlm.VerifyPeerMechListMic(_mechTypes, serverResp.Value.MechListMic.Span))
+                {
+                    End(step, StepOutcome.Failed, "the server's SPNEGO mechListMIC does not verify", [new StepField("spnego.mechListMIC", Convert.ToHexStringLower(serverResp.Value.MechListMic.Span))], received: wire, pdu: TsRequest.PduName);
+                    return Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.MechListMicMismatch, "the server's SPNEGO mechListMIC does not verify: the mechanism list was altered, or the server holds another session key", step, null);
+                }
+
+                serverMic = "verified";
+            }
+
             byte[]? serverBinding = answer.PubKeyAuth.IsEmpty ? null : ntlm.Unseal(answer.PubKeyAuth.Span);
             byte[] expected = version >= 5
                 ? System.Security.Cryptography.SHA256.HashData([.. ServerToClientMagic, .. nonce, .. publicKey])
@@ -198,7 +220,9 @@ public sealed partial class RdpProber
                 return Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.PubKeyBindingMismatch, $"the server's CredSSP answer does not bind the TLS certificate: {why}", step, null);
             }
 
-            End(step, StepOutcome.Ok, "the server proved it holds the TLS key (pubKeyAuth verified)", [new StepField("tsRequest.version", answer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), new StepField("binding", "verified")], received: wire, pdu: TsRequest.PduName);
+            End(step, StepOutcome.Ok, "the server proved it holds the TLS key (pubKeyAuth verified)",
+                [new StepField("tsRequest.version", answer.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), new StepField("binding", "verified"), .. serverMic is null ? Array.Empty<StepField>() : [new StepField("spnego.mechListMIC", serverMic)]],
+                received: wire, pdu: TsRequest.PduName);
 
             step = Begin(CredentialsStep, ConnectionPhase.CredSsp);
             byte[] domain = System.Text.Encoding.Unicode.GetBytes(credentials.Domain);

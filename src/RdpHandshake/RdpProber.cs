@@ -40,7 +40,7 @@ public sealed partial class RdpProber
     /// </summary>
     public async Task<ProbeReport> ProbeAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken = default)
     {
-        ProbeReport report = await ProbeOnceAsync(target, options, cancellationToken).ConfigureAwait(false);
+        ProbeReport report = await ProbeConnectionAsync(target, options, cancellationToken).ConfigureAwait(false);
         var hops = new List<ProbeReport>();
         while (hops.Count < options.FollowRedirects
             && report.Diagnosis?.Cause == "redirected"
@@ -53,7 +53,7 @@ public sealed partial class RdpProber
                 Connector = options.Connector with { RoutingToken = report.Session.RedirectionRoutingToken ?? options.Connector.RoutingToken },
             };
             LogFollowing(next, target.Port);
-            report = await ProbeOnceAsync(new ProbeTarget(next, target.Port), followed, cancellationToken).ConfigureAwait(false);
+            report = await ProbeConnectionAsync(new ProbeTarget(next, target.Port), followed, cancellationToken).ConfigureAwait(false);
         }
 
         if (hops.Count == 0)
@@ -78,6 +78,7 @@ public sealed partial class RdpProber
             Reached = report.Reached,
             Goal = report.Goal,
             Diagnosis = report.Diagnosis,
+            SpnegoAttempt = report.SpnegoAttempt,
             Verdict = $"{report.Verdict} (after following {hops.Count} redirection(s) from {hops[0].Target})",
             PreviousHops = hops,
         };

@@ -179,6 +179,34 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_default_probe_without_credentials_goes_bare_after_the_spnego_refusal()
+    {
+        shadow.Require();
+        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", shadow.Port), new ProbeOptions(), TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+        Assert.False(report.CredSsp!.NtlmInSpnego);
+        Assert.Equal(0xC00700EAu, report.CredSsp.SpnegoRefusedWith);
+        Assert.Equal("server-error:0xc00700ea", report.SpnegoAttempt!.Diagnosis!.Cause);
+        Assert.NotNull(report.CredSsp.Challenge);
+    }
+
+    [Fact]
+    public async Task Nla_without_ntlm_bare_authenticates_after_the_fallback_and_answers_the_nonce_binding_check()
+    {
+        shadow.Require();
+        ProcessResult run = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--until", "credssp", "--check-nonce-binding", "--json"],
+            TimeSpan.FromSeconds(90),
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        System.Text.Json.JsonElement credssp = json.RootElement.GetProperty("credssp");
+        Assert.Equal("0xc00700ea", credssp.GetProperty("spnegoRefusedWith").GetString());
+        Assert.Contains(credssp.GetProperty("nonceBindingEnforced").ValueKind, new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
+    }
+
+    [Fact]
     public async Task A_wrong_password_ends_in_closed_after_authenticate()
     {
         shadow.Require();

@@ -17,7 +17,7 @@ public sealed class ReportSchemaTests
 {
     private static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(AppContext.BaseDirectory, "schema", "rdphs.probe-1.schema.json"));
 
-    private static void AssertValid(ProbeReport report, IReadOnlyList<ExpectationResult>? checks = null)
+    internal static void AssertValid(ProbeReport report, IReadOnlyList<ExpectationResult>? checks = null)
     {
         using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, checks));
         EvaluationResults results = Schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });

@@ -50,6 +50,35 @@ public static class Spnego
         return writer.Encode();
     }
 
+    /// <summary>
+    /// The MechTypeList of a NegTokenInit as it was encoded (the SEQUENCE OF OID inside mechTypes [0]): what the
+    /// mechListMIC signs (RFC 4178 5, MS-SPNG 3.3.5.1), taken from the bytes sent rather than re-encoded.
+    /// </summary>
+    public static DecodeResult<ByteString> MechTypesBytes(ReadOnlySpan<byte> negTokenInit)
+    {
+        try
+        {
+            var reader = new AsnReader(negTokenInit.ToArray(), AsnEncodingRules.DER);
+            AsnReader gss = reader.ReadSequence(new Asn1Tag(TagClass.Application, 0, isConstructed: true));
+            if (gss.ReadObjectIdentifier() != SpnegoOid)
+            {
+                return DecodeError.InvalidField("SPNEGO NegTokenInit", "thisMech", $"expected {SpnegoOid}", 0);
+            }
+
+            AsnReader init = gss.ReadSequence(Context(0)).ReadSequence();
+            if (!init.HasData || !init.PeekTag().HasSameClassAndValue(Context(0)))
+            {
+                return DecodeError.InvalidField("SPNEGO NegTokenInit", "mechTypes", "absent", 0);
+            }
+
+            return new ByteString(init.ReadSequence(Context(0)).ReadEncodedValue().ToArray());
+        }
+        catch (AsnContentException ex)
+        {
+            return new DecodeError(DecodeErrorKind.InvalidField, "SPNEGO NegTokenInit", "mechTypes", $"not valid DER: {ex.Message}", 0);
+        }
+    }
+
     /// <summary>Reads the mechToken of a NegTokenInit (what a server needs from the client's first token).</summary>
     public static DecodeResult<(IReadOnlyList<string> MechTypes, ByteString MechToken)> DecodeNegTokenInit(ReadOnlySpan<byte> bytes)
     {

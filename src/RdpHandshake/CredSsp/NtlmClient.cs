@@ -20,6 +20,9 @@ public sealed class NtlmClient : IDisposable
     // The key this side signs with, and the key the peer signs with.
     private byte[] _clientSigningKey = [];
     private byte[] _serverSigningKey = [];
+    // The sealing keys themselves, for signatures that start from a fresh RC4 handle (the SPNEGO mechListMIC).
+    private byte[] _sealingKey = [];
+    private byte[] _unsealingKey = [];
     private uint _sendSequence;
     private uint _receiveSequence;
 
@@ -88,8 +91,11 @@ public sealed class NtlmClient : IDisposable
         _exportedSessionKey = exportedSessionKey.ToArray();
         byte[] clientSigning = NtlmCrypto.ClientSigningKey(_exportedSessionKey);
         byte[] serverSigning = NtlmCrypto.ServerSigningKey(_exportedSessionKey);
-        RC4Engine clientSealing = Rc4(NtlmCrypto.ClientSealingKey(_exportedSessionKey));
-        RC4Engine serverSealing = Rc4(NtlmCrypto.ServerSealingKey(_exportedSessionKey));
+        byte[] clientSealingKey = NtlmCrypto.ClientSealingKey(_exportedSessionKey);
+        byte[] serverSealingKey = NtlmCrypto.ServerSealingKey(_exportedSessionKey);
+        (_sealingKey, _unsealingKey) = asServer ? (serverSealingKey.ToArray(), clientSealingKey.ToArray()) : (clientSealingKey.ToArray(), serverSealingKey.ToArray());
+        RC4Engine clientSealing = Rc4(clientSealingKey);
+        RC4Engine serverSealing = Rc4(serverSealingKey);
         (_clientSigningKey, _serverSigningKey) = asServer ? (serverSigning, clientSigning) : (clientSigning, serverSigning);
         (_sealing, _unsealing) = asServer ? (serverSealing, clientSealing) : (clientSealing, serverSealing);
         _sendSequence = 0;
@@ -124,8 +130,39 @@ public sealed class NtlmClient : IDisposable
         return valid ? message : null;
     }
 
+    /// <summary>
+    /// The SPNEGO mechListMIC this side sends (MS-SPNG 3.3.5.1, RFC 4178 5): the NTLM signature of MS-NLMP
+    /// 3.4.4.2 over <paramref name="mechTypes"/> (the DER MechTypeList exactly as the NegTokenInit carried it),
+    /// with this side's signing key, sequence number 0, and the RC4 handle of its sealing key as it starts.
+    /// The session's own state is left alone: SPNEGO resets NTLM's RC4 handles after the mechListMIC exchange
+    /// (FreeRDP's ntlm_reset_cipher_state), and the first sealed message (pubKeyAuth) goes out with sequence
+    /// number 0 from the initial RC4 state, as if no signature had been made.
+    /// </summary>
+    public byte[] MechListMic(ReadOnlySpan<byte> mechTypes) => Signature(_clientSigningKey, _sealingKey, mechTypes);
+
+    /// <summary>Checks the peer's mechListMIC over <paramref name="mechTypes"/>, made as <see cref="MechListMic"/> makes ours.</summary>
+    public bool VerifyPeerMechListMic(ReadOnlySpan<byte> mechTypes, ReadOnlySpan<byte> mic) =>
+        mic.Length == 16 && CryptographicOperations.FixedTimeEquals(Signature(_serverSigningKey, _unsealingKey, mechTypes), mic);
+
+    /// <summary>
+    /// NTLMSSP_MESSAGE_SIGNATURE with extended session security and key exchange (MS-NLMP 2.2.2.9.1, 3.4.4.2):
+    /// version 1, RC4(HMAC_MD5(SigningKey, SeqNum ‖ Message)[0..7]) from a fresh handle, SeqNum 0.
+    /// </summary>
+    private static byte[] Signature(byte[] signingKey, byte[] sealingKey, ReadOnlySpan<byte> message)
+    {
+        if (signingKey.Length == 0)
+        {
+            throw new InvalidOperationException("sign before the AUTHENTICATE");
+        }
+
+        byte[] checksum = HMACMD5.HashData(signingKey, (byte[])[0, 0, 0, 0, .. message])[..8];
+        return [1, 0, 0, 0, .. NtlmCrypto.Rc4(sealingKey, checksum), 0, 0, 0, 0];
+    }
+
     public void Dispose()
     {
+        CryptographicOperations.ZeroMemory(_sealingKey);
+        CryptographicOperations.ZeroMemory(_unsealingKey);
         CryptographicOperations.ZeroMemory(_exportedSessionKey);
         CryptographicOperations.ZeroMemory(_clientSigningKey);
         CryptographicOperations.ZeroMemory(_serverSigningKey);

@@ -81,6 +81,9 @@ public static class DiagnosisCatalog
 
         public const string PubKeyBindingMismatch = "pubkey-binding-mismatch";
 
+        /// <summary>The server's SPNEGO mechListMIC (MS-SPNG 3.3.5.1) does not verify.</summary>
+        public const string MechListMicMismatch = "mechlistmic-mismatch";
+
         public const string AccessDenied = "access-denied";
 
         /// <summary>RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server demands NLA and the client did not offer HYBRID.</summary>
@@ -323,6 +326,11 @@ public static class DiagnosisCatalog
                 "the server's CredSSP answer does not match the TLS certificate",
                 "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
                 "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
+            [(ConnectionPhase.CredSsp, CredSspCauses.MechListMicMismatch)] = new(
+                "the server's SPNEGO mechanism-list signature does not verify",
+                "SPNEGO protects the list of mechanisms the client offered with a signature under the NTLM session key (mechListMIC). The server's signature does not match the list this client sent: the negotiation was altered on the way (a downgrade attempt), or the server signs differently from Windows.",
+                "Do not send credentials over this path. Compare with --ntlm-bare (no SPNEGO); if a direct connection shows the same, report the server's behaviour.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.CredSsp, CredSspCauses.AccessDenied)] = new(
                 "the user may not log on to this server",

@@ -135,6 +135,18 @@ public static class ProbeReportJson
             json.WriteStartObject("credssp");
             json.WriteNumber("serverVersion", credssp.ServerVersion);
             WriteNullable(json, "supportedMech", credssp.SupportedMech);
+            json.WriteBoolean("ntlmInSpnego", credssp.NtlmInSpnego);
+            WriteNullable(json, "spnegoRefusedWith", credssp.SpnegoRefusedWith is { } refused ? $"0x{refused:x8}" : null);
+            if (credssp.NonceBinding?.Enforced is { } enforced)
+            {
+                json.WriteBoolean("nonceBindingEnforced", enforced);
+            }
+            else
+            {
+                json.WriteNull("nonceBindingEnforced");
+            }
+
+            WriteNullable(json, "nonceBindingDetail", credssp.NonceBinding?.Detail);
             json.WriteStartObject("ntlm");
             foreach ((string key, string value) in credssp.Info)
             {
@@ -197,6 +209,18 @@ public static class ProbeReportJson
         }
 
         json.WriteEndArray();
+
+        // The run whose SPNEGO NEGOTIATE the server refused, before the probe went on with bare NTLM.
+        if (report.SpnegoAttempt is { } spnegoAttempt)
+        {
+            json.WritePropertyName("spnegoAttempt");
+            WriteReport(json, spnegoAttempt);
+        }
+        else
+        {
+            json.WriteNull("spnegoAttempt");
+        }
+
         json.WriteEndObject();
         json.Flush();
     }

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Reporting;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>
+/// A server that refuses NTLM wrapped in SPNEGO (FreeRDP 2: errorCode 0xc00700ea) gets a second connection
+/// with bare NTLM from the engine itself, and the report keeps the refused first run.
+/// </summary>
+public sealed class SpnegoRefusalTests
+{
+    private static readonly TestServerOptions Refusing = new() { RefuseSpnego = true };
+
+    private static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> OverLoopbackAsync(TestServerOptions serverOptions, ProbeOptions options, int connections)
+    {
+        await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
+        IPEndPoint endpoint = server.Start();
+        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(options), TestContext.Current.CancellationToken);
+        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(connections, TimeSpan.FromSeconds(10));
+        return (report, records);
+    }
+
+    [Fact]
+    public async Task A_probe_without_credentials_goes_bare_and_ends_at_the_challenge()
+    {
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(Refusing, new ProbeOptions(), 2);
+
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(ConnectionPhase.Tls, report.Reached);
+        Assert.False(report.CredSsp!.NtlmInSpnego);
+        Assert.Equal(CredSspServer.SpnegoRefusalCode, report.CredSsp.SpnegoRefusedWith);
+        Assert.Equal("RDPHS", report.CredSsp.Challenge!.TargetName);
+        Assert.Contains("refused SPNEGO with 0xc00700ea", report.Verdict, StringComparison.Ordinal);
+        Assert.Contains(report.Steps, s => s.Name == "credssp.negotiate" && s.Fields.Any(f => f.Name == "negoToken" && f.Value == "bare NTLM"));
+
+        ProbeReport first = report.SpnegoAttempt!;
+        Assert.Equal("server-error:0xc00700ea", first.Diagnosis!.Cause);
+        Assert.Equal("credssp.challenge", first.Diagnosis.Evidence.Step);
+        Assert.Null(first.CredSsp);
+        Assert.Equal(2, server.Count);
+        Assert.Contains("refused the SPNEGO-wrapped NEGOTIATE", server[0].Ending, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_credentials_the_bare_retry_authenticates()
+    {
+        var options = new ProbeOptions { Until = ConnectionPhase.CredSsp, Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")) };
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(Refusing, options, 2);
+
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(ConnectionPhase.CredSsp, report.Reached);
+        Assert.NotNull(report.SpnegoAttempt);
+        Assert.Contains(report.Steps, s => s.Name == "credssp.credentials");
+        Assert.True(server[^1].CredentialsReceived);
+    }
+
+    [Fact]
+    public async Task A_server_that_takes_spnego_gets_one_connection_and_no_attempt_is_attached()
+    {
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(new TestServerOptions(), new ProbeOptions(), 1);
+
+        Assert.True(report.Success, report.Verdict);
+        Assert.True(report.CredSsp!.NtlmInSpnego);
+        Assert.Null(report.CredSsp.SpnegoRefusedWith);
+        Assert.Null(report.SpnegoAttempt);
+        Assert.Single(server);
+    }
+
+    [Fact]
+    public async Task Without_the_retry_the_refusal_is_the_diagnosis()
+    {
+        (ProbeReport report, _) = await OverLoopbackAsync(Refusing, new ProbeOptions { RetryWithoutSpnego = false }, 1);
+
+        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause);
+        Assert.Null(report.SpnegoAttempt);
+    }
+
+    [Fact]
+    public async Task Over_a_given_transport_the_refusal_is_reported_without_a_retry()
+    {
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.InMemoryAsync(Refusing, new ProbeOptions(), TestContext.Current.CancellationToken);
+
+        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause);
+        Assert.Equal(Diagnostics.ExitCodes.CredSsp, report.ExitCode);
+        Assert.Single(server);
+    }
+
+    [Fact]
+    public async Task The_json_report_carries_the_refused_attempt_and_follows_the_schema()
+    {
+        (ProbeReport report, _) = await OverLoopbackAsync(Refusing, new ProbeOptions(), 2);
+
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report));
+        JsonElement root = document.RootElement;
+        Assert.False(root.GetProperty("credssp").GetProperty("ntlmInSpnego").GetBoolean());
+        Assert.Equal("0xc00700ea", root.GetProperty("credssp").GetProperty("spnegoRefusedWith").GetString());
+        Assert.Equal("server-error:0xc00700ea", root.GetProperty("spnegoAttempt").GetProperty("diagnosis").GetProperty("cause").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("spnegoAttempt").GetProperty("spnegoAttempt").ValueKind);
+
+        ReportSchemaTests.AssertValid(report);
+    }
+}
