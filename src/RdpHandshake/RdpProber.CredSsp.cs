@@ -252,9 +252,10 @@ public sealed partial class RdpProber
             StepRecord step = Begin(EarlyAuthStep, ConnectionPhase.CredSsp);
             var plaintext = new List<byte>();
             var wire = new List<byte>();
+            long started = owner._time.GetTimestamp();
             while (plaintext.Count < 4)
             {
-                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, "Early User Authorization Result", cancellationToken).ConfigureAwait(false);
+                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, "Early User Authorization Result", TimeLeft(started), cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     return failure;
@@ -287,6 +288,7 @@ public sealed partial class RdpProber
         {
             var plaintext = new List<byte>();
             var wire = new List<byte>();
+            long started = owner._time.GetTimestamp();
             while (true)
             {
                 if (plaintext.Count > 0)
@@ -303,7 +305,7 @@ public sealed partial class RdpProber
                     }
                 }
 
-                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, TsRequest.PduName, cancellationToken).ConfigureAwait(false);
+                (byte[]? data, Diagnosis? failure) = await ReadTlsRecordAsync(transport, session, step, wire, TsRequest.PduName, TimeLeft(started), cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     return (null, [.. wire], failure);
@@ -318,13 +320,14 @@ public sealed partial class RdpProber
         }
 
         /// <summary>
-        /// Reads one TLS record, answers whatever TLS itself must send back, and returns the application data
-        /// it carried (possibly none). <paramref name="wire"/> collects the raw records for the step's evidence.
+        /// Reads one TLS record within <paramref name="timeout"/> (what is left of the deadline for the whole answer),
+        /// answers whatever TLS itself must send back, and returns the application data it carried (possibly none).
+        /// <paramref name="wire"/> collects the raw records for the step's evidence.
         /// </summary>
-        private async Task<(byte[]? Plaintext, Diagnosis? Failure)> ReadTlsRecordAsync(IRdpTransport transport, TlsClientSession session, StepRecord step, List<byte> wire, string expected, CancellationToken cancellationToken)
+        private async Task<(byte[]? Plaintext, Diagnosis? Failure)> ReadTlsRecordAsync(IRdpTransport transport, TlsClientSession session, StepRecord step, List<byte> wire, string expected, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var hint = new TlsRecordFrameHint(step.Name, expected);
-            FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+            FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, timeout, cancellationToken).ConfigureAwait(false);
             step.NoteRead(hint, read);
             Received(read.Bytes);
             wire.AddRange(read.Bytes);

@@ -60,8 +60,7 @@ public sealed partial class RdpProber
             while (!session.Seen.HandshakeComplete)
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
-                TimeSpan flightLeft = options.ReadTimeout - owner._time.GetElapsedTime(flightStarted);
-                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, flightLeft > TimeSpan.Zero ? flightLeft : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                FrameReadResult read = await FrameReader.ReadFrameAsync(transport, hint, TimeLeft(flightStarted), cancellationToken).ConfigureAwait(false);
                 step.NoteRead(hint, read);
                 if (read.Status != FrameReadStatus.Invalid)
                 {
@@ -121,7 +120,12 @@ public sealed partial class RdpProber
                     sent.AddRange(output);
                     _lastSent = output;
                     Sent(output);
-                    flightStarted = owner._time.GetTimestamp();
+                    if (output[0] == (byte)TlsContentType.Handshake)
+                    {
+                        // Our own handshake flight (TLS 1.2's ClientKeyExchange to Finished) asks for a new answer. A TLS 1.3
+                        // client's compatibility ChangeCipherSpec (content type 20) after the ServerHello does not.
+                        flightStarted = owner._time.GetTimestamp();
+                    }
                 }
 
                 while (session.Seen.Milestone > done)

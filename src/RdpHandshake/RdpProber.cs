@@ -493,6 +493,13 @@ public sealed partial class RdpProber
             return new Diagnosis(phase, cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy);
         }
 
+        /// <summary>What is left of the read timeout for an answer (possibly several records) whose wait began at <paramref name="started"/>.</summary>
+        private TimeSpan TimeLeft(long started)
+        {
+            TimeSpan left = options.ReadTimeout - owner._time.GetElapsedTime(started);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+
         private StepRecord Begin(string name, ConnectionPhase phase)
         {
             StepRecord step = _recorder.Begin(name, phase);

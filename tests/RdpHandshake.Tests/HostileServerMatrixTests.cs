@@ -23,7 +23,7 @@ public abstract class HostileServerMatrixTests
     internal static long BufferBound(StepRecord step) =>
         Math.Max(step.FrameBound, SocketTransport.ReceiveWindow) + SocketTransport.ReceiveSegment;
 
-    private static readonly TimeSpan ReadTimeout = EngineHarness.FastOptions().ReadTimeout;
+    protected static readonly TimeSpan ReadTimeout = EngineHarness.FastOptions().ReadTimeout;
 
     /// <summary>How long a run may take beyond its read deadline: the handshakes done before the faulty step, on a loaded machine.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(4);
@@ -127,6 +127,22 @@ public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
     [Theory]
     [MemberData(nameof(All))]
     public Task Every_fault_at_every_step_ends_in_a_bounded_diagnosis_naming_the_step(string fault) => RunAsync(fault, tls: true);
+
+    [Fact]
+    public async Task A_server_flight_sent_record_by_record_too_slowly_ends_at_one_read_deadline_for_the_whole_flight()
+    {
+        // 10 ms a byte: the ServerHello record completes well within the read timeout, the Certificate record does
+        // not, and the whole flight would take half a minute. The deadline runs from the ClientHello for the flight,
+        // not afresh for each record.
+        var drip = new Fault(FaultSteps.TlsServerHello, FaultKind.Drip) { DripInterval = TimeSpan.FromMilliseconds(10) };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [drip] }, new ProbeOptions(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(("tls", DiagnosisCatalog.EngineCauses.TimeoutMidAnswer), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        Assert.Contains(report.Steps, s => s.Name == "tls.server-hello" && s.Outcome == StepOutcome.Ok);
+        TimeSpan waited = report.Steps.Where(s => s.Phase == ConnectionPhase.Tls && s.Name != "tls.client-hello").Aggregate(TimeSpan.Zero, (sum, s) => sum + (s.Duration ?? TimeSpan.Zero));
+        Assert.True(waited < ReadTimeout + TimeSpan.FromMilliseconds(500), $"the flight was waited for {waited}, beyond one read timeout ({ReadTimeout})");
+    }
 }
 
 /// <summary>The matrix over Standard RDP Security.</summary>
