@@ -15,6 +15,16 @@ namespace RdpHandshake.Cli;
 /// <summary><c>rdphs serve</c>: the scriptable test server, standalone.</summary>
 internal static class ServeCommand
 {
+    /// <summary>The CredSSP faults by their command-line names.</summary>
+    private static readonly (string Name, CredSspFault Fault)[] CredSspFaultNames =
+    [
+        ("wrong-pubkeyauth", CredSspFault.WrongPubKeyAuth),
+        ("close-after-authenticate", CredSspFault.CloseAfterAuthenticate),
+        ("malformed-tsrequest", CredSspFault.MalformedTsRequest),
+        ("huge-length", CredSspFault.HugeLength),
+        ("wrong-mechlistmic", CredSspFault.WrongMechListMic),
+    ];
+
     public static Command Create()
     {
         var port = new Option<int>("--port")
@@ -110,6 +120,22 @@ internal static class ServeCommand
         {
             Description = "Exit after serving this many connections (for scripts).",
         };
+        var credSspFault = new Option<string?>("--credssp-fault")
+        {
+            Description = $"What the server's CredSSP does wrong: {string.Join(", ", CredSspFaultNames.Select(n => n.Name))}.",
+        };
+        var refuseSpnego = new Option<bool>("--refuse-spnego")
+        {
+            Description = "Refuse NTLM wrapped in SPNEGO with errorCode 0xc00700ea and close, as FreeRDP 2 servers do (clients must send bare NTLM).",
+        };
+        var requireMechListMic = new Option<bool>("--require-mechlistmic")
+        {
+            Description = "Refuse a client whose SPNEGO answer to the CHALLENGE carries no mechListMIC (a wrong one is always refused).",
+        };
+        var requireNonceBinding = new Option<bool>("--require-nonce-binding")
+        {
+            Description = "Refuse clients that authenticate with CredSSP version 4 or older (the legacy pubKeyAuth binding), as a patched server set to 'Force Updated Clients' does.",
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON line per connection on stdout instead of text.",
@@ -135,15 +161,18 @@ internal static class ServeCommand
               rdphs serve --port 33890 --licensing ERR_NO_LICENSE_SERVER    a server without licenses
               rdphs serve --port 33890 --fault capabilities.demand-active:error-info --error-info ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES
               rdphs serve --port 33890 --fault mcs.attach-user-confirm:reject
+              rdphs serve --port 33890 --require-nonce-binding    refuses pre-2018 CredSSP clients (version 4 or older)
+              rdphs serve --port 33890 --credssp-fault wrong-pubkeyauth   a man in the middle, as CredSSP sees it
               rdphs serve --port 33890 --certificate expired --tls-versions 1.2
               xfreerdp /v:127.0.0.1:33890 +auth-only              see what a real client sends
               xfreerdp /v:127.0.0.1:33890 /sec:tls /cert:ignore   a whole connection sequence, to finalization
 
             After X.224 (and TLS/CredSSP) the server serves MCS, the Security Exchange (Standard RDP Security),
             the Client Info PDU, licensing, the capabilities exchange and finalization, like a Windows server.
-            The new steps take the faults close, reset, stall, garbage, truncated, ultimatum, reject (MCS steps
-            and licensing) and error-info (licensing, capabilities, finalization).
-            """);
+            Its CredSSP account is alice (the built-in demo, `rdphs probe` without a target, signs in with it).
+
+            Faults each step takes (--fault STEP:KIND):
+            """ + Environment.NewLine + string.Join(Environment.NewLine, FaultSteps.All.Select(step => $"  {step}: {string.Join(", ", FaultSteps.KindsAt(step).Select(FaultNames.Name))}")));
         command.Options.Add(port);
         command.Options.Add(bind);
         command.Options.Add(accept);
@@ -165,6 +194,10 @@ internal static class ServeCommand
         command.Options.Add(certificateFile);
         command.Options.Add(keyFile);
         command.Options.Add(maxConnections);
+        command.Options.Add(credSspFault);
+        command.Options.Add(refuseSpnego);
+        command.Options.Add(requireMechListMic);
+        command.Options.Add(requireNonceBinding);
         command.Options.Add(json);
         command.Options.Add(logLevel);
 
@@ -210,7 +243,20 @@ internal static class ServeCommand
                 StandardSecurityLevel = ParseLevel(parse.GetValue(encryptionLevel)!),
                 AllowedEncryptionMethods = ParseMethods(parse.GetValue(encryptionMethods)!),
                 SendMessageChannel = parse.GetValue(messageChannel),
+                RefuseSpnego = parse.GetValue(refuseSpnego),
+                RequireMechListMic = parse.GetValue(requireMechListMic),
+                RequireNonceBinding = parse.GetValue(requireNonceBinding),
             };
+            if (parse.GetValue(credSspFault) is { } credSspFaultText)
+            {
+                options = options with
+                {
+                    CredSspFault = CredSspFaultNames.FirstOrDefault(n => string.Equals(n.Name, credSspFaultText, StringComparison.OrdinalIgnoreCase)) is { Name: not null } known
+                        ? known.Fault
+                        : throw new UsageException($"--credssp-fault '{credSspFaultText}': unknown (known: {string.Join(", ", CredSspFaultNames.Select(n => n.Name))})"),
+                };
+            }
+
             (LicenseErrorCode licenseCode, LicenseStateTransition licenseTransition) = ParseLicensing(parse.GetValue(licensing)!);
             options = options with { LicenseErrorCode = licenseCode, LicenseStateTransition = licenseTransition };
             if (parse.GetValue(redirect) is { } redirectText)

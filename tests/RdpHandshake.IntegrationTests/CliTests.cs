@@ -66,6 +66,7 @@ public sealed class CliTests
     [InlineData("probe", "--timeout", "-1")]
     [InlineData("probe", "host", "--server-fault", "x224.confirm:close")]
     [InlineData("serve", "--fault", "x224.confirm:explode")]
+    [InlineData("serve", "--credssp-fault", "explode")]
     [InlineData("protocols")]
     public async Task Bad_usage_exits_2_and_names_the_input_at_fault(params string[] args)
     {
@@ -138,6 +139,104 @@ public sealed class CliTests
         Assert.Equal("x224.confirm", diagnosis.GetProperty("evidence").GetProperty("step").GetString());
         Assert.DoesNotContain("Exception", result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_requiring_the_nonce_binding_is_reported_as_enforcing_it_by_probe_check_nonce_binding()
+    {
+        int port = Peers.FreePort();
+        string portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Three connections: the port check, the authenticated probe at CredSSP version 6, then the check at version 4.
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", portText, "--require-nonce-binding", "--max-connections", "3");
+        await WaitForPortAsync(port);
+        ProcessResult probe = await Peers.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--user", "alice", "--until", "credssp", "--check-nonce-binding", "--json"],
+            Limit,
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" });
+        ProcessResult served = await server;
+
+        Assert.True(probe.ExitCode == 0, probe.ToString());
+        using JsonDocument json = JsonDocument.Parse(probe.StdOut);
+        JsonElement credssp = json.RootElement.GetProperty("credssp");
+        Assert.True(credssp.GetProperty("nonceBindingEnforced").GetBoolean(), credssp.GetProperty("nonceBindingDetail").GetString());
+        Assert.True(served.ExitCode == 0, served.ToString()); // it stops after its three connections
+        Assert.DoesNotContain("Test-Password-1", probe.StdOut + probe.StdErr + served.StdOut + served.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("TERM", "json")]
+    [InlineData("INT", "json")]
+    [InlineData("TERM", "text")]
+    public async Task A_signal_during_a_probe_writes_the_partial_report_with_the_step_in_flight(string signal, string format)
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
+        await WaitForPortAsync(port);
+
+        var requestSent = new TaskCompletionSource();
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--timeout", "30", "--log-level", "Debug"];
+        Task<ProcessResult> probe = Peers.RunAsync(
+            "dotnet",
+            format == "json" ? [.. args, "--json"] : args,
+            Limit,
+            onStdErrLine: line =>
+            {
+                if (line.Contains("Step x224.request ended Ok", StringComparison.Ordinal))
+                {
+                    requestSent.TrySetResult();
+                }
+
+                return true;
+            });
+
+        await requestSent.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        SignalProcess($"rdphs.dll probe 127.0.0.1:{port}", signal);
+        ProcessResult result = await probe;
+        KillServeProcess(port);
+        await server;
+
+        Assert.True(result.ExitCode == ExitCodes.Interrupted, result.ToString());
+        if (format == "json")
+        {
+            using JsonDocument json = JsonDocument.Parse(result.StdOut);
+            JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+            Assert.Equal("interrupted", diagnosis.GetProperty("cause").GetString());
+            Assert.Equal("x224.confirm", diagnosis.GetProperty("evidence").GetProperty("step").GetString());
+            JsonElement last = json.RootElement.GetProperty("steps").EnumerateArray().Last();
+            Assert.Equal(("x224.confirm", "interrupted"), (last.GetProperty("name").GetString(), last.GetProperty("outcome").GetString()));
+        }
+        else
+        {
+            Assert.Contains("x224.confirm", result.StdOut, StringComparison.Ordinal);
+            Assert.Contains("interrupted", result.StdOut, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends SIGTERM or SIGINT to the one dotnet process whose command line contains <paramref name="fragment"/>.</summary>
+    private static void SignalProcess(string fragment, string signal)
+    {
+        foreach (var process in System.Diagnostics.Process.GetProcessesByName("dotnet"))
+        {
+            try
+            {
+                string commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline").Replace('\0', ' ');
+                if (commandLine.Contains(fragment, StringComparison.Ordinal))
+                {
+                    using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    kill.WaitForExit();
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The process ended meanwhile.
+            }
+        }
+
+        throw new InvalidOperationException($"no process running '{fragment}' to signal");
     }
 
     private static void KillServeProcess(int port)
