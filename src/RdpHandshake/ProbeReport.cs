@@ -6,9 +6,10 @@ namespace RdpHandshake;
 
 /// <summary>
 /// Everything a run found: the timeline, the negotiation result, how far it got and, if it stopped short,
-/// the diagnosis. <c>docs/report-format.md</c> documents its JSON form.
+/// the diagnosis. <c>docs/report-format.md</c> documents its JSON form. A record, so that a run that goes on
+/// (a redirection followed, a second connection) can copy it with only what changed.
 /// </summary>
-public sealed class ProbeReport
+public sealed record ProbeReport
 {
     public required string Target { get; init; }
 

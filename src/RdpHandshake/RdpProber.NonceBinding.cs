@@ -23,26 +23,7 @@ public sealed partial class RdpProber
         }
 
         NonceBindingCheck check = await CheckNonceBindingAsync(target, options, report, credssp, cancellationToken).ConfigureAwait(false);
-        return new ProbeReport
-        {
-            Target = report.Target,
-            RemoteAddress = report.RemoteAddress,
-            LocalAddress = report.LocalAddress,
-            StartedAt = report.StartedAt,
-            Elapsed = report.Elapsed,
-            Options = report.Options,
-            Steps = report.Steps,
-            Negotiation = report.Negotiation,
-            Tls = report.Tls,
-            CredSsp = credssp with { NonceBinding = check },
-            Session = report.Session,
-            Wire = report.Wire,
-            Reached = report.Reached,
-            Goal = report.Goal,
-            Diagnosis = report.Diagnosis,
-            SpnegoAttempt = report.SpnegoAttempt,
-            Verdict = report.Verdict,
-        };
+        return report with { CredSsp = credssp with { NonceBinding = check } };
     }
 
     private async Task<NonceBindingCheck> CheckNonceBindingAsync(ProbeTarget target, ProbeOptions options, ProbeReport report, CredSspResult credssp, CancellationToken cancellationToken)

@@ -22,23 +22,12 @@ public sealed partial class RdpProber
         LogBareNtlmRetry(target.ToString(), code);
         ProbeReport second = await ProbeOnceAsync(target, options with { NtlmInSpnego = false }, cancellationToken).ConfigureAwait(false);
         string note = $"NTLM sent without SPNEGO after the server refused SPNEGO with 0x{code:x8}";
-        return new ProbeReport
+        return second with
         {
-            Target = second.Target,
-            RemoteAddress = second.RemoteAddress,
-            LocalAddress = second.LocalAddress,
             StartedAt = first.StartedAt,
             Elapsed = second.StartedAt + second.Elapsed - first.StartedAt,
             Options = options,
-            Steps = second.Steps,
-            Negotiation = second.Negotiation,
-            Tls = second.Tls,
             CredSsp = second.CredSsp is { } credssp ? credssp with { SpnegoRefusedWith = code } : null,
-            Session = second.Session,
-            Wire = second.Wire,
-            Reached = second.Reached,
-            Goal = second.Goal,
-            Diagnosis = second.Diagnosis,
             SpnegoAttempt = first,
             Verdict = $"{second.Verdict} ({note})",
         };

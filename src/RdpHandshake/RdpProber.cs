@@ -61,24 +61,8 @@ public sealed partial class RdpProber
             return report;
         }
 
-        return new ProbeReport
+        return report with
         {
-            Target = report.Target,
-            RemoteAddress = report.RemoteAddress,
-            LocalAddress = report.LocalAddress,
-            StartedAt = report.StartedAt,
-            Elapsed = report.Elapsed,
-            Options = report.Options,
-            Steps = report.Steps,
-            Negotiation = report.Negotiation,
-            Tls = report.Tls,
-            CredSsp = report.CredSsp,
-            Session = report.Session,
-            Wire = report.Wire,
-            Reached = report.Reached,
-            Goal = report.Goal,
-            Diagnosis = report.Diagnosis,
-            SpnegoAttempt = report.SpnegoAttempt,
             Verdict = $"{report.Verdict} (after following {hops.Count} redirection(s) from {hops[0].Target})",
             PreviousHops = hops,
         };
