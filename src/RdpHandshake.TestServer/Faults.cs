@@ -64,7 +64,8 @@ public enum FaultKind
 
     /// <summary>
     /// Send the answer with a BER length inside it that claims 2 GB (<c>84 7F FF FF FF</c>), in a frame of the right
-    /// size: a client that allocated from the length, or waited for it, would fall over.
+    /// size (for CredSSP, the TSRequest's own DER length): a client that allocated from the length, or waited for
+    /// it, would fall over.
     /// </summary>
     HugeLength,
 
@@ -131,6 +132,12 @@ public static class FaultSteps
     /// <summary>The server's answer to the TLS ClientHello.</summary>
     public const string TlsServerHello = "tls.server-hello";
 
+    /// <summary>The server's CredSSP answer to the NTLM NEGOTIATE: the TSRequest with the NTLM CHALLENGE.</summary>
+    public const string CredSspChallenge = "credssp.challenge";
+
+    /// <summary>The server's CredSSP answer to the NTLM AUTHENTICATE: the TSRequest with its pubKeyAuth.</summary>
+    public const string CredSspPubKey = "credssp.pubkey";
+
     /// <summary>The server's MCS Connect Response (the client waits for it after its Connect Initial).</summary>
     public const string McsConnectResponse = "mcs.connect-response";
 
@@ -151,7 +158,7 @@ public static class FaultSteps
 
     public static IReadOnlyList<string> All { get; } =
     [
-        TcpAccept, X224Confirm, TlsServerHello, McsConnectResponse, McsAttachUserConfirm, McsChannelJoinConfirm,
+        TcpAccept, X224Confirm, TlsServerHello, CredSspChallenge, CredSspPubKey, McsConnectResponse, McsAttachUserConfirm, McsChannelJoinConfirm,
         LicensingLicense, CapabilitiesDemandActive, FinalizationFontMap,
     ];
 
@@ -164,6 +171,7 @@ public static class FaultSteps
         TcpAccept => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall],
         X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
         TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum, FaultKind.OversizeLength, FaultKind.Drip],
+        CredSspChallenge or CredSspPubKey => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Drip, FaultKind.Alert, FaultKind.HugeLength],
         McsConnectResponse => [.. SessionKinds, FaultKind.Reject, FaultKind.HugeLength],
         McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
         LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood],

@@ -9,7 +9,7 @@ namespace RdpHandshake.Tests;
 
 /// <summary>
 /// The whole hostile-server matrix: every fault the test server can inject, at every step that supports it, over
-/// TLS and over Standard RDP Security. Each run must end in a diagnosis that names the step, within the read
+/// TLS (with NLA for the CredSSP steps) and over Standard RDP Security. Each run must end in a diagnosis that names the step, within the read
 /// deadline, without an unhandled exception, and without the client ever holding more received bytes than the
 /// frame bound allows.
 /// </summary>
@@ -62,7 +62,7 @@ public abstract class HostileServerMatrixTests
         var data = new TheoryData<string>();
         foreach (string step in FaultSteps.All)
         {
-            if (!tls && step is FaultSteps.TlsServerHello)
+            if (!tls && step is FaultSteps.TlsServerHello or FaultSteps.CredSspChallenge or FaultSteps.CredSspPubKey)
             {
                 continue;
             }
@@ -82,10 +82,17 @@ public abstract class HostileServerMatrixTests
         // Drip faster than the default second per byte, but slow enough that even the shortest answer (an 11-byte
         // Attach User Confirm) cannot complete within the read deadline.
         Fault fault = parsed! with { DripInterval = TimeSpan.FromMilliseconds(300) };
+        bool nla = fault.Step is FaultSteps.CredSspChallenge or FaultSteps.CredSspPubKey;
         TestServerOptions server = tls
-            ? new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [fault] }
+            ? new TestServerOptions { Accepted = nla ? SecurityProtocols.Hybrid : SecurityProtocols.Ssl, Faults = [fault] }
             : new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true, Faults = [fault] };
         ProbeOptions options = new() { Until = ConnectionPhase.Finalization };
+        if (nla)
+        {
+            TestAccount account = server.Accounts[0];
+            options = options with { Credentials = Credentials.Parse(account.User, new Secret(account.Password)) };
+        }
+
         if (!tls)
         {
             options = options with { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
