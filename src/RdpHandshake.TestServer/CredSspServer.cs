@@ -193,7 +193,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             return null;
         }
 
-        if (options.RequireNonceBinding && request.Version < 5)
+        if (options.RequireNonceBinding && request.Version < TsRequest.FirstNonceVersion)
         {
             // CVE-2018-0886 "Force Updated Clients": a client with the legacy binding is refused. Windows' exact answer
             // is not in MS-CSSP; SEC_E_UNSUPPORTED_FUNCTION is the status mstsc names for this mismatch ("The function
@@ -238,7 +238,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         byte[]? clientBinding = request.PubKeyAuth.IsEmpty ? null : _security.Unseal(request.PubKeyAuth.Span);
         byte[] nonce = request.ClientNonce.Span.ToArray();
-        bool hashed = _version >= 5;
+        bool hashed = _version >= TsRequest.FirstNonceVersion;
         byte[] expected = hashed ? SHA256.HashData([.. "CredSSP Client-To-Server Binding Hash\0"u8, .. nonce, .. serverPublicKey]) : serverPublicKey;
         if (clientBinding is null || !clientBinding.AsSpan().SequenceEqual(expected))
         {

@@ -139,8 +139,8 @@ public sealed partial class RdpProber
             NtlmChallengeMessage challenge = _credssp!.Challenge!;
             int version = Math.Min(options.CredSspVersion, _credssp.ServerVersion);
             byte[] publicKey = ServerPublicKey(session.Seen.CertificateChain[0]);
-            byte[] nonce = version >= 5 ? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) : [];
-            byte[] clientBinding = version >= 5 ? System.Security.Cryptography.SHA256.HashData([.. ClientToServerMagic, .. nonce, .. publicKey]) : publicKey;
+            byte[] nonce = version >= TsRequest.FirstNonceVersion ? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) : [];
+            byte[] clientBinding = version >= TsRequest.FirstNonceVersion ? System.Security.Cryptography.SHA256.HashData([.. ClientToServerMagic, .. nonce, .. publicKey]) : publicKey;
 
             string spn = $"TERMSRV/{_hostName ?? "localhost"}";
             byte[] authenticate = ntlm.Authenticate(_ntlmNegotiate, _ntlmChallenge, challenge, credentials, spn,
@@ -156,7 +156,7 @@ public sealed partial class RdpProber
                 new("user", credentials.ToString()),
                 new("tsRequest.version", version.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new("ntlm", "NTLMv2 with MIC, target " + spn),
-                new("pubKeyAuth", version >= 5 ? "SHA-256 binding of the server public key with a client nonce (version 5+)" : "the server public key, sealed (versions 2-4)"),
+                new("pubKeyAuth", version >= TsRequest.FirstNonceVersion ? "SHA-256 binding of the server public key with a client nonce (version 5+)" : "the server public key, sealed (versions 2-4)"),
             };
             if (mechListMic.Length > 0)
             {
@@ -193,6 +193,14 @@ public sealed partial class RdpProber
             {
                 string name = NtStatus.Name(code);
                 End(step, StepOutcome.Failed, $"authentication failed: {name}", [new StepField("errorCode", $"{name} (0x{code:x8})"), new StepField("meaning", NtStatus.Meaning(code))], received: wire, pdu: TsRequest.PduName);
+                if (version < TsRequest.FirstNonceVersion && code == NtStatus.UnsupportedFunction)
+                {
+                    // A server updated for CVE-2018-0886 and set to force updated clients refuses the legacy binding
+                    // of a version 2-4 client as an unsupported function: mstsc's "CredSSP encryption oracle" error.
+                    return Diagnose(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.VersionMismatch,
+                        $"the server refused CredSSP version {version} ({name}): it requires version {TsRequest.FirstNonceVersion} or later, with the nonce binding", step, null);
+                }
+
                 return Diagnose(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:{name}", $"the server refused the credentials of {credentials}: {name}, {NtStatus.Meaning(code)}", step, null);
             }
 
@@ -210,7 +218,7 @@ public sealed partial class RdpProber
             }
 
             byte[]? serverBinding = answer.PubKeyAuth.IsEmpty ? null : ntlm.Unseal(answer.PubKeyAuth.Span);
-            byte[] expected = version >= 5
+            byte[] expected = version >= TsRequest.FirstNonceVersion
                 ? System.Security.Cryptography.SHA256.HashData([.. ServerToClientMagic, .. nonce, .. publicKey])
                 : [(byte)(publicKey[0] + 1), .. publicKey[1..]];
             if (serverBinding is null || !serverBinding.AsSpan().SequenceEqual(expected))

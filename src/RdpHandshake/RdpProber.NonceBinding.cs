@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake;
@@ -34,7 +35,7 @@ public sealed partial class RdpProber
             return new NonceBindingCheck(null, "not checked: the run did not authenticate, so a refusal of version 4 would prove nothing");
         }
 
-        if (version < 5)
+        if (version < TsRequest.FirstNonceVersion)
         {
             return new NonceBindingCheck(null, $"not checked: the run itself authenticated at CredSSP version {version}, with the legacy binding");
         }
@@ -66,9 +67,10 @@ public sealed partial class RdpProber
         }
 
         if (attempt.Diagnosis is { Phase: ConnectionPhase.CredSsp, Evidence.Step: Run.PubKeyStep } refusal
-            && (refusal.Cause.StartsWith(DiagnosisCatalog.CredSspCauses.AuthFailed + ":", StringComparison.Ordinal) || refusal.Cause == DiagnosisCatalog.CredSspCauses.ClosedAfterAuthenticate))
+            && (refusal.Cause.StartsWith(DiagnosisCatalog.CredSspCauses.AuthFailed + ":", StringComparison.Ordinal)
+                || refusal.Cause is DiagnosisCatalog.CredSspCauses.VersionMismatch or DiagnosisCatalog.CredSspCauses.ClosedAfterAuthenticate))
         {
-            return new NonceBindingCheck(true, $"the server refused a CredSSP version {LegacyCredSspVersion} client with the credentials it accepted at version {authenticatedVersion} ({refusal.Cause})");
+            return new NonceBindingCheck(true, $"the server refused a CredSSP version {LegacyCredSspVersion} client with the credentials it accepted at version {authenticatedVersion}: {refusal.Cause}, {refusal.Summary}");
         }
 
         string ending = attempt.Diagnosis is { } d ? $"{d.Phase.Name()} / {d.Cause}: {d.Summary}" : $"it stopped at {attempt.Reached?.Name() ?? "nothing"}";

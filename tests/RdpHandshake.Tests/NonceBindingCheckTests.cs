@@ -35,12 +35,29 @@ public sealed class NonceBindingCheckTests
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ConnectionPhase.Finalization, report.Reached);
         Assert.True(report.CredSsp!.NonceBinding!.Enforced);
-        Assert.Contains("auth-failed:SEC_E_UNSUPPORTED_FUNCTION", report.CredSsp.NonceBinding.Detail, StringComparison.Ordinal);
+        Assert.Contains("credssp-version-mismatch", report.CredSsp.NonceBinding.Detail, StringComparison.Ordinal);
         Assert.Equal(2, server.Count);
         Assert.Equal(6, server[0].CredSspClientVersion);
         Assert.Equal(4, server[1].CredSspClientVersion);
         Assert.Null(server[1].CredSspUser);
         Assert.False(server[1].CredentialsReceived);
+    }
+
+    [Fact]
+    public async Task A_version_4_client_refused_by_a_server_that_forces_updated_clients_is_a_credssp_version_mismatch()
+    {
+        ProbeOptions legacy = new() { Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")), CredSspVersion = 4 };
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, legacy, 1);
+
+        Assert.Equal(("credssp", "credssp-version-mismatch"), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        Assert.Equal("credssp.pubkey", report.Diagnosis.Evidence.Step);
+        Assert.Contains("CVE-2018-0886", report.Diagnosis.Explanation, StringComparison.Ordinal);
+        Assert.Contains("version 4", report.Diagnosis.Summary, StringComparison.Ordinal);
+        Assert.Equal(4, Assert.Single(server).CredSspClientVersion);
+
+        // The same refusal at version 6 would be a credentials problem, not a version one.
+        (ProbeReport current, _) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, legacy with { CredSspVersion = 6 }, 1);
+        Assert.True(current.Success, current.Verdict);
     }
 
     [Fact]

@@ -22,6 +22,12 @@ public sealed record TsRequest(
     /// <summary>Bigger TSRequests are refused before they are parsed: real ones are a few KiB.</summary>
     public const int MaxSize = 64 * 1024;
 
+    /// <summary>
+    /// The first version with clientNonce and the SHA-256 public key binding (MS-CSSP 2.2.1, 3.1.5), the fix for
+    /// CVE-2018-0886; versions 2 to 4 bind the public key itself.
+    /// </summary>
+    public const int FirstNonceVersion = 5;
+
     public byte[] Encode()
     {
         var writer = new AsnWriter(AsnEncodingRules.DER);

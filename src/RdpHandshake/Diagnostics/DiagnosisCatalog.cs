@@ -84,6 +84,9 @@ public static class DiagnosisCatalog
         /// <summary>The server's SPNEGO mechListMIC (MS-SPNG 3.3.5.1) does not verify.</summary>
         public const string MechListMicMismatch = "mechlistmic-mismatch";
 
+        /// <summary>The server refused our CredSSP version: it forces clients updated for CVE-2018-0886 (version 5+).</summary>
+        public const string VersionMismatch = "credssp-version-mismatch";
+
         public const string AccessDenied = "access-denied";
 
         /// <summary>RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server demands NLA and the client did not offer HYBRID.</summary>
@@ -326,6 +329,11 @@ public static class DiagnosisCatalog
                 "the server's CredSSP answer does not match the TLS certificate",
                 "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
                 "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
+            [(ConnectionPhase.CredSsp, CredSspCauses.VersionMismatch)] = new(
+                "the server requires a CredSSP client updated for CVE-2018-0886",
+                "CredSSP versions 2 to 4 bind the TLS key without a nonce, which CVE-2018-0886 (the CredSSP encryption oracle) broke. A server updated in 2018 and set to 'Force Updated Clients' (policy Encryption Oracle Remediation) refuses clients that still use that binding: this client spoke an older version than the server accepts, and the server answered SEC_E_UNSUPPORTED_FUNCTION. mstsc shows it as 'an authentication error... This could be due to CredSSP encryption oracle remediation'.",
+                "Update the client (any Windows or FreeRDP release since May 2018 speaks version 6; with rdphs drop --credssp-version or set it to 5 or 6). Do not lower the server to 'Vulnerable' to let old clients in.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented),
             [(ConnectionPhase.CredSsp, CredSspCauses.MechListMicMismatch)] = new(
                 "the server's SPNEGO mechanism-list signature does not verify",

@@ -3,6 +3,9 @@ namespace RdpHandshake.Diagnostics;
 /// <summary>NTSTATUS codes a CredSSP server reports in the TSRequest errorCode (MS-ERREF 2.3), with their meaning.</summary>
 public static class NtStatus
 {
+    /// <summary>SEC_E_UNSUPPORTED_FUNCTION: how a server that forces updated CredSSP clients refuses a version 2-4 one.</summary>
+    public const uint UnsupportedFunction = 0x80090302;
+
     private static readonly Dictionary<uint, (string Name, string Meaning)> Codes = new()
     {
         [0xC000006D] = ("STATUS_LOGON_FAILURE", "the user name or password is wrong"),
