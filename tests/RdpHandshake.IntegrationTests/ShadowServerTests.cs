@@ -233,11 +233,18 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
         string pcap = Path.Combine(directory, "run.pcapng");
         ProcessResult run = await Peers.RunAsync(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare",
+            // Without --ntlm-bare the server's SPNEGO refusal and the bare retry are in the report too, and the nonce
+            // binding check adds a third, authenticated connection at CredSSP version 4.
+            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--check-nonce-binding",
                 "--json", "--log-level", "Trace", "--hex", "--junit", junit, "--pcap", pcap, "--keylog", keyLog],
             TimeSpan.FromSeconds(60),
             new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password });
         Assert.True(run.ExitCode == 0, run.ToString());
+        using (var json = System.Text.Json.JsonDocument.Parse(run.StdOut))
+        {
+            Assert.Equal(System.Text.Json.JsonValueKind.Object, json.RootElement.GetProperty("spnegoAttempt").ValueKind);
+            Assert.NotEqual(System.Text.Json.JsonValueKind.Undefined, json.RootElement.GetProperty("credssp").GetProperty("nonceBindingEnforced").ValueKind);
+        }
 
         byte[] ntHash = RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(ShadowServerFixture.Password);
         string[] forbidden =
