@@ -153,6 +153,10 @@ internal static class TextRenderer
         {
             output.WriteLine($"  mstsc would show: {mstsc}");
         }
+        else if (diagnosis.MstscNote is { } note)
+        {
+            output.WriteLine($"  mstsc code: {note}");
+        }
 
         output.WriteLine($"  remedy: {diagnosis.Remedy}");
         output.WriteLine();

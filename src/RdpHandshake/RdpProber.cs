@@ -459,7 +459,7 @@ public sealed partial class RdpProber
                 ReceivedHex: Hex(step.Received),
                 DecodeError: failure.DecodeError?.ToString(),
                 Fields: step.Fields);
-            return new Diagnosis(failure.Phase, failure.Cause, failure.Reason, entry.Explanation, evidence, entry.Mstsc, entry.Remedy);
+            return new Diagnosis(failure.Phase, failure.Cause, failure.Reason, entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
         }
 
         private Diagnosis Diagnose(ConnectionPhase phase, string cause, string summary, StepRecord? step, FrameReadResult? read, SocketError? socketError = null)
@@ -474,7 +474,7 @@ public sealed partial class RdpProber
                 SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
                 DecodeError: read?.Error?.ToString(),
                 Fields: step?.Fields);
-            return new Diagnosis(phase, cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy);
+            return new Diagnosis(phase, cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
         }
 
         /// <summary>What is left of the read timeout for an answer (possibly several records) whose wait began at <paramref name="started"/>.</summary>

@@ -9,6 +9,28 @@ namespace RdpHandshake.Tests;
 public sealed class ReportJsonTests
 {
     [Fact]
+    public async Task A_diagnosis_without_an_mstsc_code_says_why_and_one_with_a_code_says_nothing_more()
+    {
+        (ProbeReport refused, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions { ForcedFailure = RdpHandshake.Protocol.X224.NegotiationFailureCode.SslCertNotOnServer }, new ProbeOptions(), TestContext.Current.CancellationToken);
+        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(refused)))
+        {
+            JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+            Assert.Equal(JsonValueKind.Null, diagnosis.GetProperty("mstsc").ValueKind);
+            Assert.StartsWith("undocumented:", diagnosis.GetProperty("mstscNote").GetString(), StringComparison.Ordinal);
+        }
+
+        (ProbeReport closed, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions { Faults = [new Fault(FaultSteps.X224Confirm, FaultKind.Close)] }, new ProbeOptions(), TestContext.Current.CancellationToken);
+        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(closed)))
+        {
+            JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+            Assert.Equal("0x904", diagnosis.GetProperty("mstsc").GetProperty("disconnectReason").GetString());
+            Assert.Equal(JsonValueKind.Null, diagnosis.GetProperty("mstscNote").ValueKind);
+        }
+    }
+
+    [Fact]
     public async Task A_successful_report_has_the_documented_shape()
     {
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);

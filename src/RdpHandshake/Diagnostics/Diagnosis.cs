@@ -43,4 +43,8 @@ public sealed record Diagnosis(
     string Explanation,
     Evidence Evidence,
     MstscCode? Mstsc,
-    string Remedy);
+    string Remedy)
+{
+    /// <summary>When <see cref="Mstsc"/> is null: why no mstsc code is given (none documented, or not an mstsc situation).</summary>
+    public string? MstscNote { get; init; }
+}

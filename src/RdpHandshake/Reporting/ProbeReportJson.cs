@@ -410,6 +410,7 @@ public static class ProbeReportJson
             json.WriteNull("mstsc");
         }
 
+        WriteNullable(json, "mstscNote", diagnosis.Mstsc is null ? diagnosis.MstscNote : null);
         json.WriteEndObject();
     }
 
