@@ -60,7 +60,10 @@ public static class FrameReader
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         int? expected = null;
-        byte[] partial = [];
+        // A copy of the bytes of the unfinished frame, kept for the evidence when the wait ends without it (after a
+        // cancelled or failed read the pipe's buffer can no longer be looked at). Only new bytes are appended, so a
+        // server sending one byte per segment costs linear, not quadratic, copying.
+        var partial = new ArrayBufferWriter<byte>();
         long peak = 0;
 
         while (true)
@@ -72,15 +75,15 @@ public static class FrameReader
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected) { PeakBuffered = peak };
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial.WrittenSpan.ToArray(), expected) { PeakBuffered = peak };
             }
             catch (OperationCanceledException)
             {
-                return new FrameReadResult(FrameReadStatus.Timeout, partial, expected) { PeakBuffered = peak };
+                return new FrameReadResult(FrameReadStatus.Timeout, partial.WrittenSpan.ToArray(), expected) { PeakBuffered = peak };
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(ex)) { PeakBuffered = peak };
+                return new FrameReadResult(FrameReadStatus.Ended, partial.WrittenSpan.ToArray(), expected, End: transport.DescribeEnd(ex)) { PeakBuffered = peak };
             }
 
             ReadOnlySequence<byte> buffer = read.Buffer;
@@ -102,17 +105,23 @@ public static class FrameReader
             }
 
             // INVARIANT: at most MaxFrameLength bytes of this frame are buffered; a longer frame is Invalid above.
-            partial = buffer.Length == partial.Length ? partial : buffer.ToArray();
+            if (buffer.Length > partial.WrittenCount)
+            {
+                ReadOnlySequence<byte> fresh = buffer.Slice(partial.WrittenCount);
+                fresh.CopyTo(partial.GetSpan((int)fresh.Length));
+                partial.Advance((int)fresh.Length);
+            }
+
             if (read.IsCompleted)
             {
                 input.AdvanceTo(buffer.End);
-                return new FrameReadResult(FrameReadStatus.Ended, partial, expected, End: transport.DescribeEnd(null)) { PeakBuffered = peak };
+                return new FrameReadResult(FrameReadStatus.Ended, partial.WrittenSpan.ToArray(), expected, End: transport.DescribeEnd(null)) { PeakBuffered = peak };
             }
 
             if (read.IsCanceled)
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
-                return new FrameReadResult(FrameReadStatus.Cancelled, partial, expected) { PeakBuffered = peak };
+                return new FrameReadResult(FrameReadStatus.Cancelled, partial.WrittenSpan.ToArray(), expected) { PeakBuffered = peak };
             }
 
             input.AdvanceTo(buffer.Start, buffer.End);
