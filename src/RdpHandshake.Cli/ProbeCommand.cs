@@ -38,7 +38,7 @@ internal static class ProbeCommand
         };
         var policy = new Option<string?>("--policy")
         {
-            Description = "A JSON file of checks: {\"expect\": [\"tls>=1.2\"], \"targets\": {\"host:3389\": [\"protocol=hybrid\"]}}; the target's own list adds to the common one.",
+            Description = "A JSON or YAML file of checks, e.g. {\"expect\": [\"tls>=1.2\"], \"targets\": {\"host:3389\": [\"protocol=hybrid\"]}}; the target's own list adds to the common one.",
         };
         var junit = new Option<string?>("--junit")
         {

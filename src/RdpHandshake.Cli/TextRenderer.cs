@@ -92,6 +92,13 @@ internal static class TextRenderer
             output.WriteLine();
         }
 
+        if (report.CredSsp is { ServerVersion: > 0 and < Protocol.CredSsp.TsRequest.FirstNonceVersion } old)
+        {
+            output.WriteLine($"CredSSP version {old.ServerVersion}: the server is not updated for CVE-2018-0886 (the CredSSP encryption oracle, fixed in");
+            output.WriteLine($"  version {Protocol.CredSsp.TsRequest.FirstNonceVersion}); updated clients set to 'Force Updated Clients' will refuse it. Check in CI: -e credssp.version>=6");
+            output.WriteLine();
+        }
+
         if (report.CredSsp?.NonceBinding is { } nonce)
         {
             string answer = nonce.Enforced switch { true => "enforced", false => "NOT enforced", null => "unknown" };

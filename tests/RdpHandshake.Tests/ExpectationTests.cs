@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using RdpHandshake.Checks;
+using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
 
 namespace RdpHandshake.Tests;
@@ -35,6 +36,34 @@ public sealed class ExpectationTests
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), cancellationToken: TestContext.Current.CancellationToken);
         ExpectationResult result = Parse(text).Evaluate(report);
         Assert.True(passes == result.Passed, result.Message);
+    }
+
+    [Theory]
+    [InlineData(6, true, "credssp.version>=6", true)]
+    [InlineData(3, false, "credssp.version>=5", false)]
+    [InlineData(3, false, "credssp.version=3", true)]
+    [InlineData(6, true, "credssp.nonce-binding=enforced", true)]
+    [InlineData(6, false, "credssp.nonce-binding=enforced", false)]
+    [InlineData(6, false, "credssp.nonce-binding=not-enforced", true)]
+    [InlineData(6, false, "credssp.ntlm=spnego", true)]
+    public async Task CredSsp_checks_read_the_server_version_and_the_nonce_binding(int serverVersion, bool requireNonceBinding, string text, bool passes)
+    {
+        var server = new TestServerOptions { Ntlm = new NtlmIdentity { CredSspVersion = serverVersion }, RequireNonceBinding = requireNonceBinding };
+        var options = new ProbeOptions { Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")), CheckNonceBinding = true, Until = Protocol.Sequence.ConnectionPhase.CredSsp };
+        (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(server, options, TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+        ExpectationResult result = Parse(text).Evaluate(report);
+        Assert.True(passes == result.Passed, result.Message);
+    }
+
+    [Fact]
+    public async Task A_credssp_check_without_credssp_has_no_value_and_fails()
+    {
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { Accepted = SecurityProtocols.Ssl }, cancellationToken: TestContext.Current.CancellationToken);
+        ExpectationResult result = Parse("credssp.version>=6").Evaluate(report);
+        Assert.False(result.Passed);
+        Assert.Contains("has no value", result.Message, StringComparison.Ordinal);
+        Assert.False(Parse("credssp.nonce-binding=unknown").Evaluate(report).Passed);
     }
 
     [Fact]

@@ -56,6 +56,9 @@ public sealed partial class Expectation
         ["cert.sha1"] = "the SHA-1 fingerprint (what mstsc shows)",
         ["cert.sha256"] = "the SHA-256 fingerprint",
         ["cert.findings"] = "the certificate finding codes, comma-separated",
+        ["credssp.version"] = "the CredSSP (TSRequest) version the server answered with; below 5 it is not updated for CVE-2018-0886",
+        ["credssp.nonce-binding"] = "with --check-nonce-binding: enforced, not-enforced or unknown (does the server refuse version 2-4 clients?)",
+        ["credssp.ntlm"] = "how NTLM travelled: spnego, or bare when the server refused SPNEGO",
         ["encryption-method"] = "Standard RDP Security's method: 40bit, 56bit, 128bit, fips, or tls when TLS/CredSSP protects the session; compares by strength",
         ["encryption-level"] = "Standard RDP Security's level: none, low, client-compatible, high, fips, or tls when TLS/CredSSP protects the session; compares in that order",
         ["licensing"] = "how licensing ended: STATUS_VALID_CLIENT, license issued, or the licence error name",
@@ -192,6 +195,15 @@ public sealed partial class Expectation
             "cert.sha1" => certificate?.Sha1Fingerprint,
             "cert.sha256" => certificate?.Sha256Fingerprint,
             "cert.findings" => certificate is null ? null : string.Join(",", certificate.Findings.Select(f => f.Code)),
+            "credssp.version" => report.CredSsp is { ServerVersion: > 0 } c1 ? c1.ServerVersion.ToString(CultureInfo.InvariantCulture) : null,
+            "credssp.nonce-binding" => report.CredSsp?.NonceBinding?.Enforced switch
+            {
+                null when report.CredSsp?.NonceBinding is null => null,
+                true => "enforced",
+                false => "not-enforced",
+                null => "unknown",
+            },
+            "credssp.ntlm" => report.CredSsp is { } c2 ? (c2.NtlmInSpnego ? "spnego" : "bare") : null,
             "encryption-method" => report.Session is { } s1 ? ShortEncryption(s1.EncryptionMethod, "ENCRYPTION_METHOD_")
                 : report.Tls is { HandshakeComplete: true } ? "tls" : null,
             "encryption-level" => report.Session is { } s2 ? ShortEncryption(s2.EncryptionLevel, "ENCRYPTION_LEVEL_")
