@@ -479,7 +479,7 @@ public sealed partial class RdpTestServer
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.Garbage:
-                byte[] garbage = new byte[All().Length] /* as long as the answer */;
+                byte[] garbage = new byte[All().Length]; // as long as the answer would have been
                 new Random(_options.GarbageSeed).NextBytes(garbage);
                 garbage[0] = 0x7F; // neither a TPKT version (3) nor a fast-path header
                 await stream.WriteAsync(garbage, cancellationToken).ConfigureAwait(false);

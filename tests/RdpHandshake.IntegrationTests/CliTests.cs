@@ -105,28 +105,9 @@ public sealed class CliTests
     [Fact]
     public async Task Killing_the_server_mid_handshake_gives_phase_and_cause_not_a_stack_trace()
     {
-        int port = Peers.FreePort();
         // The server accepts and never answers the Connection Request; the probe waits (up to 30 s) until the
         // server process is killed, which closes its socket under the probe.
-        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
-        await WaitForPortAsync(port);
-
-        var requestSent = new TaskCompletionSource();
-        Task<ProcessResult> probe = Peers.RunAsync(
-            "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--json", "--timeout", "30", "--log-level", "Debug"],
-            Limit,
-            onStdErrLine: line =>
-            {
-                if (line.Contains("Step x224.request ended Ok", StringComparison.Ordinal))
-                {
-                    requestSent.TrySetResult();
-                }
-
-                return true;
-            });
-
-        await requestSent.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        (int port, Task<ProcessResult> server, Task<ProcessResult> probe) = await StartProbeOfStalledServerAsync(json: true);
         KillServeProcess(port);
         ProcessResult result = await probe;
         await server;
@@ -170,27 +151,7 @@ public sealed class CliTests
     [InlineData("TERM", "text")]
     public async Task A_signal_during_a_probe_writes_the_partial_report_with_the_step_in_flight(string signal, string format)
     {
-        int port = Peers.FreePort();
-        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
-        await WaitForPortAsync(port);
-
-        var requestSent = new TaskCompletionSource();
-        string[] args = [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--timeout", "30", "--log-level", "Debug"];
-        Task<ProcessResult> probe = Peers.RunAsync(
-            "dotnet",
-            format == "json" ? [.. args, "--json"] : args,
-            Limit,
-            onStdErrLine: line =>
-            {
-                if (line.Contains("Step x224.request ended Ok", StringComparison.Ordinal))
-                {
-                    requestSent.TrySetResult();
-                }
-
-                return true;
-            });
-
-        await requestSent.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        (int port, Task<ProcessResult> server, Task<ProcessResult> probe) = await StartProbeOfStalledServerAsync(json: format == "json");
         SignalProcess($"rdphs.dll probe 127.0.0.1:{port}", signal);
         ProcessResult result = await probe;
         KillServeProcess(port);
@@ -213,6 +174,36 @@ public sealed class CliTests
         }
 
         Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Starts <c>rdphs serve</c> with a server that never answers the Connection Request and a probe of it, and
+    /// returns once the probe has sent its request and waits (up to 30 s) for the answer.
+    /// </summary>
+    private static async Task<(int Port, Task<ProcessResult> Server, Task<ProcessResult> Probe)> StartProbeOfStalledServerAsync(bool json)
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
+        await WaitForPortAsync(port);
+
+        var requestSent = new TaskCompletionSource();
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--timeout", "30", "--log-level", "Debug"];
+        Task<ProcessResult> probe = Peers.RunAsync(
+            "dotnet",
+            json ? [.. args, "--json"] : args,
+            Limit,
+            onStdErrLine: line =>
+            {
+                if (line.Contains("Step x224.request ended Ok", StringComparison.Ordinal))
+                {
+                    requestSent.TrySetResult();
+                }
+
+                return true;
+            });
+
+        await requestSent.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        return (port, server, probe);
     }
 
     /// <summary>Sends SIGTERM or SIGINT to the one dotnet process whose command line contains <paramref name="fragment"/>.</summary>

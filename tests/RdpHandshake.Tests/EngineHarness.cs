@@ -18,14 +18,18 @@ internal static class EngineHarness
         ConnectTimeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>
+    /// Probes the test server over loopback TCP and waits for the <paramref name="connections"/> the probe is
+    /// expected to make (more than one when it connects again: a bare-NTLM retry, a nonce-binding check).
+    /// </summary>
     public static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> OverLoopbackAsync(
-        TestServerOptions serverOptions, ProbeOptions? options = null, CancellationToken cancellationToken = default)
+        TestServerOptions serverOptions, ProbeOptions? options = null, CancellationToken cancellationToken = default, int connections = 1)
     {
         await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
         IPEndPoint endpoint = server.Start();
         ProbeReport report = await new RdpProber().ProbeAsync(
             new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), FastOptions(options), cancellationToken);
-        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
+        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(connections, TimeSpan.FromSeconds(10));
         return (report, records);
     }
 

@@ -18,19 +18,10 @@ public sealed class NonceBindingCheckTests
         CheckNonceBinding = true,
     };
 
-    private static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> RunAsync(TestServerOptions serverOptions, ProbeOptions options, int connections)
-    {
-        await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
-        IPEndPoint endpoint = server.Start();
-        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(options), TestContext.Current.CancellationToken);
-        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(connections, TimeSpan.FromSeconds(10));
-        return (report, records);
-    }
-
     [Fact]
     public async Task A_server_that_requires_the_nonce_binding_refuses_version_4_and_is_reported_enforcing()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, Checking(), 2);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking(), TestContext.Current.CancellationToken, 2);
 
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ConnectionPhase.Finalization, report.Reached);
@@ -47,7 +38,7 @@ public sealed class NonceBindingCheckTests
     public async Task A_version_4_client_refused_by_a_server_that_forces_updated_clients_is_a_credssp_version_mismatch()
     {
         ProbeOptions legacy = new() { Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")), CredSspVersion = 4 };
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, legacy, 1);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, legacy, TestContext.Current.CancellationToken, 1);
 
         Assert.Equal(("credssp", "credssp-version-mismatch"), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
         Assert.Equal("credssp.pubkey", report.Diagnosis.Evidence.Step);
@@ -56,14 +47,14 @@ public sealed class NonceBindingCheckTests
         Assert.Equal(4, Assert.Single(server).CredSspClientVersion);
 
         // The same refusal at version 6 would be a credentials problem, not a version one.
-        (ProbeReport current, _) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, legacy with { CredSspVersion = 6 }, 1);
+        (ProbeReport current, _) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, legacy with { CredSspVersion = 6 }, TestContext.Current.CancellationToken, 1);
         Assert.True(current.Success, current.Verdict);
     }
 
     [Fact]
     public async Task A_server_that_takes_version_4_is_reported_not_enforcing()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions(), Checking(), 2);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions(), Checking(), TestContext.Current.CancellationToken, 2);
 
         Assert.True(report.Success, report.Verdict);
         Assert.False(report.CredSsp!.NonceBinding!.Enforced);
@@ -74,7 +65,7 @@ public sealed class NonceBindingCheckTests
     [Fact]
     public async Task Without_a_successful_authentication_nothing_is_concluded()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, Checking("not-it"), 1);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking("not-it"), TestContext.Current.CancellationToken, 1);
 
         Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", report.Diagnosis!.Cause);
         Assert.Null(report.CredSsp!.NonceBinding!.Enforced);
@@ -85,7 +76,7 @@ public sealed class NonceBindingCheckTests
     [Fact]
     public async Task A_run_that_itself_offers_version_4_is_not_checked()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions(), Checking() with { CredSspVersion = 4 }, 1);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions(), Checking() with { CredSspVersion = 4 }, TestContext.Current.CancellationToken, 1);
 
         Assert.True(report.Success, report.Verdict);
         Assert.Null(report.CredSsp!.NonceBinding!.Enforced);
@@ -96,7 +87,7 @@ public sealed class NonceBindingCheckTests
     [Fact]
     public async Task Not_asked_for_means_one_connection_and_no_answer()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, Checking() with { CheckNonceBinding = false }, 1);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking() with { CheckNonceBinding = false }, TestContext.Current.CancellationToken, 1);
 
         Assert.True(report.Success, report.Verdict);
         Assert.Null(report.CredSsp!.NonceBinding);
@@ -118,7 +109,7 @@ public sealed class NonceBindingCheckTests
     [Fact]
     public async Task The_json_report_carries_the_answer_and_follows_the_schema()
     {
-        (ProbeReport report, _) = await RunAsync(new TestServerOptions { RequireNonceBinding = true }, Checking() with { Until = ConnectionPhase.CredSsp }, 2);
+        (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking() with { Until = ConnectionPhase.CredSsp }, TestContext.Current.CancellationToken, 2);
 
         using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report));
         JsonElement credssp = document.RootElement.GetProperty("credssp");

@@ -14,19 +14,10 @@ public sealed class SpnegoRefusalTests
 {
     private static readonly TestServerOptions Refusing = new() { RefuseSpnego = true };
 
-    private static async Task<(ProbeReport Report, IReadOnlyList<ServerConnectionRecord> Server)> OverLoopbackAsync(TestServerOptions serverOptions, ProbeOptions options, int connections)
-    {
-        await using var server = new RdpTestServer(serverOptions with { ReadTimeout = TimeSpan.FromSeconds(5) });
-        IPEndPoint endpoint = server.Start();
-        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(options), TestContext.Current.CancellationToken);
-        IReadOnlyList<ServerConnectionRecord> records = await server.WaitForConnectionsAsync(connections, TimeSpan.FromSeconds(10));
-        return (report, records);
-    }
-
     [Fact]
     public async Task A_probe_without_credentials_goes_bare_and_ends_at_the_challenge()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(Refusing, new ProbeOptions(), 2);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(Refusing, new ProbeOptions(), TestContext.Current.CancellationToken, 2);
 
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ConnectionPhase.Tls, report.Reached);
@@ -48,7 +39,7 @@ public sealed class SpnegoRefusalTests
     public async Task With_credentials_the_bare_retry_authenticates()
     {
         var options = new ProbeOptions { Until = ConnectionPhase.CredSsp, Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")) };
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(Refusing, options, 2);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(Refusing, options, TestContext.Current.CancellationToken, 2);
 
         Assert.True(report.Success, report.Verdict);
         Assert.Equal(ConnectionPhase.CredSsp, report.Reached);
@@ -60,7 +51,7 @@ public sealed class SpnegoRefusalTests
     [Fact]
     public async Task A_server_that_takes_spnego_gets_one_connection_and_no_attempt_is_attached()
     {
-        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await OverLoopbackAsync(new TestServerOptions(), new ProbeOptions(), 1);
+        (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions(), new ProbeOptions(), TestContext.Current.CancellationToken, 1);
 
         Assert.True(report.Success, report.Verdict);
         Assert.True(report.CredSsp!.NtlmInSpnego);
@@ -72,7 +63,7 @@ public sealed class SpnegoRefusalTests
     [Fact]
     public async Task Without_the_retry_the_refusal_is_the_diagnosis()
     {
-        (ProbeReport report, _) = await OverLoopbackAsync(Refusing, new ProbeOptions { RetryWithoutSpnego = false }, 1);
+        (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(Refusing, new ProbeOptions { RetryWithoutSpnego = false }, TestContext.Current.CancellationToken, 1);
 
         Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause);
         Assert.Null(report.SpnegoAttempt);
@@ -91,7 +82,7 @@ public sealed class SpnegoRefusalTests
     [Fact]
     public async Task The_json_report_carries_the_refused_attempt_and_follows_the_schema()
     {
-        (ProbeReport report, _) = await OverLoopbackAsync(Refusing, new ProbeOptions(), 2);
+        (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(Refusing, new ProbeOptions(), TestContext.Current.CancellationToken, 2);
 
         using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report));
         JsonElement root = document.RootElement;
