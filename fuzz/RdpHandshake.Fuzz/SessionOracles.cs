@@ -44,6 +44,16 @@ public static class SessionOracles
             throw new InvalidOperationException("the share dispatcher rejected input without a reason");
         }
 
+        ReplaySession(input);
+    }
+
+    /// <summary>
+    /// Runs the session connector over TLS through a scripted MCS phase, then feeds it <paramref name="input"/> cut
+    /// into frames as the engine cuts the stream, checking the oracle's invariants at each step. Returns the connector
+    /// where it stopped and how many input bytes it took as whole frames (corpus tests replay real captures this way).
+    /// </summary>
+    public static (SessionConnector Connector, int Consumed) ReplaySession(byte[] input)
+    {
         var connector = new SessionConnector(new SessionOptions { Channels = [] }, SecurityProtocols.Ssl, SecurityProtocols.Ssl);
         var output = new ArrayBufferWriter<byte>();
         foreach (byte[] frame in McsPrefix())
@@ -89,6 +99,8 @@ public static class SessionOracles
                 throw new InvalidOperationException("the connector consumed 10 000 frames from one input");
             }
         }
+
+        return (connector, offset);
     }
 
     private static void Drive(SessionConnector connector, ArrayBufferWriter<byte> output)

@@ -1,4 +1,4 @@
-using System.Buffers;
+using RdpHandshake.Fuzz;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
@@ -87,58 +87,11 @@ public sealed class FuzzCorpusShadowTests
     public void The_session_stream_takes_the_connector_to_finalization()
     {
         byte[] input = Seed("session", "shadow-tls-licensing-to-font-map");
-        var connector = new SessionConnector(new SessionOptions { Channels = [] }, SecurityProtocols.Ssl, SecurityProtocols.Ssl);
-        var output = new ArrayBufferWriter<byte>();
-        foreach (byte[] frame in McsPrefix())
-        {
-            Drive(connector, output);
-            connector.Step(frame, output);
-        }
 
-        int offset = 0;
-        while (!connector.IsTerminal)
-        {
-            Drive(connector, output);
-            if (connector.IsTerminal || offset == input.Length)
-            {
-                break;
-            }
-
-            FrameHint hint = connector.NextFrameHint!;
-            FrameSize size = hint.FindSize(input.AsSpan(offset, Math.Min(input.Length - offset, hint.HeaderLength)));
-            Assert.Equal(FrameSizeStatus.Complete, size.Status);
-            connector.Step(input.AsSpan(offset, size.Length), output);
-            offset += size.Length;
-        }
+        (SessionConnector connector, int consumed) = SessionOracles.ReplaySession(input);
 
         Assert.Null(connector.Failure);
-        Assert.Equal(input.Length, offset);
+        Assert.Equal(input.Length, consumed);
         Assert.Equal(ConnectionPhase.Finalization, connector.Reached);
     }
-
-    private static void Drive(SessionConnector connector, ArrayBufferWriter<byte> output)
-    {
-        while (!connector.IsTerminal && connector.NextFrameHint is null)
-        {
-            output.ResetWrittenCount();
-            connector.Step([], output);
-        }
-    }
-
-    /// <summary>The scripted MCS phase of the session harness: a TLS-mode server without static channels.</summary>
-    private static IEnumerable<byte[]> McsPrefix()
-    {
-        var server = new ServerConferenceData(
-            new ServerCoreData(0x00080004, 0x01, 0),
-            new ServerSecurityData(0, 0, ByteString.Empty, ByteString.Empty),
-            new ServerNetworkData(1003, []),
-            null, null, []);
-        byte[] gcc = Pdu.Encode(new GccConferenceCreateResponse(1002, 1, 0, new ByteString(server.Encode())));
-        yield return Tpkt(Pdu.Encode(new McsConnectResponse(McsResult.Successful, 0, DomainParameters.Target, new ByteString(gcc))));
-        yield return Tpkt(Pdu.Encode(new AttachUserConfirm(McsResult.Successful, 1007)));
-        yield return Tpkt(Pdu.Encode(new ChannelJoinConfirm(McsResult.Successful, 1007, 1007, 1007)));
-        yield return Tpkt(Pdu.Encode(new ChannelJoinConfirm(McsResult.Successful, 1007, 1003, 1003)));
-    }
-
-    private static byte[] Tpkt(byte[] mcs) => Pdu.Encode(new X224Data(new ByteString(mcs)));
 }
