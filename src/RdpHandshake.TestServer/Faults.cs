@@ -63,6 +63,12 @@ public enum FaultKind
     Flood,
 
     /// <summary>
+    /// The same useless PDUs as <see cref="Flood"/>, but one every <see cref="Fault.DripInterval"/>, until the client
+    /// leaves: each arrives well within a read timeout, so only a deadline for the whole answer ends the wait.
+    /// </summary>
+    Trickle,
+
+    /// <summary>
     /// Send the answer with a BER length inside it that claims 2 GB (<c>84 7F FF FF FF</c>), in a frame of the right
     /// size (for CredSSP, the TSRequest's own DER length): a client that allocated from the length, or waited for
     /// it, would fall over.
@@ -78,7 +84,7 @@ public enum FaultKind
 /// <param name="Kind">What goes wrong.</param>
 public sealed record Fault(string Step, FaultKind Kind)
 {
-    /// <summary>The pause between bytes for <see cref="FaultKind.Drip"/>.</summary>
+    /// <summary>The pause between bytes for <see cref="FaultKind.Drip"/>, and between PDUs for <see cref="FaultKind.Trickle"/>.</summary>
     public TimeSpan DripInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public override string ToString() => $"{Step}:{FaultNames.Name(Kind)}";
@@ -174,8 +180,8 @@ public static class FaultSteps
         CredSspChallenge or CredSspPubKey => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Drip, FaultKind.Alert, FaultKind.HugeLength],
         McsConnectResponse => [.. SessionKinds, FaultKind.Reject, FaultKind.HugeLength],
         McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
-        LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood],
-        CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo, FaultKind.Flood],
+        LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood, FaultKind.Trickle],
+        CapabilitiesDemandActive or FinalizationFontMap => [.. SessionKinds, FaultKind.ErrorInfo, FaultKind.Flood, FaultKind.Trickle],
         _ => [],
     };
 }
@@ -198,6 +204,7 @@ public static class FaultNames
         FaultKind.Reject => "reject",
         FaultKind.ErrorInfo => "error-info",
         FaultKind.Flood => "flood",
+        FaultKind.Trickle => "trickle",
         FaultKind.HugeLength => "huge-length",
         FaultKind.RepeatPrevious => "repeat-previous",
         _ => kind.ToString().ToLowerInvariant(),

@@ -465,6 +465,10 @@ public sealed partial class RdpTestServer
 
         record.FaultInjected = fault;
         byte[] All() => [.. answer().SelectMany(f => f)];
+
+        // A valid PDU that answers nothing, for flood and trickle. Each is built afresh: under Standard RDP Security
+        // each is encrypted with the next RC4 bytes.
+        byte[] Notice() => IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SaveSessionInfoPdu(new PlainNotify()))));
         switch (fault.Kind)
         {
             case FaultKind.Close:
@@ -516,8 +520,6 @@ public sealed partial class RdpTestServer
                 return true;
             case FaultKind.Flood:
                 // Valid share-layer PDUs that advance nothing; a bounded client gives up, this loop gives up too.
-                // Each notice is built afresh: under Standard RDP Security each is encrypted with the next RC4 bytes.
-                byte[] Notice() => IoFrame(session, Pdu.Encode(ShareDataPdu.CreateServer(session.ShareId, new SaveSessionInfoPdu(new PlainNotify()))));
                 long floodUntil = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
                 int sentNotices = 0;
                 while (sentNotices < MaxFloodPdus && Environment.TickCount64 < floodUntil)
@@ -527,6 +529,28 @@ public sealed partial class RdpTestServer
                 }
 
                 record.Ending = $"sent {sentNotices} Save Session Info notices instead of the {what} (fault)";
+                return false;
+            case FaultKind.Trickle:
+                // The same notices, one every DripInterval, for as long as the client stays (a minute at most): a server
+                // that keeps talking without ever answering. Only a deadline that each notice does not restart ends it.
+                Task left = WaitForClientToLeaveAsync(session.Link, cancellationToken, TimeSpan.FromMinutes(1));
+                int trickled = 0;
+                try
+                {
+                    while (!left.IsCompleted)
+                    {
+                        await stream.WriteAsync(Notice(), cancellationToken).ConfigureAwait(false);
+                        trickled++;
+                        await Task.WhenAny(left, Task.Delay(fault.DripInterval, cancellationToken)).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+                {
+                    // The client is gone.
+                }
+
+                await left.ConfigureAwait(false);
+                record.Ending = $"sent {trickled} Save Session Info notices, one every {fault.DripInterval.TotalMilliseconds:0} ms, instead of the {what}, until the client left (fault)";
                 return false;
             case FaultKind.OversizeLength:
                 // The TPKT length of the first frame says 65535: a client that trusted it would wait for bytes that never come.

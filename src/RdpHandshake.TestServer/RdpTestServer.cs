@@ -312,10 +312,10 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     }
 
     /// <summary>Reads and discards until the client closes, or the read timeout passes.</summary>
-    private async Task WaitForClientToLeaveAsync(ILink link, CancellationToken cancellationToken)
+    private async Task WaitForClientToLeaveAsync(ILink link, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.ReadTimeout);
+        deadline.CancelAfter(patience ?? _options.ReadTimeout);
         PipeReader input = link.Pipe.Input;
         try
         {

@@ -68,12 +68,15 @@ public sealed partial class RdpProber
             channel.OnWireReceived = Received;
             channel.OnWireSent = Sent;
             var output = new ArrayBufferWriter<byte>();
+            // The read timeout runs from what we last sent: PDUs that answer nothing (notices, error info, channel
+            // data) do not restart it, so a server that keeps talking without ever answering cannot hold a step open.
+            long answerStarted = owner._time.GetTimestamp();
             while (!sequence.IsTerminal)
             {
                 if (sequence.NextFrameHint is { } hint)
                 {
                     StepRecord step = Begin(hint.StepName, sequence.Phase);
-                    FrameReadResult read = await channel.ReadFrameAsync(hint, options.ReadTimeout, cancellationToken).ConfigureAwait(false);
+                    FrameReadResult read = await channel.ReadFrameAsync(hint, TimeLeft(answerStarted), cancellationToken).ConfigureAwait(false);
                     step.NoteRead(hint, read);
                     switch (read.Status)
                     {
@@ -83,9 +86,14 @@ public sealed partial class RdpProber
                             step.Name = received.StepName;
                             step.Phase = received.Phase;
                             End(step, received.Failure is null ? StepOutcome.Ok : StepOutcome.Failed, received.Summary, received.Fields, received: read.Bytes, pdu: received.Pdu);
-                            if (output.WrittenCount > 0 && await SendRawAsync(transport, channel, step, output.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false) is { } answerFailure)
+                            if (output.WrittenCount > 0)
                             {
-                                return answerFailure;
+                                if (await SendRawAsync(transport, channel, step, output.WrittenSpan.ToArray(), cancellationToken).ConfigureAwait(false) is { } answerFailure)
+                                {
+                                    return answerFailure;
+                                }
+
+                                answerStarted = owner._time.GetTimestamp();
                             }
 
                             break;
@@ -107,6 +115,8 @@ public sealed partial class RdpProber
                     {
                         return sendFailure;
                     }
+
+                    answerStarted = owner._time.GetTimestamp();
                 }
             }
 

@@ -225,7 +225,7 @@ public sealed class TestServerSessionTests
     [MemberData(nameof(AllSessionFaults))]
     public async Task Every_fault_at_every_server_step_sends_what_it_says(string step, string kindName)
     {
-        Fault fault = FaultOf($"{step}:{kindName}");
+        Fault fault = FaultOf($"{step}:{kindName}") with { DripInterval = TimeSpan.FromMilliseconds(100) };
         var options = new TestServerOptions { Faults = [fault], ReadTimeout = TimeSpan.FromSeconds(5) };
         await using var client = await ScriptedClient.StartAsync(options, SecurityProtocols.Ssl);
         (ServerStage before, Func<Task> reach) = step switch
@@ -324,6 +324,11 @@ public sealed class TestServerSessionTests
             case FaultKind.RepeatPrevious:
                 Assert.Equal(ReceivedKind.Frame, received.Kind);
                 Assert.Equal(previous, received.Bytes);
+                break;
+            case FaultKind.Trickle:
+                // A valid notice that answers nothing, then (after the drip interval) another.
+                Assert.IsType<SaveSessionInfoPdu>(client.DecodeShareData(received).Body);
+                Assert.IsType<SaveSessionInfoPdu>(client.DecodeShareData(await client.ReceiveAsync()).Body);
                 break;
             default:
                 Assert.Fail($"no expectation written for {FaultNames.Name(fault.Kind)}");
