@@ -71,6 +71,7 @@ public sealed partial class RdpProber
             // The read timeout runs from what we last sent: PDUs that answer nothing (notices, error info, channel
             // data) do not restart it, so a server that keeps talking without ever answering cannot hold a step open.
             long answerStarted = owner._time.GetTimestamp();
+            int unanswering = 0;
             while (!sequence.IsTerminal)
             {
                 if (sequence.NextFrameHint is { } hint)
@@ -94,6 +95,12 @@ public sealed partial class RdpProber
                                 }
 
                                 answerStarted = owner._time.GetTimestamp();
+                                unanswering = 0;
+                            }
+                            else if (received.StepName.StartsWith("session.", StringComparison.Ordinal))
+                            {
+                                // Recorded as a session.* step of its own: it did not answer what we wait for.
+                                unanswering++;
                             }
 
                             break;
@@ -102,7 +109,7 @@ public sealed partial class RdpProber
                             End(step, StepOutcome.Failed, rejected.Summary, rejected.Fields, received: read.Bytes, pdu: rejected.Pdu);
                             break;
                         default:
-                            return FailRead(sequence.Phase, step, hint.Expecting, read, EndCause(read));
+                            return FailRead(sequence.Phase, step, hint.Expecting, read, EndCause(read), unanswering);
                     }
                 }
                 else
@@ -117,6 +124,7 @@ public sealed partial class RdpProber
                     }
 
                     answerStarted = owner._time.GetTimestamp();
+                    unanswering = 0;
                 }
             }
 

@@ -57,6 +57,7 @@ public sealed partial class RdpProber
             // The read timeout covers each whole server flight (ServerHello to ServerHelloDone, then the server's
             // Finished), not each record: a server sending its records just under the timeout apart cannot hold us longer.
             long flightStarted = owner._time.GetTimestamp();
+            long flightBytes = 0;
             while (!session.Seen.HandshakeComplete)
             {
                 var hint = new TlsRecordFrameHint(step.Name, "TLS " + PduName(done + 1));
@@ -98,12 +99,18 @@ public sealed partial class RdpProber
                     {
                         cause = cause == C.ClosedByPeer ? T.ClosedAfterClientHello : T.ResetAfterClientHello;
                     }
+                    else if (cause == C.Timeout && flightBytes > 0)
+                    {
+                        // The deadline passed between two records of a flight that had begun: the answer started and stopped.
+                        cause = C.TimeoutMidAnswer;
+                    }
 
                     step.Received = [.. received];
                     return FinishTls(session, serverName, FailRead(ConnectionPhase.Tls, step, hint.Expecting, read, cause));
                 }
 
                 tlsBytesReceived += read.Bytes.Length;
+                flightBytes += read.Bytes.Length;
                 received.AddRange(read.Bytes);
                 (byte[] output, TlsFailure? failure) = session.Receive(read.Bytes);
                 if (output.Length > 0)
@@ -125,6 +132,7 @@ public sealed partial class RdpProber
                         // Our own handshake flight (TLS 1.2's ClientKeyExchange to Finished) asks for a new answer. A TLS 1.3
                         // client's compatibility ChangeCipherSpec (content type 20) after the ServerHello does not.
                         flightStarted = owner._time.GetTimestamp();
+                        flightBytes = 0;
                     }
                 }
 

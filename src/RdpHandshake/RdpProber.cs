@@ -312,8 +312,12 @@ public sealed partial class RdpProber
             },
         };
 
-        /// <summary>Ends <paramref name="step"/> for a read that timed out, ended or was cancelled, and diagnoses it.</summary>
-        private Diagnosis FailRead(ConnectionPhase phase, StepRecord step, string expecting, FrameReadResult read, string cause)
+        /// <summary>
+        /// Ends <paramref name="step"/> for a read that timed out, ended or was cancelled, and diagnoses it; a timeout
+        /// names the <paramref name="unanswering"/> PDUs that arrived meanwhile without answering (they do not restart
+        /// the deadline).
+        /// </summary>
+        private Diagnosis FailRead(ConnectionPhase phase, StepRecord step, string expecting, FrameReadResult read, string cause, int unanswering = 0)
         {
             string partial = read.ExpectedLength is { } total ? $"{read.Bytes.Length} of {total}" : $"{read.Bytes.Length}";
             switch (read.Status)
@@ -322,9 +326,10 @@ public sealed partial class RdpProber
                     End(step, StepOutcome.Interrupted, "interrupted while waiting for the server", received: read.Bytes);
                     return Diagnose(phase, cause, $"interrupted while waiting for the {expecting}", step, read);
                 case FrameReadStatus.Timeout:
+                    string meanwhile = unanswering > 0 ? $" ({unanswering} PDU(s) that do not answer it arrived meanwhile)" : string.Empty;
                     string waited = read.Bytes.Length == 0
-                        ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s"
-                        : $"only {partial} byte(s) within {options.ReadTimeout.TotalSeconds:0.###} s";
+                        ? $"no answer within {options.ReadTimeout.TotalSeconds:0.###} s{meanwhile}"
+                        : $"only {partial} byte(s) within {options.ReadTimeout.TotalSeconds:0.###} s{meanwhile}";
                     End(step, StepOutcome.Failed, $"timeout: {waited}", received: read.Bytes);
                     return Diagnose(phase, cause, $"timeout waiting for the {expecting}: {waited}", step, read);
                 default:

@@ -136,6 +136,19 @@ public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
     public Task Every_fault_at_every_step_ends_in_a_bounded_diagnosis_naming_the_step(string fault) => RunAsync(fault, tls: true);
 
     [Fact]
+    public async Task A_trickle_of_pdus_that_answer_nothing_ends_one_read_timeout_after_the_last_request_and_says_so()
+    {
+        var trickle = new Fault(FaultSteps.LicensingLicense, FaultKind.Trickle) { DripInterval = TimeSpan.FromMilliseconds(200) };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
+            new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [trickle] }, new ProbeOptions(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(("licensing", DiagnosisCatalog.EngineCauses.Timeout), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        int notices = report.Steps.Count(s => s.Name == "session.save-session-info");
+        Assert.InRange(notices, 2, 15); // about one every 200 ms for the 2 s read timeout
+        Assert.Contains($"{notices} PDU(s) that do not answer it arrived meanwhile", report.Diagnosis.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_server_flight_sent_record_by_record_too_slowly_ends_at_one_read_deadline_for_the_whole_flight()
     {
         // 10 ms a byte: the ServerHello record completes well within the read timeout, the Certificate record does
