@@ -446,8 +446,10 @@ public sealed partial class RdpTestServer
     /// Sends the frames <paramref name="answer"/> builds, or the fault configured at <paramref name="step"/> instead.
     /// False when the connection ends here (the fault's ending is recorded). The answer is built only when some of it
     /// is sent: under Standard RDP Security building it encrypts it, which moves the RC4 stream on.
+    /// <paramref name="withHugeLength"/> rewrites the answer's first frame for the huge-length fault (by default the BER
+    /// length of an MCS PDU in an X.224 Data frame).
     /// </summary>
-    private async Task<bool> SendOrFaultAsync(Session session, string step, string what, Func<byte[][]> answer, Func<byte[]>? reject, string? rejectName, CancellationToken cancellationToken)
+    private async Task<bool> SendOrFaultAsync(Session session, string step, string what, Func<byte[][]> answer, Func<byte[]>? reject, string? rejectName, CancellationToken cancellationToken, Func<byte[], byte[]>? withHugeLength = null)
     {
         IFrameStream stream = session.Stream;
         ServerConnectionRecord record = session.Record;
@@ -568,8 +570,8 @@ public sealed partial class RdpTestServer
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.HugeLength:
-                await stream.WriteAsync(WithHugeBerLength(answer()[0]), cancellationToken).ConfigureAwait(false);
-                record.Ending = $"sent the {what} with a BER length of 2 GB inside it, then waited for the client to leave (fault)";
+                await stream.WriteAsync((withHugeLength ?? WithHugeBerLength)(answer()[0]), cancellationToken).ConfigureAwait(false);
+                record.Ending = $"sent the {what} with a length of 2 GB inside it, then waited for the client to leave (fault)";
                 await WaitForClientToLeaveAsync(session.Link, cancellationToken).ConfigureAwait(false);
                 return false;
             case FaultKind.RepeatPrevious:

@@ -679,78 +679,28 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a CredSSP answer (a TSRequest) inside TLS, or the fault configured at <paramref name="step"/> instead.
-    /// False when the connection ends here.
+    /// Sends a CredSSP answer (a TSRequest) inside TLS, or the fault configured at <paramref name="step"/> instead,
+    /// through the same fault injection as the later steps. False when the connection ends here.
     /// </summary>
     private async Task<bool> SendCredSspOrFaultAsync(ILink link, AlertingTlsServerProtocol tls, ServerConnectionRecord record, string step, string what, byte[] answer, CancellationToken deadline)
     {
-        if (_options.FaultAt(step) is not { } fault)
-        {
-            await SendTlsAsync(link, tls, answer, deadline).ConfigureAwait(false);
-            return true;
-        }
-
-        record.FaultInjected = fault;
-        switch (fault.Kind)
-        {
-            case FaultKind.Close:
-                record.Ending = $"closed instead of sending the {what} (fault)";
-                return false;
-            case FaultKind.Reset:
-                link.Reset();
-                record.Ending = $"reset the connection instead of sending the {what} (fault)";
-                return false;
-            case FaultKind.Stall:
-                record.Ending = $"stalled instead of sending the {what} (fault)";
-                break;
-            case FaultKind.Garbage:
-                byte[] garbage = new byte[answer.Length];
-                new Random(_options.GarbageSeed).NextBytes(garbage);
-                garbage[0] = 0x7F; // not a DER SEQUENCE (0x30)
-                await SendTlsAsync(link, tls, garbage, deadline).ConfigureAwait(false);
-                record.Ending = $"sent {garbage.Length} bytes of garbage inside TLS instead of the {what}, then waited for the client to leave (fault)";
-                break;
-            case FaultKind.Truncated:
-                await SendTlsAsync(link, tls, answer[..(answer.Length / 2)], deadline).ConfigureAwait(false);
-                record.Ending = $"sent {answer.Length / 2} of the {answer.Length} bytes of the {what}, then closed (fault)";
-                return false;
-            case FaultKind.Drip:
-                // One TLS record per byte, until the whole answer is out or the server's own read timeout passes.
-                long giveUpAt = Environment.TickCount64 + (long)_options.ReadTimeout.TotalMilliseconds;
-                int sent = 0;
-                while (sent < answer.Length && Environment.TickCount64 <= giveUpAt)
-                {
-                    await SendTlsAsync(link, tls, answer[sent..++sent], deadline).ConfigureAwait(false);
-                    await Task.Delay(fault.DripInterval, deadline).ConfigureAwait(false);
-                }
-
-                record.Ending = $"dripped {sent} of the {answer.Length} bytes of the {what}, one TLS record each (fault)";
-                return sent == answer.Length; // a drip that finished is only slow: the exchange goes on
-            case FaultKind.Alert:
-                tls.SendFatalAlert(AlertDescription.internal_error);
-                await link.Pipe.Output.WriteAsync(DrainTls(tls), deadline).ConfigureAwait(false);
-                record.Ending = $"sent a fatal TLS alert (internal_error) instead of the {what}, then waited for the client to leave (fault)";
-                break;
-            case FaultKind.HugeLength:
-                // The TSRequest's outer DER length rewritten as 84 7F FF FF FF: 2 GB announced, a few hundred bytes sent.
-                int lengthBytes = answer[1] < 0x80 ? 1 : 1 + (answer[1] & 0x7F);
-                await SendTlsAsync(link, tls, [answer[0], 0x84, 0x7F, 0xFF, 0xFF, 0xFF, .. answer.AsSpan(1 + lengthBytes)], deadline).ConfigureAwait(false);
-                record.Ending = $"sent the {what} with a DER length of 2 GB, then waited for the client to leave (fault)";
-                break;
-            default:
-                throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");
-        }
-
+        var session = new Session(new TlsFrameStream(link.Pipe, tls, []), link, record);
         try
         {
-            await WaitForClientToLeaveAsync(link, deadline).ConfigureAwait(false);
+            return await SendOrFaultAsync(session, step, what, () => [answer], null, null, deadline, WithHugeDerLength).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (record.FaultInjected is not null)
         {
-            // The server's own deadline for the CredSSP exchange passed first.
+            // The server's deadline for the CredSSP exchange passed while the fault waited for the client to leave.
+            return false;
         }
+    }
 
-        return false;
+    /// <summary>A TSRequest with its outer DER length rewritten as 84 7F FF FF FF: 2 GB announced, a few hundred bytes sent.</summary>
+    private static byte[] WithHugeDerLength(byte[] tsRequest)
+    {
+        int lengthBytes = tsRequest[1] < 0x80 ? 1 : 1 + (tsRequest[1] & 0x7F);
+        return [tsRequest[0], 0x84, 0x7F, 0xFF, 0xFF, 0xFF, .. tsRequest.AsSpan(1 + lengthBytes)];
     }
 
     /// <summary>Reads TLS input until the plaintext holds a whole TSRequest (DER SEQUENCE); consumes it.</summary>
