@@ -196,13 +196,9 @@ public sealed partial class Expectation
             "cert.sha256" => certificate?.Sha256Fingerprint,
             "cert.findings" => certificate is null ? null : string.Join(",", certificate.Findings.Select(f => f.Code)),
             "credssp.version" => report.CredSsp is { ServerVersion: > 0 } c1 ? c1.ServerVersion.ToString(CultureInfo.InvariantCulture) : null,
-            "credssp.nonce-binding" => report.CredSsp?.NonceBinding?.Enforced switch
-            {
-                null when report.CredSsp?.NonceBinding is null => null,
-                true => "enforced",
-                false => "not-enforced",
-                null => "unknown",
-            },
+            "credssp.nonce-binding" => report.CredSsp?.NonceBinding is { } nonce
+                ? nonce.Enforced switch { true => "enforced", false => "not-enforced", null => "unknown" }
+                : null,
             "credssp.ntlm" => report.CredSsp is { } c2 ? (c2.NtlmInSpnego ? "spnego" : "bare") : null,
             "encryption-method" => report.Session is { } s1 ? ShortEncryption(s1.EncryptionMethod, "ENCRYPTION_METHOD_")
                 : report.Tls is { HandshakeComplete: true } ? "tls" : null,
