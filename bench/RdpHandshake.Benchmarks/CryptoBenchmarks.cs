@@ -1,3 +1,5 @@
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Ntlm;
 using BenchmarkDotNet.Attributes;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
@@ -7,7 +9,7 @@ using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Security;
-using RdpHandshake.StandardSecurity;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.TestServer;
 using RdpHandshake.Tls;
 

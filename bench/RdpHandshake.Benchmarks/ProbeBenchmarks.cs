@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using BenchmarkDotNet.Attributes;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;

@@ -11,6 +11,7 @@
 // frames, the CredSSP steps as TLS records. Those are decrypted here with the TLS 1.3 traffic secrets of the key
 // log (RFC 8446 7.1-7.3, 5.2), then every seed is written in the format of its harness
 // (fuzz/RdpHandshake.Fuzz/Oracles.cs and SessionOracles.cs).
+using RdpHandshake.Crypto;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;

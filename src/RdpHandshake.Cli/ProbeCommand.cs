@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using RdpHandshake.Diagnostics;

@@ -1,5 +1,5 @@
+using RdpHandshake.Crypto.Ntlm;
 using System.Security.Cryptography;
-using RdpHandshake.CredSsp;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;

@@ -6,7 +6,7 @@ using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
-using RdpHandshake.StandardSecurity;
+using RdpHandshake.Crypto.StandardSecurity;
 using ProprietaryCertificate = RdpHandshake.Protocol.Security.ServerCertificate;
 
 namespace RdpHandshake.TestServer;

@@ -1,6 +1,6 @@
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Security;
-using RdpHandshake.StandardSecurity;
+using RdpHandshake.Crypto.StandardSecurity;
 
 namespace RdpHandshake.TestServer;
 

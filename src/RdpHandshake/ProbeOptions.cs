@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Tls;
 

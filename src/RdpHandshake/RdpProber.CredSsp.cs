@@ -1,3 +1,5 @@
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.CredSsp;

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using Microsoft.Extensions.Logging;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Diagnostics;

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Buffers;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
@@ -22,11 +23,11 @@ public sealed partial class RdpProber
         private async Task<Diagnosis?> RunSessionAsync(IRdpTransport transport, IFrameChannel channel, CancellationToken cancellationToken)
         {
             NegotiationResult negotiation = _negotiation!;
-            using var licensing = new Licensing.LicensingProvider(options.Credentials?.User ?? "rdphs", options.Session.Core.ClientNameText);
+            using var licensing = new Crypto.Licensing.LicensingProvider(options.Credentials?.User ?? "rdphs", options.Session.Core.ClientNameText);
             SessionOptions sessionOptions = options.Session with
             {
                 Until = options.Until,
-                StandardSecurity = options.Session.StandardSecurity ?? new StandardSecurity.StandardSecurityProvider(),
+                StandardSecurity = options.Session.StandardSecurity ?? new Crypto.StandardSecurity.StandardSecurityProvider(),
                 Licensing = options.Session.Licensing ?? licensing,
                 UserName = options.Session.UserName.Length > 0 ? options.Session.UserName : options.Credentials?.User ?? string.Empty,
                 Domain = options.Session.Domain.Length > 0 ? options.Session.Domain : options.Credentials?.Domain ?? string.Empty,

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Globalization;
 using System.Net;
 using RdpHandshake.Diagnostics;

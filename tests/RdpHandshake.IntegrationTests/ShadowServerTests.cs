@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto.Ntlm;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
@@ -31,7 +32,7 @@ public sealed class ShadowServerFixture : IAsyncLifetime
 
         // winpr's SAM file: user:domain:LM hash:NT hash::: (an empty domain matches any).
         SamFile = Path.Combine(Directory.CreateTempSubdirectory("rdphs-sam-").FullName, "SAM");
-        string ntHash = Convert.ToHexStringLower(RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(Password));
+        string ntHash = Convert.ToHexStringLower(RdpHandshake.Crypto.Ntlm.NtlmCrypto.NtOwfV1(Password));
         await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
 
         // xvfb.sh runs Xvfb with -noreset, which cured the shadow server's "failed to open display"; the
@@ -246,7 +247,7 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
             Assert.NotEqual(System.Text.Json.JsonValueKind.Undefined, json.RootElement.GetProperty("credssp").GetProperty("nonceBindingEnforced").ValueKind);
         }
 
-        byte[] ntHash = RdpHandshake.CredSsp.NtlmCrypto.NtOwfV1(ShadowServerFixture.Password);
+        byte[] ntHash = RdpHandshake.Crypto.Ntlm.NtlmCrypto.NtOwfV1(ShadowServerFixture.Password);
         string[] forbidden =
         [
             ShadowServerFixture.Password,

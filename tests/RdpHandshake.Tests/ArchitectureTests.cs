@@ -18,6 +18,24 @@ public sealed partial class ArchitectureTests
     }
 
     [Fact]
+    public void The_test_server_uses_the_protocol_core_and_the_crypto_library_not_the_engine()
+    {
+        string[] references = typeof(RdpHandshake.TestServer.RdpTestServer).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.Contains("RdpHandshake.Protocol", references);
+        Assert.Contains("RdpHandshake.Crypto", references);
+        Assert.DoesNotContain("RdpHandshake", references);
+    }
+
+    [Fact]
+    public void The_crypto_library_references_only_the_protocol_core_and_bouncycastle()
+    {
+        string[] references = typeof(RdpHandshake.Crypto.Credentials).Assembly.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(name => name.StartsWith("RdpHandshake", StringComparison.Ordinal) || !name.StartsWith("System", StringComparison.Ordinal) && name != "netstandard")
+            .ToArray();
+        Assert.Equal(["BouncyCastle.Cryptography", "RdpHandshake.Protocol"], references.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void The_protocol_core_reads_no_clock_randomness_or_files()
     {
         string root = FindRepositoryRoot();

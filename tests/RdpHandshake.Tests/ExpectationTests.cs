@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Xml.Linq;
 using RdpHandshake.Checks;
 using RdpHandshake.Protocol.X224;

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;

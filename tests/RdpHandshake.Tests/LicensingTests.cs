@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using RdpHandshake.Licensing;
+using RdpHandshake.Crypto.Licensing;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using static RdpHandshake.Tests.HexVectors;

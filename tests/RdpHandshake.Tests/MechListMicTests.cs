@@ -1,3 +1,5 @@
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Ntlm;
 using System.Security.Cryptography;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Protocol.CredSsp;

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Text.Json;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Reporting;

@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;

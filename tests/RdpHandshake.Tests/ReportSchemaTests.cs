@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Text.Json;
 using Json.Schema;
 using RdpHandshake.Checks;

@@ -3,7 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Security;
-using RdpHandshake.StandardSecurity;
+using RdpHandshake.Crypto.StandardSecurity;
 using static RdpHandshake.Tests.HexVectors;
 
 namespace RdpHandshake.Tests;

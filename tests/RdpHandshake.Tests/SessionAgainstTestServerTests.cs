@@ -1,3 +1,4 @@
+using RdpHandshake.Crypto;
 using System.Net;
 using System.Net.Sockets;
 using RdpHandshake.Diagnostics;

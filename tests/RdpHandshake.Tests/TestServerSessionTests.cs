@@ -9,7 +9,7 @@ using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
-using RdpHandshake.StandardSecurity;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.TestServer;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace RdpHandshake;
+namespace RdpHandshake.Crypto;
 
 /// <summary>
 /// A password held for the CredSSP exchange: kept as characters (never an interned string), cleared on

@@ -5,7 +5,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
 
-namespace RdpHandshake.CredSsp;
+namespace RdpHandshake.Crypto.Ntlm;
 
 /// <summary>
 /// The client side of NTLMv2 with session security (MS-NLMP 3.1.5, 3.3.2, 3.4): builds the AUTHENTICATE

@@ -4,7 +4,7 @@ using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Security;
 using BigInteger = Org.BouncyCastle.Math.BigInteger;
 
-namespace RdpHandshake.StandardSecurity;
+namespace RdpHandshake.Crypto.StandardSecurity;
 
 /// <summary>
 /// The raw, unpadded, little-endian RSA of Standard RDP Security (MS-RDPBCGR 5.3.4.1): <c>c = r^e mod n</c> with

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Parameters;
 
-namespace RdpHandshake.Licensing;
+namespace RdpHandshake.Crypto.Licensing;
 
 /// <summary>
 /// An RSA public key for the licensing key exchange, held as unsigned integers. The License Request's

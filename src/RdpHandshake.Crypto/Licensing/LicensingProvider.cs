@@ -3,7 +3,7 @@ using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 
-namespace RdpHandshake.Licensing;
+namespace RdpHandshake.Crypto.Licensing;
 
 /// <summary>
 /// Answers a server that asks for a license, as a client without a stored license does (MS-RDPELE 3.3.5):

@@ -3,7 +3,7 @@ using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Parameters;
 
-namespace RdpHandshake.CredSsp;
+namespace RdpHandshake.Crypto.Ntlm;
 
 /// <summary>
 /// The NTLMv2 computations of MS-NLMP 3.3.2 and the session-security keys of 3.4.5: MD4 and RC4 from

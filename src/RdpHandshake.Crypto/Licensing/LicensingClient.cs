@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 
-namespace RdpHandshake.Licensing;
+namespace RdpHandshake.Crypto.Licensing;
 
 /// <summary>What answering a platform challenge gave: the response to send, or why there is none.</summary>
 /// <param name="Response">The Client Platform Challenge Response, when the challenge checked out.</param>

@@ -5,7 +5,7 @@ using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 
-namespace RdpHandshake.StandardSecurity;
+namespace RdpHandshake.Crypto.StandardSecurity;
 
 /// <summary>
 /// The client's cryptography for Standard RDP Security: checks the server certificate (the Terminal Services

@@ -3,7 +3,7 @@ using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using RdpHandshake.Protocol.Security;
 
-namespace RdpHandshake.StandardSecurity;
+namespace RdpHandshake.Crypto.StandardSecurity;
 
 /// <summary>
 /// The session keys of one endpoint for one connection. The client's encrypt key is the server's decrypt key and

@@ -3,7 +3,7 @@ using Org.BouncyCastle.Crypto.Digests;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Security;
 
-namespace RdpHandshake.StandardSecurity;
+namespace RdpHandshake.Crypto.StandardSecurity;
 
 /// <summary>
 /// MS-RDPBCGR 5.3.3.1.1 Terminal Services Signing Key: the published 512-bit key pair that signs proprietary

@@ -7,7 +7,7 @@ using Org.BouncyCastle.Crypto.Modes;
 using Org.BouncyCastle.Crypto.Parameters;
 using RdpHandshake.Protocol.Security;
 
-namespace RdpHandshake.StandardSecurity;
+namespace RdpHandshake.Crypto.StandardSecurity;
 
 /// <summary>
 /// One direction of Standard RDP Security encryption (MS-RDPBCGR 5.3.6): RC4 with the MAC of 5.3.6.1 (or the salted
