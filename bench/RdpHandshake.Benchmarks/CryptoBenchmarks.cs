@@ -1,15 +1,16 @@
-using RdpHandshake.Crypto;
-using RdpHandshake.Crypto.Ntlm;
 using BenchmarkDotNet.Attributes;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using RdpHandshake.CredSsp;
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Ntlm;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Security;
-using RdpHandshake.Crypto.StandardSecurity;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.TestServer;
 using RdpHandshake.Tls;
 
@@ -21,7 +22,7 @@ public class NtlmBenchmarks
 {
     private static readonly byte[] ClientChallenge = [1, 2, 3, 4, 5, 6, 7, 8];
     private static readonly byte[] SessionKey = [.. Enumerable.Range(0x40, 16).Select(i => (byte)i)];
-    private readonly NtlmClient _client = new();
+    private readonly NtlmPackage _client = new(null, "TERMSRV/rdphs-test");
     private readonly Credentials _credentials = new("alice", string.Empty, new Secret("Test-Password-1"));
     private byte[] _negotiate = [];
     private byte[] _challengeBytes = [];
@@ -141,7 +142,7 @@ public class TlsHandshakeBenchmarks
     [Benchmark]
     public bool Handshake()
     {
-        ProtocolVersion version = Version == "1.2" ? ProtocolVersion.TLSv12 : ProtocolVersion.TLSv13;
+        TlsVersion version = Version == "1.2" ? TlsVersion.Tls12 : TlsVersion.Tls13;
         var client = new TlsClientSession(new TlsOffer { Versions = [version] });
         var server = new TlsServerProtocol();
         server.Accept(new TestTlsServer(new BcTlsCrypto(new SecureRandom()), _certificate, [version], null));

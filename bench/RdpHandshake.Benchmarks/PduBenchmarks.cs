@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
@@ -13,7 +14,7 @@ namespace RdpHandshake.Benchmarks;
 [MemoryDiagnoser]
 public class X224Benchmarks
 {
-    private readonly X224ConnectionRequest _request = new ClientConnectorOptions().BuildConnectionRequest();
+    private readonly X224ConnectionRequest _request = new NegotiationOptions().BuildConnectionRequest();
     private readonly X224ConnectionConfirm _confirm = new(new RdpNegotiationResponse(SecurityProtocols.HybridEx, NegotiationResponseFlags.ExtendedClientDataSupported));
     private byte[] _requestBytes = [];
     private byte[] _confirmBytes = [];

@@ -1,5 +1,6 @@
-using RdpHandshake.Crypto;
 using BenchmarkDotNet.Attributes;
+using RdpHandshake.Crypto;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
@@ -45,7 +46,7 @@ public class ProbeBenchmarks
         }
         else if (Security == "rdp-high")
         {
-            options = options with { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
+            options = options with { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
         }
 
         await using var server = new RdpTestServer(serverOptions);

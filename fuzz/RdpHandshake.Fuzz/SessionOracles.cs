@@ -1,4 +1,5 @@
 using System.Buffers;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
@@ -48,13 +49,16 @@ public static class SessionOracles
     }
 
     /// <summary>
-    /// Runs the session connector over TLS through a scripted MCS phase, then feeds it <paramref name="input"/> cut
-    /// into frames as the engine cuts the stream, checking the oracle's invariants at each step. Returns the connector
-    /// where it stopped and how many input bytes it took as whole frames (corpus tests replay real captures this way).
+    /// Runs the connector from the MCS Connect Initial on, as after a TLS negotiation, through a scripted MCS phase,
+    /// then feeds it <paramref name="input"/> cut into frames as the engine cuts the stream, checking the oracle's
+    /// invariants at each step. Returns the connector where it stopped and how many input bytes it took as whole
+    /// frames (corpus tests replay real captures this way).
     /// </summary>
-    public static (SessionConnector Connector, int Consumed) ReplaySession(byte[] input)
+    public static (ClientConnector Connector, int Consumed) ReplaySession(byte[] input)
     {
-        var connector = new SessionConnector(new SessionOptions { Channels = [] }, SecurityProtocols.Ssl, SecurityProtocols.Ssl);
+        var negotiation = new NegotiationResult(SecurityProtocols.Ssl, true, SecurityProtocols.Ssl, NegotiationResponseFlags.None, null, true);
+        ClientConnector connector = ClientConnector.AfterNegotiation(
+            new ClientConnectorOptions { Session = new SessionOptions { Channels = [] } }, new ConnectorServices { Random = FixedRandom.Instance }, negotiation);
         var output = new ArrayBufferWriter<byte>();
         foreach (byte[] frame in McsPrefix())
         {
@@ -67,12 +71,11 @@ public static class SessionOracles
         while (!connector.IsTerminal)
         {
             Drive(connector, output);
-            if (connector.IsTerminal)
+            if (connector.Next is not { Read: { } hint })
             {
                 break;
             }
 
-            FrameHint hint = connector.NextFrameHint!;
             ReadOnlySpan<byte> rest = input.AsSpan(offset);
             FrameSize size = hint.FindSize(rest[..Math.Min(rest.Length, hint.HeaderLength)]);
             if (size.Status == FrameSizeStatus.Invalid)
@@ -92,6 +95,7 @@ public static class SessionOracles
                 throw new InvalidOperationException($"a frame of {size.Length} bytes passed the bound of {hint.MaxFrameLength}");
             }
 
+            output.ResetWrittenCount();
             Check(connector.Step(rest[..size.Length], output));
             offset += size.Length;
             if (++steps > 10_000)
@@ -103,9 +107,9 @@ public static class SessionOracles
         return (connector, offset);
     }
 
-    private static void Drive(SessionConnector connector, ArrayBufferWriter<byte> output)
+    private static void Drive(ClientConnector connector, ArrayBufferWriter<byte> output)
     {
-        while (!connector.IsTerminal && connector.NextFrameHint is null)
+        while (connector.Next is { Read: null })
         {
             output.ResetWrittenCount();
             Check(connector.Step([], output));
@@ -123,6 +127,14 @@ public static class SessionOracles
         {
             throw new InvalidOperationException($"failure {failure.Cause} without a reason");
         }
+    }
+
+    /// <summary>Randomness the replay never draws on (it authenticates nothing); fixed, so replays repeat.</summary>
+    private sealed class FixedRandom : IRandomSource
+    {
+        public static FixedRandom Instance { get; } = new();
+
+        public void Fill(Span<byte> buffer) => buffer.Clear();
     }
 
     /// <summary>What a TLS-mode server answers up to the channel joins (no static channels): the frames before the fuzzed part.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
@@ -19,22 +20,33 @@ public static class X224Oracle
         CheckCanonical<X224DisconnectRequest>(input);
         CheckCanonical<X224Data>(input);
 
-        var connector = new ClientConnector(new ClientConnectorOptions { Cookie = "fuzz" });
+        var connector = new ClientConnector(
+            new ClientConnectorOptions { Negotiation = new NegotiationOptions { Cookie = "fuzz" }, Until = ConnectionPhase.X224 },
+            new ConnectorServices { Random = NoRandom.Instance });
         connector.Step([], new ArrayBufferWriter<byte>());
-        FrameHint hint = connector.NextFrameHint!;
+        StepPlan plan = connector.Next!;
+        FrameHint hint = plan.Read!;
         FrameSize size = hint.FindSize(input[..Math.Min(input.Length, hint.HeaderLength)]);
         StepResult result = size.Status switch
         {
             FrameSizeStatus.Invalid => connector.RejectFrame(size.Error!.Value),
             FrameSizeStatus.Complete when size.Length <= input.Length => connector.Step(input[..size.Length], new ArrayBufferWriter<byte>()),
-            _ => new StepResult(hint.StepName, connector.Phase, 0, hint.Expecting, [], "needs more bytes"),
+            _ => new StepResult(hint.StepName, plan.Phase, hint.Expecting, [], "needs more bytes"),
         };
 
         bool wholeFrame = size.Status == FrameSizeStatus.Invalid || (size.Status == FrameSizeStatus.Complete && size.Length <= input.Length);
         if (wholeFrame && !connector.IsTerminal)
         {
-            throw new InvalidOperationException($"the connector is not terminal after a whole frame: {connector.State}, {result.Summary}");
+            throw new InvalidOperationException($"the connector is not terminal after a whole frame: {connector.Next?.Name}, {result.Summary}");
         }
+    }
+
+    /// <summary>X.224 draws no random numbers.</summary>
+    private sealed class NoRandom : IRandomSource
+    {
+        public static NoRandom Instance { get; } = new();
+
+        public void Fill(Span<byte> buffer) => throw new InvalidOperationException("X.224 draws no random numbers");
     }
 
     private static void CheckCanonical<T>(ReadOnlySpan<byte> input) where T : IPdu<T>

@@ -1,12 +1,14 @@
-using RdpHandshake.Crypto;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Org.BouncyCastle.Tls;
+using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
-using Org.BouncyCastle.Tls;
 
 namespace RdpHandshake.Cli;
 
@@ -312,7 +314,7 @@ internal sealed class CommonOptions
             correlation = id;
         }
 
-        var connector = new ClientConnectorOptions
+        var negotiation = new NegotiationOptions
         {
             RequestedProtocols = requested,
             Cookie = cookie,
@@ -321,7 +323,7 @@ internal sealed class CommonOptions
         };
         try
         {
-            _ = connector.BuildConnectionRequest().Size;
+            _ = negotiation.BuildConnectionRequest().Size;
         }
         catch (ArgumentException ex)
         {
@@ -330,7 +332,7 @@ internal sealed class CommonOptions
 
         return new ProbeOptions
         {
-            Connector = connector,
+            Negotiation = negotiation,
             ReadTimeout = TimeSpan.FromSeconds(timeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
         };
@@ -550,17 +552,17 @@ internal sealed class CommonOptions
     }
 
     /// <summary>Parses <c>1.2,1.3</c> into versions, newest first.</summary>
-    public static IReadOnlyList<ProtocolVersion> ParseTlsVersions(string option, string text)
+    public static IReadOnlyList<TlsVersion> ParseTlsVersions(string option, string text)
     {
-        var versions = new List<ProtocolVersion>();
+        var versions = new List<TlsVersion>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!TlsNames.TryParseVersion(part, out ProtocolVersion? version))
+            if (!TlsNames.TryParseVersion(part, out TlsVersion version))
             {
                 throw new UsageException($"{option} '{text}': unknown version '{part}' (known: 1.0, 1.1, 1.2, 1.3)");
             }
 
-            versions.Add(version!);
+            versions.Add(version);
         }
 
         if (versions.Count == 0)
@@ -568,7 +570,7 @@ internal sealed class CommonOptions
             throw new UsageException($"{option} '{text}': name at least one version");
         }
 
-        return versions.Distinct().OrderByDescending(v => v.FullVersion).ToArray();
+        return versions.Distinct().OrderDescending().ToArray();
     }
 
     /// <summary>Parses IANA cipher suite names or 0xHHHH values, keeping their order.</summary>

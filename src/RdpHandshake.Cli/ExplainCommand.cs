@@ -86,7 +86,7 @@ internal static class ExplainCommand
         CodeEntry? Reason,
         int? ExtendedCode,
         CodeEntry? Extended,
-        IReadOnlyList<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> Causes,
+        IReadOnlyList<(string Where, string Cause, CatalogEntry Entry)> Causes,
         IReadOnlyList<string> Advice);
 
     private static Explanation Explain(int code, int? extendedCode)
@@ -123,10 +123,10 @@ internal static class ExplainCommand
         if (x.Causes.Count > 0)
         {
             output.WriteLine("Steps of an rdphs probe that end with this disconnect reason:");
-            int width = x.Causes.Max(c => $"{c.Phase?.Name() ?? "any"} {c.Cause}".Length);
-            foreach ((ConnectionPhase? phase, string cause, CatalogEntry entry) in x.Causes)
+            int width = x.Causes.Max(c => $"{c.Where} {c.Cause}".Length);
+            foreach ((string where, string cause, CatalogEntry entry) in x.Causes)
             {
-                output.WriteLine($"  {$"{phase?.Name() ?? "any"} {cause}".PadRight(width)}  {entry.Title}");
+                output.WriteLine($"  {$"{where} {cause}".PadRight(width)}  {entry.Title}");
             }
 
             output.WriteLine();
@@ -155,10 +155,10 @@ internal static class ExplainCommand
         }
 
         json.WriteStartArray("causes");
-        foreach ((ConnectionPhase? phase, string cause, CatalogEntry entry) in x.Causes)
+        foreach ((string where, string cause, CatalogEntry entry) in x.Causes)
         {
             json.WriteStartObject();
-            json.WriteString("phase", phase?.Name());
+            json.WriteString("phase", where == "any" ? null : where);
             json.WriteString("cause", cause);
             json.WriteString("title", entry.Title);
             json.WriteString("remedy", entry.Remedy);

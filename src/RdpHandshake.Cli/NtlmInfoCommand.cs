@@ -57,7 +57,7 @@ internal static class NtlmInfoCommand
             if (parse.GetValue(common.Json))
             {
                 using Stream stdout = Console.OpenStandardOutput();
-                ProbeReportJson.Write(report, stdout);
+                ProbeReportJson.Write(report, stdout, ExitCodes.For);
                 await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
             }
             else if (report.CredSsp is { } credssp)
@@ -92,7 +92,7 @@ internal static class NtlmInfoCommand
                 return ExitCodes.Success;
             }
 
-            return report.ExitCode != ExitCodes.Success ? report.ExitCode : ExitCodes.X224;
+            return ExitCodes.For(report) is var code && code != ExitCodes.Success ? code : ExitCodes.X224;
         }));
         return command;
     }

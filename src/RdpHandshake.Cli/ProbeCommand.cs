@@ -1,6 +1,6 @@
-using RdpHandshake.Crypto;
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Reporting;
@@ -165,7 +165,7 @@ internal static class ProbeCommand
                 try
                 {
                     using FileStream file = File.Create(junitPath);
-                    RdpHandshake.Checks.JUnitWriter.Write(report, results, file);
+                    JUnitWriter.Write(report, results, file);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -176,7 +176,7 @@ internal static class ProbeCommand
             if (json)
             {
                 using Stream stdout = Console.OpenStandardOutput();
-                ProbeReportJson.Write(report, stdout, results);
+                ProbeReportJson.Write(report, stdout, ExitCodes.For, results);
                 await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
                 human.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict}");
             }
@@ -186,7 +186,8 @@ internal static class ProbeCommand
             }
 
             TextRenderer.WriteChecks(human, results);
-            return report.ExitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : report.ExitCode;
+            int exitCode = ExitCodes.For(report);
+            return exitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : exitCode;
         }));
         return command;
     }

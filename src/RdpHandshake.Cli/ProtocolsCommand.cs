@@ -64,7 +64,7 @@ internal static class ProtocolsCommand
             if (json)
             {
                 using Stream stdout = Console.OpenStandardOutput();
-                ProtocolSurveyJson.Write(survey, stdout);
+                ProtocolSurveyJson.Write(survey, stdout, ExitCodes.For);
                 await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
             }
             else
@@ -89,6 +89,6 @@ internal static class ProtocolsCommand
             return ExitCodes.Success;
         }
 
-        return survey.Results.Select(r => r.Report.ExitCode).DefaultIfEmpty(ExitCodes.Failure).Min();
+        return survey.Results.Select(r => ExitCodes.For(r.Report)).DefaultIfEmpty(ExitCodes.Failure).Min();
     }
 }

@@ -254,7 +254,7 @@ internal static class ScanCommand
 
                     if (json)
                     {
-                        ScanResultJson.Write(result, stdout);
+                        ScanResultJson.Write(result, stdout, ExitCodes.For(result));
                         stdout.Write("\n"u8);
                         stdout.Flush();
                     }

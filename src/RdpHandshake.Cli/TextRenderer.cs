@@ -22,7 +22,7 @@ internal static class TextRenderer
             output.WriteLine($"== following the redirection: {report.Target} ==");
         }
 
-        output.WriteLine($"rdphs probe {report.Target}: offering {NegotiationNames.SpecNames(report.Options.Connector.RequestedProtocols)}, timeout {Seconds(report.Options.ReadTimeout)} s");
+        output.WriteLine($"rdphs probe {report.Target}: offering {NegotiationNames.SpecNames(report.Options.Negotiation.RequestedProtocols)}, timeout {Seconds(report.Options.ReadTimeout)} s");
         output.WriteLine();
         var rows = new List<string[]> { new[] { "#", "step", "at ms", "ms", "sent", "recv", "result" } };
         foreach (StepRecord step in report.Steps)
@@ -117,9 +117,9 @@ internal static class TextRenderer
 
     public static void WriteDiagnosis(TextWriter output, Diagnosis diagnosis)
     {
-        CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Phase, diagnosis.Cause);
+        CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Cause);
         bool color = Terminal.IsInteractive(output);
-        output.WriteLine($"{Terminal.Red("diagnosis:", color)} phase {diagnosis.Phase.Name()}, cause {Terminal.Bold(diagnosis.Cause, color)}: {entry.Title}");
+        output.WriteLine($"{Terminal.Red("diagnosis:", color)} phase {diagnosis.Phase.Name()}, cause {Terminal.Bold(diagnosis.Cause.Name, color)}: {entry.Title}");
         output.WriteLine($"  what happened: {diagnosis.Summary}");
         output.WriteLine($"  what it means: {diagnosis.Explanation}");
         Evidence evidence = diagnosis.Evidence;
@@ -254,7 +254,7 @@ internal static class TextRenderer
         }
 
         output.WriteLine();
-        string accepted = string.Join(", ", survey.AcceptedVersions.Select(TlsNames.Version));
+        string accepted = string.Join(", ", survey.AcceptedVersions.Select(v => TlsNames.Version(v)));
         output.WriteLine($"verdict: accepts {(accepted.Length == 0 ? "no TLS version offered" : accepted)}; {weak} weak suite(s)");
     }
 

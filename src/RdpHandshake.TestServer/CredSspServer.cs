@@ -1,5 +1,5 @@
-using RdpHandshake.Crypto.Ntlm;
 using System.Security.Cryptography;
+using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
@@ -40,7 +40,7 @@ public sealed record TestAccount(string User, string Domain, string Password);
 /// </summary>
 internal sealed class CredSspServer(TestServerOptions options, byte[] serverPublicKey) : IDisposable
 {
-    private readonly NtlmClient _security = new();
+    private readonly NtlmSessionSecurity _security = new();
     private byte[] _negotiate = [];
     private byte[] _challengeBytes = [];
     private NtlmChallengeMessage? _challenge;

@@ -1,6 +1,7 @@
 using Org.BouncyCastle.Tls;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Security;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.TestServer;
@@ -50,7 +51,7 @@ public sealed record TestServerOptions
     public NegotiationFailureCode? ForcedFailure { get; init; }
 
     /// <summary>TLS versions the server accepts (a current Windows server: TLS 1.2 and 1.3).</summary>
-    public IReadOnlyList<ProtocolVersion> TlsVersions { get; init; } = ProtocolVersion.TLSv13.DownTo(ProtocolVersion.TLSv12);
+    public IReadOnlyList<TlsVersion> TlsVersions { get; init; } = [TlsVersion.Tls13, TlsVersion.Tls12];
 
     /// <summary>Cipher suites the server accepts, by IANA value; null for the TLS library's defaults.</summary>
     public IReadOnlyList<int>? TlsCipherSuites { get; init; }

@@ -5,7 +5,7 @@ using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 namespace RdpHandshake.TestServer;
 
 /// <summary>The BouncyCastle TLS server of the test server: configured versions, suites and certificate.</summary>
-internal sealed class TestTlsServer(BcTlsCrypto crypto, ServerCertificate certificate, IReadOnlyList<ProtocolVersion> versions, IReadOnlyList<int>? cipherSuites)
+internal sealed class TestTlsServer(BcTlsCrypto crypto, ServerCertificate certificate, IReadOnlyList<RdpHandshake.Protocol.Tls.TlsVersion> versions, IReadOnlyList<int>? cipherSuites)
     : DefaultTlsServer(crypto)
 {
     public ProtocolVersion? NegotiatedVersion { get; private set; }
@@ -17,7 +17,7 @@ internal sealed class TestTlsServer(BcTlsCrypto crypto, ServerCertificate certif
     /// <summary>Why the server raised its alert, with the underlying error when there is one.</summary>
     public string? AlertReason { get; private set; }
 
-    protected override ProtocolVersion[] GetSupportedVersions() => [.. versions];
+    protected override ProtocolVersion[] GetSupportedVersions() => [.. versions.Select(v => ProtocolVersion.Get((int)v >> 8, (int)v & 0xFF))];
 
     protected override int[] GetSupportedCipherSuites() =>
         cipherSuites is null ? base.GetSupportedCipherSuites() : TlsUtilities.GetSupportedCipherSuites(Crypto, [.. cipherSuites]);

@@ -1,5 +1,7 @@
 using RdpHandshake.Crypto;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Tls;
 
 namespace RdpHandshake;
@@ -10,7 +12,7 @@ public sealed record ProbeOptions
     public const int DefaultTimeoutSeconds = 10;
 
     /// <summary>What the X.224 Connection Request offers.</summary>
-    public ClientConnectorOptions Connector { get; init; } = new() { Cookie = "rdphs" };
+    public NegotiationOptions Negotiation { get; init; } = new() { Cookie = "rdphs" };
 
     /// <summary>The deadline for each frame the server owes us (the whole frame, not each byte).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
@@ -87,6 +89,12 @@ public sealed record ProbeOptions
     /// names, on the same port, sending its load-balance info as the routing token. 0 reports the redirection.
     /// </summary>
     public int FollowRedirects { get; init; }
+
+    /// <summary>
+    /// The connection sequence, in order: <see cref="ClientConnector.StandardLinks"/> by default. A test or an
+    /// extension inserts a link (one sequence class) to run a step of its own.
+    /// </summary>
+    public IReadOnlyList<SequenceLink> Sequence { get; init; } = ClientConnector.StandardLinks;
 
     /// <summary>The deadline for name resolution plus the TCP handshake.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);

@@ -1,4 +1,5 @@
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Recording;
 
@@ -58,16 +59,7 @@ public sealed record ProbeReport
 
     public Diagnosis? Diagnosis { get; init; }
 
-    public bool Interrupted => Diagnosis?.Cause == DiagnosisCatalog.EngineCauses.Interrupted;
-
-    /// <summary>The process exit code this report implies (see <see cref="ExitCodes"/>).</summary>
-    public int ExitCode => Diagnosis switch
-    {
-        null => ExitCodes.Success,
-        { Cause: DiagnosisCatalog.EngineCauses.Interrupted } => ExitCodes.Interrupted,
-        { Cause: DiagnosisCatalog.EngineCauses.InternalError } => ExitCodes.Internal,
-        var d => ExitCodes.ForPhase(d.Phase),
-    };
+    public bool Interrupted => Diagnosis?.Cause.Id == CauseId.Interrupted;
 
     /// <summary>One line that says how the run ended.</summary>
     public required string Verdict { get; init; }

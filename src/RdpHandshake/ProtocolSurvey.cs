@@ -71,7 +71,7 @@ public static class ProtocolSurvey
                 // The question is answered by the Connection Confirm alone: no TLS handshake is needed.
                 ProbeOptions single = options with
                 {
-                    Connector = options.Connector with { RequestedProtocols = protocol, SendNegotiationRequest = true },
+                    Negotiation = options.Negotiation with { RequestedProtocols = protocol, SendNegotiationRequest = true },
                     Until = Protocol.Sequence.ConnectionPhase.X224,
                 };
                 ProbeReport report = await prober.ProbeAsync(target, single, cancellationToken).ConfigureAwait(false);

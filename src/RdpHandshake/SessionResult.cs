@@ -1,4 +1,5 @@
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 
@@ -50,7 +51,7 @@ public sealed record SessionResult
     /// <summary>The redirection's load-balance info, sent as the routing token when following it.</summary>
     public string? RedirectionRoutingToken { get; init; }
 
-    internal static SessionResult From(SessionConnector connector)
+    internal static SessionResult From(ConnectionState connector)
     {
         McsResultInfo mcs = connector.Mcs;
         bool standard = connector.StandardSecurity;

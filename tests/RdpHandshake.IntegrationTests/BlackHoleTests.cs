@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using RdpHandshake.Cli;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
@@ -33,7 +35,7 @@ public sealed class BlackHoleTests
             await WaitForListenerAsync(address, server);
             var options = new ProbeOptions
             {
-                Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Ssl, Cookie = "rdphs" },
+                Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Ssl, Cookie = "rdphs" },
                 Until = ConnectionPhase.Tls,
                 ReadTimeout = TimeSpan.FromSeconds(3),
             };
@@ -42,7 +44,7 @@ public sealed class BlackHoleTests
             Assert.False(blackHole.Success, blackHole.Verdict);
             Assert.Contains(blackHole.Steps, s => s.Name == "x224.confirm" && s.Outcome == Recording.StepOutcome.Ok);
             Assert.Equal(ConnectionPhase.Tls, blackHole.Diagnosis!.Phase);
-            Assert.StartsWith("timeout", blackHole.Diagnosis.Cause, StringComparison.Ordinal);
+            Assert.StartsWith("timeout", blackHole.Diagnosis.Cause.Name, StringComparison.Ordinal);
             Assert.Contains("MTU", blackHole.Diagnosis.Explanation, StringComparison.Ordinal);
             Assert.Contains("MTU", blackHole.Diagnosis.Remedy, StringComparison.Ordinal);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
 
 namespace RdpHandshake.IntegrationTests;

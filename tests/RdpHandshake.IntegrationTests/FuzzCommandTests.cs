@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
 
 namespace RdpHandshake.IntegrationTests;

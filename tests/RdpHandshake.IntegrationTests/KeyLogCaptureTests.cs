@@ -1,4 +1,5 @@
 using System.Globalization;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Tls;
 
 namespace RdpHandshake.IntegrationTests;
@@ -13,7 +14,7 @@ public sealed class KeyLogCaptureTests(XrdpFixture xrdp) : IClassFixture<XrdpFix
     {
         xrdp.Require();
         Peers.Require("tshark");
-        Assert.True(TlsNames.TryParseVersion(versionText, out Org.BouncyCastle.Tls.ProtocolVersion? version));
+        Assert.True(TlsNames.TryParseVersion(versionText, out RdpHandshake.Protocol.Tls.TlsVersion version));
         string directory = Directory.CreateTempSubdirectory("rdphs-keylog-").FullName;
         string capture = Path.Combine(directory, "probe.pcapng");
         string keys = Path.Combine(directory, "keys.txt");
@@ -42,7 +43,7 @@ public sealed class KeyLogCaptureTests(XrdpFixture xrdp) : IClassFixture<XrdpFix
         var lines = new List<string>();
         ProbeReport report = await new RdpProber().ProbeAsync(
             new ProbeTarget("127.0.0.1", xrdp.NegotiatePort),
-            new ProbeOptions { KeyLog = lines.Add, Tls = new TlsOffer { Versions = [version!] } },
+            new ProbeOptions { KeyLog = lines.Add, Tls = new TlsOffer { Versions = [version] } },
             TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
         await File.WriteAllLinesAsync(keys, lines, TestContext.Current.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.TestServer;
 

@@ -1,7 +1,8 @@
-using RdpHandshake.Crypto.Ntlm;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake.IntegrationTests;
@@ -187,7 +188,7 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
         Assert.True(report.Success, report.Verdict);
         Assert.False(report.CredSsp!.NtlmInSpnego);
         Assert.Equal(0xC00700EAu, report.CredSsp.SpnegoRefusedWith);
-        Assert.Equal("server-error:0xc00700ea", report.SpnegoAttempt!.Diagnosis!.Cause);
+        Assert.Equal("server-error:0xc00700ea", report.SpnegoAttempt!.Diagnosis!.Cause.Name);
         Assert.NotNull(report.CredSsp.Challenge);
     }
 
@@ -216,7 +217,7 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
             [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{shadow.Port}", "--user", ShadowServerFixture.User, "--ntlm-bare", "--json"],
             TimeSpan.FromSeconds(60),
             new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "not-the-password" });
-        Assert.True(run.ExitCode == RdpHandshake.Diagnostics.ExitCodes.CredSsp, run.ToString());
+        Assert.True(run.ExitCode == RdpHandshake.Cli.ExitCodes.CredSsp, run.ToString());
         using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
         System.Text.Json.JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
         Assert.Equal("credssp", diagnosis.GetProperty("phase").GetString());

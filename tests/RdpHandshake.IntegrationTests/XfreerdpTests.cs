@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using RdpHandshake.Cli;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;

@@ -1,3 +1,4 @@
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
@@ -8,7 +9,7 @@ public sealed class XrdpSessionTests(XrdpFixture xrdp) : IClassFixture<XrdpFixtu
 {
     private static ProbeOptions Finalized(SecurityProtocols protocols) => new()
     {
-        Connector = new ClientConnectorOptions { RequestedProtocols = protocols, Cookie = "rdphs" },
+        Negotiation = new NegotiationOptions { RequestedProtocols = protocols, Cookie = "rdphs" },
         ReadTimeout = TimeSpan.FromSeconds(10),
         Until = ConnectionPhase.Finalization,
     };
@@ -81,9 +82,11 @@ public sealed class XrdpSessionTests(XrdpFixture xrdp) : IClassFixture<XrdpFixtu
         options = options with { Session = options.Session with { EncryptionMethods = 0x02 } };
         ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", port), options, TestContext.Current.CancellationToken);
 
+        // The server's answer that ends the attempt is the MCS Connect Response: phase mcs, whatever it is about.
         Assert.False(report.Success);
-        Assert.Equal(ConnectionPhase.Security, report.Diagnosis!.Phase);
-        Assert.Equal("fips-required", report.Diagnosis.Cause);
+        Assert.Equal(ConnectionPhase.Mcs, report.Diagnosis!.Phase);
+        Assert.Equal("fips-required", report.Diagnosis.Cause.Name);
+        Assert.Equal("mcs.connect-response", report.Diagnosis.Evidence.Step);
         Assert.Equal(0x506, report.Diagnosis.Mstsc!.DisconnectReason);
     }
 

@@ -1,6 +1,9 @@
 using System.Text.Json;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
 
@@ -11,7 +14,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
 {
     private static ProbeOptions Offer(SecurityProtocols protocols) => new()
     {
-        Connector = new ClientConnectorOptions { RequestedProtocols = protocols, Cookie = "rdphs" },
+        Negotiation = new NegotiationOptions { RequestedProtocols = protocols, Cookie = "rdphs" },
         ReadTimeout = TimeSpan.FromSeconds(10),
         Until = ConnectionPhase.Tls,
     };
@@ -34,7 +37,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
 
         // Debian's xrdp allows TLS 1.2 and 1.3 (ssl_protocols) and presents a self-signed RSA 2048 certificate.
         Assert.Equal(ConnectionPhase.Tls, report.Reached);
-        Assert.Equal(Org.BouncyCastle.Tls.ProtocolVersion.TLSv13, report.Tls!.Version);
+        Assert.Equal(RdpHandshake.Protocol.Tls.TlsVersion.Tls13, report.Tls!.Version);
         Assert.Equal(2048, report.Tls.Certificate!.KeyBits);
         Assert.True(report.Tls.Certificate.SelfSigned);
     }
@@ -65,8 +68,8 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.False(report.Success);
         Assert.Equal(NegotiationFailureCode.SslRequiredByServer, report.Negotiation!.FailureCode);
         Assert.Equal(ConnectionPhase.X224, report.Diagnosis!.Phase);
-        Assert.Equal("negotiation-failure:SSL_REQUIRED_BY_SERVER", report.Diagnosis.Cause);
-        Assert.Equal(ExitCodes.X224, report.ExitCode);
+        Assert.Equal("negotiation-failure:SSL_REQUIRED_BY_SERVER", report.Diagnosis.Cause.Name);
+        Assert.Equal(ExitCodes.X224, ExitCodes.For(report));
         Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
     }
 
@@ -87,7 +90,7 @@ public sealed class XrdpTests(XrdpFixture xrdp) : IClassFixture<XrdpFixture>
         Assert.Equal("selected rdp instead", byProtocol[SecurityProtocols.Hybrid].Detail);
         // xrdp 0.9 does not know PROTOCOL_RDSAAD and answers with an MCS Disconnect Provider Ultimatum.
         Assert.Equal(ProtocolAnswer.NoAnswer, byProtocol[SecurityProtocols.RdsAad].Answer);
-        Assert.StartsWith("mcs-disconnect-provider-ultimatum", byProtocol[SecurityProtocols.RdsAad].Detail, StringComparison.Ordinal);
+        Assert.StartsWith("disconnect-ultimatum:rn-user-requested", byProtocol[SecurityProtocols.RdsAad].Detail, StringComparison.Ordinal);
         Assert.Equal(6, survey.Connections);
     }
 

@@ -1,6 +1,8 @@
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
 
@@ -21,17 +23,17 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         xrdp.Require();
         ProbeReport report = await ProbeAsync("tls12");
         Assert.True(report.Success, report.Verdict);
-        Assert.Equal(ProtocolVersion.TLSv12, report.Tls!.Version);
+        Assert.Equal(TlsVersion.Tls12, report.Tls!.Version);
     }
 
     [Fact]
     public async Task Offering_only_tls_1_3_to_a_tls_1_2_server_is_no_common_version()
     {
         xrdp.Require();
-        ProbeReport report = await ProbeAsync("tls12", o => o with { Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv13] } });
+        ProbeReport report = await ProbeAsync("tls12", o => o with { Tls = new TlsOffer { Versions = [TlsVersion.Tls13] } });
         Assert.Equal(ConnectionPhase.Tls, report.Diagnosis!.Phase);
-        Assert.Equal("no-common-version", report.Diagnosis.Cause);
-        Assert.Equal(ExitCodes.Tls, report.ExitCode);
+        Assert.Equal("no-common-version", report.Diagnosis.Cause.Name);
+        Assert.Equal(ExitCodes.Tls, ExitCodes.For(report));
     }
 
     [Fact]
@@ -50,9 +52,9 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         xrdp.Require();
         ProbeReport report = await ProbeAsync("one-cipher", o => o with
         {
-            Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] },
+            Tls = new TlsOffer { Versions = [TlsVersion.Tls12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256] },
         });
-        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause);
+        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause.Name);
         Assert.Contains(report.Tls!.AlertsReceived, a => a.Description == AlertDescription.handshake_failure);
     }
 
@@ -66,8 +68,8 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         Assert.True(reported.Tls.Certificate.DaysLeft < 0);
 
         ProbeReport rejected = await ProbeAsync("expired", o => o with { CertificatePolicy = new HashSet<string> { "expired" } });
-        Assert.Equal("certificate-rejected:expired", rejected.Diagnosis!.Cause);
-        Assert.Equal(ExitCodes.Tls, rejected.ExitCode);
+        Assert.Equal("certificate-rejected:expired", rejected.Diagnosis!.Cause.Name);
+        Assert.Equal(ExitCodes.Tls, ExitCodes.For(rejected));
     }
 
     [Fact]
@@ -84,12 +86,13 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
     /// <summary>
     /// xrdp sends a Disconnect Provider Ultimatum and closes with our ClientHello still unread, so Linux
     /// sends RST, which may destroy the Ultimatum before we read it: then all we see is a reset right after
-    /// the ClientHello, whose explanation names the same certificate and key problem.
+    /// the ClientHello, whose explanation names the same certificate and key problem. The ultimatum itself is
+    /// disconnect-ultimatum, in phase tls, explained as a server that could not start TLS.
     /// </summary>
     private static void AssertServerCouldNotStartTls(ProbeReport report)
     {
         Assert.Equal(ConnectionPhase.Tls, report.Diagnosis!.Phase);
-        Assert.Contains(report.Diagnosis.Cause, new[] { "server-tls-setup-failed", "reset-after-client-hello" });
+        Assert.Contains(report.Diagnosis.Cause.Name, new[] { "disconnect-ultimatum:rn-user-requested", "reset-after-client-hello" });
         Assert.Equal("tls.server-hello", report.Diagnosis.Evidence.Step);
         Assert.Contains("certificate", report.Diagnosis.Explanation, StringComparison.Ordinal);
     }
@@ -108,7 +111,7 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         xrdp.Require();
         ProbeReport report = await ProbeAsync("no-key");
         Assert.Equal(ConnectionPhase.X224, report.Diagnosis!.Phase);
-        Assert.Equal("negotiation-failure:SSL_CERT_NOT_ON_SERVER", report.Diagnosis.Cause);
+        Assert.Equal("negotiation-failure:SSL_CERT_NOT_ON_SERVER", report.Diagnosis.Cause.Name);
         Assert.Contains("regenerates", report.Diagnosis.Remedy, StringComparison.Ordinal);
     }
 
@@ -120,7 +123,7 @@ public sealed class XrdpTlsTests(XrdpTlsFixture xrdp) : IClassFixture<XrdpTlsFix
         TlsSurveyReport survey = await TlsSurvey.RunAsync(
             new ProbeTarget("127.0.0.1", xrdp.Port("one-cipher")), new ProbeOptions(), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Null(survey.Problem);
-        Assert.Equal([ProtocolVersion.TLSv12], survey.AcceptedVersions);
+        Assert.Equal([TlsVersion.Tls12], survey.AcceptedVersions);
         Assert.Equal([CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384], survey.Versions.Single(v => v.Accepted).CipherSuites);
         Assert.Equal(5, survey.Connections); // 1.3, 1.1, 1.0 refused; 1.2: the suite, then none left
     }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 
 namespace RdpHandshake.Tests;

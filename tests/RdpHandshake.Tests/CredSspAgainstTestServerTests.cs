@@ -1,4 +1,6 @@
+using RdpHandshake.Cli;
 using RdpHandshake.Crypto;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
@@ -16,7 +18,7 @@ public sealed class CredSspAgainstTestServerTests
             Until = ConnectionPhase.CredSsp,
             Credentials = Credentials.Parse("alice", new Secret(password)),
             NtlmInSpnego = spnego,
-            Connector = new ClientConnectorOptions { RequestedProtocols = protocols },
+            Negotiation = new NegotiationOptions { RequestedProtocols = protocols },
         };
 
     private static async Task<(ProbeReport Report, ServerConnectionRecord Server)> RunAsync(TestServerOptions server, ProbeOptions options)
@@ -44,9 +46,9 @@ public sealed class CredSspAgainstTestServerTests
     public async Task A_wrong_password_is_auth_failed_with_the_ntstatus_name()
     {
         (ProbeReport report, ServerConnectionRecord server) = await RunAsync(new TestServerOptions(), WithUser("not-it"));
-        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", report.Diagnosis!.Cause);
+        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", report.Diagnosis!.Cause.Name);
         Assert.Equal(ConnectionPhase.CredSsp, report.Diagnosis.Phase);
-        Assert.Equal(Diagnostics.ExitCodes.CredSsp, report.ExitCode);
+        Assert.Equal(ExitCodes.CredSsp, ExitCodes.For(report));
         Assert.Equal("credssp.pubkey", report.Diagnosis.Evidence.Step);
         Assert.Null(server.CredSspUser);
         Assert.False(server.CredentialsReceived);
@@ -61,7 +63,7 @@ public sealed class CredSspAgainstTestServerTests
     public async Task Each_error_code_is_named(uint code, string name)
     {
         (ProbeReport report, _) = await RunAsync(new TestServerOptions { ForcedErrorCode = code }, WithUser(Password));
-        Assert.Equal($"auth-failed:{name}", report.Diagnosis!.Cause);
+        Assert.Equal($"auth-failed:{name}", report.Diagnosis!.Cause.Name);
         Assert.Contains(report.Steps[^1].Fields, f => f.Name == "errorCode" && f.Value.StartsWith(name, StringComparison.Ordinal));
     }
 
@@ -69,7 +71,7 @@ public sealed class CredSspAgainstTestServerTests
     public async Task A_server_that_closes_after_the_authenticate_is_most_likely_a_rejection()
     {
         (ProbeReport report, _) = await RunAsync(new TestServerOptions { CredSspFault = CredSspFault.CloseAfterAuthenticate }, WithUser(Password));
-        Assert.Equal("closed-after-authenticate", report.Diagnosis!.Cause);
+        Assert.Equal("closed-after-authenticate", report.Diagnosis!.Cause.Name);
         Assert.Contains("most likely", report.Diagnosis.Explanation, StringComparison.Ordinal);
     }
 
@@ -77,7 +79,7 @@ public sealed class CredSspAgainstTestServerTests
     public async Task A_wrong_public_key_binding_stops_before_the_credentials_are_sent()
     {
         (ProbeReport report, ServerConnectionRecord server) = await RunAsync(new TestServerOptions { CredSspFault = CredSspFault.WrongPubKeyAuth }, WithUser(Password));
-        Assert.Equal("pubkey-binding-mismatch", report.Diagnosis!.Cause);
+        Assert.Equal("pubkey-binding-mismatch", report.Diagnosis!.Cause.Name);
         Assert.Contains("man in the middle", report.Diagnosis.Explanation, StringComparison.Ordinal);
         Assert.DoesNotContain(report.Steps, s => s.Name == "credssp.credentials");
         Assert.False(server.CredentialsReceived);
@@ -87,7 +89,7 @@ public sealed class CredSspAgainstTestServerTests
     public async Task A_malformed_tsrequest_is_a_malformed_response()
     {
         (ProbeReport report, _) = await RunAsync(new TestServerOptions { CredSspFault = CredSspFault.MalformedTsRequest }, WithUser(Password));
-        Assert.Equal("malformed-response", report.Diagnosis!.Cause);
+        Assert.Equal("malformed-response", report.Diagnosis!.Cause.Name);
         Assert.Equal("credssp.challenge", report.Diagnosis.Evidence.Step);
     }
 
@@ -110,7 +112,7 @@ public sealed class CredSspAgainstTestServerTests
     public async Task Early_user_authorization_access_denied_is_named()
     {
         (ProbeReport report, _) = await RunAsync(new TestServerOptions { EarlyUserAuthorizationResult = 5 }, WithUser(Password));
-        Assert.Equal("access-denied", report.Diagnosis!.Cause);
+        Assert.Equal("access-denied", report.Diagnosis!.Cause.Name);
         Assert.Equal("credssp.early-user-auth", report.Diagnosis.Evidence.Step);
     }
 

@@ -28,7 +28,7 @@ public sealed class CredSspHugeLengthTests
         stopwatch.Stop();
 
         Assert.Equal(ConnectionPhase.CredSsp, report.Diagnosis!.Phase);
-        Assert.Equal(Causes.MalformedResponse, report.Diagnosis.Cause);
+        Assert.Equal(CauseId.MalformedResponse, report.Diagnosis.Cause.Id);
         Assert.Equal("credssp.challenge", report.Diagnosis.Evidence.Step);
         Assert.Contains(report.Diagnosis.Evidence.Fields!, f => f.Name == "error" && f.Value.Contains("exceeds the limit of 65536", StringComparison.Ordinal));
         Assert.Contains("2147483653", report.Diagnosis.Summary, StringComparison.Ordinal); // 2 + 4 + 0x7fffffff, the length claimed

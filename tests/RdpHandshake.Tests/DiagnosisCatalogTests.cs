@@ -6,57 +6,88 @@ namespace RdpHandshake.Tests;
 
 public sealed class DiagnosisCatalogTests
 {
-    public static TheoryData<ConnectionPhase, string> KnownCauses()
+    public static TheoryData<CauseId> EveryCause()
     {
-        var data = new TheoryData<ConnectionPhase, string>();
-        foreach (string cause in new[] { "name-not-resolved", "connection-refused", "unreachable", "connect-timeout", "socket-error", "reset" })
+        var data = new TheoryData<CauseId>();
+        foreach (CauseId id in Enum.GetValues<CauseId>())
         {
-            data.Add(ConnectionPhase.Tcp, cause);
-        }
-
-        foreach (string cause in new[] { "closed-by-peer", "reset", "timeout", "truncated-response", "malformed-response", "unexpected-pdu", "protocol-not-requested", "x224-disconnect-request", "mcs-disconnect-provider-ultimatum", "interrupted", "internal-error" })
-        {
-            data.Add(ConnectionPhase.X224, cause);
-        }
-
-        foreach (string cause in new[] { "closed-after-client-hello", "reset-after-client-hello", "server-tls-setup-failed", "no-common-version", "no-common-cipher-suite", "server-alert:bad_certificate", "local-alert:decode_error", "malformed-record", "certificate-rejected:expired", "closed-by-peer", "timeout", "truncated-response" })
-        {
-            data.Add(ConnectionPhase.Tls, cause);
-        }
-
-        foreach (NegotiationFailureCode code in NegotiationNames.AllFailureCodes)
-        {
-            data.Add(ConnectionPhase.X224, Causes.ForNegotiationFailure(code));
+            data.Add(id);
         }
 
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(KnownCauses))]
-    public void Every_cause_the_engine_produces_has_a_catalogue_entry(ConnectionPhase phase, string cause)
+    [MemberData(nameof(EveryCause))]
+    public void Every_cause_id_has_its_catalogue_row_with_a_title_an_explanation_and_a_remedy(CauseId id)
     {
-        CatalogEntry entry = DiagnosisCatalog.Lookup(phase, cause);
-        Assert.DoesNotContain("no catalogue entry", entry.Explanation, StringComparison.Ordinal);
-        Assert.False(string.IsNullOrWhiteSpace(entry.Remedy));
-        Assert.False(string.IsNullOrWhiteSpace(entry.Title));
+        CatalogRow row = DiagnosisCatalog.Row(id);
+        Assert.Equal(id, row.Id);
+        Assert.All(row.ByPhase.Values.Concat(row.ByDetail.Values).Append(row.Entry), entry =>
+        {
+            Assert.False(string.IsNullOrWhiteSpace(entry.Title));
+            Assert.False(string.IsNullOrWhiteSpace(entry.Explanation));
+            Assert.False(string.IsNullOrWhiteSpace(entry.Remedy));
+        });
+    }
+
+    [Fact]
+    public void The_catalogue_has_exactly_one_row_per_cause_id_and_nothing_else()
+    {
+        Assert.Equal(Enum.GetValues<CauseId>().Order(), DiagnosisCatalog.AllRows.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Every_cause_name_is_distinct_and_parses_back()
+    {
+        string[] names = Enum.GetValues<CauseId>().Select(id => id.Name()).ToArray();
+        Assert.Equal(names.Length, names.Distinct(StringComparer.Ordinal).Count());
+        foreach (CauseId id in Enum.GetValues<CauseId>())
+        {
+            Assert.True(CauseNames.TryParse(id.Name(), out CauseId parsed));
+            Assert.Equal(id, parsed);
+        }
+    }
+
+    [Fact]
+    public void A_cause_renders_its_detail_after_a_colon()
+    {
+        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", new Cause(ConnectionPhase.CredSsp, CauseId.AuthFailed, "STATUS_LOGON_FAILURE", 0xC000006D).Name);
+        Assert.Equal("closed-by-peer", new Cause(ConnectionPhase.X224, CauseId.ClosedByPeer).Name);
+    }
+
+    [Fact]
+    public void A_lookup_takes_the_detail_entry_then_the_phase_entry_then_the_row_entry()
+    {
+        CatalogRow closed = DiagnosisCatalog.Row(CauseId.ClosedByPeer);
+        Assert.Same(closed.ByPhase[ConnectionPhase.Licensing], DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.Licensing, CauseId.ClosedByPeer)));
+        Assert.Same(closed.Entry, DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.Tcp, CauseId.ClosedByPeer)));
+
+        CatalogRow negotiation = DiagnosisCatalog.Row(CauseId.NegotiationFailure);
+        Assert.Same(negotiation.ByDetail["SSL_REQUIRED_BY_SERVER"], DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.X224, CauseId.NegotiationFailure, "SSL_REQUIRED_BY_SERVER")));
+        Assert.Same(negotiation.Entry, DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.X224, CauseId.NegotiationFailure, "SOMETHING_NEW")));
     }
 
     [Fact]
     public void Each_negotiation_failure_code_has_its_own_entry()
     {
         string[] titles = NegotiationNames.AllFailureCodes
-            .Select(code => DiagnosisCatalog.Lookup(ConnectionPhase.X224, Causes.ForNegotiationFailure(code)).Title)
+            .Where(code => code != NegotiationFailureCode.HybridRequiredByServer)
+            .Select(code => DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.X224, CauseId.NegotiationFailure, NegotiationNames.Name(code))).Title)
+            .Append(DiagnosisCatalog.Row(CauseId.NlaRequired).Entry.Title)
             .ToArray();
         Assert.Equal(titles.Length, titles.Distinct().Count());
     }
 
     [Fact]
-    public void An_unknown_cause_falls_back_without_inventing_a_remedy()
+    public void The_ultimatum_is_one_cause_explained_for_the_phase_it_arrives_in()
     {
-        CatalogEntry entry = DiagnosisCatalog.Lookup(ConnectionPhase.Mcs, "something-new");
-        Assert.Contains("no catalogue entry", entry.Explanation, StringComparison.Ordinal);
-        Assert.Null(entry.Mstsc);
+        CatalogRow ultimatum = DiagnosisCatalog.Row(CauseId.DisconnectUltimatum);
+        CatalogEntry atConfirm = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.X224, CauseId.DisconnectUltimatum, "rn-user-requested"));
+        CatalogEntry atServerHello = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.Tls, CauseId.DisconnectUltimatum, "rn-user-requested"));
+        CatalogEntry later = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.Licensing, CauseId.DisconnectUltimatum, "rn-provider-initiated"));
+        Assert.Equal([atConfirm, atServerHello, later], new[] { ultimatum.ByPhase[ConnectionPhase.X224], ultimatum.ByPhase[ConnectionPhase.Tls], ultimatum.Entry });
+        Assert.Equal(3, new[] { atConfirm.Title, atServerHello.Title, later.Title }.Distinct().Count());
     }
 
     [Fact]
@@ -67,10 +98,9 @@ public sealed class DiagnosisCatalogTests
             .Where(f => f.IsLiteral)
             .Select(f => (string)f.GetRawConstantValue()!)
             .ToArray();
-        foreach ((ConnectionPhase? phase, string cause, CatalogEntry entry) in DiagnosisCatalog.All)
+        foreach ((string where, string cause, CatalogEntry entry) in DiagnosisCatalog.All)
         {
-            string where = $"{phase?.Name() ?? "any"} {cause}";
-            Assert.True(entry.Mstsc is null != entry.NoMstscCode is null, $"{where}: needs exactly one of an mstsc code and a reason for having none");
+            Assert.True(entry.Mstsc is null != entry.NoMstscCode is null, $"{where} {cause}: needs exactly one of an mstsc code and a reason for having none");
             if (entry.NoMstscCode is { } reason)
             {
                 Assert.Contains(reason, reasons);
@@ -83,7 +113,7 @@ public sealed class DiagnosisCatalogTests
     {
         foreach (NegotiationFailureCode code in NegotiationNames.AllFailureCodes.Where(c => c != NegotiationFailureCode.HybridRequiredByServer))
         {
-            CatalogEntry entry = DiagnosisCatalog.Lookup(ConnectionPhase.X224, Causes.ForNegotiationFailure(code));
+            CatalogEntry entry = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.X224, CauseId.NegotiationFailure, NegotiationNames.Name(code)));
             Assert.Null(entry.Mstsc);
             Assert.Equal(DiagnosisCatalog.NoMstscCodeReasons.NegotiationFailure, entry.NoMstscCode);
         }
@@ -101,7 +131,7 @@ public sealed class DiagnosisCatalogTests
     [InlineData("STATUS_PASSWORD_MUST_CHANGE", 0x1207)]
     public void A_refused_logon_carries_the_ssl_err_code_of_its_status(string status, int code)
     {
-        CatalogEntry entry = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:{status}");
+        CatalogEntry entry = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.CredSsp, CauseId.AuthFailed, status));
         Assert.Equal(code, entry.Mstsc?.DisconnectReason);
         Assert.Equal("SSL_ERR_" + status["STATUS_".Length..], entry.Mstsc?.DisconnectReasonName);
         Assert.Contains(status, entry.Explanation, StringComparison.Ordinal);
@@ -110,7 +140,14 @@ public sealed class DiagnosisCatalogTests
     [Fact]
     public void A_refused_logon_with_another_status_falls_back_to_the_general_entry()
     {
-        CatalogEntry general = DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, DiagnosisCatalog.CredSspCauses.AuthFailed);
-        Assert.Same(general, DiagnosisCatalog.Lookup(ConnectionPhase.CredSsp, $"{DiagnosisCatalog.CredSspCauses.AuthFailed}:STATUS_TIME_DIFFERENCE_AT_DC"));
+        CatalogEntry general = DiagnosisCatalog.Row(CauseId.AuthFailed).Entry;
+        Assert.Same(general, DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.CredSsp, CauseId.AuthFailed, "STATUS_TIME_DIFFERENCE_AT_DC")));
+    }
+
+    [Fact]
+    public void Set_error_info_carries_its_code_as_mstscs_extended_reason()
+    {
+        CatalogEntry entry = DiagnosisCatalog.Lookup(new Cause(ConnectionPhase.Licensing, CauseId.ServerErrorInfo, "ERRINFO_SERVER_DENIED_CONNECTION", 0x7));
+        Assert.Equal(new MstscCode(0x3, "ByServer", 0x7, "ERRINFO_SERVER_DENIED_CONNECTION"), entry.Mstsc);
     }
 }

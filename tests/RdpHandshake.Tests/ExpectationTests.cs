@@ -1,6 +1,7 @@
-using RdpHandshake.Crypto;
 using System.Xml.Linq;
 using RdpHandshake.Checks;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
 

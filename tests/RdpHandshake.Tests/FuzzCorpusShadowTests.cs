@@ -1,4 +1,5 @@
 using RdpHandshake.Fuzz;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
@@ -88,10 +89,10 @@ public sealed class FuzzCorpusShadowTests
     {
         byte[] input = Seed("session", "shadow-tls-licensing-to-font-map");
 
-        (SessionConnector connector, int consumed) = SessionOracles.ReplaySession(input);
+        (ClientConnector connector, int consumed) = SessionOracles.ReplaySession(input);
 
         Assert.Null(connector.Failure);
         Assert.Equal(input.Length, consumed);
-        Assert.Equal(ConnectionPhase.Finalization, connector.Reached);
+        Assert.Equal(ConnectionPhase.Finalization, connector.State.Reached);
     }
 }

@@ -1,5 +1,6 @@
 using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
@@ -47,14 +48,13 @@ public abstract class HostileServerMatrixTests
     /// Where a diagnosis other than the step's own is the right one. The server sends its Demand Active right after
     /// its licensing PDU, unasked; a reset in place of the Demand Active discards what was still unread (as a TCP
     /// RST does), so the client may rightly still be waiting for the licensing PDU. And under Standard RDP Security a
-    /// repeated encrypted PDU is a replay that fails its MAC check: decrypt-failed in the security phase.
+    /// repeated encrypted PDU is a replay that fails its MAC check: decrypt-failed, in the phase of the step it arrives in.
     /// </summary>
     private static bool IsAlsoRight(Fault fault, bool tls, Diagnosis diagnosis) => (fault.Step, fault.Kind) switch
     {
         (FaultSteps.CapabilitiesDemandActive, FaultKind.Reset) =>
-            diagnosis.Phase == ConnectionPhase.Licensing && diagnosis.Cause == DiagnosisCatalog.EngineCauses.Reset,
-        (_, FaultKind.RepeatPrevious) when !tls =>
-            diagnosis.Phase == ConnectionPhase.Security && diagnosis.Cause == "decrypt-failed",
+            diagnosis.Cause is { Phase: ConnectionPhase.Licensing, Id: CauseId.Reset },
+        (_, FaultKind.RepeatPrevious) when !tls => diagnosis.Cause.Id == CauseId.DecryptFailed,
         _ => false,
     };
 
@@ -96,7 +96,7 @@ public abstract class HostileServerMatrixTests
 
         if (!tls)
         {
-            options = options with { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
+            options = options with { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
         }
 
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> records) =
@@ -106,14 +106,14 @@ public abstract class HostileServerMatrixTests
         Assert.Equal(fault, record.FaultInjected);
         Assert.False(report.Success, $"{faultText}: the run succeeded although the server misbehaved ({record.Ending})");
         Diagnosis diagnosis = report.Diagnosis!;
-        string said = $"{faultText}: {diagnosis.Phase.Name()}/{diagnosis.Cause} at {diagnosis.Evidence.Step}: {diagnosis.Summary} (server: {record.Ending})";
+        string said = $"{faultText}: {diagnosis.Phase.Name()}/{diagnosis.Cause.Name} at {diagnosis.Evidence.Step}: {diagnosis.Summary} (server: {record.Ending})";
         if (!IsAlsoRight(fault, tls, diagnosis))
         {
             Assert.True(PhaseOf(fault.Step) == diagnosis.Phase.Name(), said);
             Assert.True((diagnosis.Evidence.Step ?? string.Empty).StartsWith(ClientStepOf(fault.Step), StringComparison.Ordinal), said);
         }
 
-        Assert.NotEqual(DiagnosisCatalog.EngineCauses.InternalError, diagnosis.Cause);
+        Assert.NotEqual(CauseId.InternalError, diagnosis.Cause.Id);
         Assert.DoesNotContain("no catalogue entry", diagnosis.Explanation, StringComparison.Ordinal);
         Assert.NotEmpty(diagnosis.Remedy);
 
@@ -143,7 +143,7 @@ public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [trickle] }, new ProbeOptions(), TestContext.Current.CancellationToken);
 
-        Assert.Equal(("licensing", DiagnosisCatalog.EngineCauses.Timeout), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        Assert.Equal((ConnectionPhase.Licensing, CauseId.Timeout), (report.Diagnosis!.Phase, report.Diagnosis.Cause.Id));
         int notices = report.Steps.Count(s => s.Name == "session.save-session-info");
         Assert.InRange(notices, 2, 15); // about one every 200 ms for the 2 s read timeout
         Assert.Contains($"{notices} PDU(s) that do not answer it arrived meanwhile", report.Diagnosis.Summary, StringComparison.Ordinal);
@@ -159,7 +159,7 @@ public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [drip] }, new ProbeOptions(), TestContext.Current.CancellationToken);
 
-        Assert.Equal(("tls", DiagnosisCatalog.EngineCauses.TimeoutMidAnswer), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        Assert.Equal((ConnectionPhase.Tls, CauseId.TimeoutMidAnswer), (report.Diagnosis!.Phase, report.Diagnosis.Cause.Id));
         Assert.Contains(report.Steps, s => s.Name == "tls.server-hello" && s.Outcome == StepOutcome.Ok);
         TimeSpan waited = report.Steps.Where(s => s.Phase == ConnectionPhase.Tls && s.Name != "tls.client-hello").Aggregate(TimeSpan.Zero, (sum, s) => sum + (s.Duration ?? TimeSpan.Zero));
         Assert.True(waited < ReadTimeout + TimeSpan.FromMilliseconds(500), $"the flight was waited for {waited}, beyond one read timeout ({ReadTimeout})");

@@ -1,7 +1,8 @@
-using RdpHandshake.Crypto;
-using RdpHandshake.Crypto.Ntlm;
 using System.Security.Cryptography;
 using RdpHandshake.CredSsp;
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Ntlm;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
@@ -26,7 +27,7 @@ public sealed class MechListMicTests
         // MS-NLMP 4.2.4.4 gives, for "Plaintext" at SeqNum 0 with this session key, the checksum
         // HMAC_MD5(SigningKey, SeqNum ‖ Message)[0..7] = 70 35 28 51 f2 56 43 09 and the SealKey 59f60097...;
         // a signature alone (no sealed data before it) is that checksum under RC4(SealKey) from its start.
-        using var client = new NtlmClient();
+        using var client = new NtlmSessionSecurity();
         client.StartSessionSecurity(SessionKey);
         byte[] mic = client.MechListMic(Plaintext);
         Assert.Equal("0100000074d045342c4f1cd500000000", Convert.ToHexStringLower(mic));
@@ -38,7 +39,7 @@ public sealed class MechListMicTests
     {
         // After the mechListMIC exchange SPNEGO resets NTLM's RC4 handles: the first sealed message is still
         // MS-NLMP 4.2.4.4's, byte for byte, sequence number 0.
-        using var client = new NtlmClient();
+        using var client = new NtlmSessionSecurity();
         client.StartSessionSecurity(SessionKey);
         _ = client.MechListMic([0x30, 0x00]);
         byte[] sealedMessage = client.Seal(Plaintext);
@@ -49,8 +50,8 @@ public sealed class MechListMicTests
     public void Each_side_verifies_the_others_mic_and_not_its_own()
     {
         byte[] mechTypes = Spnego.MechTypesBytes(Spnego.EncodeNegTokenInit([Spnego.NtlmOid], [1, 2, 3])).Value.Span.ToArray();
-        using var client = new NtlmClient();
-        using var server = new NtlmClient();
+        using var client = new NtlmSessionSecurity();
+        using var server = new NtlmSessionSecurity();
         client.StartSessionSecurity(SessionKey);
         server.StartSessionSecurity(SessionKey, asServer: true);
 
@@ -98,7 +99,7 @@ public sealed class MechListMicTests
         {
             Until = ConnectionPhase.CredSsp,
             Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")),
-            Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Hybrid },
+            Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Hybrid },
         };
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> records) = await EngineHarness.InMemoryAsync(new TestServerOptions { RequireMechListMic = true }, options, TestContext.Current.CancellationToken);
 
@@ -114,7 +115,7 @@ public sealed class MechListMicTests
         var options = new ProbeOptions { Until = ConnectionPhase.CredSsp, Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")) };
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> records) = await EngineHarness.InMemoryAsync(new TestServerOptions { CredSspFault = CredSspFault.WrongMechListMic }, options, TestContext.Current.CancellationToken);
 
-        Assert.Equal("mechlistmic-mismatch", report.Diagnosis!.Cause);
+        Assert.Equal("mechlistmic-mismatch", report.Diagnosis!.Cause.Name);
         Assert.Equal("credssp.pubkey", report.Diagnosis.Evidence.Step);
         Assert.DoesNotContain(report.Steps, s => s.Name == "credssp.credentials");
         Assert.False(Assert.Single(records).CredentialsReceived);
@@ -135,7 +136,7 @@ public sealed class MechListMicTests
         byte[] challengeBytes = Spnego.DecodeNegTokenResp(answer.NegoTokens[0].Span).Value.ResponseToken.Span.ToArray();
         NtlmChallengeMessage challenge = Pdu.Decode<NtlmChallengeMessage>(challengeBytes).Value!;
 
-        using var client = new NtlmClient();
+        using var client = new NtlmPackage(null, "TERMSRV/test");
         byte[] authenticate = client.Authenticate(negotiate, challengeBytes, challenge, Credentials.Parse("alice", new Secret("Test-Password-1")), "TERMSRV/test",
             RandomNumberGenerator.GetBytes(8), RandomNumberGenerator.GetBytes(16), DateTimeOffset.UtcNow);
         byte[] mechTypes = Spnego.MechTypesBytes(init).Value.Span.ToArray();
@@ -147,7 +148,7 @@ public sealed class MechListMicTests
         };
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
         byte[] binding = SHA256.HashData([.. "CredSSP Client-To-Server Binding Hash\0"u8, .. nonce, .. publicKey]);
-        var request = new TsRequest(6, [new ByteString(Spnego.EncodeNegTokenResp(null, null, authenticate, micBytes))], PubKeyAuth: new ByteString(client.Seal(binding)), ClientNonce: new ByteString(nonce));
+        var request = new TsRequest(6, [new ByteString(Spnego.EncodeNegTokenResp(null, null, authenticate, micBytes))], PubKeyAuth: new ByteString(client.Wrap(binding)), ClientNonce: new ByteString(nonce));
 
         TsRequest result = TsRequest.Decode(server.AnswerAuthenticate(request)).Value!;
         Assert.Equal(errorCode, result.ErrorCode);
@@ -157,8 +158,8 @@ public sealed class MechListMicTests
             // The server finishes SPNEGO with its own mechListMIC, and its pubKeyAuth still unseals at sequence 0.
             var final = Spnego.DecodeNegTokenResp(result.NegoTokens[0].Span).Value;
             Assert.Equal(SpnegoNegState.AcceptCompleted, final.State);
-            Assert.True(client.VerifyPeerMechListMic(mechTypes, final.MechListMic.Span));
-            Assert.Equal(SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. publicKey]), client.Unseal(result.PubKeyAuth.Span));
+            Assert.True(client.VerifyMechListMic(mechTypes, final.MechListMic.Span));
+            Assert.Equal(SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. publicKey]), client.Unwrap(result.PubKeyAuth.Span));
         }
     }
 }

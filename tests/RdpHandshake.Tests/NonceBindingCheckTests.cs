@@ -1,5 +1,6 @@
-using RdpHandshake.Crypto;
 using System.Text.Json;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
@@ -40,7 +41,7 @@ public sealed class NonceBindingCheckTests
         ProbeOptions legacy = new() { Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")), CredSspVersion = 4 };
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, legacy, TestContext.Current.CancellationToken, 1);
 
-        Assert.Equal(("credssp", "credssp-version-mismatch"), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause));
+        Assert.Equal(("credssp", "credssp-version-mismatch"), (report.Diagnosis!.Phase.Name(), report.Diagnosis.Cause.Name));
         Assert.Equal("credssp.pubkey", report.Diagnosis.Evidence.Step);
         Assert.Contains("CVE-2018-0886", report.Diagnosis.Explanation, StringComparison.Ordinal);
         Assert.Contains("version 4", report.Diagnosis.Summary, StringComparison.Ordinal);
@@ -67,7 +68,7 @@ public sealed class NonceBindingCheckTests
     {
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking("not-it"), TestContext.Current.CancellationToken, 1);
 
-        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", report.Diagnosis!.Cause);
+        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", report.Diagnosis!.Cause.Name);
         Assert.Null(report.CredSsp!.NonceBinding!.Enforced);
         Assert.Contains("did not authenticate", report.CredSsp.NonceBinding.Detail, StringComparison.Ordinal);
         Assert.Single(server);
@@ -100,7 +101,7 @@ public sealed class NonceBindingCheckTests
         // A server that refuses the SPNEGO NEGOTIATE, asked with SPNEGO and no retry: nothing about the binding.
         (ProbeReport attempt, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { RefuseSpnego = true }, new ProbeOptions { Credentials = Credentials.Parse("alice", new Secret("Test-Password-1")) }, TestContext.Current.CancellationToken);
 
-        RdpHandshake.CredSsp.NonceBindingCheck check = RdpProber.NonceBindingVerdict(attempt, 6);
+        RdpHandshake.CredSsp.NonceBindingResult check = Policies.NonceBindingCheck.Verdict(attempt, 6);
         Assert.Null(check.Enforced);
         Assert.StartsWith("unknown:", check.Detail, StringComparison.Ordinal);
         Assert.Contains("server-error:0xc00700ea", check.Detail, StringComparison.Ordinal);
@@ -111,7 +112,7 @@ public sealed class NonceBindingCheckTests
     {
         (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(new TestServerOptions { RequireNonceBinding = true }, Checking() with { Until = ConnectionPhase.CredSsp }, TestContext.Current.CancellationToken, 2);
 
-        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report));
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
         JsonElement credssp = document.RootElement.GetProperty("credssp");
         Assert.True(credssp.GetProperty("nonceBindingEnforced").GetBoolean());
         Assert.Contains("SEC_E_UNSUPPORTED_FUNCTION", credssp.GetProperty("nonceBindingDetail").GetString(), StringComparison.Ordinal);

@@ -1,5 +1,5 @@
-using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.CredSsp;
+using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Ntlm;
 using static RdpHandshake.Tests.HexVectors;
@@ -141,7 +141,7 @@ public sealed class NtlmSealingTests
     [Fact]
     public void Sealing_matches_MS_NLMP_4_2_4_4()
     {
-        using var client = new NtlmClient();
+        using var client = new NtlmSessionSecurity();
         client.StartSessionSecurity(Hex("55555555555555555555555555555555"));
         byte[] sealedMessage = client.Seal("Plaintext"u8.ToArray().SelectMany(b => new[] { b, (byte)0 }).ToArray());
         Assert.Equal("010000007fb38ec5c55d497600000000" + "54e50165bf1936dc996020c1811b0f06fb5f", Convert.ToHexStringLower(sealedMessage));

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
@@ -55,18 +57,18 @@ public sealed class ProbeAgainstTestServerTests
             : await EngineHarness.InMemoryAsync(serverOptions, cancellationToken: TestContext.Current.CancellationToken);
 
         Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
-        Assert.Contains(diagnosis.Cause, cause.Split('|'));
+        Assert.Contains(diagnosis.Cause.Name, cause.Split('|'));
         Assert.False(string.IsNullOrWhiteSpace(diagnosis.Remedy));
         if (faultText == "tcp.accept:reset" && diagnosis.Phase == ConnectionPhase.Tcp)
         {
-            Assert.Equal("reset", diagnosis.Cause);
-            Assert.Equal(ExitCodes.Tcp, report.ExitCode);
+            Assert.Equal("reset", diagnosis.Cause.Name);
+            Assert.Equal(ExitCodes.Tcp, ExitCodes.For(report));
             return;
         }
 
         Assert.Equal(ConnectionPhase.X224, diagnosis.Phase);
         Assert.Equal("x224.confirm", diagnosis.Evidence.Step);
-        Assert.Equal(ExitCodes.X224, report.ExitCode);
+        Assert.Equal(ExitCodes.X224, ExitCodes.For(report));
         Assert.Equal(ConnectionPhase.Tcp, report.Reached);
         StepRecord failed = report.Steps[^1];
         Assert.Equal("x224.confirm", failed.Name);
@@ -106,7 +108,7 @@ public sealed class ProbeAgainstTestServerTests
             new TestServerOptions { Faults = [fault!] },
             EngineHarness.FastOptions() with { ReadTimeout = TimeSpan.FromSeconds(30) },
             TestContext.Current.CancellationToken);
-        Assert.Equal(Causes.MalformedResponse, report.Diagnosis!.Cause);
+        Assert.Equal(CauseId.MalformedResponse, report.Diagnosis!.Cause.Id);
         Assert.Contains("length 65535 exceeds the limit of 259", report.Diagnosis.Evidence.DecodeError, StringComparison.Ordinal);
         Assert.Equal("0300ffff", report.Diagnosis.Evidence.ReceivedHex);
     }
@@ -117,7 +119,7 @@ public sealed class ProbeAgainstTestServerTests
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.OverLoopbackAsync(
             new TestServerOptions(), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
-        Assert.Equal(ExitCodes.Success, report.ExitCode);
+        Assert.Equal(ExitCodes.Success, ExitCodes.For(report));
         Assert.Equal(ConnectionPhase.Tls, report.Reached);
         Assert.Equal(
             ["tcp.connect", "x224.request", "x224.confirm", "tls.client-hello", "tls.server-hello", "tls.certificate", "tls.finished"],
@@ -133,7 +135,7 @@ public sealed class ProbeAgainstTestServerTests
 
         // Both ends agree on what TLS negotiated, and the ClientHello the server saw is the one recorded.
         Assert.Equal(record.BytesAfterNegotiation, report.Steps[3].Sent);
-        Assert.Equal(report.Tls!.Version!.ToString(), record.TlsVersion);
+        Assert.Equal(Tls.TlsNames.Version(report.Tls!.Version), record.TlsVersion);
         Assert.Equal(report.Tls.CipherSuite, record.TlsCipherSuite);
         Assert.True(report.Tls.HandshakeComplete);
     }
@@ -153,9 +155,9 @@ public sealed class ProbeAgainstTestServerTests
     public async Task A_tls_only_server_refuses_a_standard_security_client_with_SSL_REQUIRED_BY_SERVER()
     {
         var serverOptions = new TestServerOptions { Accepted = SecurityProtocols.Ssl, AcceptStandardSecurity = false };
-        var options = new ProbeOptions { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp } };
+        var options = new ProbeOptions { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp } };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(serverOptions, options, TestContext.Current.CancellationToken);
-        Assert.Equal("negotiation-failure:SSL_REQUIRED_BY_SERVER", report.Diagnosis!.Cause);
+        Assert.Equal("negotiation-failure:SSL_REQUIRED_BY_SERVER", report.Diagnosis!.Cause.Name);
         Assert.Equal(NegotiationFailureCode.SslRequiredByServer, report.Negotiation!.FailureCode);
     }
 
@@ -163,12 +165,13 @@ public sealed class ProbeAgainstTestServerTests
     public async Task An_nla_only_server_refuses_a_tls_client_with_HYBRID_REQUIRED_BY_SERVER()
     {
         var serverOptions = new TestServerOptions { Accepted = SecurityProtocols.Hybrid, AcceptStandardSecurity = false };
-        var options = new ProbeOptions { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Ssl } };
+        var options = new ProbeOptions { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Ssl } };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(serverOptions, options, TestContext.Current.CancellationToken);
-        // The X.224 answer is a negotiation failure; the diagnosis names what it means: NLA is required.
-        Assert.Equal("nla-required", report.Diagnosis!.Cause);
-        Assert.Equal(ConnectionPhase.CredSsp, report.Diagnosis.Phase);
-        Assert.Equal(ExitCodes.CredSsp, report.ExitCode);
+        // The X.224 answer is a negotiation failure; the diagnosis names what it means, NLA is required, in the phase of
+        // the step where the attempt ended: x224.
+        Assert.Equal("nla-required", report.Diagnosis!.Cause.Name);
+        Assert.Equal(ConnectionPhase.X224, report.Diagnosis.Phase);
+        Assert.Equal(ExitCodes.X224, ExitCodes.For(report));
         Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, report.Negotiation!.FailureCode);
         Assert.Equal("x224.confirm", report.Diagnosis.Evidence.Step);
     }
@@ -183,8 +186,8 @@ public sealed class ProbeAgainstTestServerTests
 
         ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", port), EngineHarness.FastOptions(), TestContext.Current.CancellationToken);
         Assert.Equal(ConnectionPhase.Tcp, report.Diagnosis!.Phase);
-        Assert.Equal("connection-refused", report.Diagnosis.Cause);
-        Assert.Equal(ExitCodes.Tcp, report.ExitCode);
+        Assert.Equal("connection-refused", report.Diagnosis.Cause.Name);
+        Assert.Equal(ExitCodes.Tcp, ExitCodes.For(report));
         Assert.Null(report.Reached);
         Assert.Equal("ConnectionRefused", report.Diagnosis.Evidence.SocketError);
         Assert.Equal(StepOutcome.Failed, Assert.Single(report.Steps).Outcome);
@@ -214,7 +217,7 @@ public sealed class ProbeAgainstTestServerTests
             cts.Token);
 
         Assert.True(report.Interrupted);
-        Assert.Equal(ExitCodes.Interrupted, report.ExitCode);
+        Assert.Equal(ExitCodes.Interrupted, ExitCodes.For(report));
         Assert.Equal("x224.confirm", report.Diagnosis!.Evidence.Step);
         Assert.Equal(StepOutcome.Interrupted, report.Steps[^1].Outcome);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RdpHandshake.Cli;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
@@ -13,7 +14,7 @@ public sealed class ReportJsonTests
     {
         (ProbeReport refused, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { ForcedFailure = RdpHandshake.Protocol.X224.NegotiationFailureCode.SslCertNotOnServer }, new ProbeOptions(), TestContext.Current.CancellationToken);
-        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(refused)))
+        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(refused, ExitCodes.For)))
         {
             JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
             Assert.Equal(JsonValueKind.Null, diagnosis.GetProperty("mstsc").ValueKind);
@@ -22,7 +23,7 @@ public sealed class ReportJsonTests
 
         (ProbeReport closed, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { Faults = [new Fault(FaultSteps.X224Confirm, FaultKind.Close)] }, new ProbeOptions(), TestContext.Current.CancellationToken);
-        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(closed)))
+        using (JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(closed, ExitCodes.For)))
         {
             JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
             Assert.Equal("0x904", diagnosis.GetProperty("mstsc").GetProperty("disconnectReason").GetString());
@@ -34,7 +35,7 @@ public sealed class ReportJsonTests
     public async Task A_successful_report_has_the_documented_shape()
     {
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), new ProbeOptions { Until = ConnectionPhase.Tls }, TestContext.Current.CancellationToken);
-        using JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(report));
+        using JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
         JsonElement root = json.RootElement;
         Assert.Equal("rdphs.probe/1", root.GetProperty("schema").GetString());
         Assert.Equal("rdphs", root.GetProperty("tool").GetProperty("name").GetString());
@@ -73,7 +74,7 @@ public sealed class ReportJsonTests
     {
         Fault.TryParse("x224.confirm:close", out Fault? fault, out _);
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { Faults = [fault!] }, cancellationToken: TestContext.Current.CancellationToken);
-        using JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(report));
+        using JsonDocument json = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
         JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
         Assert.Equal("x224", diagnosis.GetProperty("phase").GetString());
         Assert.Equal("closed-by-peer", diagnosis.GetProperty("cause").GetString());

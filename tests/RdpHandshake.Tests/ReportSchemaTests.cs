@@ -1,7 +1,9 @@
-using RdpHandshake.Crypto;
 using System.Text.Json;
 using Json.Schema;
 using RdpHandshake.Checks;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Reporting;
@@ -20,7 +22,7 @@ public sealed class ReportSchemaTests
 
     internal static void AssertValid(ProbeReport report, IReadOnlyList<ExpectationResult>? checks = null)
     {
-        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, checks));
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For, checks));
         EvaluationResults results = Schema.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
         string errors = string.Join("\n", (results.Details ?? []).Where(d => d.Errors is { Count: > 0 })
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Key}: {e.Value}")));
@@ -51,7 +53,7 @@ public sealed class ReportSchemaTests
     public async Task A_standard_security_run_and_a_tls_only_run()
     {
         var server = new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true };
-        ProbeOptions rdp = new() { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp } };
+        ProbeOptions rdp = new() { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp } };
         (ProbeReport standard, _) = await EngineHarness.InMemoryAsync(server, rdp, TestContext.Current.CancellationToken);
         Assert.NotNull(standard.Session!.EncryptionMethod);
         AssertValid(standard);
@@ -94,7 +96,7 @@ public sealed class ReportSchemaTests
     public async Task The_schema_reaches_into_nested_objects()
     {
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { Accepted = SecurityProtocols.Ssl }, new ProbeOptions(), TestContext.Current.CancellationToken);
-        var root = System.Text.Json.Nodes.JsonNode.Parse(ProbeReportJson.ToJson(report))!;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(ProbeReportJson.ToJson(report, ExitCodes.For))!;
         root["steps"]![0]!["undocumented"] = 1;
         root["session"]!["encryption"]!["method"] = "RC4";
         using JsonDocument document = JsonDocument.Parse(root.ToJsonString());

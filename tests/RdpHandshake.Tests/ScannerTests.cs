@@ -1,4 +1,5 @@
 using System.Net;
+using RdpHandshake.Cli;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Scan;
@@ -76,7 +77,7 @@ public sealed class ScannerTests
             Assert.NotNull(ok.TlsCipherSuite);
             Assert.NotNull(ok.CertificateSubject);
             Assert.InRange(ok.CertificateDaysLeft!.Value, 1, 3650);
-            Assert.Equal(0, ok.ExitCode);
+            Assert.Equal(0, ExitCodes.For(ok));
             Assert.Equal(healthy.ToString(), ok.Remote);
 
             ScanResult tls = For(tlsOnly);
@@ -88,25 +89,25 @@ public sealed class ScannerTests
             Assert.False(nla.Success);
             Assert.Equal(NlaStatus.Required, nla.Nla);
             Assert.Equal(NegotiationFailureCode.HybridRequiredByServer, nla.NegotiationFailure);
-            Assert.Equal((ConnectionPhase.CredSsp, "nla-required"), (nla.FailedPhase!.Value, nla.Cause!));
+            Assert.Equal((ConnectionPhase.X224, "nla-required"), (nla.FailedPhase!.Value, nla.Cause!.Value.Name));
 
             ScanResult closed = For(closing);
             Assert.False(closed.Success);
-            Assert.Equal((ConnectionPhase.X224, "closed-by-peer"), (closed.FailedPhase!.Value, closed.Cause!));
+            Assert.Equal((ConnectionPhase.X224, "closed-by-peer"), (closed.FailedPhase!.Value, closed.Cause!.Value.Name));
             Assert.Equal(ConnectionPhase.Tcp, closed.Reached);
-            Assert.Equal(11, closed.ExitCode);
+            Assert.Equal(11, ExitCodes.For(closed));
 
             ScanResult stalled = For(stalling);
-            Assert.Equal((ConnectionPhase.X224, "timeout"), (stalled.FailedPhase!.Value, stalled.Cause!));
+            Assert.Equal((ConnectionPhase.X224, "timeout"), (stalled.FailedPhase!.Value, stalled.Cause!.Value.Name));
 
             ScanResult refused = results.Single(r => r.Index == targets.Length - 1);
-            Assert.Equal((ConnectionPhase.Tcp, "connection-refused"), (refused.FailedPhase!.Value, refused.Cause!));
+            Assert.Equal((ConnectionPhase.Tcp, "connection-refused"), (refused.FailedPhase!.Value, refused.Cause!.Value.Name));
             Assert.Null(refused.Reached);
             Assert.Null(refused.Nla);
 
             foreach (ScanResult result in results)
             {
-                Assert.Contains("\"schema\":\"rdphs.scan/1\"", ScanResultJson.ToLine(result), StringComparison.Ordinal);
+                Assert.Contains("\"schema\":\"rdphs.scan/1\"", ScanResultJson.ToLine(result, ExitCodes.For(result)), StringComparison.Ordinal);
             }
         }
         finally
@@ -180,7 +181,7 @@ public sealed class ScannerTests
         List<ScanResult> results = await scanning.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         Assert.Equal(4, results.Count);
-        Assert.All(results, r => Assert.Equal("interrupted", r.Cause));
+        Assert.All(results, r => Assert.Equal(CauseId.Interrupted, r.Cause?.Id));
     }
 
     [Fact]
@@ -197,10 +198,10 @@ public sealed class ScannerTests
             List<ScanResult> results = await CollectAsync(new Scanner(options), [target], TestContext.Current.CancellationToken);
 
             ScanResult result = Assert.Single(results);
-            Assert.Equal(ScanResult.HostTimeoutCause, result.Cause);
+            Assert.Equal(CauseId.HostTimeout, result.Cause?.Id);
             Assert.Equal(ConnectionPhase.X224, result.FailedPhase);
             Assert.Equal(ConnectionPhase.Tcp, result.Reached);
-            Assert.Equal(11, result.ExitCode);
+            Assert.Equal(11, ExitCodes.For(result));
             Assert.InRange(result.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15));
         }
@@ -217,7 +218,7 @@ public sealed class ScannerTests
 
         List<ScanResult> results = await CollectAsync(new Scanner(Options(hostSeconds: 0.5), Deaf), [new ProbeTarget("192.0.2.1")], TestContext.Current.CancellationToken);
         ScanResult result = Assert.Single(results);
-        Assert.Equal(ScanResult.HostTimeoutCause, result.Cause);
+        Assert.Equal(CauseId.HostTimeout, result.Cause?.Id);
         Assert.Null(result.Reached);
     }
 
@@ -252,7 +253,7 @@ public sealed class ScannerTests
             Assert.False(seen[0].SlowDoneThen, "the first result waited for the slow host");
             Assert.Equal(fastTarget.ToString(), seen[0].Result.Target);
             Assert.Equal(slowTarget.ToString(), seen[^1].Result.Target);
-            Assert.Equal("timeout", seen[^1].Result.Cause);
+            Assert.Equal(CauseId.Timeout, seen[^1].Result.Cause?.Id);
         }
     }
 
@@ -260,11 +261,11 @@ public sealed class ScannerTests
     public async Task The_summary_counts_phases_and_causes_and_drops_rows_past_fifty()
     {
         var summary = new ScanSummary();
-        ScanResult Result(long i, string? cause) => new(i, $"10.0.0.{i}:3389", null, ConnectionPhase.Tls, cause is null ? ConnectionPhase.Tls : ConnectionPhase.Tcp,
-            null, null, null, null, null, null, null, cause is null ? null : ConnectionPhase.X224, cause, "s", cause is null ? 0 : 11, DateTimeOffset.UnixEpoch, TimeSpan.Zero);
+        ScanResult Result(long i, CauseId? cause) => new(i, $"10.0.0.{i}:3389", null, ConnectionPhase.Tls, cause is null ? ConnectionPhase.Tls : ConnectionPhase.Tcp,
+            null, null, null, null, null, null, null, cause is null ? null : ConnectionPhase.X224, cause is { } id ? new Cause(ConnectionPhase.X224, id) : null, "s", DateTimeOffset.UnixEpoch, TimeSpan.Zero);
         for (int i = 0; i < 50; i++)
         {
-            summary.Add(Result(49 - i, i % 5 == 0 ? "closed-by-peer" : null));
+            summary.Add(Result(49 - i, i % 5 == 0 ? CauseId.ClosedByPeer : null));
         }
 
         Assert.Equal(50, summary.Done);
@@ -273,7 +274,7 @@ public sealed class ScannerTests
         Assert.Equal([new("x224 closed-by-peer", 10L)], summary.ByCause);
         Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), summary.Rows!.Select(r => r.Index));
 
-        summary.Add(Result(50, "reset"));
+        summary.Add(Result(50, CauseId.Reset));
         Assert.Null(summary.Rows);
         Assert.Equal(2, summary.ByCause.Count);
         await Task.CompletedTask;

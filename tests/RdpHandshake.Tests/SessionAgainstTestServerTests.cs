@@ -1,7 +1,9 @@
-using RdpHandshake.Crypto;
 using System.Net;
 using System.Net.Sockets;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
@@ -56,7 +58,7 @@ public sealed class SessionAgainstTestServerTests
     public async Task Standard_rdp_security_reaches_finalization_at_each_level(EncryptionLevel level, EncryptionMethod allowed, string method, string levelName, bool weak)
     {
         var server = new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true, StandardSecurityLevel = level, AllowedEncryptionMethods = allowed };
-        ProbeOptions options = Finalized with { Connector = new ClientConnectorOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
+        ProbeOptions options = Finalized with { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp, Cookie = "rdphs" } };
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> records) = await EngineHarness.InMemoryAsync(server, options, TestContext.Current.CancellationToken);
 
         Assert.True(report.Success, report.Verdict);
@@ -91,8 +93,8 @@ public sealed class SessionAgainstTestServerTests
         (ProbeReport strict, _) = await EngineHarness.InMemoryAsync(new TestServerOptions(), Finalized with { StopWhereCredentialsAreNeeded = false }, TestContext.Current.CancellationToken);
         Assert.False(strict.Success);
         Assert.Equal(ConnectionPhase.CredSsp, strict.Diagnosis!.Phase);
-        Assert.Equal("credentials-required", strict.Diagnosis.Cause);
-        Assert.Equal(ExitCodes.CredSsp, strict.ExitCode);
+        Assert.Equal("credentials-required", strict.Diagnosis.Cause.Name);
+        Assert.Equal(ExitCodes.CredSsp, ExitCodes.For(strict));
     }
 
     [Theory]
@@ -127,11 +129,11 @@ public sealed class SessionAgainstTestServerTests
 
         Assert.False(report.Success, report.Verdict);
         Assert.Equal(phase, report.Diagnosis!.Phase.Name());
-        Assert.Equal(cause, report.Diagnosis.Cause);
+        Assert.Equal(cause, report.Diagnosis.Cause.Name);
         Assert.NotEmpty(report.Diagnosis.Explanation);
         Assert.NotEmpty(report.Diagnosis.Remedy);
         Assert.DoesNotContain("no catalogue entry", report.Diagnosis.Explanation, StringComparison.Ordinal);
-        Assert.Equal(ExitCodes.ForPhase(report.Diagnosis.Phase), report.ExitCode);
+        Assert.Equal(ExitCodes.ForPhase(report.Diagnosis.Phase), ExitCodes.For(report));
     }
 
     [Theory]
@@ -146,11 +148,11 @@ public sealed class SessionAgainstTestServerTests
         // timeout-mid-answer within the deadline, with what did arrive in the evidence.
         var drip = new Fault(step, FaultKind.Drip) { DripInterval = TimeSpan.FromMilliseconds(100) };
         (ProbeReport dripped, _) = await EngineHarness.InMemoryAsync(TlsOnly(drip), Finalized, TestContext.Current.CancellationToken);
-        Assert.Equal((phase, "timeout-mid-answer"), (dripped.Diagnosis!.Phase.Name(), dripped.Diagnosis.Cause));
+        Assert.Equal((phase, "timeout-mid-answer"), (dripped.Diagnosis!.Phase.Name(), dripped.Diagnosis.Cause.Name));
         Assert.NotNull(dripped.Diagnosis.Evidence.ReceivedHex);
 
         (ProbeReport lying, _) = await EngineHarness.InMemoryAsync(TlsOnly(F($"{step}:oversize-length")), Finalized, TestContext.Current.CancellationToken);
-        Assert.Equal((phase, "timeout-mid-answer"), (lying.Diagnosis!.Phase.Name(), lying.Diagnosis.Cause));
+        Assert.Equal((phase, "timeout-mid-answer"), (lying.Diagnosis!.Phase.Name(), lying.Diagnosis.Cause.Name));
         Assert.Equal(65535, lying.Diagnosis.Evidence.ExpectedLength);
     }
 
@@ -160,7 +162,7 @@ public sealed class SessionAgainstTestServerTests
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
             TlsOnly(F("licensing.license:error-info")) with { ErrorInfo = 0x0009 }, Finalized, TestContext.Current.CancellationToken);
 
-        Assert.Equal("server-error-info:ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES", report.Diagnosis!.Cause);
+        Assert.Equal("server-error-info:ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES", report.Diagnosis!.Cause.Name);
         Assert.Equal(0x3, report.Diagnosis.Mstsc!.DisconnectReason);
         Assert.Equal(0x9, report.Diagnosis.Mstsc.ExtendedReason);
         Assert.Equal("ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES", report.Session!.ErrorInfo!.Name);
@@ -203,7 +205,7 @@ public sealed class SessionAgainstTestServerTests
 
         var brokerTarget = new ProbeTarget("127.0.0.1", targetEnd.Port);
         ProbeReport reported = await new RdpProber().ProbeAsync(brokerTarget, EngineHarness.FastOptions(Finalized), TestContext.Current.CancellationToken);
-        Assert.Equal("redirected", reported.Diagnosis!.Cause);
+        Assert.Equal("redirected", reported.Diagnosis!.Cause.Name);
         Assert.Equal("127.0.0.2", reported.Session!.RedirectionTarget);
         Assert.Equal(cookie, reported.Session.RedirectionRoutingToken);
         Assert.Contains(reported.Session.Redirection!, f => f.Name == "TargetNetAddress" && f.Value.Contains("127.0.0.2", StringComparison.Ordinal));
@@ -213,7 +215,7 @@ public sealed class SessionAgainstTestServerTests
         Assert.Equal(ConnectionPhase.Finalization, followed.Reached);
         Assert.Equal($"127.0.0.2:{targetEnd.Port}", followed.Target);
         ProbeReport hop = Assert.Single(followed.PreviousHops);
-        Assert.Equal("redirected", hop.Diagnosis!.Cause);
+        Assert.Equal("redirected", hop.Diagnosis!.Cause.Name);
         Assert.Contains("redirection", followed.Verdict, StringComparison.Ordinal);
 
         IReadOnlyList<ServerConnectionRecord> records = await target.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));

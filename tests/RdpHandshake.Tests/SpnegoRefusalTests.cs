@@ -1,5 +1,6 @@
-using RdpHandshake.Crypto;
 using System.Text.Json;
+using RdpHandshake.Cli;
+using RdpHandshake.Crypto;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
@@ -28,7 +29,7 @@ public sealed class SpnegoRefusalTests
         Assert.Contains(report.Steps, s => s.Name == "credssp.negotiate" && s.Fields.Any(f => f.Name == "negoToken" && f.Value == "bare NTLM"));
 
         ProbeReport first = report.SpnegoAttempt!;
-        Assert.Equal("server-error:0xc00700ea", first.Diagnosis!.Cause);
+        Assert.Equal("server-error:0xc00700ea", first.Diagnosis!.Cause.Name);
         Assert.Equal("credssp.challenge", first.Diagnosis.Evidence.Step);
         Assert.Null(first.CredSsp);
         Assert.Equal(2, server.Count);
@@ -65,7 +66,7 @@ public sealed class SpnegoRefusalTests
     {
         (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(Refusing, new ProbeOptions { RetryWithoutSpnego = false }, TestContext.Current.CancellationToken, 1);
 
-        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause);
+        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause.Name);
         Assert.Null(report.SpnegoAttempt);
     }
 
@@ -74,8 +75,8 @@ public sealed class SpnegoRefusalTests
     {
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.InMemoryAsync(Refusing, new ProbeOptions(), TestContext.Current.CancellationToken);
 
-        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause);
-        Assert.Equal(Diagnostics.ExitCodes.CredSsp, report.ExitCode);
+        Assert.Equal("server-error:0xc00700ea", report.Diagnosis!.Cause.Name);
+        Assert.Equal(ExitCodes.CredSsp, ExitCodes.For(report));
         Assert.Single(server);
     }
 
@@ -84,7 +85,7 @@ public sealed class SpnegoRefusalTests
     {
         (ProbeReport report, _) = await EngineHarness.OverLoopbackAsync(Refusing, new ProbeOptions(), TestContext.Current.CancellationToken, 2);
 
-        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report));
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
         JsonElement root = document.RootElement;
         Assert.False(root.GetProperty("credssp").GetProperty("ntlmInSpnego").GetBoolean());
         Assert.Equal("0xc00700ea", root.GetProperty("credssp").GetProperty("spnegoRefusedWith").GetString());

@@ -3,13 +3,14 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
-using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.TestServer;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;
@@ -789,7 +790,7 @@ public sealed class TestServerSessionTests
                     {
                         // Records before the alert in the same chunk still count: hand out their frames first.
                         Assert.Equal(TlsFailureKind.AlertReceived, failure.Kind);
-                        LastAlert = failure.Alert?.Name;
+                        LastAlert = failure.Alert?.DisplayName;
                         _inbox.AddRange(_tls.ReadApplicationData());
                         continue;
                     }

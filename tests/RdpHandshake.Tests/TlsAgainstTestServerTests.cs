@@ -1,9 +1,11 @@
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Cli;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Recording;
-using RdpHandshake.Tls;
 using RdpHandshake.TestServer;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake.Tests;
 
@@ -26,8 +28,8 @@ public sealed class TlsAgainstTestServerTests
         { "tls.server-hello:garbage", "memory", "malformed-record" },
         { "tls.server-hello:truncated", "memory", "truncated-response" },
         { "tls.server-hello:stall", "memory", "timeout" },
-        { "tls.server-hello:ultimatum", "memory", "server-tls-setup-failed" },
-        { "tls.server-hello:ultimatum", "loopback", "server-tls-setup-failed" },
+        { "tls.server-hello:ultimatum", "memory", "disconnect-ultimatum:rn-user-requested" },
+        { "tls.server-hello:ultimatum", "loopback", "disconnect-ultimatum:rn-user-requested" },
     };
 
     [Theory]
@@ -41,8 +43,8 @@ public sealed class TlsAgainstTestServerTests
 
         Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
         Assert.Equal(ConnectionPhase.Tls, diagnosis.Phase);
-        Assert.Equal(cause, diagnosis.Cause);
-        Assert.Equal(ExitCodes.Tls, report.ExitCode);
+        Assert.Equal(cause, diagnosis.Cause.Name);
+        Assert.Equal(ExitCodes.Tls, ExitCodes.For(report));
         Assert.Equal(ConnectionPhase.X224, report.Reached);
         Assert.StartsWith("tls.", diagnosis.Evidence.Step, StringComparison.Ordinal);
         Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
@@ -64,10 +66,10 @@ public sealed class TlsAgainstTestServerTests
     [Fact]
     public async Task A_version_the_server_does_not_take_is_no_common_version()
     {
-        var server = new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv12] };
-        ProbeOptions client = EngineHarness.FastOptions() with { Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv13] } };
+        var server = new TestServerOptions { TlsVersions = [TlsVersion.Tls12] };
+        ProbeOptions client = EngineHarness.FastOptions() with { Tls = new TlsOffer { Versions = [TlsVersion.Tls13] } };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, client, TestContext.Current.CancellationToken);
-        Assert.Equal("no-common-version", report.Diagnosis!.Cause);
+        Assert.Equal("no-common-version", report.Diagnosis!.Cause.Name);
         Assert.Contains(report.Tls!.AlertsReceived, a => a.Description == AlertDescription.protocol_version);
     }
 
@@ -76,15 +78,15 @@ public sealed class TlsAgainstTestServerTests
     {
         var server = new TestServerOptions
         {
-            TlsVersions = [ProtocolVersion.TLSv12],
+            TlsVersions = [TlsVersion.Tls12],
             TlsCipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
         };
         ProbeOptions client = EngineHarness.FastOptions() with
         {
-            Tls = new TlsOffer { Versions = [ProtocolVersion.TLSv12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA] },
+            Tls = new TlsOffer { Versions = [TlsVersion.Tls12], CipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA] },
         };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, client, TestContext.Current.CancellationToken);
-        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause);
+        Assert.Equal("no-common-cipher-suite", report.Diagnosis!.Cause.Name);
         Assert.Equal("tls.server-hello", report.Diagnosis.Evidence.Step);
     }
 
@@ -93,12 +95,12 @@ public sealed class TlsAgainstTestServerTests
     {
         var server = new TestServerOptions
         {
-            TlsVersions = [ProtocolVersion.TLSv12],
+            TlsVersions = [TlsVersion.Tls12],
             TlsCipherSuites = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256],
         };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
-        Assert.Equal(ProtocolVersion.TLSv12, report.Tls!.Version);
+        Assert.Equal(TlsVersion.Tls12, report.Tls!.Version);
         Assert.Equal(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, report.Tls.CipherSuite);
         Assert.Contains(report.Tls.Weaknesses, w => w.StartsWith("CBC mode", StringComparison.Ordinal));
         Assert.Equal(true, report.Tls.SecureRenegotiation);
@@ -111,7 +113,7 @@ public sealed class TlsAgainstTestServerTests
     [InlineData(CertificateProfile.Rsa1024, "weak-key")]
     public async Task Certificate_findings_are_reported_and_a_policy_turns_them_into_failures(CertificateProfile profile, string finding)
     {
-        var server = new TestServerOptions { Certificate = profile, TlsVersions = [ProtocolVersion.TLSv12] };
+        var server = new TestServerOptions { Certificate = profile, TlsVersions = [TlsVersion.Tls12] };
         (ProbeReport reported, _) = await EngineHarness.InMemoryAsync(server, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(reported.Success, reported.Verdict);
         Assert.True(reported.Tls!.Certificate!.Has(finding), string.Join("; ", reported.Tls.Certificate.Findings));
@@ -119,8 +121,8 @@ public sealed class TlsAgainstTestServerTests
 
         ProbeOptions strict = EngineHarness.FastOptions() with { CertificatePolicy = new HashSet<string> { finding } };
         (ProbeReport rejected, _) = await EngineHarness.InMemoryAsync(server, strict, TestContext.Current.CancellationToken);
-        Assert.Equal($"certificate-rejected:{finding}", rejected.Diagnosis!.Cause);
-        Assert.Equal(ExitCodes.Tls, rejected.ExitCode);
+        Assert.Equal($"certificate-rejected:{finding}", rejected.Diagnosis!.Cause.Name);
+        Assert.Equal(ExitCodes.Tls, ExitCodes.For(rejected));
         Assert.Equal("tls.certificate", rejected.Diagnosis.Evidence.Step);
     }
 
@@ -143,14 +145,14 @@ public sealed class TlsSurveyTests
     public async Task The_survey_finds_exactly_the_configured_versions_and_suites_with_few_connections()
     {
         int[] configured = [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA];
-        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv12], TlsCipherSuites = configured });
+        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [TlsVersion.Tls12], TlsCipherSuites = configured });
         var endpoint = server.Start();
         TlsSurveyReport survey = await TlsSurvey.RunAsync(
             new ProbeTarget("127.0.0.1", endpoint.Port), EngineHarness.FastOptions(), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Null(survey.Problem);
-        Assert.Equal([ProtocolVersion.TLSv12], survey.AcceptedVersions);
-        TlsVersionResult tls12 = survey.Versions.Single(v => v.Version.Equals(ProtocolVersion.TLSv12));
+        Assert.Equal([TlsVersion.Tls12], survey.AcceptedVersions);
+        TlsVersionResult tls12 = survey.Versions.Single(v => v.Version.Equals(TlsVersion.Tls12));
         Assert.Equal(configured.Order(), tls12.CipherSuites.Order());
         Assert.NotNull(tls12.ServerPreference);
 
@@ -174,11 +176,11 @@ public sealed class TlsSurveyTests
     [Fact]
     public async Task Tls_1_3_groups_are_enumerated()
     {
-        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [ProtocolVersion.TLSv13] });
+        await using var server = new RdpTestServer(new TestServerOptions { TlsVersions = [TlsVersion.Tls13] });
         var endpoint = server.Start();
         TlsSurveyReport survey = await TlsSurvey.RunAsync(
             new ProbeTarget("127.0.0.1", endpoint.Port), EngineHarness.FastOptions(),
-            new TlsSurveyOptions { Versions = [ProtocolVersion.TLSv13] }, cancellationToken: TestContext.Current.CancellationToken);
+            new TlsSurveyOptions { Versions = [TlsVersion.Tls13] }, cancellationToken: TestContext.Current.CancellationToken);
         TlsVersionResult tls13 = Assert.Single(survey.Versions);
         Assert.True(tls13.Accepted);
         Assert.Contains(NamedGroup.x25519, tls13.NamedGroups);
@@ -202,7 +204,7 @@ public sealed class TrustTests
         (ProbeReport system, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions(), EngineHarness.FastOptions() with { Trust = TrustAnchors.System, CertificatePolicy = new HashSet<string> { "untrusted" } },
             TestContext.Current.CancellationToken);
-        Assert.Equal("certificate-rejected:untrusted", system.Diagnosis!.Cause);
+        Assert.Equal("certificate-rejected:untrusted", system.Diagnosis!.Cause.Name);
     }
 
     private static string PemOf(byte[] der) =>
@@ -249,7 +251,7 @@ public sealed class NtlmInfoAgainstTestServerTests
         {
             Until = Protocol.Sequence.ConnectionPhase.CredSsp,
             NtlmInSpnego = spnego,
-            Connector = new Protocol.Sequence.ClientConnectorOptions { RequestedProtocols = Protocol.X224.SecurityProtocols.Hybrid },
+            Negotiation = new Protocol.Connector.NegotiationOptions { RequestedProtocols = Protocol.X224.SecurityProtocols.Hybrid },
         };
         (ProbeReport report, IReadOnlyList<ServerConnectionRecord> server) = await EngineHarness.InMemoryAsync(new TestServerOptions { Ntlm = identity }, options, TestContext.Current.CancellationToken);
 

@@ -1,9 +1,11 @@
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
-using RdpHandshake.Tls;
-using RdpHandshake.TestServer;
+using RdpHandshake.Cli;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
+using RdpHandshake.TestServer;
+using RdpHandshake.Tls;
 
 namespace RdpHandshake.Tests;
 
@@ -13,7 +15,7 @@ namespace RdpHandshake.Tests;
 /// </summary>
 public sealed class TlsClientSessionTests
 {
-    private static (TlsObservations Seen, TlsServerProtocol Server, byte[] AppData) Handshake(int chunk, ProtocolVersion version)
+    private static (TlsObservations Seen, TlsServerProtocol Server, byte[] AppData) Handshake(int chunk, TlsVersion version)
     {
         var client = new TlsClientSession(new TlsOffer { Versions = [version] });
         var server = new TlsServerProtocol();
@@ -64,8 +66,8 @@ public sealed class TlsClientSessionTests
     [InlineData(1, "1.2")]
     public void Whole_flights_and_single_bytes_complete_the_same_handshake(int chunk, string versionText)
     {
-        Assert.True(TlsNames.TryParseVersion(versionText, out ProtocolVersion? version));
-        (TlsObservations seen, TlsServerProtocol server, byte[] appData) = Handshake(chunk, version!);
+        Assert.True(TlsNames.TryParseVersion(versionText, out TlsVersion version));
+        (TlsObservations seen, TlsServerProtocol server, byte[] appData) = Handshake(chunk, version);
         Assert.True(seen.HandshakeComplete);
         Assert.Equal(version, seen.ServerVersion);
         Assert.False(server.IsHandshaking);
@@ -81,7 +83,7 @@ public sealed class TlsClientSessionTests
         client.Start();
         (_, TlsFailure? failure) = client.Receive([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
         Assert.Equal(TlsFailureKind.AlertReceived, failure!.Kind);
-        Assert.Equal("protocol_version(70)", failure.Alert!.Name);
+        Assert.Equal("protocol_version(70)", failure.Alert!.DisplayName);
     }
 
     [Fact]
@@ -120,10 +122,10 @@ public sealed class KeyLogTests
     [InlineData("1.2", new[] { "CLIENT_RANDOM" }, 48)]
     public async Task The_key_log_has_the_nss_labels_with_the_client_random_of_the_client_hello(string versionText, string[] labels, int secretLength)
     {
-        Assert.True(TlsNames.TryParseVersion(versionText, out ProtocolVersion? version));
+        Assert.True(TlsNames.TryParseVersion(versionText, out TlsVersion version));
         var lines = new List<string>();
-        ProbeOptions options = EngineHarness.FastOptions() with { KeyLog = lines.Add, Tls = new TlsOffer { Versions = [version!] } };
-        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { TlsVersions = [version!] }, options, TestContext.Current.CancellationToken);
+        ProbeOptions options = EngineHarness.FastOptions() with { KeyLog = lines.Add, Tls = new TlsOffer { Versions = [version] } };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { TlsVersions = [version] }, options, TestContext.Current.CancellationToken);
         Assert.True(report.Success, report.Verdict);
 
         // ClientHello: record header (5), handshake header (4), legacy_version (2), then the 32-byte random.
@@ -139,7 +141,7 @@ public sealed class KeyLogTests
         });
 
         // The secrets go to the key log only, never into the report.
-        string json = RdpHandshake.Reporting.ProbeReportJson.ToJson(report);
+        string json = RdpHandshake.Reporting.ProbeReportJson.ToJson(report, ExitCodes.For);
         Assert.All(lines, line => Assert.DoesNotContain(line.Split(' ')[2], json, StringComparison.Ordinal));
     }
 }

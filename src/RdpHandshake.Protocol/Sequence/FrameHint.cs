@@ -89,3 +89,11 @@ public sealed class RdpFrameHint(string stepName, string expecting, int maxFrame
             : FrameSize.Complete(length);
     }
 }
+
+/// <summary>Frames a PDU of fixed length (the four bytes of the Early User Authorization Result).</summary>
+public sealed class FixedLengthFrameHint(string stepName, string expecting, int length) : FrameHint(stepName, expecting, length)
+{
+    public override int HeaderLength => 0;
+
+    public override FrameSize FindSize(ReadOnlySpan<byte> buffered) => FrameSize.Complete(MaxFrameLength);
+}

@@ -3,53 +3,29 @@ using RdpHandshake.Protocol.Encoding;
 namespace RdpHandshake.Protocol.Sequence;
 
 /// <summary>
-/// Why the connection sequence cannot go on, as seen from the bytes alone: the phase, a stable cause code
-/// (see <see cref="Causes"/>), a short lowercase explanation and, for malformed input, the decode error.
-/// The engine turns it into a full diagnosis with evidence and a remedy.
+/// Why the connection sequence cannot go on, as the bytes show it: the cause, a short lowercase reason and, where
+/// they apply, the detail and code that refine the cause and the decode error. The failure carries no phase: the
+/// phase is the one of the step in which it happened, which the connector knows.
 /// </summary>
-public sealed record ProtocolFailure(ConnectionPhase Phase, string Cause, string Reason, DecodeError? DecodeError = null);
-
-/// <summary>Stable cause codes. A code may carry a detail after a colon, e.g. <c>negotiation-failure:SSL_REQUIRED_BY_SERVER</c>.</summary>
-public static class Causes
+/// <param name="Cause">What happened.</param>
+/// <param name="Reason">One lowercase line: what the server did.</param>
+public sealed record ProtocolFailure(CauseId Cause, string Reason)
 {
-    /// <summary>The server answered with bytes that do not decode as the PDU expected at this step.</summary>
-    public const string MalformedResponse = "malformed-response";
+    /// <summary>The name that refines the cause (an NTSTATUS, ERRINFO, alert or licensing error name).</summary>
+    public string? Detail { get; init; }
 
-    /// <summary>The server sent a well-formed PDU of another type than the step expects.</summary>
-    public const string UnexpectedPdu = "unexpected-pdu";
+    /// <summary>The number behind <see cref="Detail"/>, when there is one.</summary>
+    public uint? Code { get; init; }
 
-    /// <summary>The server refused the requested security protocols with an RDP_NEG_FAILURE.</summary>
-    public const string NegotiationFailure = "negotiation-failure";
-
-    /// <summary>The server selected a security protocol the client did not request.</summary>
-    public const string ProtocolNotRequested = "protocol-not-requested";
-
-    /// <summary>The server answered the Connection Request with an X.224 Disconnect Request.</summary>
-    public const string DisconnectRequest = "x224-disconnect-request";
-
-    /// <summary>The server ended the connection with an MCS Disconnect Provider Ultimatum.</summary>
-    public const string DisconnectProviderUltimatum = "mcs-disconnect-provider-ultimatum";
+    /// <summary>Why the bytes did not decode, for malformed answers.</summary>
+    public DecodeError? DecodeError { get; init; }
 
     /// <summary>
-    /// After the X.224 connection: the server ended it with an MCS Disconnect Provider Ultimatum; the detail
-    /// is the T.125 reason, e.g. <c>disconnect-ultimatum:rn-provider-initiated</c>.
+    /// The step whose bytes are the evidence when it is not the one that ended the run: a certificate finding that
+    /// fails the policy is found in <c>tls.certificate</c> and fails the run once the handshake is complete.
     /// </summary>
-    public const string DisconnectUltimatum = "disconnect-ultimatum";
+    public string? EvidenceStep { get; init; }
 
-    /// <summary>
-    /// The server ended the connection after a Set Error Info PDU; the detail is the ERRINFO code, which the
-    /// engine turns into its name, e.g. <c>server-error-info:ERRINFO_SERVER_DENIED_CONNECTION</c>.
-    /// </summary>
-    public const string ServerErrorInfo = "server-error-info";
-
-    /// <summary>Builds <c>negotiation-failure:NAME</c>.</summary>
-    public static string ForNegotiationFailure(X224.NegotiationFailureCode code) =>
-        $"{NegotiationFailure}:{X224.NegotiationNames.Name(code)}";
-
-    /// <summary>The part of a cause code before any colon, e.g. <c>negotiation-failure</c>.</summary>
-    public static string BaseOf(string cause)
-    {
-        int colon = cause.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? cause : cause[..colon];
-    }
+    /// <summary>The failure of a frame that does not decode as the PDU the step expects.</summary>
+    public static ProtocolFailure Malformed(string reason, DecodeError error) => new(CauseId.MalformedResponse, reason) { DecodeError = error };
 }

@@ -102,3 +102,19 @@ public sealed class TlsRecordFrameHint(string stepName, string expecting)
 
     public override FrameSize FindSize(ReadOnlySpan<byte> buffered) => TlsRecordHeader.FindFrameSize(buffered);
 }
+
+/// <summary>
+/// Frames the server's first answer to a ClientHello: a TLS record, or, when the server did not start TLS and
+/// answers with an RDP packet instead (xrdp sends an MCS Disconnect Provider Ultimatum), that TPKT packet, so that
+/// it can be read whole and named.
+/// </summary>
+public sealed class TlsRecordOrTpktFrameHint(string stepName, string expecting)
+    : FrameHint(stepName, expecting, TlsRecordHeader.MaxRecordSize)
+{
+    public override int HeaderLength => TlsRecordHeader.FixedPartSize;
+
+    public override FrameSize FindSize(ReadOnlySpan<byte> buffered) =>
+        !buffered.IsEmpty && buffered[0] == X224.TpktHeader.Version3
+            ? X224.TpktHeader.FindFrameSize(buffered, MaxFrameLength)
+            : TlsRecordHeader.FindFrameSize(buffered);
+}

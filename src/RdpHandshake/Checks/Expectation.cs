@@ -180,7 +180,7 @@ public sealed partial class Expectation
             "reached" => report.Reached?.Name() ?? "none",
             "success" => report.Success ? "true" : "false",
             "phase" => report.Diagnosis?.Phase.Name() ?? "none",
-            "cause" => report.Diagnosis?.Cause ?? "none",
+            "cause" => report.Diagnosis?.Cause.Name ?? "none",
             "protocol" => report.Negotiation?.Selected is { } selected ? NegotiationNames.ShortName(selected) : null,
             "failure-code" => report.Negotiation is { } n ? (n.FailureCode is { } code ? NegotiationNames.Name(code) : "none") : null,
             "tls" => report.Tls?.Version is { } version ? TlsNames.ShortVersion(version) : null,

@@ -12,48 +12,10 @@ public sealed record CredSspResult(int ServerVersion, NtlmChallengeMessage? Chal
     public uint? SpnegoRefusedWith { get; init; }
 
     /// <summary>The answer of <see cref="ProbeOptions.CheckNonceBinding"/>; null when it was not asked for.</summary>
-    public NonceBindingCheck? NonceBinding { get; init; }
+    public NonceBindingResult? NonceBinding { get; init; }
 
     /// <summary>The names and facts of the CHALLENGE a scanner reports, in a stable order; absent ones are left out.</summary>
-    public IReadOnlyList<(string Key, string Value)> Info
-    {
-        get
-        {
-            var info = new List<(string, string)>();
-            if (Challenge is not { } c)
-            {
-                return info;
-            }
-
-            info.Add(("targetName", c.TargetName));
-            Add(info, "netbiosComputer", c.Find(NtlmAvId.NbComputerName));
-            Add(info, "netbiosDomain", c.Find(NtlmAvId.NbDomainName));
-            Add(info, "dnsComputer", c.Find(NtlmAvId.DnsComputerName));
-            Add(info, "dnsDomain", c.Find(NtlmAvId.DnsDomainName));
-            Add(info, "dnsTree", c.Find(NtlmAvId.DnsTreeName));
-            if (c.Version is { } version)
-            {
-                info.Add(("productVersion", $"{version.Major}.{version.Minor}.{version.Build}"));
-                Add(info, "windows", version.WindowsName);
-                info.Add(("ntlmRevision", version.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
-
-            if (c.Timestamp is { } time)
-            {
-                info.Add(("serverTime", time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)));
-            }
-
-            return info;
-        }
-    }
-
-    private static void Add(List<(string, string)> info, string key, string? value)
-    {
-        if (!string.IsNullOrEmpty(value))
-        {
-            info.Add((key, value));
-        }
-    }
+    public IReadOnlyList<(string Key, string Value)> Info => Challenge is { } challenge ? NtlmChallengeInfo.Of(challenge) : [];
 }
 
 /// <summary>
@@ -61,4 +23,4 @@ public sealed record CredSspResult(int ServerVersion, NtlmChallengeMessage? Chal
 /// fix, "Force Updated Clients"): <paramref name="Enforced"/> is true when an authenticated attempt offering version 4
 /// was refused, false when it was accepted, null when the check could not tell; <paramref name="Detail"/> says why.
 /// </summary>
-public sealed record NonceBindingCheck(bool? Enforced, string Detail);
+public sealed record NonceBindingResult(bool? Enforced, string Detail);

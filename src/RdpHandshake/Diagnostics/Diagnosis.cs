@@ -33,18 +33,20 @@ public sealed record Evidence(
     IReadOnlyList<StepField>? Fields = null);
 
 /// <summary>
-/// Why a run stopped short of where it was asked to go, typed: the phase, a stable cause code, what it
-/// means, the evidence, what mstsc would have said, and what to do about it.
+/// Why a run stopped short of where it was asked to go, typed: the cause (with the phase of the step where the
+/// attempt ended), what it means, the evidence, what mstsc would have said, and what to do about it.
 /// </summary>
 public sealed record Diagnosis(
-    ConnectionPhase Phase,
-    string Cause,
+    Cause Cause,
     string Summary,
     string Explanation,
     Evidence Evidence,
     MstscCode? Mstsc,
     string Remedy)
 {
+    /// <summary>The phase of the step where the attempt ended.</summary>
+    public ConnectionPhase Phase => Cause.Phase;
+
     /// <summary>When <see cref="Mstsc"/> is null: why no mstsc code is given (none documented, or not an mstsc situation).</summary>
     public string? MstscNote { get; init; }
 }

@@ -1,5 +1,5 @@
+using System.Collections.Frozen;
 using RdpHandshake.Protocol.Sequence;
-using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Diagnostics;
 
@@ -16,86 +16,26 @@ namespace RdpHandshake.Diagnostics;
 public sealed record CatalogEntry(string Title, string Explanation, string Remedy, MstscCode? Mstsc = null, string? NoMstscCode = null);
 
 /// <summary>
-/// The cause knowledge base: one table of data mapping (phase, cause) to explanation, remedy and the
-/// mstsc-equivalent code. Lookups try the exact cause in the phase, then the base cause (before any colon)
-/// in the phase, then the cause in any phase.
+/// The catalogue's one row for a cause: its entry, where the cause occurs, and the entries that say more for a phase
+/// (a close after the Connect Initial means something else than a close during licensing) or for a detail (one
+/// entry per NTSTATUS of <see cref="CauseId.AuthFailed"/>).
+/// </summary>
+/// <param name="Id">The cause.</param>
+/// <param name="Where">The phases it occurs in, for the docs: <c>x224</c>, <c>any</c>, <c>mcs and later</c>.</param>
+/// <param name="Entry">What it means wherever no more specific entry applies.</param>
+public sealed record CatalogRow(CauseId Id, string Where, CatalogEntry Entry)
+{
+    public IReadOnlyDictionary<ConnectionPhase, CatalogEntry> ByPhase { get; init; } = new Dictionary<ConnectionPhase, CatalogEntry>();
+
+    public IReadOnlyDictionary<string, CatalogEntry> ByDetail { get; init; } = new Dictionary<string, CatalogEntry>();
+}
+
+/// <summary>
+/// The cause knowledge base: one row of data per <see cref="CauseId"/> with its explanation, remedy and the
+/// mstsc-equivalent code. A lookup takes the entry for the cause's detail, else for its phase, else the row's own.
 /// </summary>
 public static class DiagnosisCatalog
 {
-    /// <summary>Cause codes the engine itself produces (the protocol core's are in <see cref="Causes"/>).</summary>
-    public static class EngineCauses
-    {
-        public const string NameNotResolved = "name-not-resolved";
-        public const string ConnectionRefused = "connection-refused";
-        public const string Unreachable = "unreachable";
-        public const string ConnectTimeout = "connect-timeout";
-        public const string SocketError = "socket-error";
-        public const string ClosedByPeer = "closed-by-peer";
-
-        /// <summary>The server closed the socket part-way through a PDU.</summary>
-        public const string Truncated = "truncated-response";
-        public const string Reset = "reset";
-        public const string Timeout = "timeout";
-
-        /// <summary>Part of an answer arrived, then nothing more before the deadline: a black hole (MTU) or a dripping server.</summary>
-        public const string TimeoutMidAnswer = "timeout-mid-answer";
-        public const string Interrupted = "interrupted";
-        public const string InternalError = "internal-error";
-    }
-
-    /// <summary>Cause codes of the TLS phase.</summary>
-    public static class TlsCauses
-    {
-        /// <summary>FIN right after our ClientHello, before any TLS byte: the classic unusable certificate or key.</summary>
-        public const string ClosedAfterClientHello = "closed-after-client-hello";
-
-        public const string ResetAfterClientHello = "reset-after-client-hello";
-
-        /// <summary>The server selected TLS but, instead of a ServerHello, disconnected: its TLS layer could not start.</summary>
-        public const string ServerTlsSetupFailed = "server-tls-setup-failed";
-
-        public const string NoCommonVersion = "no-common-version";
-
-        public const string NoCommonCipherSuite = "no-common-cipher-suite";
-
-        /// <summary>Prefix: <c>server-alert:NAME</c>.</summary>
-        public const string ServerAlert = "server-alert";
-
-        /// <summary>Prefix: <c>local-alert:NAME</c>, our TLS client aborted (malformed or illegal handshake message).</summary>
-        public const string LocalAlert = "local-alert";
-
-        public const string MalformedRecord = "malformed-record";
-
-        /// <summary>Prefix: <c>certificate-rejected:FINDING</c>, the certificate fails <c>--cert-policy</c>.</summary>
-        public const string CertificateRejected = "certificate-rejected";
-    }
-
-    /// <summary>Cause codes of the CredSSP phase.</summary>
-    public static class CredSspCauses
-    {
-        /// <summary>Prefix: <c>auth-failed:STATUS_NAME</c>, the server's errorCode.</summary>
-        public const string AuthFailed = "auth-failed";
-
-        /// <summary>The server closed after our AUTHENTICATE without an errorCode: most likely rejected credentials.</summary>
-        public const string ClosedAfterAuthenticate = "closed-after-authenticate";
-
-        public const string PubKeyBindingMismatch = "pubkey-binding-mismatch";
-
-        /// <summary>The server's SPNEGO mechListMIC (MS-SPNG 3.3.5.1) does not verify.</summary>
-        public const string MechListMicMismatch = "mechlistmic-mismatch";
-
-        /// <summary>The server refused our CredSSP version: it forces clients updated for CVE-2018-0886 (version 5+).</summary>
-        public const string VersionMismatch = "credssp-version-mismatch";
-
-        public const string AccessDenied = "access-denied";
-
-        /// <summary>RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server demands NLA and the client did not offer HYBRID.</summary>
-        public const string NlaRequired = "nla-required";
-
-        /// <summary>The server selected NLA and the run was asked to go past CredSSP without credentials.</summary>
-        public const string CredentialsRequired = "credentials-required";
-    }
-
     /// <summary>Why a catalogue entry carries no mstsc code (<see cref="CatalogEntry.NoMstscCode"/>).</summary>
     public static class NoMstscCodeReasons
     {
@@ -124,418 +64,469 @@ public static class DiagnosisCatalog
     private static readonly MstscCode DnsFailed = MstscCodes.For(0x104);
     private static readonly MstscCode TimedOut = MstscCodes.For(0x108);
 
-    private static readonly Dictionary<(ConnectionPhase? Phase, string Cause), CatalogEntry> Entries = Build();
+    private static readonly FrozenDictionary<CauseId, CatalogRow> Rows = Build();
 
-    /// <summary>Finds the most specific entry for a cause in a phase.</summary>
-    public static CatalogEntry Lookup(ConnectionPhase phase, string cause)
+    /// <summary>The row of <paramref name="id"/>; every id has one (a test enumerates them).</summary>
+    public static CatalogRow Row(CauseId id) => Rows[id];
+
+    /// <summary>Every row, in the order of <see cref="CauseId"/>.</summary>
+    public static IReadOnlyList<CatalogRow> AllRows { get; } = [.. Rows.Values.OrderBy(r => r.Id)];
+
+    /// <summary>The most specific entry for a cause: its detail's, else its phase's, else its row's.</summary>
+    public static CatalogEntry Lookup(Cause cause)
     {
-        if (Entries.TryGetValue((phase, cause), out CatalogEntry? exact))
-        {
-            return exact;
-        }
-
-        string baseCause = Causes.BaseOf(cause);
-        if (Entries.TryGetValue((phase, baseCause), out CatalogEntry? byBase))
-        {
-            return byBase;
-        }
-
-        if (Entries.TryGetValue((null, cause), out CatalogEntry? anyPhase) || Entries.TryGetValue((null, baseCause), out anyPhase))
-        {
-            return anyPhase;
-        }
-
-        return new CatalogEntry(
-            $"{cause} in phase {phase.Name()}",
-            "This cause has no catalogue entry yet; the evidence below is all rdphs knows.",
-            "Re-run with --json and keep the report; the hex of each step shows what the server sent.");
+        CatalogRow row = Rows[cause.Id];
+        CatalogEntry entry = cause.Detail is { } detail && row.ByDetail.TryGetValue(detail, out CatalogEntry? byDetail) ? byDetail
+            : row.ByPhase.TryGetValue(cause.Phase, out CatalogEntry? byPhase) ? byPhase
+            : row.Entry;
+        // The server said why it ended the connection: its ERRINFO code is mstsc's extended reason.
+        return cause.Id == CauseId.ServerErrorInfo && cause.Code is { } code
+            ? entry with { Mstsc = new MstscCode(0x3, "ByServer", (int)code, cause.Detail) }
+            : entry;
     }
 
-    /// <summary>Every (phase, cause) the catalogue describes; the docs list is generated from this.</summary>
-    public static IEnumerable<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> All =>
-        Entries.Select(e => (e.Key.Phase, e.Key.Cause, e.Value));
+    /// <summary>Every entry as (where, cause text, entry): each row's own, then its phase and detail entries; the docs list is generated from this.</summary>
+    public static IEnumerable<(string Where, string Cause, CatalogEntry Entry)> All =>
+        AllRows.SelectMany(row => Enumerable.Repeat((row.Where, row.Id.Name(), row.Entry), 1)
+            .Concat(row.ByPhase.OrderBy(p => p.Key).Select(p => (p.Key.Name(), row.Id.Name(), p.Value)))
+            .Concat(row.ByDetail.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => (row.Where, $"{row.Id.Name()}:{d.Key}", d.Value))));
 
     /// <summary>
-    /// The causes whose mstsc code is this disconnect reason, in connection order (any-phase causes last): what
-    /// <c>rdphs explain CODE</c> lists as the steps of a probe that end that way.
+    /// The causes whose mstsc code is this disconnect reason: what <c>rdphs explain CODE</c> lists as the steps of a
+    /// probe that end that way.
     /// </summary>
-    public static IReadOnlyList<(ConnectionPhase? Phase, string Cause, CatalogEntry Entry)> WithDisconnectReason(int disconnectReason) =>
-        All.Where(c => c.Entry.Mstsc?.DisconnectReason == disconnectReason)
-            .OrderBy(c => c.Phase ?? ConnectionPhase.Finalization)
-            .ToList();
+    public static IReadOnlyList<(string Where, string Cause, CatalogEntry Entry)> WithDisconnectReason(int disconnectReason) =>
+        All.Where(c => c.Entry.Mstsc?.DisconnectReason == disconnectReason).ToList();
 
-    private static Dictionary<(ConnectionPhase?, string), CatalogEntry> Build()
+    private static FrozenDictionary<CauseId, CatalogRow> Build()
     {
-        var table = new Dictionary<(ConnectionPhase?, string), CatalogEntry>
-        {
-            [(ConnectionPhase.Tcp, EngineCauses.NameNotResolved)] = new(
+        var rows = new RowBuilder();
+        rows.Add(CauseId.NameNotResolved, "tcp", new(
                 "the host name does not resolve",
                 "DNS returned no address for the target, so no connection was attempted.",
                 "Check the spelling of the host name and the DNS server in use, or probe the IP address directly.",
-                DnsFailed),
-            [(ConnectionPhase.Tcp, EngineCauses.ConnectionRefused)] = new(
+                DnsFailed));
+
+        rows.Add(CauseId.ConnectionRefused, "tcp", new(
                 "nothing listens on the port",
                 "The host answered the TCP SYN with a reset: it is up, but no service accepts connections on this port (or a host firewall rejects them).",
                 "Check that the Remote Desktop Services service (TermService) or xrdp is running and listening on this port (netstat -an / ss -ltn), and that the port is the one configured (registry PortNumber under RDP-Tcp).",
-                ConnectFailed),
-            [(ConnectionPhase.Tcp, EngineCauses.Unreachable)] = new(
+                ConnectFailed));
+
+        rows.Add(CauseId.Unreachable, "tcp", new(
                 "the host or network is unreachable",
                 "The local stack or a router reported that the host or network cannot be reached.",
                 "Check routing and VPN state from this machine (ip route, traceroute), and that the address is the right one.",
-                ConnectFailed),
-            [(ConnectionPhase.Tcp, EngineCauses.ConnectTimeout)] = new(
+                ConnectFailed));
+
+        rows.Add(CauseId.ConnectTimeout, "tcp", new(
                 "no answer to the TCP connection attempt",
                 "The SYN went unanswered until the connect timeout: a firewall dropping packets, a host that is down, or a wrong address.",
                 "Check firewalls between here and the server (allow TCP 3389 or the configured port), that the host is up, and that a VPN, if needed, is connected.",
-                ConnectFailed),
-            [(ConnectionPhase.Tcp, EngineCauses.Reset)] = new(
-                "the server reset the connection as soon as it was accepted",
-                "The TCP handshake completed, then a reset arrived before the connection could be used: the listener accepted and dropped it at once. A connection limit, an IP allow-list, a service that is shutting down, or a middlebox that resets RDP does this.",
-                "Check the server's connection limits and IP restrictions (and its event log or xrdp.log for the refused connection), and any firewall or IPS on the path.",
-                ConnectFailed),
-            [(ConnectionPhase.Tcp, EngineCauses.SocketError)] = new(
-                "the connection failed with a socket error",
-                "The operating system reported an error connecting to the server.",
-                "The socket error named in the evidence says which; check the network path to the server.",
-                ConnectFailed),
+                ConnectFailed));
 
-            [(ConnectionPhase.X224, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket right after the X.224 Connection Request",
-                "The TCP connection was accepted, but the server closed it instead of sending a Connection Confirm. The listener or its security layer refused this client before negotiating: a server that drops requests it dislikes (xrdp drops unknown requestedProtocols), a connection limit, an IP filter, or a proxy or load balancer in front of the server that did not like the routing token or cookie.",
-                "Try `rdphs protocols HOST` to see which requested protocols the server answers; retry without a cookie (--no-cookie) or with the routing token a broker expects; check the server's event log (TerminalServices-RemoteConnectionManager) or xrdp.log for the refused connection.",
-                SocketClosed),
-            [(ConnectionPhase.X224, EngineCauses.Reset)] = new(
-                "the server reset the connection during negotiation",
-                "A TCP reset arrived instead of a Connection Confirm. Something actively rejected the connection after accepting it: a firewall or IPS that inspects RDP, a proxy, or a server process that crashed or aborted the socket.",
-                "Probe from a host on the server's own network to rule out a middlebox; check the server's event log and any firewall or IPS logs for this connection.",
-                SocketClosed),
-            [(ConnectionPhase.X224, EngineCauses.Timeout)] = new(
-                "the server did not answer the X.224 Connection Request in time",
-                "The TCP connection is up, but no Connection Confirm arrived before the read timeout. The service may be hung, overloaded, or not an RDP service; a path that drops larger packets (MTU black hole) can also stall here.",
-                "Raise --timeout to tell a slow server from a hung one; check that the port really serves RDP; if a VPN is involved, test with a lower MTU.",
-                TimedOut),
-            [(ConnectionPhase.X224, Causes.NegotiationFailure)] = new(
-                "the server refused the requested security protocols",
-                "The server answered with an RDP Negotiation Failure: none of the security protocols the client offered is acceptable to it.",
-                "Offer the protocol the failure code names (see --protocols), or change the server's security layer to one the client supports.",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslRequiredByServer))] = new(
-                "the server requires TLS (or CredSSP) and the client offered only Standard RDP Security",
-                "RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER: the server's security layer is TLS or negotiate-with-NLA, and the request did not include PROTOCOL_SSL.",
-                "Offer TLS (--protocols ssl or ssl,hybrid). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslNotAllowedByServer))] = new(
-                "the server allows Standard RDP Security only",
-                "RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER: the server is configured for the RDP security layer and refuses TLS and CredSSP.",
-                "Offer rdp (--protocols rdp), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslCertNotOnServer))] = new(
-                "the server has no usable TLS certificate",
-                "RDP_NEG_FAILURE SSL_CERT_NOT_ON_SERVER: the server would use TLS but cannot load its certificate or private key.",
-                "On Windows, restart the Remote Desktop Services service so it regenerates its self-signed certificate, and check that the machine key store (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys) is readable by NETWORK SERVICE; on xrdp, check the certificate and key_file paths and permissions.",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.InconsistentFlags))] = new(
-                "the requested protocols contradict the security already in effect",
-                "RDP_NEG_FAILURE INCONSISTENT_FLAGS: possible only with the Direct Approach, where TLS or CredSSP already runs before X.224.",
-                "Check what sits in front of the server (a gateway or proxy that starts TLS itself), and request the protocol already in use.",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.CredSsp, CredSspCauses.NlaRequired)] = new(
-                "the server requires Network Level Authentication (CredSSP)",
-                "The server answered the X.224 Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: it requires Network Level Authentication, and the request did not include PROTOCOL_HYBRID. A client configured for TLS only, or an old client without CredSSP, cannot connect; mstsc reports it as a security-layer mismatch.",
-                "Offer hybrid (--protocols ssl,hybrid, the default) and give credentials (--user), or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
-                MstscCodes.For(0x904)),
-            [(ConnectionPhase.X224, Causes.ForNegotiationFailure(NegotiationFailureCode.SslWithUserAuthRequiredByServer))] = new(
-                "the server requires TLS with a client certificate",
-                "RDP_NEG_FAILURE SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: the server wants TLS with certificate-based client authentication.",
-                "Use a client that authenticates with a certificate (smart card), or change the server's policy.",
-                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure),
-            [(ConnectionPhase.X224, Causes.ProtocolNotRequested)] = new(
-                "the server selected a protocol the client did not offer",
-                "The RDP_NEG_RSP names a security protocol outside the requestedProtocols, or several at once. A conforming server never does this; a proxy rewriting the request, or a server bug, can.",
-                "Compare the requested and selected protocols in the evidence; probe the server directly, bypassing any proxy or load balancer.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.X224, Causes.DisconnectRequest)] = new(
-                "the server refused the connection with an X.224 Disconnect Request",
-                "Instead of a Connection Confirm, the server (or a device in front of it) sent an X.224 Disconnect Request, refusing the transport connection.",
-                "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-
-            [(ConnectionPhase.X224, Causes.DisconnectProviderUltimatum)] = new(
-                "the server refused the requested protocols by disconnecting",
-                "Instead of a Connection Confirm, the server sent an MCS Disconnect Provider Ultimatum and closed the connection. xrdp does this when requestedProtocols holds a flag it does not know (for xrdp 0.9, anything above 0x0B, such as PROTOCOL_RDSAAD).",
-                "Offer only protocols the server knows (see `rdphs protocols HOST`); for xrdp, leave out rdsaad.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.ClosedAfterClientHello)] = new(
-                "the server closed the socket right after the TLS ClientHello",
-                "The server selected TLS in the X.224 negotiation, then closed the connection without sending a single TLS byte. A Windows server does this when its RDP certificate or the private key behind it cannot be used: the certificate is corrupt or missing, the key in the machine key store is damaged or unreadable, or the configured certificate thumbprint points at nothing. It also happens when the server's TLS stack accepts none of the offered versions and does not bother to send an alert.",
-                "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then re-run with --tls-versions 1.2 and 1.0 to rule out a version mismatch.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.ServerTlsSetupFailed)] = new(
-                "the server selected TLS but could not start it",
-                "The server chose TLS in the X.224 negotiation, then answered the ClientHello with an MCS Disconnect Provider Ultimatum and closed the connection: its own TLS layer failed to start. The usual reason is the server certificate or its private key: the key does not belong to the certificate, the key is too small for the server's TLS library (OpenSSL refuses RSA keys under 2048 bits at its default security level), or the files are corrupt. xrdp answers like this; a Windows server in the same state closes the socket.",
-                "Give the server a valid certificate with the private key that belongs to it, RSA 2048 bits or more: on xrdp, check certificate and key_file in xrdp.ini (openssl x509 -noout -modulus and openssl rsa -noout -modulus must match) and xrdp.log; on Windows, restart the Remote Desktop Services service to regenerate the self-signed certificate and check the machine key store.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.ResetAfterClientHello)] = new(
-                "the connection was reset right after the TLS ClientHello",
-                "The server (or a device in between) reset the connection as soon as the TLS handshake began. Besides an unusable server certificate or key, this is what a firewall or IPS that dislikes the ClientHello does.",
-                "Check the server certificate and key as for a close after ClientHello, and any inspecting firewall or IPS on the path.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.NoCommonVersion)] = new(
-                "no TLS version in common",
-                "The server accepts none of the TLS versions offered: typically a server limited to TLS 1.0 meeting a client that disabled it, or a hardened server (TLS 1.2+ only) meeting an old client.",
-                "Run `rdphs tls HOST` to list the versions the server accepts, then enable a common version on one side (Windows: SCHANNEL\\Protocols registry keys; xrdp: ssl_protocols).",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.NoCommonCipherSuite)] = new(
-                "no TLS cipher suite in common",
-                "The server answered the ClientHello with a handshake_failure alert: none of the offered cipher suites (or key-exchange groups, or signature algorithms) is enabled on the server.",
-                "Run `rdphs tls HOST` to list the suites the server accepts, then align the cipher suite order on the server (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers) with what the clients offer.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.ServerAlert)] = new(
-                "the server aborted the TLS handshake with an alert",
-                "The server sent a fatal TLS alert; its name says what it objected to.",
-                "Look up the alert in the evidence: bad_certificate or unknown_ca point at client certificates, decode_error or illegal_parameter at an incompatible TLS stack.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, TlsCauses.LocalAlert)] = new(
-                "the server's TLS handshake was invalid",
-                "rdphs's TLS client aborted the handshake because a message from the server was malformed or not allowed at this point (decode_error, illegal_parameter, unexpected_message, bad_record_mac...). A broken TLS terminator or a server TLS bug is the usual cause.",
-                "The alert and its detail in the evidence name the message at fault; report them with the received bytes to the server's vendor.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.Tls, TlsCauses.MalformedRecord)] = new(
-                "the server did not answer with TLS",
-                "After selecting a TLS-based protocol in the X.224 negotiation, the server sent bytes that are not a TLS record. The server's negotiation and its security layer disagree, or something in the path rewrote the stream.",
-                "The received hex in the evidence shows what came instead (a TPKT header 03 00 means the server continued without TLS).",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.Tls, TlsCauses.CertificateRejected)] = new(
-                "the server certificate fails the certificate policy",
-                "The TLS handshake succeeded, but the certificate has a finding that --cert-policy turns into a failure.",
-                "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax --cert-policy.",
-                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
-            [(ConnectionPhase.Tls, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket during the TLS handshake",
-                "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
-                "The steps show the last TLS message received; compare the negotiated version and suite with the server's configuration.",
-                SocketClosed),
-            [(ConnectionPhase.CredSsp, CredSspCauses.AuthFailed)] = new(
-                "the server refused the credentials",
-                "The server's CredSSP answer carries an NTSTATUS errorCode (CredSSP version 3 and later): the NTLM authentication itself failed, for the reason the status names.",
-                "Act on the status: a wrong password or user (STATUS_LOGON_FAILURE), an expired or must-change password (log on locally or change it first), a locked or disabled account (unlock or enable it), logon rights (add the user to Remote Desktop Users).",
-                SocketClosed),
-            [(ConnectionPhase.CredSsp, CredSspCauses.ClosedAfterAuthenticate)] = new(
-                "the server closed the connection after the NTLM AUTHENTICATE",
-                "The server received our credentials' proof and closed the connection without an errorCode. Servers that speak CredSSP version 2 (or that are configured not to report errors) do this when authentication fails, so the credentials were most likely rejected: a wrong password, an unknown user, or an account that may not log on.",
-                "Check the user name (DOMAIN\\user) and password; try --credssp-version 6 so a modern server can report the precise status; check the server's Security event log (event 4625) for the failed logon and its reason.",
-                SocketClosed),
-            [(ConnectionPhase.CredSsp, CredSspCauses.PubKeyBindingMismatch)] = new(
-                "the server's CredSSP answer does not match the TLS certificate",
-                "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
-                "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.CredSsp, CredSspCauses.VersionMismatch)] = new(
-                "the server requires a CredSSP client updated for CVE-2018-0886",
-                "CredSSP versions 2 to 4 bind the TLS key without a nonce, which CVE-2018-0886 (the CredSSP encryption oracle) broke. A server updated in 2018 and set to 'Force Updated Clients' (policy Encryption Oracle Remediation) refuses clients that still use that binding: this client spoke an older version than the server accepts, and the server answered SEC_E_UNSUPPORTED_FUNCTION. mstsc shows it as 'an authentication error... This could be due to CredSSP encryption oracle remediation'.",
-                "Update the client (any Windows or FreeRDP release since May 2018 speaks version 6; with rdphs drop --credssp-version or set it to 5 or 6). Do not lower the server to 'Vulnerable' to let old clients in.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.CredSsp, CredSspCauses.MechListMicMismatch)] = new(
-                "the server's SPNEGO mechanism-list signature does not verify",
-                "SPNEGO protects the list of mechanisms the client offered with a signature under the NTLM session key (mechListMIC). The server's signature does not match the list this client sent: the negotiation was altered on the way (a downgrade attempt), or the server signs differently from Windows.",
-                "Do not send credentials over this path. Compare with --ntlm-bare (no SPNEGO); if a direct connection shows the same, report the server's behaviour.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.CredSsp, CredSspCauses.AccessDenied)] = new(
-                "the user may not log on to this server",
-                "With HYBRID_EX the server checks the user's logon rights before the session starts and answered AUTHZ_ACCESS_DENIED: the credentials are right, but the user lacks the right to log on through Remote Desktop Services.",
-                "Add the user to the Remote Desktop Users group (or grant 'Allow log on through Remote Desktop Services'), and check 'Deny log on through Remote Desktop Services'.",
-                MstscCodes.For(0x904)),
-            [(ConnectionPhase.CredSsp, CredSspCauses.CredentialsRequired)] = new(
-                "the server requires Network Level Authentication, and no credentials were given",
-                "The server selected CredSSP (NLA): every phase after it (MCS, licensing, the session) runs only after the user authenticates. The run got as far as a client can without credentials: the NTLM CHALLENGE, which names the server.",
-                "Give --user DOMAIN\\user with the password in $RDPHS_PASSWORD (or --password-file), or stop at credssp (--until credssp) to check only that NLA is offered.",
-                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
-            [(ConnectionPhase.CredSsp, "server-error")] = new(
-                "the server answered the CredSSP negotiation with an error",
-                "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
-                "The error code in the evidence names the failure (an NTSTATUS or HRESULT). Try --ntlm-bare for FreeRDP 2 servers (ntlm-info retries bare by itself).",
-                SocketClosed),
-            [(ConnectionPhase.CredSsp, "ntlm-rejected")] = new(
-                "the server does not accept NTLM",
-                "The server's SPNEGO answer rejects NTLM: it accepts another mechanism only (typically Kerberos), so NTLM-based clients and scanners cannot authenticate.",
-                "Use a client that authenticates with Kerberos (a domain-joined machine with a line of sight to a KDC), or allow NTLM on the server.",
-                SocketClosed),
-            [(ConnectionPhase.Mcs, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket after the MCS Connect Initial",
-                "The security protocol was in place, and the server closed the connection when it read the client's settings (the GCC Conference Create Request). Windows does this when the client data is unacceptable: a serverSelectedProtocol that does not match the negotiation, too many static channels, a colour depth or desktop size it refuses, or (Standard RDP Security) no encryption method it allows among those offered.",
-                "Compare the client data in the mcs.connect-initial step with the server's policy; retry with fewer channels (--channels none), and for Standard RDP Security offer every method (--encryption-methods 40,56,128,fips). The server's event log names the rejected setting.",
-                SocketClosed),
-            [(ConnectionPhase.Mcs, "connect-response-result")] = new(
-                "the server rejected the client's settings",
-                "The MCS Connect Response carries a failure result instead of rt-successful: the server could not accept the domain parameters or the GCC client data (MS-RDPBCGR 3.3.5.3.3.1 answers invalid client data with rt-unspecified-failure).",
-                "The result name says what failed; check the client data in mcs.connect-initial (channels, colour depth, desktop size) against the server's limits.",
-                MstscCodes.For(0x904)),
-            [(ConnectionPhase.Mcs, "attach-user-result")] = new(
-                "the server refused to attach the user",
-                "The MCS Attach User Confirm carries a failure result: the server's MCS domain has no room for another user (rt-too-many-users) or refused the request.",
-                "The server may be at its connection limit: check its session limits and active sessions.",
-                MstscCodes.For(0x904)),
-            [(ConnectionPhase.Mcs, "channel-join-result")] = new(
-                "the server refused to join a channel",
-                "An MCS Channel Join Confirm carries a failure result or names another channel than the one requested.",
-                "The step names the channel; retry without static channels (--channels none) to see whether a channel policy (e.g. a disabled redirection) is the cause.",
-                MstscCodes.For(0x904)),
-            [(ConnectionPhase.Mcs, "requested-protocols-mismatch")] = new(
-                "the server saw a different Connection Request than the client sent",
-                "SC_CORE.clientRequestedProtocols echoes what the server received as requestedProtocols, and it differs from what rdphs sent: something between client and server rewrote the X.224 Connection Request, which is how a downgrade attack (to weaker security) works. MS-RDPBCGR 3.2.5.3.4 tells clients to drop the connection.",
-                "Probe from a host next to the server; find and remove the device that rewrites RDP (a proxy or an RDP-aware load balancer), and do not send credentials over this path.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(ConnectionPhase.Security, "no-common-encryption-method")] = new(
-                "no Standard RDP Security encryption method in common",
-                "The server chose an encryption method the client did not offer (or closed because none of the offered ones is allowed): a server at the FIPS level wants ENCRYPTION_METHOD_FIPS, a server at High wants 128-bit.",
-                "Offer the method the server requires (--encryption-methods), or better, switch the server to TLS: Standard RDP Security has no server authentication.",
-                MstscCodes.For(0x506)),
-            [(ConnectionPhase.Security, "fips-required")] = new(
-                "the server requires FIPS 140 encryption",
-                "The server's Standard RDP Security runs at the FIPS level (Windows: the 'System cryptography: Use FIPS compliant algorithms' policy, or encryption level FIPS; xrdp: crypt_level=fips) and chose ENCRYPTION_METHOD_FIPS (3DES and SHA-1), which the client did not offer. Older clients and clients built without 3DES cannot connect.",
-                "Offer FIPS (--encryption-methods fips), or relax the server's encryption level; better, switch the server to TLS.",
-                MstscCodes.For(0x506)),
-            [(ConnectionPhase.Security, "server-certificate-invalid")] = new(
-                "the server's Standard RDP Security certificate is unusable",
-                "The proprietary certificate the server sent in its security data does not verify against the Terminal Services signing key, does not decode, or carries no usable RSA key. A Windows server does this when its RDP certificate or the machine keys behind it are corrupt; mstsc shows it as a security data error.",
-                "On the server, restart the Remote Desktop Services service so it regenerates its keys; if that fails, remove the damaged RSA key files (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, the f686aace... file) and the Certificate value under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters, then restart the service.",
-                MstscCodes.For(0x406)),
-            // 0xC06 disconnectReasonDecryptionError, "decryption error": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
-            [(ConnectionPhase.Security, "decrypt-failed")] = new(
-                "the server's encrypted PDUs do not verify",
-                "A PDU from the server does not decrypt with the session keys: its MAC signature is wrong. Both sides derive the keys from the randoms and the certificate's key, so a mismatch means a server with broken keys, an implementation bug, or a stream altered on the way.",
-                "Probe again (the keys are fresh on each connection); if it repeats, restart the server's Remote Desktop Services and switch it to TLS.",
-                MstscCodes.For(0xC06)),
-            [(ConnectionPhase.Security, "standard-security-unavailable")] = new(
-                "Standard RDP Security is not available in this client",
-                "The server selected Standard RDP Security and the engine was configured without its cryptography provider.",
-                "Use the default ProbeOptions (which supply it), or offer TLS.",
-                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
-            [(ConnectionPhase.Security, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket after the security exchange",
-                "The server closed the connection right after the client's Security Exchange or Client Info PDU: it could not decrypt what the client sent (its RSA key does not match the certificate it published), or refused the logon information.",
-                "Restart the server's Remote Desktop Services (it regenerates the Standard Security keys); check the server's event log for the closed connection.",
-                SocketClosed),
-            [(ConnectionPhase.Licensing, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket during licensing",
-                "After the Client Info PDU the server closed the connection without a license answer. A Remote Desktop Session Host without client access licences (no licence server, grace period over) ends the connection at this point, usually after a licence error; a server that denies the user or the connection does it here too.",
-                "Check the licensing configuration of the session host (licensing mode, licence server reachable, CALs available: RD Licensing Diagnoser); check the server's event log (TerminalServices-Licensing) for this connection.",
-                SocketClosed),
-            [(ConnectionPhase.Licensing, "license-error")] = new(
-                "the server refused a licence",
-                "The server sent a licensing error other than STATUS_VALID_CLIENT: it cannot grant this client a licence (no licence server, no CAL available, an invalid client or licence), and closes the connection after it.",
-                "Act on the error name: ERR_NO_LICENSE_SERVER means the session host finds no licence server (check the licence server setting and its reachability); ERR_NO_LICENSE means no CAL is left; check the RD Licensing Diagnoser on the server.",
-                new MstscCode(0x3, "ByServer", 0x102, "ERRINFO_LICENSE_NO_LICENSE")),
-            [(ConnectionPhase.Licensing, "license-error:ERR_NO_LICENSE_SERVER")] = new(
-                "the server has no licence server",
-                "The session host answered the licensing phase with ERR_NO_LICENSE_SERVER: it is in per-device or per-user licensing mode and cannot reach a licence server (or none is configured), and its grace period is over.",
-                "Configure the licence server on the session host (Set-RDLicenseConfiguration, or the 'Use the specified Remote Desktop license servers' policy), check that it is reachable and activated, and run the RD Licensing Diagnoser.",
-                new MstscCode(0x3, "ByServer", 0x101, "ERRINFO_LICENSE_NO_LICENSE_SERVER")),
-            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
-            [(ConnectionPhase.Licensing, "license-request-unanswered")] = new(
-                "the server's licence request could not be answered",
-                "The server asks for a licence (MS-RDPELE) and rdphs could not build the answer: the certificate in the request carries no usable RSA key.",
-                "Report the License Request bytes in the evidence; the server's licensing certificate may be damaged.",
-                MstscCodes.For(0x808)),
-            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
-            [(ConnectionPhase.Licensing, "platform-challenge-failed")] = new(
-                "the server's licensing challenge does not verify",
-                "The Platform Challenge's MAC does not match the licensing keys both sides derived: the server decrypted the pre-master secret with another key than the one its certificate publishes.",
-                "Restart the server's Remote Desktop Licensing and Remote Desktop Services; report it if it repeats.",
-                MstscCodes.For(0x808)),
-            // 0x908 disconnectReasonLicensingTimeout, "licensing time-out": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
-            [(ConnectionPhase.Licensing, EngineCauses.Timeout)] = new(
-                "the server did not answer in time during licensing",
-                "After the Client Info PDU the server sent no licensing answer (a License Request, a licence error or STATUS_VALID_CLIENT) before the read timeout, or stopped answering part-way through the licensing exchange. A session host that waits for an unreachable licence server can stall here.",
-                "Raise --timeout to tell a slow server from a hung one; check the session host's licensing configuration and whether its licence server answers (RD Licensing Diagnoser).",
-                MstscCodes.For(0x908)),
-            [(ConnectionPhase.Capabilities, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket before the session became active",
-                "The server closed the connection while the client waited for the Demand Active (after licensing) or after the client's Confirm Active: it refused the client's capabilities, or ended the logon (e.g. a denied user, a session limit).",
-                "Check the server's event log for this connection; compare the capability sets in the timeline with what the server requires (colour depth, desktop size).",
-                SocketClosed),
-            [(ConnectionPhase.Finalization, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket during finalization",
-                "The capabilities were exchanged, then the server closed the connection before its Font Map: the session could not start (logon failure, session limit, a policy that ends the connection).",
-                "Check the server's event log and any Set Error Info code in the timeline.",
-                SocketClosed),
-            [(null, Causes.ServerErrorInfo)] = new(
-                "the server said why it ended the connection",
-                "The server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1) before closing: its code is the reason mstsc shows as the extended disconnect reason.",
-                "Act on the ERRINFO code named in the summary; `rdphs explain CODE` describes it.",
-                MstscCodes.For(0x3)),
-            [(null, Causes.DisconnectUltimatum)] = new(
-                "the server ended the connection with an MCS Disconnect Provider Ultimatum",
-                "The server ended the MCS domain without saying why (no Set Error Info before it).",
-                "Check the server's event log for this connection; re-run with --until at the previous phase to see how far it gets.",
-                SocketClosed),
-            [(null, "redirected")] = new(
-                "the server redirects the client to another server",
-                "The server sent a Server Redirection PDU: it is a connection broker (or a session host in a farm) sending the client to the server that holds or will hold its session. rdphs reports the target and does not follow it.",
-                "Probe the target named in the evidence directly, or probe through the broker with the load-balance info it returned.",
-                null, NoMstscCode: NoMstscCodeReasons.Redirected),
-            [(null, "no-progress")] = new(
-                "the server keeps sending PDUs without progressing",
-                "The server sent hundreds of PDUs without the one the step waits for: a server stuck in a loop, or one that expects something this client does not send.",
-                "The timeline shows what it sent; report it.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(null, EngineCauses.ClosedByPeer)] = new(
-                "the server closed the socket",
-                "The server closed the TCP connection (FIN) while this step waited for its answer.",
-                "The step and the last bytes in the evidence show where; check the server's logs for this connection.",
-                SocketClosed),
-            [(null, EngineCauses.Truncated)] = new(
-                "the server closed the socket in the middle of its answer",
-                "The first bytes of the answer arrived, including a length, but the server closed the connection before the rest did. A server process that crashed or was killed mid-write, or a middlebox that cut the stream, does this.",
-                "The evidence shows how many bytes of the announced length arrived; check the server's logs (and crash dumps) for this moment, and whether a proxy or IPS cut the connection.",
-                SocketClosed),
-            [(null, EngineCauses.Reset)] = new(
+        rows.Add(CauseId.Reset, "any", new(
                 "the connection was reset",
                 "A TCP reset ended the connection while this step waited for the server.",
                 "Check the server's logs and any firewall, IPS or proxy on the path.",
-                SocketClosed),
-            [(null, EngineCauses.Timeout)] = new(
-                "the server did not answer in time",
-                "No complete answer arrived before the read timeout.",
-                "Raise --timeout to tell a slow server from a hung one.",
-                TimedOut),
-            [(null, EngineCauses.TimeoutMidAnswer)] = new(
-                "the server's answer started, then stopped arriving",
-                "The first bytes of the answer arrived (the evidence shows how many, and the length its header announced), then nothing more before the read timeout. When the first segment arrives and the rest never does, the classic cause is a path MTU black hole: a VPN or tunnel lowers the MTU, full-size TCP segments are dropped on the way, and the ICMP 'fragmentation needed' messages that would fix it are blocked, so small packets pass and large ones (a certificate flight, an MCS Connect Response with a certificate, a Demand Active) vanish. A server writing its answer very slowly (dripping) ends the same way.",
-                "If a VPN or tunnel is on the path, lower the MTU on the client (Linux: ip link set dev IFACE mtu 1350; Windows: netsh interface ipv4 set subinterface \"IFACE\" mtu=1350 store=persistent), or enable TCP MSS clamping on the VPN gateway, then probe again; probe from a host without the tunnel to confirm. Raise --timeout to tell a slow server from a black hole.",
-                SocketClosed),
-            [(ConnectionPhase.Tls, EngineCauses.Timeout)] = new(
-                "the server did not answer the TLS ClientHello in time",
-                "The server selected TLS and then sent nothing back within the read timeout. Its answer (ServerHello with the certificate) is usually the first packet of the connection larger than one TCP segment, so besides a hung server, a path MTU black hole (a VPN or tunnel that drops full-size segments while ICMP 'fragmentation needed' is blocked) ends here: the small X.224 exchange passed, the certificate flight did not.",
-                "If a VPN or tunnel is on the path, lower the client's MTU (e.g. 1350) or enable MSS clamping on the gateway and probe again; otherwise check whether the server's TLS stack hangs (raise --timeout, look at its logs).",
-                TimedOut),
-            [(null, EngineCauses.SocketError)] = new(
+                SocketClosed));
+        rows.In(CauseId.Reset, ConnectionPhase.Tcp, new(
+                "the server reset the connection as soon as it was accepted",
+                "The TCP handshake completed, then a reset arrived before the connection could be used: the listener accepted and dropped it at once. A connection limit, an IP allow-list, a service that is shutting down, or a middlebox that resets RDP does this.",
+                "Check the server's connection limits and IP restrictions (and its event log or xrdp.log for the refused connection), and any firewall or IPS on the path.",
+                ConnectFailed));
+        rows.In(CauseId.Reset, ConnectionPhase.X224, new(
+                "the server reset the connection during negotiation",
+                "A TCP reset arrived instead of a Connection Confirm. Something actively rejected the connection after accepting it: a firewall or IPS that inspects RDP, a proxy, or a server process that crashed or aborted the socket.",
+                "Probe from a host on the server's own network to rule out a middlebox; check the server's event log and any firewall or IPS logs for this connection.",
+                SocketClosed));
+
+        rows.Add(CauseId.SocketError, "any", new(
                 "a socket error ended the connection",
                 "The operating system reported an error on the connection.",
                 "The socket error in the evidence says which.",
-                SocketClosed),
-            [(null, Causes.MalformedResponse)] = new(
+                SocketClosed));
+        rows.In(CauseId.SocketError, ConnectionPhase.Tcp, new(
+                "the connection failed with a socket error",
+                "The operating system reported an error connecting to the server.",
+                "The socket error named in the evidence says which; check the network path to the server.",
+                ConnectFailed));
+
+        rows.Add(CauseId.ClosedByPeer, "any", new(
+                "the server closed the socket",
+                "The server closed the TCP connection (FIN) while this step waited for its answer.",
+                "The step and the last bytes in the evidence show where; check the server's logs for this connection.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.X224, new(
+                "the server closed the socket right after the X.224 Connection Request",
+                "The TCP connection was accepted, but the server closed it instead of sending a Connection Confirm. The listener or its security layer refused this client before negotiating: a server that drops requests it dislikes (xrdp drops unknown requestedProtocols), a connection limit, an IP filter, or a proxy or load balancer in front of the server that did not like the routing token or cookie.",
+                "Try `rdphs protocols HOST` to see which requested protocols the server answers; retry without a cookie (--no-cookie) or with the routing token a broker expects; check the server's event log (TerminalServices-RemoteConnectionManager) or xrdp.log for the refused connection.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Tls, new(
+                "the server closed the socket during the TLS handshake",
+                "The server closed the connection part-way through the TLS handshake, after its first messages: it may have rejected our messages without an alert.",
+                "The steps show the last TLS message received; compare the negotiated version and suite with the server's configuration.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Mcs, new(
+                "the server closed the socket after the MCS Connect Initial",
+                "The security protocol was in place, and the server closed the connection when it read the client's settings (the GCC Conference Create Request). Windows does this when the client data is unacceptable: a serverSelectedProtocol that does not match the negotiation, too many static channels, a colour depth or desktop size it refuses, or (Standard RDP Security) no encryption method it allows among those offered.",
+                "Compare the client data in the mcs.connect-initial step with the server's policy; retry with fewer channels (--channels none), and for Standard RDP Security offer every method (--encryption-methods 40,56,128,fips). The server's event log names the rejected setting.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Security, new(
+                "the server closed the socket after the security exchange",
+                "The server closed the connection right after the client's Security Exchange or Client Info PDU: it could not decrypt what the client sent (its RSA key does not match the certificate it published), or refused the logon information.",
+                "Restart the server's Remote Desktop Services (it regenerates the Standard Security keys); check the server's event log for the closed connection.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Licensing, new(
+                "the server closed the socket during licensing",
+                "After the Client Info PDU the server closed the connection without a license answer. A Remote Desktop Session Host without client access licences (no licence server, grace period over) ends the connection at this point, usually after a licence error; a server that denies the user or the connection does it here too.",
+                "Check the licensing configuration of the session host (licensing mode, licence server reachable, CALs available: RD Licensing Diagnoser); check the server's event log (TerminalServices-Licensing) for this connection.",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Capabilities, new(
+                "the server closed the socket before the session became active",
+                "The server closed the connection while the client waited for the Demand Active (after licensing) or after the client's Confirm Active: it refused the client's capabilities, or ended the logon (e.g. a denied user, a session limit).",
+                "Check the server's event log for this connection; compare the capability sets in the timeline with what the server requires (colour depth, desktop size).",
+                SocketClosed));
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Finalization, new(
+                "the server closed the socket during finalization",
+                "The capabilities were exchanged, then the server closed the connection before its Font Map: the session could not start (logon failure, session limit, a policy that ends the connection).",
+                "Check the server's event log and any Set Error Info code in the timeline.",
+                SocketClosed));
+
+        rows.Add(CauseId.Timeout, "any", new(
+                "the server did not answer in time",
+                "No complete answer arrived before the read timeout.",
+                "Raise --timeout to tell a slow server from a hung one.",
+                TimedOut));
+        rows.In(CauseId.Timeout, ConnectionPhase.X224, new(
+                "the server did not answer the X.224 Connection Request in time",
+                "The TCP connection is up, but no Connection Confirm arrived before the read timeout. The service may be hung, overloaded, or not an RDP service; a path that drops larger packets (MTU black hole) can also stall here.",
+                "Raise --timeout to tell a slow server from a hung one; check that the port really serves RDP; if a VPN is involved, test with a lower MTU.",
+                TimedOut));
+            // 0x908 disconnectReasonLicensingTimeout, "licensing time-out": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+        rows.In(CauseId.Timeout, ConnectionPhase.Licensing, new(
+                "the server did not answer in time during licensing",
+                "After the Client Info PDU the server sent no licensing answer (a License Request, a licence error or STATUS_VALID_CLIENT) before the read timeout, or stopped answering part-way through the licensing exchange. A session host that waits for an unreachable licence server can stall here.",
+                "Raise --timeout to tell a slow server from a hung one; check the session host's licensing configuration and whether its licence server answers (RD Licensing Diagnoser).",
+                MstscCodes.For(0x908)));
+        rows.In(CauseId.Timeout, ConnectionPhase.Tls, new(
+                "the server did not answer the TLS ClientHello in time",
+                "The server selected TLS and then sent nothing back within the read timeout. Its answer (ServerHello with the certificate) is usually the first packet of the connection larger than one TCP segment, so besides a hung server, a path MTU black hole (a VPN or tunnel that drops full-size segments while ICMP 'fragmentation needed' is blocked) ends here: the small X.224 exchange passed, the certificate flight did not.",
+                "If a VPN or tunnel is on the path, lower the client's MTU (e.g. 1350) or enable MSS clamping on the gateway and probe again; otherwise check whether the server's TLS stack hangs (raise --timeout, look at its logs).",
+                TimedOut));
+
+        rows.Add(CauseId.NegotiationFailure, "x224", new(
+                "the server refused the requested security protocols",
+                "The server answered with an RDP Negotiation Failure: none of the security protocols the client offered is acceptable to it.",
+                "Offer the protocol the failure code names (see --protocols), or change the server's security layer to one the client supports.",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+        rows.Detail(CauseId.NegotiationFailure, "SSL_REQUIRED_BY_SERVER", new(
+                "the server requires TLS (or CredSSP) and the client offered only Standard RDP Security",
+                "RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER: the server's security layer is TLS or negotiate-with-NLA, and the request did not include PROTOCOL_SSL.",
+                "Offer TLS (--protocols ssl or ssl,hybrid). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+        rows.Detail(CauseId.NegotiationFailure, "SSL_NOT_ALLOWED_BY_SERVER", new(
+                "the server allows Standard RDP Security only",
+                "RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER: the server is configured for the RDP security layer and refuses TLS and CredSSP.",
+                "Offer rdp (--protocols rdp), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+        rows.Detail(CauseId.NegotiationFailure, "SSL_CERT_NOT_ON_SERVER", new(
+                "the server has no usable TLS certificate",
+                "RDP_NEG_FAILURE SSL_CERT_NOT_ON_SERVER: the server would use TLS but cannot load its certificate or private key.",
+                "On Windows, restart the Remote Desktop Services service so it regenerates its self-signed certificate, and check that the machine key store (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys) is readable by NETWORK SERVICE; on xrdp, check the certificate and key_file paths and permissions.",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+        rows.Detail(CauseId.NegotiationFailure, "INCONSISTENT_FLAGS", new(
+                "the requested protocols contradict the security already in effect",
+                "RDP_NEG_FAILURE INCONSISTENT_FLAGS: possible only with the Direct Approach, where TLS or CredSSP already runs before X.224.",
+                "Check what sits in front of the server (a gateway or proxy that starts TLS itself), and request the protocol already in use.",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+        rows.Detail(CauseId.NegotiationFailure, "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER", new(
+                "the server requires TLS with a client certificate",
+                "RDP_NEG_FAILURE SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER: the server wants TLS with certificate-based client authentication.",
+                "Use a client that authenticates with a certificate (smart card), or change the server's policy.",
+                null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
+
+        rows.Add(CauseId.NlaRequired, "x224", new(
+                "the server requires Network Level Authentication (CredSSP)",
+                "The server answered the X.224 Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: it requires Network Level Authentication, and the request did not include PROTOCOL_HYBRID. A client configured for TLS only, or an old client without CredSSP, cannot connect; mstsc reports it as a security-layer mismatch.",
+                "Offer hybrid (--protocols ssl,hybrid, the default) and give credentials (--user), or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
+                MstscCodes.For(0x904)));
+
+        rows.Add(CauseId.ProtocolNotRequested, "x224", new(
+                "the server selected a protocol the client did not offer",
+                "The RDP_NEG_RSP names a security protocol outside the requestedProtocols, or several at once. A conforming server never does this; a proxy rewriting the request, or a server bug, can.",
+                "Compare the requested and selected protocols in the evidence; probe the server directly, bypassing any proxy or load balancer.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.X224DisconnectRequest, "x224", new(
+                "the server refused the connection with an X.224 Disconnect Request",
+                "Instead of a Connection Confirm, the server (or a device in front of it) sent an X.224 Disconnect Request, refusing the transport connection.",
+                "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.DisconnectUltimatum, "any", new(
+                "the server ended the connection with an MCS Disconnect Provider Ultimatum",
+                "The server ended the MCS domain without saying why (no Set Error Info before it).",
+                "Check the server's event log for this connection; re-run with --until at the previous phase to see how far it gets.",
+                SocketClosed));
+        rows.In(CauseId.DisconnectUltimatum, ConnectionPhase.X224, new(
+                "the server refused the requested protocols by disconnecting",
+                "Instead of a Connection Confirm, the server sent an MCS Disconnect Provider Ultimatum and closed the connection. xrdp does this when requestedProtocols holds a flag it does not know (for xrdp 0.9, anything above 0x0B, such as PROTOCOL_RDSAAD).",
+                "Offer only protocols the server knows (see `rdphs protocols HOST`); for xrdp, leave out rdsaad.",
+                SocketClosed));
+        rows.In(CauseId.DisconnectUltimatum, ConnectionPhase.Tls, new(
+                "the server selected TLS but could not start it",
+                "The server chose TLS in the X.224 negotiation, then answered the ClientHello with an MCS Disconnect Provider Ultimatum and closed the connection: its own TLS layer failed to start. The usual reason is the server certificate or its private key: the key does not belong to the certificate, the key is too small for the server's TLS library (OpenSSL refuses RSA keys under 2048 bits at its default security level), or the files are corrupt. xrdp answers like this; a Windows server in the same state closes the socket.",
+                "Give the server a valid certificate with the private key that belongs to it, RSA 2048 bits or more: on xrdp, check certificate and key_file in xrdp.ini (openssl x509 -noout -modulus and openssl rsa -noout -modulus must match) and xrdp.log; on Windows, restart the Remote Desktop Services service to regenerate the self-signed certificate and check the machine key store.",
+                SocketClosed));
+
+        rows.Add(CauseId.ClosedAfterClientHello, "tls", new(
+                "the server closed the socket right after the TLS ClientHello",
+                "The server selected TLS in the X.224 negotiation, then closed the connection without sending a single TLS byte. A Windows server does this when its RDP certificate or the private key behind it cannot be used: the certificate is corrupt or missing, the key in the machine key store is damaged or unreadable, or the configured certificate thumbprint points at nothing. It also happens when the server's TLS stack accepts none of the offered versions and does not bother to send an alert.",
+                "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then re-run with --tls-versions 1.2 and 1.0 to rule out a version mismatch.",
+                SocketClosed));
+
+        rows.Add(CauseId.ServerTlsSetupFailed, "tls", new(
+                "the server selected TLS but did not start it",
+                "The server chose TLS in the X.224 negotiation, then answered the ClientHello with an RDP packet instead of a ServerHello: its security layer and its negotiation disagree, or its TLS layer failed to start. (A server that sends a Disconnect Provider Ultimatum here is diagnosed as disconnect-ultimatum in phase tls.)",
+                "Check the server's TLS configuration and its log for this connection: on xrdp, certificate and key_file in xrdp.ini and xrdp.log; on Windows, the RDP certificate and the machine key store. Then probe again.",
+                SocketClosed));
+
+        rows.Add(CauseId.ResetAfterClientHello, "tls", new(
+                "the connection was reset right after the TLS ClientHello",
+                "The server (or a device in between) reset the connection as soon as the TLS handshake began. Besides an unusable server certificate or key, this is what a firewall or IPS that dislikes the ClientHello does.",
+                "Check the server certificate and key as for a close after ClientHello, and any inspecting firewall or IPS on the path.",
+                SocketClosed));
+
+        rows.Add(CauseId.NoCommonVersion, "tls", new(
+                "no TLS version in common",
+                "The server accepts none of the TLS versions offered: typically a server limited to TLS 1.0 meeting a client that disabled it, or a hardened server (TLS 1.2+ only) meeting an old client.",
+                "Run `rdphs tls HOST` to list the versions the server accepts, then enable a common version on one side (Windows: SCHANNEL\\Protocols registry keys; xrdp: ssl_protocols).",
+                SocketClosed));
+
+        rows.Add(CauseId.NoCommonCipherSuite, "tls", new(
+                "no TLS cipher suite in common",
+                "The server answered the ClientHello with a handshake_failure alert: none of the offered cipher suites (or key-exchange groups, or signature algorithms) is enabled on the server.",
+                "Run `rdphs tls HOST` to list the suites the server accepts, then align the cipher suite order on the server (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers) with what the clients offer.",
+                SocketClosed));
+
+        rows.Add(CauseId.ServerAlert, "tls", new(
+                "the server aborted the TLS handshake with an alert",
+                "The server sent a fatal TLS alert; its name says what it objected to.",
+                "Look up the alert in the evidence: bad_certificate or unknown_ca point at client certificates, decode_error or illegal_parameter at an incompatible TLS stack.",
+                SocketClosed));
+
+        rows.Add(CauseId.LocalAlert, "tls", new(
+                "the server's TLS handshake was invalid",
+                "rdphs's TLS client aborted the handshake because a message from the server was malformed or not allowed at this point (decode_error, illegal_parameter, unexpected_message, bad_record_mac...). A broken TLS terminator or a server TLS bug is the usual cause.",
+                "The alert and its detail in the evidence name the message at fault; report them with the received bytes to the server's vendor.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.MalformedRecord, "tls", new(
+                "the server did not answer with TLS",
+                "After selecting a TLS-based protocol in the X.224 negotiation, the server sent bytes that are not a TLS record. The server's negotiation and its security layer disagree, or something in the path rewrote the stream.",
+                "The received hex in the evidence shows what came instead (a TPKT header 03 00 means the server continued without TLS).",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.CertificateRejected, "tls", new(
+                "the server certificate fails the certificate policy",
+                "The TLS handshake succeeded, but the certificate has a finding that --cert-policy turns into a failure.",
+                "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax --cert-policy.",
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
+
+        rows.Add(CauseId.AuthFailed, "credssp", new(
+                "the server refused the credentials",
+                "The server's CredSSP answer carries an NTSTATUS errorCode (CredSSP version 3 and later): the NTLM authentication itself failed, for the reason the status names.",
+                "Act on the status: a wrong password or user (STATUS_LOGON_FAILURE), an expired or must-change password (log on locally or change it first), a locked or disabled account (unlock or enable it), logon rights (add the user to Remote Desktop Users).",
+                SocketClosed));
+
+        rows.Add(CauseId.ClosedAfterAuthenticate, "credssp", new(
+                "the server closed the connection after the NTLM AUTHENTICATE",
+                "The server received our credentials' proof and closed the connection without an errorCode. Servers that speak CredSSP version 2 (or that are configured not to report errors) do this when authentication fails, so the credentials were most likely rejected: a wrong password, an unknown user, or an account that may not log on.",
+                "Check the user name (DOMAIN\\user) and password; try --credssp-version 6 so a modern server can report the precise status; check the server's Security event log (event 4625) for the failed logon and its reason.",
+                SocketClosed));
+
+        rows.Add(CauseId.PubKeyBindingMismatch, "credssp", new(
+                "the server's CredSSP answer does not match the TLS certificate",
+                "CredSSP binds the authentication to the TLS server key: the server must prove, inside the NTLM session, that it saw the same public key. It did not, so something between the client and the server terminated TLS with another key: a man in the middle, or a TLS-terminating load balancer or proxy that CredSSP cannot pass through.",
+                "Do not send credentials over this path. Connect directly to the server, or make the proxy pass TLS through; if the server itself is broken, report it.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.CredSspVersionMismatch, "credssp", new(
+                "the server requires a CredSSP client updated for CVE-2018-0886",
+                "CredSSP versions 2 to 4 bind the TLS key without a nonce, which CVE-2018-0886 (the CredSSP encryption oracle) broke. A server updated in 2018 and set to 'Force Updated Clients' (policy Encryption Oracle Remediation) refuses clients that still use that binding: this client spoke an older version than the server accepts, and the server answered SEC_E_UNSUPPORTED_FUNCTION. mstsc shows it as 'an authentication error... This could be due to CredSSP encryption oracle remediation'.",
+                "Update the client (any Windows or FreeRDP release since May 2018 speaks version 6; with rdphs drop --credssp-version or set it to 5 or 6). Do not lower the server to 'Vulnerable' to let old clients in.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.MechListMicMismatch, "credssp", new(
+                "the server's SPNEGO mechanism-list signature does not verify",
+                "SPNEGO protects the list of mechanisms the client offered with a signature under the NTLM session key (mechListMIC). The server's signature does not match the list this client sent: the negotiation was altered on the way (a downgrade attempt), or the server signs differently from Windows.",
+                "Do not send credentials over this path. Compare with --ntlm-bare (no SPNEGO); if a direct connection shows the same, report the server's behaviour.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.AccessDenied, "credssp", new(
+                "the user may not log on to this server",
+                "With HYBRID_EX the server checks the user's logon rights before the session starts and answered AUTHZ_ACCESS_DENIED: the credentials are right, but the user lacks the right to log on through Remote Desktop Services.",
+                "Add the user to the Remote Desktop Users group (or grant 'Allow log on through Remote Desktop Services'), and check 'Deny log on through Remote Desktop Services'.",
+                MstscCodes.For(0x904)));
+
+        rows.Add(CauseId.CredentialsRequired, "credssp", new(
+                "the server requires Network Level Authentication, and no credentials were given",
+                "The server selected CredSSP (NLA): every phase after it (MCS, licensing, the session) runs only after the user authenticates. The run got as far as a client can without credentials: the NTLM CHALLENGE, which names the server.",
+                "Give --user DOMAIN\\user with the password in $RDPHS_PASSWORD (or --password-file), or stop at credssp (--until credssp) to check only that NLA is offered.",
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
+
+        rows.Add(CauseId.ServerError, "credssp", new(
+                "the server answered the CredSSP negotiation with an error",
+                "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
+                "The error code in the evidence names the failure (an NTSTATUS or HRESULT). Try --ntlm-bare for FreeRDP 2 servers (ntlm-info retries bare by itself).",
+                SocketClosed));
+
+        rows.Add(CauseId.NtlmRejected, "credssp", new(
+                "the server does not accept NTLM",
+                "The server's SPNEGO answer rejects NTLM: it accepts another mechanism only (typically Kerberos), so NTLM-based clients and scanners cannot authenticate.",
+                "Use a client that authenticates with Kerberos (a domain-joined machine with a line of sight to a KDC), or allow NTLM on the server.",
+                SocketClosed));
+
+        rows.Add(CauseId.ConnectResponseResult, "mcs", new(
+                "the server rejected the client's settings",
+                "The MCS Connect Response carries a failure result instead of rt-successful: the server could not accept the domain parameters or the GCC client data (MS-RDPBCGR 3.3.5.3.3.1 answers invalid client data with rt-unspecified-failure).",
+                "The result name says what failed; check the client data in mcs.connect-initial (channels, colour depth, desktop size) against the server's limits.",
+                MstscCodes.For(0x904)));
+
+        rows.Add(CauseId.AttachUserResult, "mcs", new(
+                "the server refused to attach the user",
+                "The MCS Attach User Confirm carries a failure result: the server's MCS domain has no room for another user (rt-too-many-users) or refused the request.",
+                "The server may be at its connection limit: check its session limits and active sessions.",
+                MstscCodes.For(0x904)));
+
+        rows.Add(CauseId.ChannelJoinResult, "mcs", new(
+                "the server refused to join a channel",
+                "An MCS Channel Join Confirm carries a failure result or names another channel than the one requested.",
+                "The step names the channel; retry without static channels (--channels none) to see whether a channel policy (e.g. a disabled redirection) is the cause.",
+                MstscCodes.For(0x904)));
+
+        rows.Add(CauseId.RequestedProtocolsMismatch, "mcs", new(
+                "the server saw a different Connection Request than the client sent",
+                "SC_CORE.clientRequestedProtocols echoes what the server received as requestedProtocols, and it differs from what rdphs sent: something between client and server rewrote the X.224 Connection Request, which is how a downgrade attack (to weaker security) works. MS-RDPBCGR 3.2.5.3.4 tells clients to drop the connection.",
+                "Probe from a host next to the server; find and remove the device that rewrites RDP (a proxy or an RDP-aware load balancer), and do not send credentials over this path.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.NoCommonEncryptionMethod, "mcs", new(
+                "no Standard RDP Security encryption method in common",
+                "The server chose an encryption method the client did not offer (or closed because none of the offered ones is allowed): a server at the FIPS level wants ENCRYPTION_METHOD_FIPS, a server at High wants 128-bit.",
+                "Offer the method the server requires (--encryption-methods), or better, switch the server to TLS: Standard RDP Security has no server authentication.",
+                MstscCodes.For(0x506)));
+
+        rows.Add(CauseId.FipsRequired, "mcs", new(
+                "the server requires FIPS 140 encryption",
+                "The server's Standard RDP Security runs at the FIPS level (Windows: the 'System cryptography: Use FIPS compliant algorithms' policy, or encryption level FIPS; xrdp: crypt_level=fips) and chose ENCRYPTION_METHOD_FIPS (3DES and SHA-1), which the client did not offer. Older clients and clients built without 3DES cannot connect.",
+                "Offer FIPS (--encryption-methods fips), or relax the server's encryption level; better, switch the server to TLS.",
+                MstscCodes.For(0x506)));
+
+        rows.Add(CauseId.ServerCertificateInvalid, "security", new(
+                "the server's Standard RDP Security certificate is unusable",
+                "The proprietary certificate the server sent in its security data does not verify against the Terminal Services signing key, does not decode, or carries no usable RSA key. A Windows server does this when its RDP certificate or the machine keys behind it are corrupt; mstsc shows it as a security data error.",
+                "On the server, restart the Remote Desktop Services service so it regenerates its keys; if that fails, remove the damaged RSA key files (C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, the f686aace... file) and the Certificate value under HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters, then restart the service.",
+                MstscCodes.For(0x406)));
+
+            // 0xC06 disconnectReasonDecryptionError, "decryption error": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+        rows.Add(CauseId.DecryptFailed, "security and later", new(
+                "the server's encrypted PDUs do not verify",
+                "A PDU from the server does not decrypt with the session keys: its MAC signature is wrong. Both sides derive the keys from the randoms and the certificate's key, so a mismatch means a server with broken keys, an implementation bug, or a stream altered on the way.",
+                "Probe again (the keys are fresh on each connection); if it repeats, restart the server's Remote Desktop Services and switch it to TLS.",
+                MstscCodes.For(0xC06)));
+
+        rows.Add(CauseId.StandardSecurityUnavailable, "security", new(
+                "Standard RDP Security is not available in this client",
+                "The server selected Standard RDP Security and the engine was configured without its cryptography provider.",
+                "Use the default ProbeOptions (which supply it), or offer TLS.",
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
+
+        rows.Add(CauseId.LicenseError, "licensing", new(
+                "the server refused a licence",
+                "The server sent a licensing error other than STATUS_VALID_CLIENT: it cannot grant this client a licence (no licence server, no CAL available, an invalid client or licence), and closes the connection after it.",
+                "Act on the error name: ERR_NO_LICENSE_SERVER means the session host finds no licence server (check the licence server setting and its reachability); ERR_NO_LICENSE means no CAL is left; check the RD Licensing Diagnoser on the server.",
+                new MstscCode(0x3, "ByServer", 0x102, "ERRINFO_LICENSE_NO_LICENSE")));
+        rows.Detail(CauseId.LicenseError, "ERR_NO_LICENSE_SERVER", new(
+                "the server has no licence server",
+                "The session host answered the licensing phase with ERR_NO_LICENSE_SERVER: it is in per-device or per-user licensing mode and cannot reach a licence server (or none is configured), and its grace period is over.",
+                "Configure the licence server on the session host (Set-RDLicenseConfiguration, or the 'Use the specified Remote Desktop license servers' policy), check that it is reachable and activated, and run the RD Licensing Diagnoser.",
+                new MstscCode(0x3, "ByServer", 0x101, "ERRINFO_LICENSE_NO_LICENSE_SERVER")));
+
+            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+        rows.Add(CauseId.LicenseRequestUnanswered, "licensing", new(
+                "the server's licence request could not be answered",
+                "The server asks for a licence (MS-RDPELE) and rdphs could not build the answer: the certificate in the request carries no usable RSA key.",
+                "Report the License Request bytes in the evidence; the server's licensing certificate may be damaged.",
+                MstscCodes.For(0x808)));
+
+            // 0x808 disconnectReasonLicensingFailed, "license negotiation failed": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
+        rows.Add(CauseId.PlatformChallengeFailed, "licensing", new(
+                "the server's licensing challenge does not verify",
+                "The Platform Challenge's MAC does not match the licensing keys both sides derived: the server decrypted the pre-master secret with another key than the one its certificate publishes.",
+                "Restart the server's Remote Desktop Licensing and Remote Desktop Services; report it if it repeats.",
+                MstscCodes.For(0x808)));
+
+        rows.Add(CauseId.ServerErrorInfo, "mcs and later", new(
+                "the server said why it ended the connection",
+                "The server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1) before closing: its code is the reason mstsc shows as the extended disconnect reason.",
+                "Act on the ERRINFO code named in the summary; `rdphs explain CODE` describes it.",
+                MstscCodes.For(0x3)));
+
+        rows.Add(CauseId.Redirected, "mcs and later", new(
+                "the server redirects the client to another server",
+                "The server sent a Server Redirection PDU: it is a connection broker (or a session host in a farm) sending the client to the server that holds or will hold its session. rdphs reports the target and does not follow it.",
+                "Probe the target named in the evidence directly, or probe through the broker with the load-balance info it returned.",
+                null, NoMstscCode: NoMstscCodeReasons.Redirected));
+
+        rows.Add(CauseId.NoProgress, "licensing and later", new(
+                "the server keeps sending PDUs without progressing",
+                "The server sent hundreds of PDUs without the one the step waits for: a server stuck in a loop, or one that expects something this client does not send.",
+                "The timeline shows what it sent; report it.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.TruncatedResponse, "any", new(
+                "the server closed the socket in the middle of its answer",
+                "The first bytes of the answer arrived, including a length, but the server closed the connection before the rest did. A server process that crashed or was killed mid-write, or a middlebox that cut the stream, does this.",
+                "The evidence shows how many bytes of the announced length arrived; check the server's logs (and crash dumps) for this moment, and whether a proxy or IPS cut the connection.",
+                SocketClosed));
+
+        rows.Add(CauseId.TimeoutMidAnswer, "any", new(
+                "the server's answer started, then stopped arriving",
+                "The first bytes of the answer arrived (the evidence shows how many, and the length its header announced), then nothing more before the read timeout. When the first segment arrives and the rest never does, the classic cause is a path MTU black hole: a VPN or tunnel lowers the MTU, full-size TCP segments are dropped on the way, and the ICMP 'fragmentation needed' messages that would fix it are blocked, so small packets pass and large ones (a certificate flight, an MCS Connect Response with a certificate, a Demand Active) vanish. A server writing its answer very slowly (dripping) ends the same way.",
+                "If a VPN or tunnel is on the path, lower the MTU on the client (Linux: ip link set dev IFACE mtu 1350; Windows: netsh interface ipv4 set subinterface \"IFACE\" mtu=1350 store=persistent), or enable TCP MSS clamping on the VPN gateway, then probe again; probe from a host without the tunnel to confirm. Raise --timeout to tell a slow server from a black hole.",
+                SocketClosed));
+
+        rows.Add(CauseId.MalformedResponse, "any", new(
                 "the server's answer is malformed",
                 "The bytes the server sent do not decode as the PDU this step expects. The port may serve another protocol (HTTP, SSH, a TLS-only service), or the server or a middlebox is broken.",
                 "Look at the received hex in the evidence: 'SSH-', 'HTTP/' or a TLS record (16 03 ..) show another service on the port; otherwise report the bytes to the server's vendor.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
-            [(null, Causes.UnexpectedPdu)] = new(
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.UnexpectedPdu, "any", new(
                 "the server sent a different PDU than expected",
                 "The answer is well-formed but of another type than this step expects.",
                 "The evidence names what arrived; a proxy or a non-conforming server is the usual cause.",
-                null, NoMstscCode: NoMstscCodeReasons.Undocumented),
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
             // 0x1 disconnectReasonLocalNotError, a disconnection the local side asked for: https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
-            [(null, EngineCauses.Interrupted)] = new(
+        rows.Add(CauseId.Interrupted, "any", new(
                 "the run was interrupted",
                 "Ctrl-C or SIGTERM stopped the run; the timeline shows the step in flight.",
                 "Re-run to completion, with a larger --timeout if the server is slow.",
-                MstscCodes.For(0x1)),
-            [(null, EngineCauses.InternalError)] = new(
+                MstscCodes.For(0x1)));
+
+        rows.Add(CauseId.InternalError, "any", new(
                 "rdphs hit an internal error",
                 "This is a bug in rdphs, not a finding about the server.",
                 "Please report it with the JSON report (--json) of the run.",
-                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly),
-        };
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
+        rows.Add(CauseId.HostTimeout, "any", new(
+                "the scan's per-host deadline passed",
+                "The scan gives each host a deadline for its whole probe (--host-timeout); this host had not finished when it passed. The phase says how far it got.",
+                "Raise --host-timeout, or probe the host on its own (rdphs probe HOST) to see which step is slow.",
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
         // One entry per NTSTATUS whose mstsc disconnect reason is documented: the SSL_ERR code with the same name and meaning
         // in the OnDisconnected list (https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected).
@@ -561,13 +552,55 @@ public static class DiagnosisCatalog
 
         foreach ((string status, int code, string meaning, string title, string remedy) in authFailures)
         {
-            table[(ConnectionPhase.CredSsp, $"{CredSspCauses.AuthFailed}:{status}")] = new(
+            rows.Detail(CauseId.AuthFailed, status, new(
                 title,
                 $"The server's CredSSP answer carries the errorCode {status} (CredSSP version 3 and later): the NTLM authentication failed because {meaning}.",
                 remedy,
-                MstscCodes.For(code));
+                MstscCodes.For(code)));
         }
 
-        return table;
+        return rows.Build();
+    }
+
+    /// <summary>Collects the rows; a cause added twice is a bug in the table.</summary>
+    private sealed class RowBuilder
+    {
+        private readonly Dictionary<CauseId, CatalogRow> _rows = [];
+        private readonly Dictionary<CauseId, Dictionary<ConnectionPhase, CatalogEntry>> _byPhase = [];
+        private readonly Dictionary<CauseId, Dictionary<string, CatalogEntry>> _byDetail = [];
+
+        public void Add(CauseId id, string where, CatalogEntry entry)
+        {
+            if (!_rows.TryAdd(id, new CatalogRow(id, where, entry)))
+            {
+                throw new InvalidOperationException($"the catalogue has two rows for {id.Name()}");
+            }
+        }
+
+        public void In(CauseId id, ConnectionPhase phase, CatalogEntry entry) => Specific(_byPhase, id, phase, entry);
+
+        public void Detail(CauseId id, string detail, CatalogEntry entry) => Specific(_byDetail, id, detail, entry);
+
+        public FrozenDictionary<CauseId, CatalogRow> Build() => _rows.Values
+            .Select(row => row with
+            {
+                ByPhase = _byPhase.GetValueOrDefault(row.Id) ?? [],
+                ByDetail = _byDetail.GetValueOrDefault(row.Id) ?? [],
+            })
+            .ToFrozenDictionary(row => row.Id);
+
+        private void Specific<TKey>(Dictionary<CauseId, Dictionary<TKey, CatalogEntry>> table, CauseId id, TKey key, CatalogEntry entry)
+            where TKey : notnull
+        {
+            if (!_rows.ContainsKey(id))
+            {
+                throw new InvalidOperationException($"{id.Name()}: add the row before its specific entries");
+            }
+
+            if (!(table.TryGetValue(id, out Dictionary<TKey, CatalogEntry>? entries) ? entries : table[id] = []).TryAdd(key, entry))
+            {
+                throw new InvalidOperationException($"the catalogue has two entries for {id.Name()} at {key}");
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Mcs;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;
@@ -121,8 +122,8 @@ public static class FuzzClassifier
         ushort version = (ushort)((record[1] << 8) | record[2]);
         if (type == 0x15 && record.Length >= 7)
         {
-            var alert = new TlsAlert(record[5], record[6]);
-            return new(FuzzReaction.Alert, $"{(alert.IsFatal ? "fatal" : $"level {record[5]}")} alert {alert.Name}");
+            TlsAlert alert = TlsNames.Alert(record[5], record[6]);
+            return new(FuzzReaction.Alert, $"{(alert.IsFatal ? "fatal" : $"level {record[5]}")} alert {alert.DisplayName}");
         }
 
         if (type == 0x16 && record[5] == 0x02)

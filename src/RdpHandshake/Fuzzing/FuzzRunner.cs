@@ -347,7 +347,7 @@ public sealed class FuzzRunner
 
         await transport.Output.WriteAsync(session.Encrypt(fuzzCase.Bytes), cancellationToken).ConfigureAwait(false);
         var channel = new TlsFrameChannel(transport, session, _time);
-        FrameHint hint = fuzzCase.Layer == FuzzLayer.CredSsp ? new TsRequestFrameHint() : new TpktFrameHint(Step, "MCS Connect Response");
+        FrameHint hint = fuzzCase.Layer == FuzzLayer.CredSsp ? new TsRequestFrameHint("fuzz", TsRequest.PduName) : new TpktFrameHint(Step, "MCS Connect Response");
         FrameReadResult read = await channel.ReadFrameAsync(hint, _options.Timeout, cancellationToken).ConfigureAwait(false);
         if (read.Status == FrameReadStatus.Frame)
         {
@@ -356,7 +356,7 @@ public sealed class FuzzRunner
 
         if (channel.LastFailure is { Kind: TlsFailureKind.AlertReceived, Alert: { } alert })
         {
-            return (new Classification(FuzzReaction.Alert, $"{(alert.IsFatal ? "fatal" : "warning")} alert {alert.Name}"), read.Bytes);
+            return (new Classification(FuzzReaction.Alert, $"{(alert.IsFatal ? "fatal" : "warning")} alert {alert.DisplayName}"), read.Bytes);
         }
 
         if (read.Status == FrameReadStatus.Invalid && fuzzCase.Layer == FuzzLayer.CredSsp && read.Bytes.Length > 0 && read.Bytes[0] == TpktHeader.Version3)
@@ -450,12 +450,4 @@ public sealed class FuzzRunner
             return (null, $"connecting to {_target} failed: {ex.SocketErrorCode}");
         }
     }
-}
-
-/// <summary>Frames one TSRequest (a DER SEQUENCE) in the decrypted TLS stream.</summary>
-internal sealed class TsRequestFrameHint() : FrameHint("fuzz", TsRequest.PduName, TsRequest.MaxSize)
-{
-    public override int HeaderLength => 6;
-
-    public override FrameSize FindSize(ReadOnlySpan<byte> buffered) => TsRequest.FindFrameSize(buffered);
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Sequence;

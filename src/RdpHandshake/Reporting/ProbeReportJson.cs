@@ -4,6 +4,7 @@ using System.Text.Json;
 using RdpHandshake.Checks;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Recording;
 using RdpHandshake.Tls;
@@ -46,21 +47,24 @@ public static class ProbeReportJson
         json.WriteNumber("connections", connections);
     }
 
-    public static string ToJson(ProbeReport report, IReadOnlyList<ExpectationResult>? expectations = null)
+    public static string ToJson(ProbeReport report, Func<Cause?, int> exitCode, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var stream = new MemoryStream();
-        Write(report, stream, expectations);
+        Write(report, stream, exitCode, expectations);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    public static void Write(ProbeReport report, Stream stream, IReadOnlyList<ExpectationResult>? expectations = null)
+    public static void Write(ProbeReport report, Stream stream, Func<Cause?, int> exitCode, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var json = new Utf8JsonWriter(stream, WriterOptions);
-        WriteReport(json, report, expectations);
+        WriteReport(json, report, exitCode, expectations);
     }
 
-    /// <summary>Writes the report object into an open writer (used by multi-report documents).</summary>
-    public static void WriteReport(Utf8JsonWriter json, ProbeReport report, IReadOnlyList<ExpectationResult>? expectations = null)
+    /// <summary>
+    /// Writes the report object into an open writer (used by multi-report documents). <paramref name="exitCode"/> gives
+    /// the process exit code a run ending with a cause implies: the command line's, which the engine does not define.
+    /// </summary>
+    public static void WriteReport(Utf8JsonWriter json, ProbeReport report, Func<Cause?, int> exitCode, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         json.WriteStartObject();
         WriteHeader(json, Schema);
@@ -77,16 +81,16 @@ public static class ProbeReportJson
         ProbeOptions options = report.Options;
         json.WriteStartObject("options");
         json.WriteStartArray("requestedProtocols");
-        foreach (string name in NegotiationNames.ShortNames(options.Connector.RequestedProtocols))
+        foreach (string name in NegotiationNames.ShortNames(options.Negotiation.RequestedProtocols))
         {
             json.WriteStringValue(name);
         }
 
         json.WriteEndArray();
-        json.WriteBoolean("negotiationRequest", options.Connector.SendNegotiationRequest);
-        WriteNullable(json, "cookie", options.Connector.Cookie);
-        WriteNullable(json, "routingToken", options.Connector.RoutingToken);
-        WriteNullable(json, "correlationId", options.Connector.CorrelationId?.ToString());
+        json.WriteBoolean("negotiationRequest", options.Negotiation.SendNegotiationRequest);
+        WriteNullable(json, "cookie", options.Negotiation.Cookie);
+        WriteNullable(json, "routingToken", options.Negotiation.RoutingToken);
+        WriteNullable(json, "correlationId", options.Negotiation.CorrelationId?.ToString());
         json.WriteNumber("timeoutMs", Ms(options.ReadTimeout));
         json.WriteNumber("connectTimeoutMs", Ms(options.ConnectTimeout));
         json.WriteString("until", report.Goal.Name());
@@ -95,7 +99,7 @@ public static class ProbeReportJson
         json.WriteStartObject("outcome");
         json.WriteBoolean("success", report.Success);
         WriteNullable(json, "reached", report.Reached?.Name());
-        json.WriteNumber("exitCode", report.ExitCode);
+        json.WriteNumber("exitCode", exitCode(report.Diagnosis?.Cause));
         json.WriteString("verdict", report.Verdict);
         json.WriteEndObject();
 
@@ -205,7 +209,7 @@ public static class ProbeReportJson
         json.WriteStartArray();
         foreach (ProbeReport hop in report.PreviousHops)
         {
-            WriteReport(json, hop);
+            WriteReport(json, hop, exitCode);
         }
 
         json.WriteEndArray();
@@ -214,7 +218,7 @@ public static class ProbeReportJson
         if (report.SpnegoAttempt is { } spnegoAttempt)
         {
             json.WritePropertyName("spnegoAttempt");
-            WriteReport(json, spnegoAttempt);
+            WriteReport(json, spnegoAttempt, exitCode);
         }
         else
         {
@@ -238,7 +242,7 @@ public static class ProbeReportJson
         json.WriteNumber("offeredCipherSuites", tls.OfferedCipherSuiteCount);
         WriteNullable(json, "sni", tls.ServerName);
         json.WriteBoolean("handshakeComplete", tls.HandshakeComplete);
-        WriteNullable(json, "version", tls.Version is null ? null : TlsNames.ShortVersion(tls.Version));
+        WriteNullable(json, "version", tls.Version is { } negotiated ? TlsNames.ShortVersion(negotiated) : null);
         WriteNullable(json, "cipherSuite", tls.CipherSuite is { } suite ? TlsNames.CipherSuite(suite) : null);
         WriteNullable(json, "namedGroup", tls.NamedGroup is { } group ? TlsNames.NamedGroupName(group) : null);
         if (tls.SecureRenegotiation is { } secure)
@@ -373,7 +377,7 @@ public static class ProbeReportJson
     {
         json.WriteStartObject("diagnosis");
         json.WriteString("phase", diagnosis.Phase.Name());
-        json.WriteString("cause", diagnosis.Cause);
+        json.WriteString("cause", diagnosis.Cause.Name);
         json.WriteString("summary", diagnosis.Summary);
         json.WriteString("explanation", diagnosis.Explanation);
         json.WriteString("remedy", diagnosis.Remedy);

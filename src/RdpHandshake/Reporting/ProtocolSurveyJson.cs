@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Reporting;
@@ -8,7 +9,7 @@ public static class ProtocolSurveyJson
 {
     public const string Schema = "rdphs.protocols/1";
 
-    public static void Write(ProtocolSurveyReport survey, Stream stream)
+    public static void Write(ProtocolSurveyReport survey, Stream stream, Func<Cause?, int> exitCode)
     {
         using var json = new Utf8JsonWriter(stream, ProbeReportJson.WriterOptions);
         json.WriteStartObject();
@@ -29,7 +30,7 @@ public static class ProtocolSurveyJson
             json.WriteString("answer", AnswerName(result.Answer));
             json.WriteString("detail", result.Detail);
             json.WritePropertyName("probe");
-            ProbeReportJson.WriteReport(json, result.Report);
+            ProbeReportJson.WriteReport(json, result.Report, exitCode);
             json.WriteEndObject();
         }
 

@@ -1,6 +1,7 @@
-using Org.BouncyCastle.Tls;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
 
@@ -39,9 +40,8 @@ public enum NlaStatus
 /// <param name="CertificateSubject">The subject of the server's TLS certificate.</param>
 /// <param name="CertificateDaysLeft">Days until the certificate expires (negative once expired).</param>
 /// <param name="FailedPhase">The phase the diagnosis names; null on success.</param>
-/// <param name="Cause">The diagnosis cause code (<c>docs/report-format.md</c>), or <see cref="HostTimeoutCause"/>.</param>
+/// <param name="Cause">The diagnosis cause (<c>docs/report-format.md</c>), or <see cref="CauseId.HostTimeout"/> when the scan's deadline ended the probe.</param>
 /// <param name="Summary">The diagnosis summary, or the verdict on success.</param>
-/// <param name="ExitCode">The exit code <c>rdphs probe</c> would have given this host.</param>
 /// <param name="StartedAt">When the probe started.</param>
 /// <param name="Elapsed">How long the probe took.</param>
 public sealed record ScanResult(
@@ -53,25 +53,21 @@ public sealed record ScanResult(
     SecurityProtocols? Selected,
     NegotiationFailureCode? NegotiationFailure,
     NlaStatus? Nla,
-    ProtocolVersion? TlsVersion,
+    TlsVersion? TlsVersion,
     int? TlsCipherSuite,
     string? CertificateSubject,
     int? CertificateDaysLeft,
     ConnectionPhase? FailedPhase,
-    string? Cause,
+    Cause? Cause,
     string Summary,
-    int ExitCode,
     DateTimeOffset StartedAt,
     TimeSpan Elapsed)
 {
-    /// <summary>The cause given when the scan's per-host deadline ended the probe.</summary>
-    public const string HostTimeoutCause = "host-timeout";
-
     /// <summary>The host reached the goal without a diagnosis.</summary>
     public bool Success => Cause is null;
 
     /// <summary>The scan was stopped (Ctrl-C) while this host was being probed.</summary>
-    public bool Interrupted => Cause == DiagnosisCatalog.EngineCauses.Interrupted;
+    public bool Interrupted => Cause?.Id == CauseId.Interrupted;
 
     /// <summary>Takes the compact result from a full report; the report can be dropped afterwards.</summary>
     public static ScanResult From(long index, ProbeTarget target, ProbeReport report, bool hostTimedOut = false)
@@ -79,14 +75,12 @@ public sealed record ScanResult(
         NegotiationResult? negotiation = report.Negotiation;
         TlsResult? tls = report.Tls;
         Diagnosis? diagnosis = report.Diagnosis;
-        string? cause = diagnosis?.Cause;
+        Cause? cause = diagnosis?.Cause;
         string summary = diagnosis?.Summary ?? report.Verdict;
-        int exitCode = report.ExitCode;
-        if (hostTimedOut && cause == DiagnosisCatalog.EngineCauses.Interrupted)
+        if (hostTimedOut && cause is { Id: CauseId.Interrupted } interrupted)
         {
-            cause = HostTimeoutCause;
-            summary = $"the scan's per-host deadline passed during phase {diagnosis!.Phase.Name()}";
-            exitCode = ExitCodes.ForPhase(diagnosis.Phase);
+            cause = interrupted with { Id = CauseId.HostTimeout };
+            summary = $"the scan's per-host deadline passed during phase {interrupted.Phase.Name()}";
         }
 
         return new ScanResult(
@@ -105,7 +99,6 @@ public sealed record ScanResult(
             diagnosis?.Phase,
             cause,
             summary,
-            exitCode,
             report.StartedAt,
             report.Elapsed);
     }

@@ -18,16 +18,16 @@ public static class ScanResultJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>The JSON object of <paramref name="result"/> on one line, without the line feed.</summary>
-    public static string ToLine(ScanResult result)
+    /// <summary>The JSON object of <paramref name="result"/> on one line, without the line feed; <paramref name="exitCode"/> is the one <c>rdphs probe</c> would give the host.</summary>
+    public static string ToLine(ScanResult result, int exitCode)
     {
         using var stream = new MemoryStream();
-        Write(result, stream);
+        Write(result, stream, exitCode);
         return System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
     /// <summary>Writes the JSON object of <paramref name="result"/> on one line, without the line feed.</summary>
-    public static void Write(ScanResult result, Stream stream)
+    public static void Write(ScanResult result, Stream stream, int exitCode)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var json = new Utf8JsonWriter(stream, LineOptions);
@@ -41,7 +41,7 @@ public static class ScanResultJson
         json.WriteString("goal", result.Goal.Name());
         json.WriteBoolean("success", result.Success);
         json.WriteString("reached", result.Reached?.Name());
-        json.WriteNumber("exitCode", result.ExitCode);
+        json.WriteNumber("exitCode", exitCode);
         json.WriteString("selected", result.Selected is { } selected ? NegotiationNames.ShortName(selected) : null);
         json.WriteString("negotiationFailure", result.NegotiationFailure is { } failure ? NegotiationNames.Name(failure) : null);
         json.WriteString("nla", result.Nla is { } nla ? NlaName(nla) : null);
@@ -58,7 +58,7 @@ public static class ScanResultJson
         }
 
         json.WriteString("failedPhase", result.FailedPhase?.Name());
-        json.WriteString("cause", result.Cause);
+        json.WriteString("cause", result.Cause?.Name);
         json.WriteString("summary", result.Summary);
         json.WriteEndObject();
     }

@@ -23,7 +23,7 @@ public sealed record ScanOptions
 
     /// <summary>
     /// The deadline for a whole probe of one host, on top of the probe's own connect and read timeouts; when it
-    /// passes, the probe is cancelled and the host's cause is <see cref="ScanResult.HostTimeoutCause"/>.
+    /// passes, the probe is cancelled and the host's cause is <see cref="CauseId.HostTimeout"/>.
     /// </summary>
     public TimeSpan HostTimeout { get; init; } = TimeSpan.FromSeconds(DefaultHostTimeoutSeconds);
 }
@@ -203,22 +203,23 @@ public sealed class Scanner
         }
         catch (TimeoutException)
         {
-            return Synthetic(index, target, started, startTicks, stop.IsCancellationRequested ? DiagnosisCatalog.EngineCauses.Interrupted : ScanResult.HostTimeoutCause,
-                "the probe did not end within the per-host deadline, even once cancelled", stop.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Failure);
+            return Synthetic(index, target, started, startTicks, stop.IsCancellationRequested ? CauseId.Interrupted : CauseId.HostTimeout,
+                "the probe did not end within the per-host deadline, even once cancelled");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             bool interrupted = stop.IsCancellationRequested;
-            return Synthetic(index, target, started, startTicks, interrupted ? DiagnosisCatalog.EngineCauses.Interrupted : ScanResult.HostTimeoutCause,
-                interrupted ? "the scan was stopped while this host was probed" : "the scan's per-host deadline passed", interrupted ? ExitCodes.Interrupted : ExitCodes.Failure);
+            return Synthetic(index, target, started, startTicks, interrupted ? CauseId.Interrupted : CauseId.HostTimeout,
+                interrupted ? "the scan was stopped while this host was probed" : "the scan's per-host deadline passed");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return Synthetic(index, target, started, startTicks, DiagnosisCatalog.EngineCauses.InternalError, $"{ex.GetType().Name}: {ex.Message}", ExitCodes.Internal);
+            return Synthetic(index, target, started, startTicks, CauseId.InternalError, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
-    private ScanResult Synthetic(long index, ProbeTarget target, DateTimeOffset started, long startTicks, string cause, string summary, int exitCode) => new(
+    /// <summary>A result for a probe that never returned its report: no phase is known, so the cause is given in the first.</summary>
+    private ScanResult Synthetic(long index, ProbeTarget target, DateTimeOffset started, long startTicks, CauseId cause, string summary) => new(
         index, target.ToString(), null, _options.Probe.Until, null, null, null, null, null, null, null, null,
-        null, cause, summary, exitCode, started, _time.GetElapsedTime(startTicks));
+        null, new Cause(ConnectionPhase.Tcp, cause), summary, started, _time.GetElapsedTime(startTicks));
 }

@@ -63,7 +63,7 @@ internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObserv
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
     }
 
-    protected override ProtocolVersion[] GetSupportedVersions() => [.. offer.Versions];
+    protected override ProtocolVersion[] GetSupportedVersions() => [.. offer.Versions.Select(TlsNames.ToLibrary)];
 
     protected override int[] GetSupportedCipherSuites() =>
         TlsUtilities.GetSupportedCipherSuites(Crypto, [.. offer.CipherSuites ?? TlsOffer.DefaultCipherSuites]);
@@ -88,7 +88,7 @@ internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObserv
 
     public override void NotifyServerVersion(ProtocolVersion serverVersion)
     {
-        seen.ServerVersion = serverVersion;
+        seen.ServerVersion = TlsNames.FromLibrary(serverVersion);
         base.NotifyServerVersion(serverVersion);
     }
 
@@ -102,16 +102,16 @@ internal sealed class ProbeTlsClient(TlsCrypto crypto, TlsOffer offer, TlsObserv
     public override void NotifySecureRenegotiation(bool secureRenegotiation) => seen.SecureRenegotiation = secureRenegotiation;
 
     public override void NotifyAlertReceived(short alertLevel, short alertDescription) =>
-        seen.AlertsReceived.Add(new TlsAlert(alertLevel, alertDescription));
+        seen.AlertsReceived.Add(TlsNames.Alert(alertLevel, alertDescription));
 
     public override void NotifyAlertRaised(short alertLevel, short alertDescription, string message, Exception cause) =>
-        seen.AlertsRaised.Add(new TlsAlert(alertLevel, alertDescription, message ?? cause?.Message));
+        seen.AlertsRaised.Add(TlsNames.Alert(alertLevel, alertDescription, message ?? cause?.Message));
 
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
         SecurityParameters parameters = m_context.SecurityParameters;
-        seen.ServerVersion = parameters.NegotiatedVersion;
+        seen.ServerVersion = TlsNames.FromLibrary(parameters.NegotiatedVersion);
         seen.CipherSuite = parameters.CipherSuite;
         seen.NamedGroup = parameters.NegotiatedGroup >= 0 ? parameters.NegotiatedGroup : null;
         seen.HandshakeComplete = true;

@@ -1,6 +1,7 @@
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using RdpHandshake.Protocol.Tls;
 
 namespace RdpHandshake.Tls;
 
@@ -9,7 +10,7 @@ namespace RdpHandshake.Tls;
 /// server's records, take back the bytes to send. It never sees a socket, so it runs over TCP, in memory and
 /// in tests the same way. Library exceptions are mapped here, once, into a <see cref="TlsFailure"/>.
 /// </summary>
-public sealed class TlsClientSession
+public sealed class TlsClientSession : ITlsRecordLayer
 {
     private readonly TlsClientProtocol _protocol = new();
 
@@ -40,22 +41,22 @@ public sealed class TlsClientSession
     }
 
     /// <summary>Feeds received bytes (whole records or parts); returns what to send and any failure.</summary>
-    public (byte[] Output, TlsFailure? Failure) Receive(ReadOnlySpan<byte> bytes)
+    public TlsReceiveResult Receive(ReadOnlySpan<byte> bytes)
     {
         int raisedBefore = Seen.AlertsRaised.Count;
         try
         {
             _protocol.OfferInput(bytes.ToArray());
             Client.LogSecrets();
-            return (DrainOutput(), null);
+            return new TlsReceiveResult(DrainOutput(), null);
         }
         catch (TlsFatalAlertReceived received)
         {
-            return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertReceived, new TlsAlert(AlertLevel.fatal, received.AlertDescription), received.Message));
+            return new TlsReceiveResult(DrainOutput(), new TlsFailure(TlsFailureKind.AlertReceived, TlsNames.Alert(AlertLevel.fatal, received.AlertDescription), received.Message));
         }
         catch (TlsFatalAlert raised)
         {
-            return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, new TlsAlert(AlertLevel.fatal, raised.AlertDescription, raised.Message), raised.Message));
+            return new TlsReceiveResult(DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, TlsNames.Alert(AlertLevel.fatal, raised.AlertDescription, raised.Message), raised.Message));
         }
         catch (IOException ex)
         {
@@ -64,10 +65,10 @@ public sealed class TlsClientSession
             if (Seen.AlertsRaised.Count > raisedBefore)
             {
                 TlsAlert alert = Seen.AlertsRaised[^1];
-                return (DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, alert, alert.Message ?? ex.Message));
+                return new TlsReceiveResult(DrainOutput(), new TlsFailure(TlsFailureKind.AlertRaised, alert, alert.Message ?? ex.Message));
             }
 
-            return (DrainOutput(), new TlsFailure(TlsFailureKind.Closed, null, ex.Message));
+            return new TlsReceiveResult(DrainOutput(), new TlsFailure(TlsFailureKind.Closed, null, ex.Message));
         }
     }
 
@@ -118,18 +119,3 @@ public sealed class TlsClientSession
         return output;
     }
 }
-
-public enum TlsFailureKind
-{
-    /// <summary>The server sent a fatal alert.</summary>
-    AlertReceived,
-
-    /// <summary>Our side raised a fatal alert (bad record, bad handshake message, version or suite not offered).</summary>
-    AlertRaised,
-
-    /// <summary>The TLS library closed the connection for another reason.</summary>
-    Closed,
-}
-
-/// <summary>How a handshake failed, as the TLS library reported it.</summary>
-public sealed record TlsFailure(TlsFailureKind Kind, TlsAlert? Alert, string? Message);

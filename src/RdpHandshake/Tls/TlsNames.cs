@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Protocol.Tls;
 
 namespace RdpHandshake.Tls;
 
@@ -34,37 +35,28 @@ public static class TlsNames
     }
 
     /// <summary><c>TLS 1.2</c>, <c>TLS 1.3</c>, ...</summary>
-    public static string Version(ProtocolVersion? version) => version switch
-    {
-        null => "none",
-        _ when version.Equals(ProtocolVersion.TLSv13) => "TLS 1.3",
-        _ when version.Equals(ProtocolVersion.TLSv12) => "TLS 1.2",
-        _ when version.Equals(ProtocolVersion.TLSv11) => "TLS 1.1",
-        _ when version.Equals(ProtocolVersion.TLSv10) => "TLS 1.0",
-        _ when version.Equals(ProtocolVersion.SSLv3) => "SSL 3.0",
-        _ => $"0x{version.FullVersion:x4}",
-    };
+    public static string Version(TlsVersion? version) => TlsVersionNames.Name(version);
 
     /// <summary>Short names used on the command line and in JSON: <c>1.0</c> ... <c>1.3</c>.</summary>
-    public static string ShortVersion(ProtocolVersion version) => Version(version).Replace("TLS ", string.Empty, StringComparison.Ordinal);
+    public static string ShortVersion(TlsVersion version) => TlsVersionNames.ShortName(version);
 
-    public static bool TryParseVersion(string text, out ProtocolVersion? version)
-    {
-        version = text.Trim().ToLowerInvariant().Replace("tlsv", string.Empty, StringComparison.Ordinal).Replace("tls", string.Empty, StringComparison.Ordinal).Trim() switch
-        {
-            "1.0" or "1" => ProtocolVersion.TLSv10,
-            "1.1" => ProtocolVersion.TLSv11,
-            "1.2" => ProtocolVersion.TLSv12,
-            "1.3" => ProtocolVersion.TLSv13,
-            _ => null,
-        };
-        return version is not null;
-    }
+    public static bool TryParseVersion(string text, out TlsVersion version) => TlsVersionNames.TryParse(text, out version);
+
+    /// <summary>The version in BouncyCastle's terms.</summary>
+    internal static ProtocolVersion ToLibrary(TlsVersion version) => ProtocolVersion.Get((int)version >> 8, (int)version & 0xFF);
+
+    /// <summary>The version in the protocol's own terms.</summary>
+    internal static TlsVersion FromLibrary(ProtocolVersion version) => (TlsVersion)version.FullVersion;
 
     /// <summary><c>handshake_failure(40)</c> style alert names.</summary>
-    public static string Alert(short description) => $"{AlertDescription.GetName(description)}({description})";
+    public static string Alert(byte description) => $"{AlertName(description)}({description})";
 
-    public static string AlertName(short description) => AlertDescription.GetName(description);
+    /// <summary>The registry name of an alert description, e.g. <c>handshake_failure</c>.</summary>
+    public static string AlertName(byte description) => AlertDescription.GetName((short)description);
+
+    /// <summary>An alert as the protocol's core describes it.</summary>
+    internal static TlsAlert Alert(short level, short description, string? message = null) =>
+        new((byte)level, (byte)description, AlertName((byte)description), message);
 
     public static string NamedGroupName(int group) => NamedGroup.GetName(group) ?? $"0x{group:x4}";
 

@@ -1,29 +1,18 @@
-using Org.BouncyCastle.Tls;
+using RdpHandshake.Protocol.Tls;
 
 namespace RdpHandshake.Tls;
 
-/// <summary>A TLS alert, as sent or received.</summary>
-/// <param name="Level">1 warning, 2 fatal.</param>
-/// <param name="Description">The AlertDescription value.</param>
-/// <param name="Message">For alerts we raised: why the library raised it.</param>
-public sealed record TlsAlert(short Level, short Description, string? Message = null)
-{
-    public string Name => TlsNames.Alert(Description);
-
-    public bool IsFatal => Level == AlertLevel.fatal;
-}
-
 /// <summary>
-/// What the TLS client saw during the handshake. The TLS peer only records; the engine decides what a
-/// combination of facts means (no common version, expired certificate, ...).
+/// What the TLS client saw during the handshake. The TLS peer only records; the connector and the engine decide
+/// what a combination of facts means (no common version, expired certificate, ...).
 /// </summary>
 public sealed class TlsObservations
 {
-    public IReadOnlyList<ProtocolVersion> OfferedVersions { get; internal set; } = [];
+    public IReadOnlyList<TlsVersion> OfferedVersions { get; internal set; } = [];
 
     public IReadOnlyList<int> OfferedCipherSuites { get; internal set; } = [];
 
-    public ProtocolVersion? ServerVersion { get; internal set; }
+    public TlsVersion? ServerVersion { get; internal set; }
 
     public int? CipherSuite { get; internal set; }
 
@@ -46,13 +35,4 @@ public sealed class TlsObservations
         : CertificateChain.Count > 0 ? TlsMilestone.Certificate
         : ServerVersion is not null && CipherSuite is not null ? TlsMilestone.ServerHello
         : TlsMilestone.ClientHello;
-}
-
-/// <summary>Handshake milestones in order; each becomes a step of the timeline.</summary>
-public enum TlsMilestone
-{
-    ClientHello,
-    ServerHello,
-    Certificate,
-    Finished,
 }

@@ -1,4 +1,5 @@
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Protocol.Tls;
 
 namespace RdpHandshake.Tls;
 
@@ -6,7 +7,7 @@ namespace RdpHandshake.Tls;
 public sealed record TlsOffer
 {
     /// <summary>Offered versions, newest first. The default offers TLS 1.3 down to TLS 1.0, as mstsc can.</summary>
-    public IReadOnlyList<ProtocolVersion> Versions { get; init; } = ProtocolVersion.TLSv13.DownTo(ProtocolVersion.TLSv10);
+    public IReadOnlyList<TlsVersion> Versions { get; init; } = [TlsVersion.Tls13, TlsVersion.Tls12, TlsVersion.Tls11, TlsVersion.Tls10];
 
     /// <summary>Offered cipher suites by IANA value, in preference order; null for the defaults.</summary>
     public IReadOnlyList<int>? CipherSuites { get; init; }

@@ -1,13 +1,13 @@
-using Org.BouncyCastle.Tls;
+using RdpHandshake.Protocol.Tls;
 
 namespace RdpHandshake.Tls;
 
 /// <summary>What the TLS phase established or saw, for the report.</summary>
 public sealed record TlsResult(
-    IReadOnlyList<ProtocolVersion> OfferedVersions,
+    IReadOnlyList<TlsVersion> OfferedVersions,
     int OfferedCipherSuiteCount,
     string? ServerName,
-    ProtocolVersion? Version,
+    TlsVersion? Version,
     int? CipherSuite,
     int? NamedGroup,
     bool? SecureRenegotiation,
@@ -36,12 +36,12 @@ public sealed record TlsResult(
 /// <summary>Flags TLS versions and cipher suites that are weak today.</summary>
 public static class TlsWeakness
 {
-    public static IReadOnlyList<string> Of(ProtocolVersion? version, int? suite)
+    public static IReadOnlyList<string> Of(TlsVersion? version, int? suite)
     {
         var weak = new List<string>();
-        if (version is not null && !version.IsEqualOrLaterVersionOf(ProtocolVersion.TLSv12))
+        if (version is { } v && TlsVersionNames.IsDeprecated(v))
         {
-            weak.Add($"{TlsNames.Version(version)} is deprecated (RFC 8996)");
+            weak.Add($"{TlsNames.Version(v)} is deprecated (RFC 8996)");
         }
 
         if (suite is { } s)

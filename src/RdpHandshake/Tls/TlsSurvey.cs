@@ -2,6 +2,7 @@ using System.Reflection;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake.Tls;
@@ -14,7 +15,7 @@ namespace RdpHandshake.Tls;
 /// <param name="NamedGroups">TLS 1.3: the key-exchange groups the server accepts (each offered alone).</param>
 /// <param name="Detail">Why the version is not accepted, or other notes.</param>
 public sealed record TlsVersionResult(
-    ProtocolVersion Version,
+    TlsVersion Version,
     bool Accepted,
     IReadOnlyList<int> CipherSuites,
     bool? ServerPreference,
@@ -32,13 +33,13 @@ public sealed record TlsSurveyReport(
     IReadOnlyList<TlsVersionResult> Versions,
     string? Problem)
 {
-    public IEnumerable<ProtocolVersion> AcceptedVersions => Versions.Where(v => v.Accepted).Select(v => v.Version);
+    public IEnumerable<TlsVersion> AcceptedVersions => Versions.Where(v => v.Accepted).Select(v => v.Version);
 }
 
 /// <summary>Options of a TLS survey.</summary>
 public sealed record TlsSurveyOptions
 {
-    public IReadOnlyList<ProtocolVersion> Versions { get; init; } = ProtocolVersion.TLSv13.DownTo(ProtocolVersion.TLSv10);
+    public IReadOnlyList<TlsVersion> Versions { get; init; } = [TlsVersion.Tls13, TlsVersion.Tls12, TlsVersion.Tls11, TlsVersion.Tls10];
 
     /// <summary>How many connections may be open at once.</summary>
     public int Concurrency { get; init; } = 2;
@@ -75,10 +76,10 @@ public static class TlsSurvey
     ];
 
     /// <summary>The suites offered for a version: all the TLS library implements that are valid for it.</summary>
-    public static IReadOnlyList<int> CandidateSuites(ProtocolVersion version)
+    public static IReadOnlyList<int> CandidateSuites(TlsVersion version)
     {
         var crypto = new BcTlsCrypto(new SecureRandom());
-        if (TlsUtilities.IsTlsV13(version))
+        if (version == TlsVersion.Tls13)
         {
             return TlsUtilities.GetSupportedCipherSuites(crypto, TlsV13Suites);
         }
@@ -89,7 +90,7 @@ public static class TlsSurvey
                 && !f.Name.Contains("_anon_", StringComparison.Ordinal) && !f.Name.Contains("SCSV", StringComparison.Ordinal)
                 && !f.Name.StartsWith("DRAFT_", StringComparison.Ordinal))
             .Select(f => (int)f.GetRawConstantValue()!)
-            .Where(s => !TlsV13Suites.Contains(s) && TlsUtilities.IsValidVersionForCipherSuite(s, version))
+            .Where(s => !TlsV13Suites.Contains(s) && TlsUtilities.IsValidVersionForCipherSuite(s, TlsNames.ToLibrary(version)))
             .Distinct()
             .ToArray();
         return TlsUtilities.GetSupportedCipherSuites(crypto, all);
@@ -110,7 +111,7 @@ public static class TlsSurvey
         int connections = 0;
         using var gate = new SemaphoreSlim(surveyOptions.Concurrency);
 
-        async Task<ProbeReport> AskAsync(ProtocolVersion version, IReadOnlyList<int> suites, IReadOnlyList<int>? groups, SecurityProtocols protocol)
+        async Task<ProbeReport> AskAsync(TlsVersion version, IReadOnlyList<int> suites, IReadOnlyList<int>? groups, SecurityProtocols protocol)
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -123,7 +124,7 @@ public static class TlsSurvey
                 Interlocked.Increment(ref connections);
                 ProbeOptions options = baseOptions with
                 {
-                    Connector = baseOptions.Connector with { RequestedProtocols = protocol },
+                    Negotiation = baseOptions.Negotiation with { RequestedProtocols = protocol },
                     Until = Protocol.Sequence.ConnectionPhase.Tls,
                     TlsStopAfter = TlsMilestone.ServerHello,
                     Tls = baseOptions.Tls with { Versions = [version], CipherSuites = suites, NamedGroups = groups },
@@ -186,7 +187,7 @@ public static class TlsSurvey
             }
 
             var groups = new List<int>();
-            if (accepted.Count > 0 && TlsUtilities.IsTlsV13(version) && surveyOptions.NamedGroups)
+            if (accepted.Count > 0 && version == TlsVersion.Tls13 && surveyOptions.NamedGroups)
             {
                 foreach (int group in Tls13Groups)
                 {
@@ -202,6 +203,6 @@ public static class TlsSurvey
         })).ConfigureAwait(false);
 
         return new TlsSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), selected, connections, tested,
-            results.OrderBy(r => r.Version.FullVersion).ToArray(), null);
+            results.OrderBy(r => r.Version).ToArray(), null);
     }
 }

@@ -1,6 +1,5 @@
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
-using RdpHandshake.Tls;
 
 namespace RdpHandshake.Transport;
 
@@ -44,7 +43,7 @@ internal sealed class RawFrameChannel(IRdpTransport transport) : IFrameChannel
 /// Frames carried as TLS application data: TLS records are read and decrypted until the plaintext holds one
 /// whole frame. The plaintext buffered never exceeds the hint's bound plus one record.
 /// </summary>
-internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession session, TimeProvider time) : IFrameChannel
+internal sealed class TlsFrameChannel(IRdpTransport transport, ITlsRecordLayer session, TimeProvider time) : IFrameChannel
 {
     private readonly List<byte> _plaintext = [];
 
@@ -93,7 +92,8 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
             peak = Math.Max(peak, _plaintext.Count + record.PeakBuffered);
             if (record.Status != FrameReadStatus.Frame)
             {
-                return record with { Bytes = [.. _plaintext], ExpectedLength = expected, Error = record.Status == FrameReadStatus.Invalid ? record.Error : null, PeakBuffered = peak };
+                // An invalid frame here is a TLS record that cannot be framed, not the PDU inside it.
+                return record with { Bytes = record.Status == FrameReadStatus.Invalid ? record.Bytes : [.. _plaintext], ExpectedLength = expected, PeakBuffered = peak, RecordLayer = true };
             }
 
             (byte[] answer, TlsFailure? failure) = session.Receive(record.Bytes);
@@ -106,7 +106,7 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, TlsClientSession 
             if (failure is not null)
             {
                 LastFailure = failure;
-                string detail = $"TLS {(failure.Kind == TlsFailureKind.AlertReceived ? "alert from the server" : "failure")}: {failure.Alert?.Name ?? failure.Message}";
+                string detail = $"TLS {(failure.Kind == TlsFailureKind.AlertReceived ? "alert from the server" : "failure")}: {failure.Alert?.DisplayName ?? failure.Message}";
                 return new FrameReadResult(FrameReadStatus.Ended, [.. _plaintext], expected, End: new TransportEnd(TransportEndKind.Closed, null, detail)) { PeakBuffered = peak };
             }
 

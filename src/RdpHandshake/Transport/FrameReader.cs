@@ -42,6 +42,12 @@ public sealed record FrameReadResult(
     /// consumed (this frame and whatever followed it), plus, inside TLS, the decrypted bytes not yet framed.
     /// </summary>
     public long PeakBuffered { get; init; }
+
+    /// <summary>
+    /// Inside TLS: the read ended in the TLS record layer (a record that cannot be framed, a TLS failure), not in
+    /// the frame it carries.
+    /// </summary>
+    public bool RecordLayer { get; init; }
 }
 
 /// <summary>

@@ -29,6 +29,7 @@ public sealed record TransportEnd(TransportEndKind Kind, SocketError? SocketErro
 
     public string Describe() => Kind switch
     {
+        TransportEndKind.Closed when Detail is not null => $"the server ended the connection ({Detail})",
         TransportEndKind.Closed => "the server closed the connection (FIN)",
         TransportEndKind.Reset => "the server reset the connection (RST)",
         _ => $"socket error {SocketError}{(Detail is null ? string.Empty : $": {Detail}")}",

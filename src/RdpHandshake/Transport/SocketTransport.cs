@@ -107,9 +107,22 @@ public sealed class SocketTransport : IRdpTransport
         };
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Closes the connection once what was written last (our TLS Finished, the Disconnect Provider Ultimatum) has left
+    /// for the socket: the send loop runs on its own, and disposing at once would drop it. A peer that stopped reading
+    /// gets at most <see cref="DrainTimeout"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
+        long deadline = Environment.TickCount64 + (long)DrainTimeout.TotalMilliseconds;
+        while (_connection.GetCounters().BytesWaitingToBeSent > 0 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+
         _connection.Dispose();
-        return ValueTask.CompletedTask;
     }
+
+    /// <summary>How long closing waits for unsent bytes to leave.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(500);
 }

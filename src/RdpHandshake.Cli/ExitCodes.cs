@@ -1,6 +1,6 @@
 using RdpHandshake.Protocol.Sequence;
 
-namespace RdpHandshake.Diagnostics;
+namespace RdpHandshake.Cli;
 
 /// <summary>
 /// Process exit codes of <c>rdphs</c>, stable for scripts: 0 when the run reached what was asked, 2 for bad
@@ -34,6 +34,26 @@ public static class ExitCodes
     /// <summary>Ctrl-C or SIGTERM (128 + SIGINT): the partial report is still written.</summary>
     public const int Interrupted = 130;
 
+    /// <summary>The exit code a probe's report implies.</summary>
+    public static int For(ProbeReport report) => For(report.Diagnosis?.Cause);
+
+    /// <summary>The exit code of a run that ended with <paramref name="cause"/> (null: it reached its goal).</summary>
+    public static int For(Cause? cause) => cause switch
+    {
+        null => Success,
+        { Id: CauseId.Interrupted } => Interrupted,
+        { Id: CauseId.InternalError } => Internal,
+        { } failed => ForPhase(failed.Phase),
+    };
+
+    /// <summary>
+    /// The exit code <c>rdphs probe</c> would have given a scanned host: its cause's, or when the scan itself ended the
+    /// probe before any phase was known, a plain failure.
+    /// </summary>
+    public static int For(Scan.ScanResult result) => result.FailedPhase is null && result.Cause is { Id: not (CauseId.Interrupted or CauseId.InternalError) }
+        ? Failure
+        : For(result.Cause);
+
     public static int ForPhase(ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => Tcp,
@@ -45,7 +65,6 @@ public static class ExitCodes
         ConnectionPhase.Licensing => Licensing,
         ConnectionPhase.Capabilities => Capabilities,
         ConnectionPhase.Finalization => Finalization,
-        _ => Failure,
     };
 
     /// <summary>Every code with its meaning, for <c>--help</c> and docs.</summary>

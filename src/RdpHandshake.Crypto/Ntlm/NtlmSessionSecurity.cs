@@ -8,11 +8,11 @@ using RdpHandshake.Protocol.Ntlm;
 namespace RdpHandshake.Crypto.Ntlm;
 
 /// <summary>
-/// The client side of NTLMv2 with session security (MS-NLMP 3.1.5, 3.3.2, 3.4): builds the AUTHENTICATE
-/// with a MIC, then seals and unseals CredSSP's messages. Random inputs are parameters, so tests are
-/// deterministic; keys are cleared when the client is disposed.
+/// NTLM session security (MS-NLMP 3.4) as either side of CredSSP uses it once the AUTHENTICATE established the
+/// exported session key: sealing and unsealing CredSSP's messages, and the SPNEGO mechListMIC. A client sends with
+/// the client-to-server keys, a server with the server-to-client ones; keys are cleared on dispose.
 /// </summary>
-public sealed class NtlmClient : IDisposable
+public sealed class NtlmSessionSecurity : IDisposable
 {
     private byte[] _exportedSessionKey = [];
     private RC4Engine? _sealing;
@@ -25,62 +25,6 @@ public sealed class NtlmClient : IDisposable
     private byte[] _unsealingKey = [];
     private uint _sendSequence;
     private uint _receiveSequence;
-
-    public NtlmNegotiateMessage Negotiate { get; } = new(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348));
-
-    /// <summary>
-    /// Builds the AUTHENTICATE answering <paramref name="challenge"/>: the NTLMv2 response over the server's
-    /// TargetInfo (plus MsvAvFlags MIC-present and the target SPN), the encrypted session key, and the MIC over
-    /// the three messages.
-    /// </summary>
-    public byte[] Authenticate(
-        byte[] negotiateBytes,
-        byte[] challengeBytes,
-        NtlmChallengeMessage challenge,
-        Credentials credentials,
-        string targetSpn,
-        ReadOnlySpan<byte> clientChallenge,
-        ReadOnlySpan<byte> exportedSessionKey,
-        DateTimeOffset now)
-    {
-        byte[] ntOwfV2 = NtlmCrypto.NtOwfV2(credentials.Password.Reveal(), credentials.User, credentials.Domain);
-        byte[]? serverTime = challenge.TargetInfo.FirstOrDefault(p => p.Id == NtlmAvId.Timestamp)?.Value.Span.ToArray();
-        byte[] time = serverTime ?? BitConverter.GetBytes(now.UtcDateTime.ToFileTimeUtc());
-
-        var pairs = challenge.TargetInfo.Where(p => p.Id is not (NtlmAvId.Flags or NtlmAvId.TargetName or NtlmAvId.ChannelBindings)).ToList();
-        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(challenge.TargetInfo.FirstOrDefault(p => p.Id == NtlmAvId.Flags)?.Value.Span.ToArray() ?? new byte[4]);
-        pairs.Add(new NtlmAvPair(NtlmAvId.Flags, new ByteString(BitConverter.GetBytes(flags | 0x2)))); // MIC present
-        pairs.Add(NtlmAvPair.FromText(NtlmAvId.TargetName, targetSpn));
-        pairs.Add(new NtlmAvPair(NtlmAvId.ChannelBindings, new ByteString(new byte[16]))); // CredSSP binds with pubKeyAuth
-        byte[] avPairs = NtlmAvPairsBytes(pairs);
-
-        byte[] blob = NtlmCrypto.NtlmV2Blob(time, clientChallenge, avPairs);
-        byte[] proof = NtlmCrypto.NtProofStr(ntOwfV2, challenge.ServerChallenge.Span, blob);
-        byte[] sessionBaseKey = NtlmCrypto.SessionBaseKey(ntOwfV2, proof);
-        byte[] encryptedKey = NtlmCrypto.Rc4(sessionBaseKey, exportedSessionKey);
-
-        // MS-NLMP 3.1.5.1.2: with MsvAvTimestamp the LmChallengeResponse is 24 zero bytes.
-        byte[] lm = serverTime is not null ? new byte[24] : NtlmCrypto.LmV2Response(ntOwfV2, challenge.ServerChallenge.Span, clientChallenge);
-        NtlmNegotiateFlags negotiated = challenge.Flags & Negotiate.Flags | NtlmNegotiateFlags.Unicode;
-        var message = new NtlmAuthenticateMessage(
-            negotiated,
-            new ByteString(lm),
-            new ByteString([.. proof, .. blob]),
-            credentials.Domain,
-            credentials.User,
-            string.Empty,
-            new ByteString(encryptedKey),
-            Negotiate.Version,
-            new ByteString(new byte[16]));
-        byte[] bytes = Pdu.Encode(message);
-        byte[] mic = HMACMD5.HashData(exportedSessionKey, [.. negotiateBytes, .. challengeBytes, .. bytes]);
-        mic.CopyTo(bytes, NtlmAuthenticateMessage.MicOffset);
-
-        StartSessionSecurity(exportedSessionKey);
-        CryptographicOperations.ZeroMemory(ntOwfV2);
-        CryptographicOperations.ZeroMemory(sessionBaseKey);
-        return bytes;
-    }
 
     /// <summary>
     /// Derives the signing and sealing keys (MS-NLMP 3.4.5) from the exported session key; sequence numbers
@@ -166,21 +110,6 @@ public sealed class NtlmClient : IDisposable
         CryptographicOperations.ZeroMemory(_exportedSessionKey);
         CryptographicOperations.ZeroMemory(_clientSigningKey);
         CryptographicOperations.ZeroMemory(_serverSigningKey);
-    }
-
-    private static byte[] NtlmAvPairsBytes(IReadOnlyList<NtlmAvPair> pairs)
-    {
-        byte[] bytes = new byte[pairs.Sum(p => 4 + p.Value.Length) + 4];
-        int at = 0;
-        foreach (NtlmAvPair pair in pairs)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), (ushort)pair.Id);
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at + 2), (ushort)pair.Value.Length);
-            pair.Value.Span.CopyTo(bytes.AsSpan(at + 4));
-            at += 4 + pair.Value.Length;
-        }
-
-        return bytes; // ends with MsvAvEOL (four zero bytes)
     }
 
     private static RC4Engine Rc4(byte[] key)

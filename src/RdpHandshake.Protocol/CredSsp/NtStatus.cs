@@ -1,4 +1,4 @@
-namespace RdpHandshake.Diagnostics;
+namespace RdpHandshake.Protocol.CredSsp;
 
 /// <summary>NTSTATUS codes a CredSSP server reports in the TSRequest errorCode (MS-ERREF 2.3), with their meaning.</summary>
 public static class NtStatus

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
@@ -10,10 +11,11 @@ using RdpHandshake.Protocol.X224;
 namespace RdpHandshake.Tests;
 
 /// <summary>
-/// The session part of the sequence, sans-IO: a scripted server feeds frames built from the codecs, and each
-/// test checks what the connector writes, where it stops and with which cause.
+/// The connector from the MCS Connect Initial on (channel connection, secure settings, licensing, capabilities,
+/// finalization), sans-IO: a scripted server feeds frames built from the codecs, and each test checks what the
+/// connector writes, where it stops and with which cause.
 /// </summary>
-public sealed class SessionConnectorTests
+public sealed class ConnectionSequenceTests
 {
     private const ushort User = 1007;
     private const uint ShareId = 0x000103EA;
@@ -23,17 +25,29 @@ public sealed class SessionConnectorTests
     {
         private readonly ArrayBufferWriter<byte> _output = new();
 
-        public Script(ConnectionPhase until = ConnectionPhase.Finalization)
-            : this(new SessionOptions { Until = until, Channels = [] })
+        public Script(ConnectionPhase until = ConnectionPhase.Finalization, SessionOptions? options = null)
         {
+            var negotiation = new NegotiationResult(SecurityProtocols.Ssl | SecurityProtocols.Hybrid, true, SecurityProtocols.Ssl, NegotiationResponseFlags.None, null, true);
+            Connector = ClientConnector.AfterNegotiation(
+                new ClientConnectorOptions { Until = until, Session = options ?? new SessionOptions { Channels = [] } },
+                new ConnectorServices { Random = ConnectorTestRandom.Instance },
+                negotiation);
         }
 
         public Script(SessionOptions options)
+            : this(ConnectionPhase.Finalization, options)
         {
-            Connector = new SessionConnector(options, SecurityProtocols.Ssl | SecurityProtocols.Hybrid, SecurityProtocols.Ssl);
         }
 
-        public SessionConnector Connector { get; }
+        public ClientConnector Connector { get; }
+
+        public ConnectionState State => Connector.State;
+
+        /// <summary>The step the connector takes next, or null once it is over.</summary>
+        public string? NextStep => Connector.Next?.Name;
+
+        /// <summary>The steps that wrote bytes, in order.</summary>
+        public List<string> Sent { get; } = [];
 
         public List<StepResult> Steps { get; } = [];
 
@@ -43,24 +57,34 @@ public sealed class SessionConnectorTests
         /// <summary>Runs sending steps until the connector waits for a frame (or ends).</summary>
         public void SendAll()
         {
-            while (!Connector.IsTerminal && Connector.NextFrameHint is null)
+            while (Connector.Next is { Read: null })
             {
                 _output.ResetWrittenCount();
-                Steps.Add(Connector.Step([], _output));
+                StepResult step = Connector.Step([], _output);
+                Steps.Add(step);
                 LastOutput = _output.WrittenSpan.ToArray();
+                if (LastOutput.Length > 0)
+                {
+                    Sent.Add(step.StepName);
+                }
             }
         }
 
         public StepResult Feed(byte[] frame)
         {
-            Assert.NotNull(Connector.NextFrameHint);
-            FrameSize size = Connector.NextFrameHint!.FindSize(frame.AsSpan(0, Math.Min(frame.Length, Connector.NextFrameHint.HeaderLength)));
+            FrameHint hint = Connector.Next?.Read ?? throw new InvalidOperationException("the connector awaits no frame");
+            FrameSize size = hint.FindSize(frame.AsSpan(0, Math.Min(frame.Length, hint.HeaderLength)));
             Assert.Equal(FrameSizeStatus.Complete, size.Status);
             Assert.Equal(frame.Length, size.Length);
             _output.ResetWrittenCount();
             StepResult result = Connector.Step(frame, _output);
             LastOutput = _output.WrittenSpan.ToArray();
             Steps.Add(result);
+            if (LastOutput.Length > 0)
+            {
+                Sent.Add(result.StepName);
+            }
+
             SendAll();
             return result;
         }
@@ -114,29 +138,31 @@ public sealed class SessionConnectorTests
     {
         var script = new Script();
         script.ThroughMcs();
-        Assert.Equal(SessionState.WaitLicensing, script.Connector.State);
+        Assert.Equal(ActivationReceiver.LicensingStep, script.NextStep);
 
         // The Client Info went out with a basic security header SEC_INFO_PKT and no password.
-        StepResult clientInfo = script.Steps.Single(s => s.StepName == SessionConnector.ClientInfoStep);
+        StepResult clientInfo = script.Steps.Single(s => s.StepName == SecureSettingsExchange.ClientInfoStep);
         Assert.Equal(ConnectionPhase.Security, clientInfo.Phase);
 
         script.Feed(Licensing(LicenseErrorMessage.ValidClient));
-        Assert.Equal("STATUS_VALID_CLIENT", script.Connector.LicensingOutcome);
+        Assert.Equal("STATUS_VALID_CLIENT", script.State.LicensingOutcome);
         script.Feed(DemandActive());
 
         // Confirm Active, Synchronize, Control x2, Font List were sent; now the server's finalization is awaited.
-        Assert.Equal(SessionState.WaitFinalization, script.Connector.State);
-        string[] sent = script.Steps.Where(s => s.BytesWritten > 0).Select(s => s.StepName).TakeLast(5).ToArray();
-        Assert.Equal([SessionConnector.ConfirmActiveStep, SessionConnector.SynchronizeStep, SessionConnector.ControlCooperateStep, SessionConnector.RequestControlStep, SessionConnector.FontListStep], sent);
+        Assert.Equal(ActivationReceiver.FontMapStep, script.NextStep);
+        string[] sent = script.Sent.TakeLast(5).ToArray();
+        Assert.Equal([CapabilitiesExchange.ConfirmActiveStep, ConnectionFinalization.SynchronizeStep, ConnectionFinalization.ControlCooperateStep, ConnectionFinalization.RequestControlStep, ConnectionFinalization.FontListStep], sent);
 
         script.Feed(Data(new SynchronizePdu(User)));
         script.Feed(Data(new ControlPdu(ControlAction.Cooperate)));
         script.Feed(Data(new ControlPdu(ControlAction.GrantedControl, User, 0x03EA)));
         StepResult fontMap = script.Feed(Data(new FontMapPdu()));
 
-        Assert.Equal(SessionConnector.FontMapStep, fontMap.StepName);
-        Assert.Equal(ConnectionPhase.Finalization, script.Connector.Reached);
-        Assert.Equal(SessionState.Done, script.Connector.State);
+        Assert.Equal(ActivationReceiver.FontMapStep, fontMap.StepName);
+        Assert.Equal(ConnectionPhase.Finalization, script.State.Reached);
+        Assert.True(script.Connector.IsTerminal);
+        Assert.Null(script.Connector.Failure);
+        Assert.Equal(Disconnection.DisconnectStep, script.Steps[^1].StepName);
         Assert.Equal("0300000902f0802180", Convert.ToHexStringLower(script.LastOutput));
     }
 
@@ -145,7 +171,7 @@ public sealed class SessionConnectorTests
     {
         var script = new Script(new SessionOptions { Channels = [], UserName = "alice", Domain = "CORP" });
         script.ThroughMcs();
-        Assert.Equal(SessionConnector.ClientInfoStep, script.Steps[^1].StepName);
+        Assert.Equal(SecureSettingsExchange.ClientInfoStep, script.Steps[^1].StepName);
         var reader = new PduReader(SentPayload(script.LastOutput));
         DecodeResult<BasicSecurityHeader> header = BasicSecurityHeader.Decode(ref reader);
         Assert.True(header.IsSuccess);
@@ -166,11 +192,11 @@ public sealed class SessionConnectorTests
         StepResult info = script.Feed(Data(new SetErrorInfoPdu(0x00000009)));
         Assert.Null(info.Failure);
         Assert.Equal("session.error-info", info.StepName);
-        Assert.Equal(9u, script.Connector.LastErrorInfo);
+        Assert.Equal(9u, script.State.LastErrorInfo);
 
         StepResult ended = script.Feed(Tpkt(Pdu.Encode(new DisconnectProviderUltimatum(McsDisconnectReason.ProviderInitiated))));
-        Assert.Equal("server-error-info:0x00000009", ended.Failure!.Cause);
-        Assert.Equal(ConnectionPhase.Licensing, ended.Failure.Phase);
+        Assert.Equal((CauseId.ServerErrorInfo, 9u), (ended.Failure!.Cause, ended.Failure.Code));
+        Assert.Equal(ConnectionPhase.Licensing, ended.Phase);
     }
 
     [Fact]
@@ -180,8 +206,8 @@ public sealed class SessionConnectorTests
         script.ThroughMcs();
         script.Feed(Licensing(LicenseErrorMessage.ValidClient));
         StepResult ended = script.Feed(Tpkt(Pdu.Encode(new DisconnectProviderUltimatum(McsDisconnectReason.ProviderInitiated))));
-        Assert.Equal("disconnect-ultimatum:rn-provider-initiated", ended.Failure!.Cause);
-        Assert.Equal(ConnectionPhase.Capabilities, ended.Failure.Phase);
+        Assert.Equal((CauseId.DisconnectUltimatum, "rn-provider-initiated"), (ended.Failure!.Cause, ended.Failure.Detail));
+        Assert.Equal(ConnectionPhase.Capabilities, ended.Phase);
     }
 
     [Fact]
@@ -190,8 +216,8 @@ public sealed class SessionConnectorTests
         var script = new Script();
         script.ThroughMcs();
         StepResult ended = script.Feed(Licensing(new LicenseErrorMessage(LicenseErrorCode.NoLicenseServer, LicenseStateTransition.TotalAbort, LicenseBinaryBlob.Empty(LicenseBlobType.Error))));
-        Assert.Equal("license-error:ERR_NO_LICENSE_SERVER", ended.Failure!.Cause);
-        Assert.Equal(ConnectionPhase.Licensing, ended.Failure.Phase);
+        Assert.Equal((CauseId.LicenseError, "ERR_NO_LICENSE_SERVER"), (ended.Failure!.Cause, ended.Failure.Detail));
+        Assert.Equal(ConnectionPhase.Licensing, ended.Phase);
         Assert.Contains(ended.Fields, f => f.Name == "dwStateTransition" && f.Value == "ST_TOTAL_ABORT");
     }
 
@@ -201,7 +227,7 @@ public sealed class SessionConnectorTests
         var script = new Script();
         script.SendAll();
         StepResult ended = script.Feed(Tpkt(Pdu.Encode(new McsConnectResponse(McsResult.UnspecifiedFailure, 0, DomainParameters.Target, ByteString.Empty))));
-        Assert.Equal("connect-response-result:rt-unspecified-failure", ended.Failure!.Cause);
+        Assert.Equal((CauseId.ConnectResponseResult, "rt-unspecified-failure"), (ended.Failure!.Cause, ended.Failure.Detail));
     }
 
     [Fact]
@@ -213,7 +239,8 @@ public sealed class SessionConnectorTests
         StepResult observed = script.Feed(Io([.. Pdu.Encode(new BasicSecurityHeader(SecurityHeaderFlags.TransportReq)), .. Pdu.Encode(request)]));
 
         Assert.Null(observed.Failure);
-        Assert.Equal(SessionState.WaitLicensing, script.Connector.State);
+        Assert.True(observed.Interleaved);
+        Assert.Equal(ActivationReceiver.LicensingStep, script.NextStep);
         byte[] answer = SentPayload(script.LastOutput);
         var reader = new PduReader(answer);
         Assert.Equal(SecurityHeaderFlags.TransportRsp, BasicSecurityHeader.Decode(ref reader).Value!.Flags);
@@ -231,9 +258,9 @@ public sealed class SessionConnectorTests
             TargetNetAddress: ServerRedirectionPacket.Text("10.0.0.7"), LoadBalanceInfo: new ByteString("tsv://MS Terminal Services Plugin.1.Farm"u8));
         StepResult ended = script.Feed(Io(Pdu.Encode(new EnhancedSecurityServerRedirection(1002, packet))));
 
-        Assert.Equal("redirected", ended.Failure!.Cause);
+        Assert.Equal(CauseId.Redirected, ended.Failure!.Cause);
         Assert.Contains("10.0.0.7", ended.Failure.Reason, StringComparison.Ordinal);
-        Assert.Equal(packet, script.Connector.Redirection);
+        Assert.Equal(packet, script.State.Redirection);
     }
 
     [Fact]
@@ -247,7 +274,7 @@ public sealed class SessionConnectorTests
             last = script.Feed(Data(new SetErrorInfoPdu(0)));
         }
 
-        Assert.Equal("no-progress", last!.Failure!.Cause);
+        Assert.Equal(CauseId.NoProgress, last!.Failure!.Cause);
         Assert.Equal(5, script.Steps.Count(s => s.StepName == "session.error-info"));
     }
 
@@ -260,7 +287,7 @@ public sealed class SessionConnectorTests
         script.Feed(DemandActive());
         StepResult fastPath = script.Feed([0x00, 0x05, 0x01, 0x02, 0x03]);
         Assert.Equal("session.fast-path", fastPath.StepName);
-        Assert.Equal(SessionState.WaitFinalization, script.Connector.State);
+        Assert.Equal(ActivationReceiver.FontMapStep, script.NextStep);
     }
 
     [Fact]
@@ -270,7 +297,7 @@ public sealed class SessionConnectorTests
         script.ThroughMcs();
         script.Feed(Licensing(LicenseErrorMessage.ValidClient));
         StepResult ended = script.Feed(Io([0x20, 0x00, 0x11, 0x00, 0xEA, 0x03, 0xFF]));
-        Assert.Equal(Causes.MalformedResponse, ended.Failure!.Cause);
+        Assert.Equal(CauseId.MalformedResponse, ended.Failure!.Cause);
     }
 
     [Fact]
@@ -279,9 +306,9 @@ public sealed class SessionConnectorTests
         var script = new Script(ConnectionPhase.Licensing);
         script.ThroughMcs();
         script.Feed(Licensing(LicenseErrorMessage.ValidClient));
-        Assert.Equal(SessionState.Done, script.Connector.State);
-        Assert.Equal(ConnectionPhase.Licensing, script.Connector.Reached);
-        Assert.Equal(SessionConnector.DisconnectStep, script.Steps[^1].StepName);
+        Assert.True(script.Connector.IsTerminal);
+        Assert.Equal(ConnectionPhase.Licensing, script.State.Reached);
+        Assert.Equal(Disconnection.DisconnectStep, script.Steps[^1].StepName);
     }
 
     [Fact]
@@ -296,6 +323,38 @@ public sealed class SessionConnectorTests
         var reader = new PduReader(SentPayload(script.LastOutput));
         Assert.Equal(SecurityHeaderFlags.AutodetectRsp, BasicSecurityHeader.Decode(ref reader).Value!.Flags);
         Assert.Equal(new RttMeasureResponse(42), RttMeasureResponse.Decode(ref reader).Value);
-        Assert.Equal(SessionState.WaitLicensing, script.Connector.State);
+        Assert.Equal(ActivationReceiver.LicensingStep, script.NextStep);
+    }
+
+    [Fact]
+    public void A_deactivate_all_during_finalization_runs_the_capabilities_exchange_again()
+    {
+        // MS-RDPBCGR 1.3.1.3: Deactivate All, then a new Demand Active, a new Confirm Active and finalization anew.
+        var script = new Script();
+        script.ThroughMcs();
+        script.Feed(Licensing(LicenseErrorMessage.ValidClient));
+        script.Feed(DemandActive());
+        StepResult deactivated = script.Feed(Io(Pdu.Encode(DeactivateAllPdu.Create(ShareId))));
+        Assert.Equal(ActivationReceiver.DeactivateAllStep, deactivated.StepName);
+        Assert.Equal(ActivationReceiver.DemandActiveStep, script.NextStep);
+
+        script.Feed(DemandActive());
+        Assert.Equal(2, script.Sent.Count(s => s == CapabilitiesExchange.ConfirmActiveStep));
+        Assert.Equal(2, script.Sent.Count(s => s == ConnectionFinalization.FontListStep));
+        StepResult fontMap = script.Feed(Data(new FontMapPdu()));
+        Assert.Equal(ActivationReceiver.FontMapStep, fontMap.StepName);
+        Assert.Equal(ConnectionPhase.Finalization, script.State.Reached);
+        Assert.True(script.Connector.IsTerminal);
+    }
+
+    [Fact]
+    public void A_demand_active_in_place_of_licensing_skips_licensing()
+    {
+        var script = new Script();
+        script.ThroughMcs();
+        StepResult demand = script.Feed(DemandActive());
+        Assert.Equal((ActivationReceiver.DemandActiveStep, ConnectionPhase.Capabilities), (demand.StepName, demand.Phase));
+        Assert.StartsWith("skipped", script.State.LicensingOutcome, StringComparison.Ordinal);
+        Assert.Equal(CapabilitiesExchange.ConfirmActiveStep, script.Sent[^5]);
     }
 }

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Xml;
+using RdpHandshake.Checks;
 using RdpHandshake.Recording;
 using RdpHandshake.Reporting;
 
-namespace RdpHandshake.Checks;
+namespace RdpHandshake.Cli;
 
 /// <summary>
 /// Writes a probe as JUnit XML, the format CI systems display natively: one test case per step of the timeline
@@ -37,7 +38,7 @@ public static class JUnitWriter
             {
                 xml.WriteStartElement("failure");
                 xml.WriteAttributeString("message", step.Summary ?? ProbeReportJson.OutcomeName(step.Outcome));
-                xml.WriteAttributeString("type", report.Diagnosis?.Cause ?? "failed");
+                xml.WriteAttributeString("type", report.Diagnosis?.Cause.Name ?? "failed");
                 if (report.Diagnosis is { } diagnosis && diagnosis.Evidence.Step == step.Name)
                 {
                     xml.WriteString($"{diagnosis.Summary}\n\n{diagnosis.Explanation}\n\nRemedy: {diagnosis.Remedy}");

@@ -1,0 +1,34 @@
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Licensing;
+using RdpHandshake.Protocol.Security;
+using RdpHandshake.Protocol.Tls;
+
+namespace RdpHandshake.Protocol.Connector;
+
+/// <summary>A source of random bytes (client nonces), given to the core so that it never draws its own.</summary>
+public interface IRandomSource
+{
+    void Fill(Span<byte> buffer);
+}
+
+/// <summary>
+/// What the connector cannot do sans-IO and takes from its caller: randomness, the TLS client, the authentication
+/// package of CredSSP, and the cryptography of Standard RDP Security and licensing. A service left out stops the
+/// run where it would be needed, with a cause that says so.
+/// </summary>
+public sealed class ConnectorServices
+{
+    public required IRandomSource Random { get; init; }
+
+    /// <summary>Creates the TLS client when the negotiation selects a protocol that runs inside TLS.</summary>
+    public Func<ITlsSession>? TlsSession { get; init; }
+
+    /// <summary>The security package CredSSP runs (NTLM), with or without credentials.</summary>
+    public IAuthenticationPackage? Authentication { get; init; }
+
+    /// <summary>The cryptography of Standard RDP Security.</summary>
+    public IStandardSecurityProvider? StandardSecurity { get; init; }
+
+    /// <summary>Answers a server that asks for a license.</summary>
+    public ILicensingProvider? Licensing { get; init; }
+}

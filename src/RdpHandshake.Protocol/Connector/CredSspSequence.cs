@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.X224;
+
+namespace RdpHandshake.Protocol.Connector;
+
+/// <summary>
+/// CredSSP (MS-CSSP 3.1.5) inside TLS, for HYBRID and HYBRID_EX: the authentication package's round trip in
+/// TSRequests, wrapped in SPNEGO as Windows clients send it (or bare); the public-key binding that proves both ends
+/// see the same TLS key; the delegated credentials; and for HYBRID_EX the Early User Authorization Result
+/// (MS-RDPBCGR 2.2.10.2). Everything package-specific goes through <see cref="IAuthenticationPackage"/>.
+/// </summary>
+public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredSspSequence.Steps>(Steps.SendFirstToken)
+{
+    public const string PubKeyStep = "credssp.pubkey";
+    public const string CredentialsStep = "credssp.credentials";
+    public const string EarlyAuthStep = "credssp.early-user-auth";
+
+    private static ReadOnlySpan<byte> ClientToServerMagic => "CredSSP Client-To-Server Binding Hash\0"u8;
+
+    private static ReadOnlySpan<byte> ServerToClientMagic => "CredSSP Server-To-Client Binding Hash\0"u8;
+
+    private byte[] _mechTypes = [];
+    private byte[] _nonce = [];
+    private byte[] _publicKey = [];
+    private int _version;
+
+    public enum Steps
+    {
+        SendFirstToken,
+        AwaitServerToken,
+        SendFinalToken,
+        AwaitPubKeyAuth,
+        SendCredentials,
+        AwaitEarlyUserAuthorization,
+    }
+
+    private IAuthenticationPackage Package => connection.Services.Authentication
+        ?? throw new InvalidOperationException("the server selected CredSSP and the connector was given no authentication package");
+
+    private bool Spnego => connection.Options.UseSpnego;
+
+    protected override StepPlan Plan(Steps state) => state switch
+    {
+        Steps.SendFirstToken => new StepPlan(Package.StepNames.FirstToken, ConnectionPhase.CredSsp, null, FrameLayer.Tls),
+        Steps.AwaitServerToken => new StepPlan(Package.StepNames.ServerToken, ConnectionPhase.CredSsp, new TsRequestFrameHint(Package.StepNames.ServerToken, TsRequest.PduName), FrameLayer.Tls),
+        Steps.SendFinalToken => new StepPlan(Package.StepNames.FinalToken, ConnectionPhase.CredSsp, null, FrameLayer.Tls),
+        // A server that closes after the final token, without an errorCode, most likely refused the credentials.
+        Steps.AwaitPubKeyAuth => new StepPlan(PubKeyStep, ConnectionPhase.CredSsp, new TsRequestFrameHint(PubKeyStep, TsRequest.PduName), FrameLayer.Tls)
+        {
+            WhenClosed = CauseId.ClosedAfterAuthenticate,
+            WhenReset = CauseId.ClosedAfterAuthenticate,
+        },
+        Steps.SendCredentials => new StepPlan(CredentialsStep, ConnectionPhase.CredSsp, null, FrameLayer.Tls),
+        Steps.AwaitEarlyUserAuthorization => new StepPlan(EarlyAuthStep, ConnectionPhase.CredSsp, new FixedLengthFrameHint(EarlyAuthStep, "Early User Authorization Result", 4), FrameLayer.Tls),
+    };
+
+    protected override StepResult Run(Steps state, ReadOnlySpan<byte> input, IBufferWriter<byte> output) => state switch
+    {
+        Steps.SendFirstToken => SendFirstToken(output),
+        Steps.AwaitServerToken => ReceiveServerToken(input),
+        Steps.SendFinalToken => SendFinalToken(output),
+        Steps.AwaitPubKeyAuth => ReceivePubKeyAuth(input),
+        Steps.SendCredentials => SendCredentials(output),
+        Steps.AwaitEarlyUserAuthorization => ReceiveEarlyUserAuthorization(input),
+    };
+
+    /// <summary>The first TSRequest: the package's first token in a SPNEGO NegTokenInit (no user name, no secret).</summary>
+    private StepResult SendFirstToken(IBufferWriter<byte> output)
+    {
+        PackageToken first = Package.FirstToken();
+        byte[] token = first.Token;
+        if (Spnego)
+        {
+            token = CredSsp.Spnego.EncodeNegTokenInit([Package.MechanismOid], first.Token);
+            _mechTypes = CredSsp.Spnego.MechTypesBytes(token).Value.Span.ToArray();
+        }
+
+        output.Write(new TsRequest(connection.Options.CredSspVersion, [new ByteString(token)]).Encode());
+        State = Steps.AwaitServerToken;
+        var fields = new List<StepField>
+        {
+            new("tsRequest.version", connection.Options.CredSspVersion.ToString(CultureInfo.InvariantCulture)),
+            new("negoToken", Spnego ? $"SPNEGO NegTokenInit, mechTypes {Package.Name} ({Package.MechanismOid})" : $"bare {Package.Name}"),
+        };
+        fields.AddRange(first.Fields);
+        string summary = Spnego ? $"TSRequest with SPNEGO NegTokenInit ({first.Pdu})" : $"TSRequest with a bare {first.Pdu}";
+        return new StepResult(Package.StepNames.FirstToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, summary);
+    }
+
+    /// <summary>The server's first TSRequest: its answer token (NTLM: the CHALLENGE, which names the server), or an errorCode.</summary>
+    private StepResult ReceiveServerToken(ReadOnlySpan<byte> frame)
+    {
+        string step = Package.StepNames.ServerToken;
+        DecodeResult<TsRequest> decoded = TsRequest.Decode(frame);
+        if (!decoded.IsSuccess)
+        {
+            return Fail(step, Rejection.Malformed(TsRequest.PduName, decoded.Error));
+        }
+
+        TsRequest answer = decoded.Value;
+        var fields = new List<StepField> { new("tsRequest.version", answer.Version.ToString(CultureInfo.InvariantCulture)) };
+        if (answer.ErrorCode is { } code)
+        {
+            fields.Add(new StepField("errorCode", $"0x{code:x8}"));
+            connection.CredSspRefusedWith = code;
+            return Fail(step, new Rejection(TsRequest.PduName, fields, new ProtocolFailure(CauseId.ServerError,
+                $"the server refused the CredSSP negotiation with error 0x{code:x8}") { Detail = $"0x{code:x8}", Code = code }));
+        }
+
+        if (answer.NegoTokens.Count == 0)
+        {
+            return Fail(step, new Rejection(TsRequest.PduName, fields, new ProtocolFailure(CauseId.MalformedResponse, "the server's TSRequest carries no negoToken")));
+        }
+
+        ByteString token = answer.NegoTokens[0];
+        string? mech = null;
+        // A NegTokenResp is the [1] choice of NegotiationToken (RFC 4178 4.2); a bare package token starts otherwise.
+        if (!token.IsEmpty && token.Span[0] == NegTokenRespTag)
+        {
+            var resp = CredSsp.Spnego.DecodeNegTokenResp(token.Span);
+            if (!resp.IsSuccess)
+            {
+                return Fail(step, Rejection.Malformed("SPNEGO NegTokenResp", resp.Error, fields));
+            }
+
+            (SpnegoNegState? state, mech, token, _) = resp.Value;
+            fields.Add(new StepField("spnego.negState", state?.ToString() ?? "absent"));
+            if (state == SpnegoNegState.Reject)
+            {
+                return Fail(step, new Rejection("SPNEGO NegTokenResp", fields, new ProtocolFailure(CauseId.NtlmRejected,
+                    "the server's SPNEGO answer rejects NTLM (it may accept Kerberos only)")));
+            }
+        }
+
+        PackageAnswer accepted = Package.AcceptServerToken(token.Span);
+        fields.AddRange(accepted.Fields);
+        if (accepted.Failure is { } failure)
+        {
+            return Fail(step, new Rejection(accepted.Pdu, fields, failure));
+        }
+
+        connection.CredSsp = new CredSspFacts(answer.Version, mech, Spnego);
+        var result = new StepResult(step, ConnectionPhase.CredSsp, accepted.Pdu, fields, $"{accepted.Summary}, CredSSP version {answer.Version}");
+        if (Package.HasCredentials && !connection.Tls!.ServerPublicKey.IsEmpty)
+        {
+            State = Steps.SendFinalToken;
+        }
+        else if (connection.Options.Until >= ConnectionPhase.Mcs && !connection.Options.StopWhereCredentialsAreNeeded)
+        {
+            FailAfter(new ProtocolFailure(CauseId.CredentialsRequired,
+                $"the server requires NLA ({NegotiationNames.SpecNames(connection.Selected)}): reaching {connection.Options.Until.Name()} needs credentials"));
+        }
+        else
+        {
+            // Without credentials nothing after the server's answer can run: the run ends here, successfully.
+            Stop();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The final token with pubKeyAuth: the server's public key, or from version 5 its SHA-256 binding with a client
+    /// nonce (the CVE-2018-0886 fix), protected by the package; in SPNEGO with the mechListMIC.
+    /// </summary>
+    private StepResult SendFinalToken(IBufferWriter<byte> output)
+    {
+        _version = Math.Min(connection.Options.CredSspVersion, connection.CredSsp!.ServerVersion);
+        _publicKey = connection.Tls!.ServerPublicKey.ToArray();
+        _nonce = new byte[_version >= TsRequest.FirstNonceVersion ? 32 : 0];
+        connection.Services.Random.Fill(_nonce);
+        byte[] binding = _version >= TsRequest.FirstNonceVersion ? SHA256.HashData([.. ClientToServerMagic, .. _nonce, .. _publicKey]) : _publicKey;
+
+        PackageToken final = Package.FinalToken();
+        // MS-SPNG 3.3.5.1: the final token carries a MIC, so the SPNEGO answer carries the mechListMIC.
+        byte[] mechListMic = Spnego ? Package.MechListMic(_mechTypes) : [];
+        byte[] token = Spnego ? CredSsp.Spnego.EncodeNegTokenResp(null, null, final.Token, mechListMic) : final.Token;
+        output.Write(new TsRequest(_version, [new ByteString(token)], PubKeyAuth: new ByteString(Package.Wrap(binding)), ClientNonce: new ByteString(_nonce)).Encode());
+        State = Steps.AwaitPubKeyAuth;
+
+        var fields = new List<StepField> { new("tsRequest.version", _version.ToString(CultureInfo.InvariantCulture)) };
+        fields.AddRange(final.Fields);
+        fields.Add(new StepField("pubKeyAuth", _version >= TsRequest.FirstNonceVersion
+            ? "SHA-256 binding of the server public key with a client nonce (version 5+)"
+            : "the server public key, sealed (versions 2-4)"));
+        if (mechListMic.Length > 0)
+        {
+            fields.Add(new StepField("spnego.mechListMIC", Convert.ToHexStringLower(mechListMic)));
+        }
+
+        return new StepResult(Package.StepNames.FinalToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, $"TSRequest with the {final.Pdu} and pubKeyAuth");
+    }
+
+    /// <summary>The server's pubKeyAuth, checked against the certificate's key; or the errorCode of a refused logon.</summary>
+    private StepResult ReceivePubKeyAuth(ReadOnlySpan<byte> frame)
+    {
+        DecodeResult<TsRequest> decoded = TsRequest.Decode(frame);
+        if (!decoded.IsSuccess)
+        {
+            return Fail(PubKeyStep, Rejection.Malformed(TsRequest.PduName, decoded.Error));
+        }
+
+        TsRequest answer = decoded.Value;
+        if (answer.ErrorCode is { } code)
+        {
+            string name = NtStatus.Name(code);
+            List<StepField> refused = [new("errorCode", $"{name} (0x{code:x8})"), new("meaning", NtStatus.Meaning(code))];
+            // A server updated for CVE-2018-0886 and set to force updated clients refuses the legacy binding of a
+            // version 2-4 client as an unsupported function: mstsc's "CredSSP encryption oracle" error.
+            ProtocolFailure failure = _version < TsRequest.FirstNonceVersion && code == NtStatus.UnsupportedFunction
+                ? new ProtocolFailure(CauseId.CredSspVersionMismatch,
+                    $"the server refused CredSSP version {_version} ({name}): it requires version {TsRequest.FirstNonceVersion} or later, with the nonce binding") { Code = code }
+                : new ProtocolFailure(CauseId.AuthFailed, $"the server refused the credentials of {Package.Principal}: {name}, {NtStatus.Meaning(code)}") { Detail = name, Code = code };
+            return Fail(PubKeyStep, new Rejection(TsRequest.PduName, refused, failure));
+        }
+
+        // The server may finish SPNEGO here: a NegTokenResp (accept-completed) with its own mechListMIC.
+        string? serverMic = null;
+        if (Spnego && answer.NegoTokens.Count > 0 && CredSsp.Spnego.DecodeNegTokenResp(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
+        {
+            if (!Package.VerifyMechListMic(_mechTypes, serverResp.Value.MechListMic.Span))
+            {
+                return Fail(PubKeyStep, new Rejection(TsRequest.PduName, [new StepField("spnego.mechListMIC", Convert.ToHexStringLower(serverResp.Value.MechListMic.Span))],
+                    new ProtocolFailure(CauseId.MechListMicMismatch, "the server's SPNEGO mechListMIC does not verify: the mechanism list was altered, or the server holds another session key")));
+            }
+
+            serverMic = "verified";
+        }
+
+        byte[]? serverBinding = answer.PubKeyAuth.IsEmpty ? null : Package.Unwrap(answer.PubKeyAuth.Span);
+        byte[] expected = _version >= TsRequest.FirstNonceVersion
+            ? SHA256.HashData([.. ServerToClientMagic, .. _nonce, .. _publicKey])
+            : [(byte)(_publicKey[0] + 1), .. _publicKey.AsSpan(1)];
+        if (serverBinding is null || !serverBinding.AsSpan().SequenceEqual(expected))
+        {
+            string why = serverBinding is null ? "its pubKeyAuth is missing or its signature does not verify" : "its pubKeyAuth does not match the certificate's public key";
+            return Fail(PubKeyStep, new Rejection(TsRequest.PduName, [new StepField("expected", Convert.ToHexStringLower(expected))],
+                new ProtocolFailure(CauseId.PubKeyBindingMismatch, $"the server's CredSSP answer does not bind the TLS certificate: {why}")));
+        }
+
+        State = Steps.SendCredentials;
+        connection.CredSsp = connection.CredSsp! with { AuthenticatedVersion = _version };
+        List<StepField> fields = [new("tsRequest.version", answer.Version.ToString(CultureInfo.InvariantCulture)), new("binding", "verified")];
+        if (serverMic is not null)
+        {
+            fields.Add(new StepField("spnego.mechListMIC", serverMic));
+        }
+
+        return new StepResult(PubKeyStep, ConnectionPhase.CredSsp, TsRequest.PduName, fields, "the server proved it holds the TLS key (pubKeyAuth verified)");
+    }
+
+    /// <summary>The delegated credentials (TSCredentials with TSPasswordCreds), protected by the package: never shown.</summary>
+    private StepResult SendCredentials(IBufferWriter<byte> output)
+    {
+        output.Write(new TsRequest(_version, [], AuthInfo: new ByteString(Package.WrapCredentials())).Encode());
+        if (connection.Selected == SecurityProtocols.HybridEx)
+        {
+            State = Steps.AwaitEarlyUserAuthorization;
+        }
+        else
+        {
+            Authenticated();
+        }
+
+        return new StepResult(CredentialsStep, ConnectionPhase.CredSsp, TsRequest.PduName, [new StepField("authInfo", "TSPasswordCreds, sealed")], "TSRequest with the sealed TSCredentials");
+    }
+
+    /// <summary>MS-RDPBCGR 2.2.10.2 Early User Authorization Result PDU: four bytes inside TLS, 0 success, 5 access denied.</summary>
+    private StepResult ReceiveEarlyUserAuthorization(ReadOnlySpan<byte> frame)
+    {
+        const string pdu = "Early User Authorization Result PDU";
+        uint result = BinaryPrimitives.ReadUInt32LittleEndian(frame);
+        if (result != 0)
+        {
+            return Fail(EarlyAuthStep, new Rejection(pdu, [new StepField("authorizationResult", result == 5 ? "AUTHZ_ACCESS_DENIED (5)" : $"0x{result:x8}")],
+                new ProtocolFailure(CauseId.AccessDenied, "the credentials are valid, but the user may not log on to this server (Early User Authorization: access denied)")));
+        }
+
+        Authenticated();
+        return new StepResult(EarlyAuthStep, ConnectionPhase.CredSsp, pdu, [new StepField("authorizationResult", "AUTHZ_SUCCESS (0)")], "AUTHZ_SUCCESS");
+    }
+
+    private void Authenticated()
+    {
+        connection.CredSsp = connection.CredSsp! with { Authenticated = true };
+        connection.Reach(ConnectionPhase.CredSsp);
+        Complete();
+    }
+
+    private StepResult Fail(string step, Rejection rejection) => Fail(step, ConnectionPhase.CredSsp, rejection);
+
+    /// <summary>The first byte of a NegTokenResp: the [1] context tag of NegotiationToken, constructed.</summary>
+    private const byte NegTokenRespTag = 0xA1;
+}

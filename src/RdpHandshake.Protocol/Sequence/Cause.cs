@@ -1,0 +1,213 @@
+namespace RdpHandshake.Protocol.Sequence;
+
+/// <summary>
+/// Every reason a connection attempt can end short of its goal. Each id has exactly one row in the engine's
+/// diagnosis catalogue (explanation, remedy, mstsc code) and one stable name (<see cref="CauseNames.Name"/>)
+/// that reports, checks and scripts use.
+/// </summary>
+public enum CauseId
+{
+    // The transport, in any phase.
+    NameNotResolved,
+    ConnectionRefused,
+    Unreachable,
+    ConnectTimeout,
+    SocketError,
+
+    /// <summary>FIN while waiting for an answer, nothing of it received.</summary>
+    ClosedByPeer,
+
+    /// <summary>FIN part-way through an answer.</summary>
+    TruncatedResponse,
+    Reset,
+    Timeout,
+
+    /// <summary>Part of an answer arrived, then nothing more before the deadline.</summary>
+    TimeoutMidAnswer,
+    Interrupted,
+    InternalError,
+
+    /// <summary>A scan's per-host deadline passed.</summary>
+    HostTimeout,
+
+    // The bytes, in any phase.
+    MalformedResponse,
+    UnexpectedPdu,
+
+    /// <summary>Hundreds of PDUs without the one the step waits for.</summary>
+    NoProgress,
+
+    /// <summary>An MCS Disconnect Provider Ultimatum; detail: its T.125 reason, e.g. <c>rn-provider-initiated</c>.</summary>
+    DisconnectUltimatum,
+
+    /// <summary>Set Error Info, then the end of the connection; detail: the ERRINFO name, code: its value.</summary>
+    ServerErrorInfo,
+
+    /// <summary>A Server Redirection PDU (a connection broker).</summary>
+    Redirected,
+
+    // X.224 negotiation.
+
+    /// <summary>RDP_NEG_FAILURE; detail: the failure code's name, code: its value.</summary>
+    NegotiationFailure,
+
+    /// <summary>RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: the server demands NLA.</summary>
+    NlaRequired,
+    ProtocolNotRequested,
+    X224DisconnectRequest,
+
+    // TLS.
+    ClosedAfterClientHello,
+    ResetAfterClientHello,
+
+    /// <summary>An RDP packet instead of a ServerHello: the server's TLS could not start.</summary>
+    ServerTlsSetupFailed,
+    NoCommonVersion,
+    NoCommonCipherSuite,
+
+    /// <summary>A fatal alert from the server; detail: its name.</summary>
+    ServerAlert,
+
+    /// <summary>Our TLS client aborted; detail: the alert it raised.</summary>
+    LocalAlert,
+    MalformedRecord,
+
+    /// <summary>A certificate finding the policy makes fatal; detail: the finding's code.</summary>
+    CertificateRejected,
+
+    // CredSSP.
+
+    /// <summary>An errorCode in answer to the first token; detail: <c>0xCODE</c>, code: its value.</summary>
+    ServerError,
+
+    /// <summary>SPNEGO negState reject.</summary>
+    NtlmRejected,
+
+    /// <summary>An errorCode after the credentials; detail: the NTSTATUS name, code: its value.</summary>
+    AuthFailed,
+    ClosedAfterAuthenticate,
+    PubKeyBindingMismatch,
+    MechListMicMismatch,
+    CredSspVersionMismatch,
+    AccessDenied,
+    CredentialsRequired,
+
+    // MCS.
+
+    /// <summary>detail: the T.125 result name.</summary>
+    ConnectResponseResult,
+
+    /// <summary>detail: the T.125 result name.</summary>
+    AttachUserResult,
+
+    /// <summary>detail: the T.125 result name.</summary>
+    ChannelJoinResult,
+    RequestedProtocolsMismatch,
+
+    // Standard RDP Security.
+    NoCommonEncryptionMethod,
+    FipsRequired,
+    ServerCertificateInvalid,
+    DecryptFailed,
+    StandardSecurityUnavailable,
+
+    // Licensing.
+
+    /// <summary>A licensing error other than STATUS_VALID_CLIENT; detail: its name, code: its value.</summary>
+    LicenseError,
+    LicenseRequestUnanswered,
+    PlatformChallengeFailed,
+}
+
+/// <summary>The stable names of <see cref="CauseId"/>: what the JSON report, <c>--expect cause=</c> and the docs use.</summary>
+public static class CauseNames
+{
+    public static string Name(this CauseId id) => id switch
+    {
+        CauseId.NameNotResolved => "name-not-resolved",
+        CauseId.ConnectionRefused => "connection-refused",
+        CauseId.Unreachable => "unreachable",
+        CauseId.ConnectTimeout => "connect-timeout",
+        CauseId.SocketError => "socket-error",
+        CauseId.ClosedByPeer => "closed-by-peer",
+        CauseId.TruncatedResponse => "truncated-response",
+        CauseId.Reset => "reset",
+        CauseId.Timeout => "timeout",
+        CauseId.TimeoutMidAnswer => "timeout-mid-answer",
+        CauseId.Interrupted => "interrupted",
+        CauseId.InternalError => "internal-error",
+        CauseId.HostTimeout => "host-timeout",
+        CauseId.MalformedResponse => "malformed-response",
+        CauseId.UnexpectedPdu => "unexpected-pdu",
+        CauseId.NoProgress => "no-progress",
+        CauseId.DisconnectUltimatum => "disconnect-ultimatum",
+        CauseId.ServerErrorInfo => "server-error-info",
+        CauseId.Redirected => "redirected",
+        CauseId.NegotiationFailure => "negotiation-failure",
+        CauseId.NlaRequired => "nla-required",
+        CauseId.ProtocolNotRequested => "protocol-not-requested",
+        CauseId.X224DisconnectRequest => "x224-disconnect-request",
+        CauseId.ClosedAfterClientHello => "closed-after-client-hello",
+        CauseId.ResetAfterClientHello => "reset-after-client-hello",
+        CauseId.ServerTlsSetupFailed => "server-tls-setup-failed",
+        CauseId.NoCommonVersion => "no-common-version",
+        CauseId.NoCommonCipherSuite => "no-common-cipher-suite",
+        CauseId.ServerAlert => "server-alert",
+        CauseId.LocalAlert => "local-alert",
+        CauseId.MalformedRecord => "malformed-record",
+        CauseId.CertificateRejected => "certificate-rejected",
+        CauseId.ServerError => "server-error",
+        CauseId.NtlmRejected => "ntlm-rejected",
+        CauseId.AuthFailed => "auth-failed",
+        CauseId.ClosedAfterAuthenticate => "closed-after-authenticate",
+        CauseId.PubKeyBindingMismatch => "pubkey-binding-mismatch",
+        CauseId.MechListMicMismatch => "mechlistmic-mismatch",
+        CauseId.CredSspVersionMismatch => "credssp-version-mismatch",
+        CauseId.AccessDenied => "access-denied",
+        CauseId.CredentialsRequired => "credentials-required",
+        CauseId.ConnectResponseResult => "connect-response-result",
+        CauseId.AttachUserResult => "attach-user-result",
+        CauseId.ChannelJoinResult => "channel-join-result",
+        CauseId.RequestedProtocolsMismatch => "requested-protocols-mismatch",
+        CauseId.NoCommonEncryptionMethod => "no-common-encryption-method",
+        CauseId.FipsRequired => "fips-required",
+        CauseId.ServerCertificateInvalid => "server-certificate-invalid",
+        CauseId.DecryptFailed => "decrypt-failed",
+        CauseId.StandardSecurityUnavailable => "standard-security-unavailable",
+        CauseId.LicenseError => "license-error",
+        CauseId.LicenseRequestUnanswered => "license-request-unanswered",
+        CauseId.PlatformChallengeFailed => "platform-challenge-failed",
+    };
+
+    /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>
+    public static bool TryParse(string name, out CauseId id)
+    {
+        foreach (CauseId candidate in Enum.GetValues<CauseId>())
+        {
+            if (candidate.Name() == name)
+            {
+                id = candidate;
+                return true;
+            }
+        }
+
+        id = default;
+        return false;
+    }
+}
+
+/// <summary>
+/// Why an attempt ended: the phase of the step in which it ended, the cause, and for causes that carry one a
+/// detail (an alert, NTSTATUS, ERRINFO or licensing error name) and the numeric code behind it.
+/// </summary>
+/// <param name="Phase">The phase of the step where the attempt ended (docs/report-format.md, "the phase rule").</param>
+/// <param name="Id">What happened.</param>
+/// <param name="Detail">The name that refines it, rendered after a colon: <c>auth-failed:STATUS_LOGON_FAILURE</c>.</param>
+/// <param name="Code">The number the detail names (an NTSTATUS, ERRINFO, failure or error code), when there is one.</param>
+public readonly record struct Cause(ConnectionPhase Phase, CauseId Id, string? Detail = null, uint? Code = null)
+{
+    /// <summary>The stable text of the cause: its name and, after a colon, its detail.</summary>
+    public string Name => Detail is null ? Id.Name() : $"{Id.Name()}:{Detail}";
+
+    public override string ToString() => Name;
+}

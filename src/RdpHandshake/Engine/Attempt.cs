@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using RdpHandshake.Capture;
+using RdpHandshake.CredSsp;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Connector;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Recording;
+using RdpHandshake.Tls;
+using RdpHandshake.Transport;
+
+namespace RdpHandshake.Engine;
+
+/// <summary>
+/// One connection attempt's record: the timeline with every step's bytes and timing, the wire log for the capture,
+/// the diagnosis built from a cause and its evidence, and the report at the end.
+/// </summary>
+internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<StepRecord>? observer, string target, ProbeOptions options)
+{
+    private readonly StepRecorder _recorder = new(time);
+    private WireLog? _wire;
+    private string? _remote;
+    private string? _local;
+    private byte[] _lastSent = [];
+
+    public TimeProvider Time => time;
+
+    public ProbeOptions Options => options;
+
+    /// <summary>The steps so far.</summary>
+    public IReadOnlyList<StepRecord> Steps => _recorder.Steps;
+
+    /// <summary>The step in flight, if any.</summary>
+    public StepRecord? InFlight => _recorder.InFlight;
+
+    /// <summary>Whether TCP connected (the run reached phase tcp).</summary>
+    public bool Connected => _remote is not null;
+
+    public StepRecord Begin(string name, ConnectionPhase phase)
+    {
+        StepRecord step = _recorder.Begin(name, phase);
+        observer?.Invoke(step);
+        return step;
+    }
+
+    public void End(StepRecord step, StepOutcome outcome, string? summary, IReadOnlyList<StepField>? fields = null, byte[]? sent = null, byte[]? received = null, string? pdu = null)
+    {
+        _recorder.End(step, outcome, summary, fields, sent, received, pdu);
+        LogStep(step.Name, outcome, summary);
+        if (logger.IsEnabled(LogLevel.Trace))
+        {
+            LogStepBytes(step.Name, Hex(step.Sent), Hex(step.Received));
+        }
+
+        observer?.Invoke(step);
+    }
+
+    /// <summary>Records that the transport is up: the <c>tcp.connect</c> step ends (or is made) and the wire log starts.</summary>
+    public void MarkConnected(IRdpTransport transport, StepRecord? step = null, List<StepField>? fields = null)
+    {
+        _wire = new WireLog(_recorder.StartedAt)
+        {
+            ConnectedAt = _recorder.Elapsed,
+            Server = (transport as SocketTransport)?.RemoteEndPoint,
+            Client = (transport as SocketTransport)?.LocalEndPoint,
+        };
+        _remote = transport.RemoteDescription;
+        _local = transport.LocalDescription;
+        step ??= Begin(RdpProber.TcpConnectStep, ConnectionPhase.Tcp);
+        fields ??= [];
+        fields.Add(new StepField("remote", _remote));
+        if (_local is not null)
+        {
+            fields.Add(new StepField("local", _local));
+        }
+
+        End(step, StepOutcome.Ok, $"connected to {_remote}", fields);
+        LogConnected(_remote, _local);
+    }
+
+    /// <summary>Adds bytes the server sent to the wire log, for the capture.</summary>
+    public void Received(byte[] bytes) => _wire?.Add(_recorder.Elapsed, WireDirection.ToClient, bytes);
+
+    /// <summary>Adds bytes that went on the wire to the server, for the capture.</summary>
+    public void Sent(byte[] wire) => _wire?.Add(_recorder.Elapsed, WireDirection.ToServer, wire);
+
+    /// <summary>Remembers the last PDU sent, the evidence's <c>lastSentHex</c>.</summary>
+    public void NoteSent(byte[] pdu) => _lastSent = pdu;
+
+    /// <summary>A diagnosis of <paramref name="cause"/> with the evidence of <paramref name="step"/> and of the read that ended it.</summary>
+    public Diagnosis Diagnose(Cause cause, string summary, StepRecord? step, FrameReadResult? read = null, SocketError? socketError = null, string? decodeError = null)
+    {
+        CatalogEntry entry = DiagnosisCatalog.Lookup(cause);
+        var evidence = new Evidence(
+            step?.Name,
+            LastSentHex: _lastSent.Length == 0 ? null : Hex(_lastSent),
+            ReceivedHex: read is { Bytes.Length: > 0 } ? Hex(read.Bytes) : step is { Received.Length: > 0 } ? Hex(step.Received) : null,
+            ExpectedLength: read?.ExpectedLength,
+            TransportEnd: read?.End?.KindName,
+            SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
+            DecodeError: decodeError ?? read?.Error?.ToString(),
+            Fields: step?.Fields);
+        return new Diagnosis(cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
+    }
+
+    /// <summary>The report of the attempt, ended by <paramref name="diagnosis"/> (null: it reached its goal).</summary>
+    public ProbeReport Finish(Diagnosis? diagnosis, ConnectionState? connection, ProbeTlsSession? tls, CredSspResult? credssp)
+    {
+        ConnectionPhase? reached = connection?.Reached ?? (Connected ? ConnectionPhase.Tcp : null);
+        TlsResult? tlsResult = tls?.Result();
+        SessionResult? session = connection is { McsStarted: true } ? SessionResult.From(connection) : null;
+        string verdict = diagnosis is null
+            ? Verdicts.Success(connection?.Negotiation, tlsResult, reached, options.Until, session)
+            : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause.Name} - {diagnosis.Summary}";
+        if (_wire is not null)
+        {
+            WireEnding ending = diagnosis?.Evidence.TransportEnd switch
+            {
+                "closed" => WireEnding.ServerClosed,
+                "reset" => WireEnding.ServerReset,
+                _ => diagnosis?.Cause.Id is CauseId.Reset or CauseId.ResetAfterClientHello ? WireEnding.ServerReset
+                    : diagnosis?.Cause.Id is CauseId.ClosedByPeer or CauseId.ClosedAfterClientHello ? WireEnding.ServerClosed
+                    : WireEnding.ClientClosed,
+            };
+            _wire.Ending = (_recorder.Elapsed, ending);
+        }
+
+        var report = new ProbeReport
+        {
+            Target = target,
+            RemoteAddress = _remote,
+            LocalAddress = _local,
+            StartedAt = _recorder.StartedAt,
+            Elapsed = _recorder.Elapsed,
+            Options = options,
+            Steps = _recorder.Steps,
+            Negotiation = connection?.Negotiation,
+            Tls = tlsResult,
+            CredSsp = credssp,
+            Session = session,
+            Wire = _wire,
+            Reached = reached,
+            Goal = options.Until,
+            Diagnosis = diagnosis,
+            Verdict = verdict,
+        };
+        LogVerdict(verdict);
+        return report;
+    }
+
+    /// <summary>A run that ended in our own exception: the step in flight is marked, and the report says so.</summary>
+    public Diagnosis FailInternally(Exception ex, bool interrupted, ConnectionPhase? reached)
+    {
+        StepRecord? inFlight = _recorder.InFlight;
+        if (inFlight is not null)
+        {
+            End(inFlight, interrupted ? StepOutcome.Interrupted : StepOutcome.Failed, interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}");
+        }
+
+        ConnectionPhase phase = inFlight?.Phase ?? reached ?? ConnectionPhase.Tcp;
+        string summary = interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}: {ex.Message}";
+        return Diagnose(new Cause(phase, interrupted ? CauseId.Interrupted : CauseId.InternalError), summary, inFlight);
+    }
+
+    public static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to {Remote} from {Local}")]
+    private partial void LogConnected(string remote, string? local);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Step {Step} ended {Outcome}: {Summary}")]
+    private partial void LogStep(string step, StepOutcome outcome, string? summary);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Step {Step} sent {Sent} received {Received}")]
+    private partial void LogStepBytes(string step, string sent, string received);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run ended: {Verdict}")]
+    private partial void LogVerdict(string verdict);
+}
