@@ -64,7 +64,7 @@ public sealed class FuzzCorpusShadowTests
         McsConnectResponse response = Decoded(Pdu.Decode<McsConnectResponse>(Seed("mcs", "shadow-connect-response")));
         Assert.Equal(McsResult.Successful, response.Result);
         Decoded(Pdu.Decode<GccConferenceCreateResponse>(Seed("mcs", "shadow-gcc-response")));
-        ServerConferenceData server = Decoded(ServerConferenceData.Decode(Seed("mcs", "shadow-server-data")));
+        ServerConferenceData server = Decoded(Pdu.Decode<ServerConferenceData>(Seed("mcs", "shadow-server-data")));
         Assert.NotNull(server.Network);
         Decoded(Pdu.Decode<AttachUserConfirm>(Seed("mcs", "shadow-attach-user-confirm")));
         Decoded(Pdu.Decode<ChannelJoinConfirm>(Seed("mcs", "shadow-channel-join-confirm")));

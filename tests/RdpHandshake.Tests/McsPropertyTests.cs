@@ -121,6 +121,6 @@ public sealed class McsPropertyTests
 
         return Ok<McsConnectInitial>() && Ok<McsConnectResponse>() && Ok<GccConferenceCreateRequest>() && Ok<GccConferenceCreateResponse>()
             && Ok<AttachUserConfirm>() && Ok<ChannelJoinConfirm>() && Ok<SendData>()
-            && (ServerConferenceData.Decode(bytes).IsSuccess || true) && (ClientConferenceData.Decode(bytes).IsSuccess || true);
+            && Ok<ServerConferenceData>() && Ok<ClientConferenceData>();
     }
 }

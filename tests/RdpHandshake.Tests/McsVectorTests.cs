@@ -33,7 +33,7 @@ public sealed class McsVectorTests
         Assert.True(gcc.IsSuccess, gcc.ToString());
         Assert.Equal(0x11C, gcc.Value.UserData.Length);
 
-        DecodeResult<ClientConferenceData> blocks = ClientConferenceData.Decode(gcc.Value.UserData.Span);
+        DecodeResult<ClientConferenceData> blocks = Pdu.Decode<ClientConferenceData>(gcc.Value.UserData.Span);
         Assert.True(blocks.IsSuccess, blocks.ToString());
         ClientCoreData core = blocks.Value.Core;
         Assert.Equal(0x00080004u, core.Version);
@@ -57,7 +57,7 @@ public sealed class McsVectorTests
             blocks.Value.Network!.Channels);
 
         // Rebuild the whole PDU from the decoded values.
-        byte[] rebuilt = Pdu.Encode(new X224Data(new ByteString(Pdu.Encode(McsConnectInitial.ForRdp(Pdu.Encode(new GccConferenceCreateRequest(new ByteString(blocks.Value.Encode()))))))));
+        byte[] rebuilt = Pdu.Encode(new X224Data(new ByteString(Pdu.Encode(McsConnectInitial.ForRdp(Pdu.Encode(new GccConferenceCreateRequest(new ByteString(Pdu.Encode(blocks.Value)))))))));
         Assert.Equal(tpkt, rebuilt);
     }
 
@@ -109,13 +109,13 @@ public sealed class McsVectorTests
         Assert.True(gcc.Value.LongUserDataLength);
         Assert.Equal(response.Value.UserData.Span.ToArray(), Pdu.Encode(gcc.Value));
 
-        DecodeResult<ServerConferenceData> blocks = ServerConferenceData.Decode(gcc.Value.UserData.Span);
+        DecodeResult<ServerConferenceData> blocks = Pdu.Decode<ServerConferenceData>(gcc.Value.UserData.Span);
         Assert.True(blocks.IsSuccess, blocks.ToString());
         Assert.Equal(0x00080004u, blocks.Value.Core!.Version);
         Assert.Equal(0x0Bu, blocks.Value.Core.ClientRequestedProtocols);
         Assert.Equal(new ServerNetworkData(1003, [1004, 1005, 1006, 1007]), blocks.Value.Network);
         Assert.Equal(new ServerSecurityData(0, 0, ByteString.Empty, ByteString.Empty), blocks.Value.Security);
-        Assert.Equal(blocks.Value.Encode(), gcc.Value.UserData.Span.ToArray());
+        Assert.Equal(Pdu.Encode(blocks.Value), gcc.Value.UserData.Span.ToArray());
     }
 
     [Fact]
@@ -153,7 +153,8 @@ public sealed class McsVectorTests
     [Fact]
     public void A_channel_count_over_31_is_rejected_before_anything_is_allocated()
     {
-        DecodeResult<ClientNetworkData> decoded = ClientNetworkData.Decode(Hex("ff ff ff 7f"));
+        // TS_UD_HEADER CS_NET (0xc003), length 8; channelCount 0x7fffffff.
+        DecodeResult<ClientNetworkData> decoded = Pdu.Decode<ClientNetworkData>(Hex("03 c0 08 00 ff ff ff 7f"));
         Assert.False(decoded.IsSuccess);
         Assert.Equal("channelCount", decoded.Error.Field);
     }
@@ -161,8 +162,9 @@ public sealed class McsVectorTests
     [Fact]
     public void Server_network_data_with_and_without_the_pad_decodes()
     {
-        DecodeResult<ServerNetworkData> padded = ServerNetworkData.Decode(Hex("eb 03 03 00 ec 03 ed 03 ee 03 00 00"));
-        DecodeResult<ServerNetworkData> unpadded = ServerNetworkData.Decode(Hex("eb 03 03 00 ec 03 ed 03 ee 03"));
+        // TS_UD_HEADER SC_NET (0x0c03) of length 16 and 14; MCSChannelId 1003, channelCount 3, IDs 1004 to 1006, then the pad or not.
+        DecodeResult<ServerNetworkData> padded = Pdu.Decode<ServerNetworkData>(Hex("03 0c 10 00 eb 03 03 00 ec 03 ed 03 ee 03 00 00"));
+        DecodeResult<ServerNetworkData> unpadded = Pdu.Decode<ServerNetworkData>(Hex("03 0c 0e 00 eb 03 03 00 ec 03 ed 03 ee 03"));
         Assert.True(padded.IsSuccess && unpadded.IsSuccess);
         Assert.Equal(new ServerNetworkData(1003, [1004, 1005, 1006]), padded.Value);
         Assert.Equal(padded.Value, unpadded.Value);
@@ -171,7 +173,7 @@ public sealed class McsVectorTests
     [Fact]
     public void A_user_data_block_shorter_than_its_header_is_rejected()
     {
-        DecodeResult<ServerConferenceData> decoded = ServerConferenceData.Decode(Hex("01 0c 02 00"));
+        DecodeResult<ServerConferenceData> decoded = Pdu.Decode<ServerConferenceData>(Hex("01 0c 02 00"));
         Assert.False(decoded.IsSuccess);
         Assert.Contains("shorter than the block header", decoded.Error.Reason, StringComparison.Ordinal);
     }

@@ -296,7 +296,7 @@ public sealed class SessionConnector : IConnectionSequence
             new ClientNetworkData(_options.Channels),
             new ClientClusterData(ClientClusterData.DefaultFlags, 0),
             []);
-        byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(blocks.Encode())));
+        byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(Pdu.Encode(blocks))));
         int written = WriteData(output, Pdu.Encode(McsConnectInitial.ForRdp(gcc)));
         State = SessionState.WaitConnectResponse;
         var fields = new List<StepField>
@@ -345,7 +345,7 @@ public sealed class SessionConnector : IConnectionSequence
             return Malformed(ConnectResponseStep, pdu, gcc.Error, fields);
         }
 
-        DecodeResult<ServerConferenceData> server = ServerConferenceData.Decode(gcc.Value.UserData.Span);
+        DecodeResult<ServerConferenceData> server = Pdu.Decode<ServerConferenceData>(gcc.Value.UserData.Span);
         if (!server.IsSuccess)
         {
             return Malformed(ConnectResponseStep, pdu, server.Error, fields);
