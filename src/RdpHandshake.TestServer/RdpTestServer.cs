@@ -721,7 +721,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                 {
                     byte[] frame = [.. plaintext.Take(size.Length)];
                     plaintext.RemoveRange(0, size.Length);
-                    return TsRequest.Decode(frame);
+                    return Pdu.Decode<TsRequest>(frame);
                 }
             }
 

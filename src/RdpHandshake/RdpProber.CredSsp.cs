@@ -35,9 +35,9 @@ public sealed partial class RdpProber
             var negotiate = new NtlmNegotiateMessage(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348));
             byte[] ntlmNegotiate = Pdu.Encode(negotiate);
             _ntlmNegotiate = ntlmNegotiate;
-            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenInit([Spnego.NtlmOid], ntlmNegotiate) : ntlmNegotiate;
+            byte[] token = options.NtlmInSpnego ? Pdu.Encode(new SpnegoNegTokenInit([Spnego.NtlmOid], new ByteString(ntlmNegotiate))) : ntlmNegotiate;
             _mechTypes = options.NtlmInSpnego ? Spnego.MechTypesBytes(token).Value.Span.ToArray() : [];
-            byte[] request = new TsRequest(options.CredSspVersion, [new ByteString(token)]).Encode();
+            byte[] request = Pdu.Encode(new TsRequest(options.CredSspVersion, [new ByteString(token)]));
             var fields = new List<StepField>
             {
                 new("tsRequest.version", options.CredSspVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -58,7 +58,7 @@ public sealed partial class RdpProber
                 return readFailure;
             }
 
-            DecodeResult<TsRequest> decoded = TsRequest.Decode(plaintext);
+            DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(plaintext);
             if (!decoded.IsSuccess)
             {
                 return FailCredSsp(step, wire, Causes.MalformedResponse, $"the server's answer is not a TSRequest: {decoded.Error}", decoded.Error);
@@ -87,7 +87,7 @@ public sealed partial class RdpProber
             ByteString ntlm = answerToken;
             if (!answerToken.Span.StartsWith("NTLMSSP\0"u8))
             {
-                var resp = Spnego.DecodeNegTokenResp(answerToken.Span);
+                var resp = Pdu.Decode<SpnegoNegTokenResp>(answerToken.Span);
                 if (!resp.IsSuccess)
                 {
                     return FailCredSsp(step, wire, Causes.MalformedResponse, $"the negoToken is neither SPNEGO nor NTLM: {resp.Error}", resp.Error, answerFields);
@@ -147,8 +147,8 @@ public sealed partial class RdpProber
                 System.Security.Cryptography.RandomNumberGenerator.GetBytes(8), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), owner._time.GetUtcNow());
             // MS-SPNG 3.3.5.1: the AUTHENTICATE carries a MIC (MsvAvFlags 0x2), so the SPNEGO answer carries the mechListMIC.
             byte[] mechListMic = options.NtlmInSpnego ? ntlm.MechListMic(_mechTypes) : [];
-            byte[] token = options.NtlmInSpnego ? Spnego.EncodeNegTokenResp(null, null, authenticate, mechListMic) : authenticate;
-            byte[] request = new TsRequest(version, [new ByteString(token)], PubKeyAuth: new ByteString(ntlm.Seal(clientBinding)), ClientNonce: new ByteString(nonce)).Encode();
+            byte[] token = options.NtlmInSpnego ? Pdu.Encode(new SpnegoNegTokenResp(null, null, new ByteString(authenticate), new ByteString(mechListMic))) : authenticate;
+            byte[] request = Pdu.Encode(new TsRequest(version, [new ByteString(token)], PubKeyAuth: new ByteString(ntlm.Seal(clientBinding)), ClientNonce: new ByteString(nonce)));
 
             StepRecord step = Begin(AuthenticateStep, ConnectionPhase.CredSsp);
             var fields = new List<StepField>
@@ -182,7 +182,7 @@ public sealed partial class RdpProber
                     : readFailure;
             }
 
-            DecodeResult<TsRequest> decoded = TsRequest.Decode(plaintext);
+            DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(plaintext);
             if (!decoded.IsSuccess)
             {
                 return FailCredSsp(step, wire, Causes.MalformedResponse, $"the server's answer is not a TSRequest: {decoded.Error}", decoded.Error);
@@ -206,7 +206,7 @@ public sealed partial class RdpProber
 
             // The server may finish SPNEGO here: a NegTokenResp (accept-completed) with its own mechListMIC.
             string? serverMic = null;
-            if (options.NtlmInSpnego && answer.NegoTokens.Count > 0 && Spnego.DecodeNegTokenResp(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
+            if (options.NtlmInSpnego && answer.NegoTokens.Count > 0 && Pdu.Decode<SpnegoNegTokenResp>(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
             {
                 if (!ntlm.VerifyPeerMechListMic(_mechTypes, serverResp.Value.MechListMic.Span))
                 {
@@ -237,7 +237,7 @@ public sealed partial class RdpProber
             byte[] user = System.Text.Encoding.Unicode.GetBytes(credentials.User);
             byte[] password = System.Text.Encoding.Unicode.GetBytes(credentials.Password.Reveal().ToArray());
             byte[] tsCredentials = TsCredentials.EncodePassword(domain, user, password);
-            byte[] final = new TsRequest(version, [], AuthInfo: new ByteString(ntlm.Seal(tsCredentials))).Encode();
+            byte[] final = Pdu.Encode(new TsRequest(version, [], AuthInfo: new ByteString(ntlm.Seal(tsCredentials))));
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(password);
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(tsCredentials);
             if (await SendAsync(transport, step, session.Encrypt(final), TsRequest.PduName, "TSRequest with the sealed TSCredentials", [new StepField("authInfo", "TSPasswordCreds, sealed")], cancellationToken).ConfigureAwait(false) is { } credentialsFailure)
@@ -364,10 +364,10 @@ public sealed partial class RdpProber
             return (session.ReadApplicationData(), null);
         }
 
-        private Diagnosis FailCredSsp(StepRecord step, byte[] wire, string cause, string summary, DecodeError? error, IReadOnlyList<StepField>? fields = null, string pdu = TsRequest.PduName)
+        private Diagnosis FailCredSsp(StepRecord step, byte[] wire, string cause, string summary, DecodeError? error, IReadOnlyList<StepField>? fields = null, string? pdu = null)
         {
             List<StepField> all = [.. fields ?? [], .. error is { } e ? new[] { new StepField("error", e.ToString()) } : []];
-            End(step, StepOutcome.Failed, summary, all, received: wire, pdu: pdu);
+            End(step, StepOutcome.Failed, summary, all, received: wire, pdu: pdu ?? TsRequest.PduName);
             return Diagnose(ConnectionPhase.CredSsp, cause, summary, step, null);
         }
     }

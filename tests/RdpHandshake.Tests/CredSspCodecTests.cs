@@ -17,8 +17,8 @@ public sealed class CredSspCodecTests
     public void TsRequest_with_one_token_encodes_as_DER()
     {
         var request = new TsRequest(2, [new ByteString(Hex("000102"))]);
-        Assert.Equal(VersionTwoWithToken, request.Encode());
-        TsRequest decoded = TsRequest.Decode(VersionTwoWithToken).Value!;
+        Assert.Equal(VersionTwoWithToken, Pdu.Encode(request));
+        TsRequest decoded = Pdu.Decode<TsRequest>(VersionTwoWithToken).Value!;
         Assert.Equal(2, decoded.Version);
         Assert.Equal(Hex("000102"), decoded.NegoTokens.Single().Span.ToArray());
     }
@@ -27,15 +27,15 @@ public sealed class CredSspCodecTests
     public void TsRequest_with_pub_key_auth_appends_field_three()
     {
         byte[] expected = Hex("30 19 a0 03 02 01 02 a1 0b 30 09 30 07 a0 05 04 03 00 01 02 a3 05 04 03 00 01 02");
-        Assert.Equal(expected, new TsRequest(2, [new ByteString(Hex("000102"))], PubKeyAuth: new ByteString(Hex("000102"))).Encode());
+        Assert.Equal(expected, Pdu.Encode(new TsRequest(2, [new ByteString(Hex("000102"))], PubKeyAuth: new ByteString(Hex("000102")))));
     }
 
     [Fact]
     public void An_ntstatus_error_code_is_the_signed_integer_windows_sends()
     {
-        byte[] bytes = new TsRequest(6, [], ErrorCode: 0xC000006D).Encode();
+        byte[] bytes = Pdu.Encode(new TsRequest(6, [], ErrorCode: 0xC000006D));
         Assert.Equal(Hex("30 0d a0 03 02 01 06 a4 06 02 04 c0 00 00 6d"), bytes);
-        Assert.Equal(0xC000006Du, TsRequest.Decode(bytes).Value!.ErrorCode);
+        Assert.Equal(0xC000006Du, Pdu.Decode<TsRequest>(bytes).Value!.ErrorCode);
     }
 
     [Fact]
@@ -53,15 +53,15 @@ public sealed class CredSspCodecTests
     public void Spnego_carries_an_ntlm_negotiate_and_a_challenge()
     {
         byte[] negotiate = Pdu.Encode(new NtlmNegotiateMessage(NtlmNegotiateMessage.CredSspClientFlags));
-        byte[] init = Spnego.EncodeNegTokenInit([Spnego.NtlmOid], negotiate);
+        byte[] init = Pdu.Encode(new SpnegoNegTokenInit([Spnego.NtlmOid], new ByteString(negotiate)));
         Assert.Equal(Hex("60"), init[..1]);
-        var (mechs, token) = Spnego.DecodeNegTokenInit(init).Value;
+        var (mechs, token) = Pdu.Decode<SpnegoNegTokenInit>(init).Value!;
         Assert.Equal([Spnego.NtlmOid], mechs);
         Assert.Equal(negotiate, token.Span.ToArray());
 
         byte[] challenge = Load("ntlm-challenge-4.2.4.3.hex");
-        byte[] resp = Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, challenge);
-        var (state, mech, responseToken, mic) = Spnego.DecodeNegTokenResp(resp).Value;
+        byte[] resp = Pdu.Encode(new SpnegoNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, new ByteString(challenge)));
+        var (state, mech, responseToken, mic) = Pdu.Decode<SpnegoNegTokenResp>(resp).Value!;
         Assert.Equal(SpnegoNegState.AcceptIncomplete, state);
         Assert.Equal(Spnego.NtlmOid, mech);
         Assert.Equal(challenge, responseToken.Span.ToArray());
@@ -82,18 +82,97 @@ public sealed class CredSspCodecTests
     [Property(Arbitrary = [typeof(CredSspCodecTests)], MaxTest = 300)]
     public bool TsRequest_round_trips(TsRequest request)
     {
-        byte[] bytes = request.Encode();
-        TsRequest? decoded = TsRequest.Decode(bytes).Value;
-        return decoded is not null && decoded.Encode().AsSpan().SequenceEqual(bytes)
+        byte[] bytes = Pdu.Encode(request);
+        TsRequest? decoded = Pdu.Decode<TsRequest>(bytes).Value;
+        return decoded is not null && Pdu.Encode(decoded).AsSpan().SequenceEqual(bytes)
             && TsRequest.FindFrameSize(bytes) == FrameSize.Complete(bytes.Length);
+    }
+
+    private static Gen<ByteString> Octets(int max) =>
+        Gen.Choose(0, max).SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), n)).Select(b => new ByteString(b));
+
+    /// <summary>Object identifiers DER can carry: the two SPNEGO mechanisms CredSSP meets, and generated arcs under 1.3.6.1.4.1.</summary>
+    private static Gen<string> Oids =>
+        Gen.OneOf(
+            Gen.Elements(Spnego.NtlmOid, "1.2.840.113554.1.2.2", "1.2.840.48018.1.2.2", Spnego.SpnegoOid),
+            from enterprise in Gen.Choose(0, 100_000)
+            from arc in Gen.Choose(0, int.MaxValue)
+            select $"1.3.6.1.4.1.{enterprise}.{arc}");
+
+    public static Arbitrary<SpnegoNegTokenInit> NegTokenInits() =>
+        (from mechs in Gen.Choose(0, 4).SelectMany(n => Gen.ListOf(Oids, n))
+         from token in Octets(300)
+         select new SpnegoNegTokenInit(mechs.ToArray(), token)).ToArbitrary();
+
+    public static Arbitrary<SpnegoNegTokenResp> NegTokenResps() =>
+        (from hasState in ArbMap.Default.GeneratorFor<bool>()
+         from state in Gen.Elements(SpnegoNegState.AcceptCompleted, SpnegoNegState.AcceptIncomplete, SpnegoNegState.Reject, SpnegoNegState.RequestMic)
+         from hasMech in ArbMap.Default.GeneratorFor<bool>()
+         from mech in Oids
+         from token in Octets(300)
+         from mic in Octets(16)
+         select new SpnegoNegTokenResp(hasState ? state : null, hasMech ? mech : null, token, mic)).ToArbitrary();
+
+    [Property(Arbitrary = [typeof(CredSspCodecTests)], MaxTest = 300)]
+    public bool TsRequest_round_trips_as_a_value_and_its_strict_prefixes_are_rejected(TsRequest request) =>
+        CodecAssert.RoundTrips(request) && CodecAssert.EveryStrictPrefixIsRejected(request);
+
+    [Property(Arbitrary = [typeof(CredSspCodecTests)], MaxTest = 300)]
+    public bool NegTokenInit_round_trips_and_its_strict_prefixes_are_rejected(SpnegoNegTokenInit token) =>
+        CodecAssert.RoundTrips(token) && CodecAssert.EveryStrictPrefixIsRejected(token);
+
+    [Property(Arbitrary = [typeof(CredSspCodecTests)], MaxTest = 300)]
+    public bool NegTokenResp_round_trips_and_its_strict_prefixes_are_rejected(SpnegoNegTokenResp token) =>
+        CodecAssert.RoundTrips(token) && CodecAssert.EveryStrictPrefixIsRejected(token);
+
+    [Fact]
+    public void Each_der_decoder_consumes_exactly_its_element()
+    {
+        byte[] init = Pdu.Encode(new SpnegoNegTokenInit([Spnego.NtlmOid], new ByteString([1, 2, 3])));
+        byte[] resp = Pdu.Encode(new SpnegoNegTokenResp(SpnegoNegState.AcceptCompleted, null, default, new ByteString([4, 5])));
+        byte[] stream = [.. VersionTwoWithToken, .. init, .. resp, 0xEE];
+
+        var reader = new PduReader(stream);
+        Assert.True(TsRequest.Decode(ref reader).IsSuccess);
+        Assert.Equal(VersionTwoWithToken.Length, reader.Position);
+        Assert.True(SpnegoNegTokenInit.Decode(ref reader).IsSuccess);
+        Assert.Equal(VersionTwoWithToken.Length + init.Length, reader.Position);
+        Assert.True(SpnegoNegTokenResp.Decode(ref reader).IsSuccess);
+        Assert.Equal(1, reader.Remaining);
+
+        DecodeResult<TsRequest> trailing = Pdu.Decode<TsRequest>([.. VersionTwoWithToken, 0xEE]);
+        Assert.Equal(DecodeErrorKind.TrailingBytes, trailing.Error.Kind);
+    }
+
+    [Fact]
+    public void A_copy_made_with_with_encodes_its_own_fields_not_the_originals()
+    {
+        var request = new TsRequest(2, [new ByteString(Hex("000102"))]);
+        Assert.Equal(VersionTwoWithToken.Length, request.Size); // the original's encoding is now kept
+        TsRequest six = request with { Version = 6 };
+        Assert.Equal(Hex("30 12 a0 03 02 01 06 a1 0b 30 09 30 07 a0 05 04 03 00 01 02"), Pdu.Encode(six));
+        Assert.Equal(VersionTwoWithToken, Pdu.Encode(request));
+
+        var resp = new SpnegoNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, new ByteString([1]));
+        _ = resp.Size;
+        Assert.Equal(SpnegoNegState.Reject, Pdu.Decode<SpnegoNegTokenResp>(Pdu.Encode(resp with { State = SpnegoNegState.Reject })).Value!.State);
+    }
+
+    [Fact]
+    public void A_tsrequest_longer_than_its_limit_is_refused_from_its_header()
+    {
+        // SEQUENCE with a four-byte length of 0x00010000: 65542 bytes in all, over the 64 KiB limit, with none of them present.
+        DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(Hex("30 84 00 01 00 00"));
+        Assert.Equal(DecodeErrorKind.LengthLimitExceeded, decoded.Error.Kind);
+        Assert.Equal(2 + 4 + 0x10000, decoded.Error.Received);
     }
 
     [Property(MaxTest = 2000)]
     public bool Arbitrary_bytes_never_throw(byte[] bytes)
     {
-        DecodeResult<TsRequest> request = TsRequest.Decode(bytes);
-        _ = Spnego.DecodeNegTokenInit(bytes);
-        _ = Spnego.DecodeNegTokenResp(bytes);
+        DecodeResult<TsRequest> request = Pdu.Decode<TsRequest>(bytes);
+        _ = Pdu.Decode<SpnegoNegTokenInit>(bytes);
+        _ = Pdu.Decode<SpnegoNegTokenResp>(bytes);
         _ = Pdu.Decode<NtlmChallengeMessage>(bytes);
         _ = Pdu.Decode<NtlmAuthenticateMessage>(bytes);
         _ = Pdu.Decode<NtlmNegotiateMessage>(bytes);

@@ -37,16 +37,16 @@ public sealed class FuzzCorpusShadowTests
     [Fact]
     public void The_credssp_seeds_are_the_challenge_the_public_key_binding_and_the_spnego_refusal()
     {
-        TsRequest challenge = Decoded(TsRequest.Decode(Seed("credssp", "shadow-challenge")));
+        TsRequest challenge = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-challenge")));
         Assert.Equal(6, challenge.Version);
         Assert.Equal(Seed("ntlm", "shadow-challenge"), challenge.NegoTokens.Single().Span.ToArray());
 
-        TsRequest pubKey = Decoded(TsRequest.Decode(Seed("credssp", "shadow-pubkey")));
+        TsRequest pubKey = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-pubkey")));
         Assert.False(pubKey.PubKeyAuth.IsEmpty);
         Assert.Empty(pubKey.NegoTokens);
 
         // FreeRDP 2 wants NTLM bare: NTLM inside SPNEGO gets an errorCode next to a zero-filled token.
-        TsRequest refused = Decoded(TsRequest.Decode(Seed("credssp", "shadow-spnego-refused")));
+        TsRequest refused = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-spnego-refused")));
         Assert.Equal(0xC00700EAu, refused.ErrorCode);
     }
 
