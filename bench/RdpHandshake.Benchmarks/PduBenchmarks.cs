@@ -68,12 +68,12 @@ public class McsBenchmarks
     {
         McsConnectInitial initial = Value(Pdu.Decode<McsConnectInitial>(_connectInitial));
         GccConferenceCreateRequest gcc = Value(Pdu.Decode<GccConferenceCreateRequest>(initial.UserData.Span));
-        return Value(ClientConferenceData.Decode(gcc.UserData.Span));
+        return Value(Pdu.Decode<ClientConferenceData>(gcc.UserData.Span));
     }
 
     [Benchmark]
     public byte[] ConnectInitialEncodeAll() =>
-        Pdu.Encode(McsConnectInitial.ForRdp(Pdu.Encode(new GccConferenceCreateRequest(new ByteString(_clientData.Encode())))));
+        Pdu.Encode(McsConnectInitial.ForRdp(Pdu.Encode(new GccConferenceCreateRequest(new ByteString(Pdu.Encode(_clientData))))));
 
     /// <summary>Connect Response, then its GCC response, then the server data blocks.</summary>
     [Benchmark]
@@ -81,7 +81,7 @@ public class McsBenchmarks
     {
         McsConnectResponse response = Value(Pdu.Decode<McsConnectResponse>(_connectResponse));
         GccConferenceCreateResponse gcc = Value(Pdu.Decode<GccConferenceCreateResponse>(response.UserData.Span));
-        return Value(ServerConferenceData.Decode(gcc.UserData.Span));
+        return Value(Pdu.Decode<ServerConferenceData>(gcc.UserData.Span));
     }
 
     [Benchmark]

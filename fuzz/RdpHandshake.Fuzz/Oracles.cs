@@ -57,9 +57,9 @@ public static class Oracles
             throw new InvalidOperationException($"a TSRequest of {size.Length} bytes passed the size bound");
         }
 
-        FixedPoint(TsRequest.PduName, input, b => TsRequest.Decode(b), r => r.Encode());
-        FixedPoint("SPNEGO NegTokenInit", input, b => Spnego.DecodeNegTokenInit(b), t => Spnego.EncodeNegTokenInit(t.MechTypes, t.MechToken.Span));
-        FixedPoint("SPNEGO NegTokenResp", input, b => Spnego.DecodeNegTokenResp(b), t => Spnego.EncodeNegTokenResp(t.State, t.SupportedMech, t.ResponseToken.Span, t.MechListMic.Span));
+        Stable<TsRequest>(input);
+        Stable<SpnegoNegTokenInit>(input);
+        Stable<SpnegoNegTokenResp>(input);
     }
 
     /// <summary>

@@ -20,7 +20,13 @@ public static class SessionOracles
         Oracles.Stable<AttachUserConfirm>(input);
         Oracles.Stable<ChannelJoinConfirm>(input);
         Oracles.Stable<SendData>(input);
-        Oracles.FixedPoint(ServerConferenceData.Context, input, b => ServerConferenceData.Decode(b), d => d.Encode());
+        Oracles.Stable<ServerConferenceData>(input);
+        Oracles.Stable<ServerCoreData>(input);
+        Oracles.Stable<ServerSecurityData>(input);
+        Oracles.Stable<ServerNetworkData>(input);
+        Oracles.Stable<ServerMessageChannelData>(input);
+        Oracles.Stable<ServerMultitransportData>(input);
+        Oracles.Stable<UserDataBlock>(input);
 
         // The Standard RDP Security certificate of SC_SECURITY (proprietary or X.509 chain), and its security headers.
         Oracles.Stable<Protocol.Security.ServerCertificate>(input);
@@ -145,7 +151,7 @@ public static class SessionOracles
             new ServerSecurityData(0, 0, ByteString.Empty, ByteString.Empty),
             new ServerNetworkData(1003, []),
             null, null, []);
-        byte[] gcc = Pdu.Encode(new GccConferenceCreateResponse(1002, 1, 0, new ByteString(server.Encode())));
+        byte[] gcc = Pdu.Encode(new GccConferenceCreateResponse(1002, 1, 0, new ByteString(Pdu.Encode(server))));
         yield return Tpkt(Pdu.Encode(new McsConnectResponse(McsResult.Successful, 0, DomainParameters.Target, new ByteString(gcc))));
         yield return Tpkt(Pdu.Encode(new AttachUserConfirm(McsResult.Successful, 1007)));
         yield return Tpkt(Pdu.Encode(new ChannelJoinConfirm(McsResult.Successful, 1007, 1007, 1007)));

@@ -87,7 +87,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         if (_spnego)
         {
-            var init = Spnego.DecodeNegTokenInit(token.Span);
+            var init = Pdu.Decode<SpnegoNegTokenInit>(token.Span);
             if (!init.IsSuccess)
             {
                 return null;
@@ -130,8 +130,8 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
             ],
             identity.Version);
         _challengeBytes = Pdu.Encode(_challenge);
-        byte[] negoToken = _spnego ? Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, _challengeBytes) : _challengeBytes;
-        return new TsRequest(_version, [new ByteString(negoToken)]).Encode();
+        byte[] negoToken = _spnego ? Pdu.Encode(new SpnegoNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, new ByteString(_challengeBytes))) : _challengeBytes;
+        return Pdu.Encode(new TsRequest(_version, [new ByteString(negoToken)]));
     }
 
     /// <summary>
@@ -149,7 +149,7 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         ByteString clientMic = default;
         if (_spnego)
         {
-            var resp = Spnego.DecodeNegTokenResp(token.Span);
+            var resp = Pdu.Decode<SpnegoNegTokenResp>(token.Span);
             if (!resp.IsSuccess)
             {
                 return Error(0x80090308);
@@ -253,13 +253,13 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         byte[] pubKeyAuth = _security.Seal(serverBinding);
         if (!_spnego || clientMic.IsEmpty)
         {
-            return new TsRequest(_version, [], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
+            return Pdu.Encode(new TsRequest(_version, [], PubKeyAuth: new ByteString(pubKeyAuth)));
         }
 
         // The last SPNEGO token, with the server's own mechListMIC, travels with the pubKeyAuth.
         byte[] signed = options.CredSspFault == CredSspFault.WrongMechListMic ? [.. _mechTypes, 0] : _mechTypes;
-        byte[] finalToken = Spnego.EncodeNegTokenResp(SpnegoNegState.AcceptCompleted, null, default, _security.MechListMic(signed));
-        return new TsRequest(_version, [new ByteString(finalToken)], PubKeyAuth: new ByteString(pubKeyAuth)).Encode();
+        byte[] finalToken = Pdu.Encode(new SpnegoNegTokenResp(SpnegoNegState.AcceptCompleted, null, default, new ByteString(_security.MechListMic(signed))));
+        return Pdu.Encode(new TsRequest(_version, [new ByteString(finalToken)], PubKeyAuth: new ByteString(pubKeyAuth)));
     }
 
     /// <summary>Reads the client's last TSRequest: the sealed TSCredentials.</summary>
@@ -275,5 +275,5 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
     public void Dispose() => _security.Dispose();
 
-    private byte[] Error(uint code) => new TsRequest(Math.Max(_version, 3), [], ErrorCode: code).Encode();
+    private byte[] Error(uint code) => Pdu.Encode(new TsRequest(Math.Max(_version, 3), [], ErrorCode: code));
 }

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Tls;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Rdp;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
-using RdpHandshake.Crypto.StandardSecurity;
 using ProprietaryCertificate = RdpHandshake.Protocol.Security.ServerCertificate;
 
 namespace RdpHandshake.TestServer;
@@ -150,7 +150,7 @@ public sealed partial class RdpTestServer
             []);
         byte[] ConnectResponse(McsResult result) => McsFrame(Pdu.Encode(new McsConnectResponse(
             result, 0, AnsweredDomainParameters,
-            new ByteString(Pdu.Encode(new GccConferenceCreateResponse(GccNodeId, 1, 0, new ByteString(serverData.Encode())))))));
+            new ByteString(Pdu.Encode(new GccConferenceCreateResponse(GccNodeId, 1, 0, new ByteString(Pdu.Encode(serverData))))))));
 
         if (method is null)
         {
@@ -741,7 +741,7 @@ public sealed partial class RdpTestServer
         }
 
         DecodeResult<GccConferenceCreateRequest> gcc = Pdu.Decode<GccConferenceCreateRequest>(initial.Value.UserData.Span);
-        return gcc.IsSuccess ? ClientConferenceData.Decode(gcc.Value.UserData.Span) : gcc.Error;
+        return gcc.IsSuccess ? Pdu.Decode<ClientConferenceData>(gcc.Value.UserData.Span) : gcc.Error;
     }
 
     /// <summary>

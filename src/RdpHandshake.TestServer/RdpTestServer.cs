@@ -10,8 +10,8 @@ using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
-using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Mcs;
+using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 
@@ -721,7 +721,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                 {
                     byte[] frame = [.. plaintext.Take(size.Length)];
                     plaintext.RemoveRange(0, size.Length);
-                    return TsRequest.Decode(frame);
+                    return Pdu.Decode<TsRequest>(frame);
                 }
             }
 

@@ -98,7 +98,7 @@ public sealed class ConnectionSequenceTests
                 new ServerSecurityData(0, 0, ByteString.Empty, ByteString.Empty),
                 new ServerNetworkData(1003, [.. Enumerable.Range(1004, channelCount).Select(i => (ushort)i)]),
                 null, null, []);
-            byte[] gcc = Pdu.Encode(new GccConferenceCreateResponse(1002, 1, 0, new ByteString(server.Encode())));
+            byte[] gcc = Pdu.Encode(new GccConferenceCreateResponse(1002, 1, 0, new ByteString(Pdu.Encode(server))));
             Feed(Tpkt(Pdu.Encode(new McsConnectResponse(McsResult.Successful, 0, DomainParameters.Target, new ByteString(gcc)))));
             Feed(Tpkt(Pdu.Encode(new AttachUserConfirm(McsResult.Successful, User))));
             foreach (ushort channel in new ushort[] { User, 1003 }.Concat(Enumerable.Range(1004, channelCount).Select(i => (ushort)i)))

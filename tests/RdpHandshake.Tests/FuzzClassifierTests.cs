@@ -51,10 +51,10 @@ public sealed class FuzzClassifierTests
     [Fact]
     public void A_tsrequest_with_an_error_code_is_an_error_answer_and_with_a_token_accepted()
     {
-        Classification error = FuzzClassifier.CredSsp(new TsRequest(6, [], ErrorCode: 0xC000006D).Encode());
+        Classification error = FuzzClassifier.CredSsp(Pdu.Encode(new TsRequest(6, [], ErrorCode: 0xC000006D)));
         Assert.Equal(FuzzReaction.ErrorAnswer, error.Reaction);
         Assert.Contains("c000006d", error.Detail, StringComparison.Ordinal);
-        Assert.Equal(FuzzReaction.Accepted, FuzzClassifier.CredSsp(new TsRequest(6, [new ByteString([1, 2, 3])]).Encode()).Reaction);
+        Assert.Equal(FuzzReaction.Accepted, FuzzClassifier.CredSsp(Pdu.Encode(new TsRequest(6, [new ByteString([1, 2, 3])]))).Reaction);
         Assert.Equal(FuzzReaction.MalformedAnswer, FuzzClassifier.CredSsp([0x30, 0x03, 0x02, 0x01, 0x06]).Reaction);
         Assert.Equal(FuzzReaction.MalformedAnswer, FuzzClassifier.CredSsp([0x04, 0x00]).Reaction);
     }

@@ -38,16 +38,16 @@ public sealed class FuzzCorpusShadowTests
     [Fact]
     public void The_credssp_seeds_are_the_challenge_the_public_key_binding_and_the_spnego_refusal()
     {
-        TsRequest challenge = Decoded(TsRequest.Decode(Seed("credssp", "shadow-challenge")));
+        TsRequest challenge = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-challenge")));
         Assert.Equal(6, challenge.Version);
         Assert.Equal(Seed("ntlm", "shadow-challenge"), challenge.NegoTokens.Single().Span.ToArray());
 
-        TsRequest pubKey = Decoded(TsRequest.Decode(Seed("credssp", "shadow-pubkey")));
+        TsRequest pubKey = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-pubkey")));
         Assert.False(pubKey.PubKeyAuth.IsEmpty);
         Assert.Empty(pubKey.NegoTokens);
 
         // FreeRDP 2 wants NTLM bare: NTLM inside SPNEGO gets an errorCode next to a zero-filled token.
-        TsRequest refused = Decoded(TsRequest.Decode(Seed("credssp", "shadow-spnego-refused")));
+        TsRequest refused = Decoded(Pdu.Decode<TsRequest>(Seed("credssp", "shadow-spnego-refused")));
         Assert.Equal(0xC00700EAu, refused.ErrorCode);
     }
 
@@ -65,7 +65,7 @@ public sealed class FuzzCorpusShadowTests
         McsConnectResponse response = Decoded(Pdu.Decode<McsConnectResponse>(Seed("mcs", "shadow-connect-response")));
         Assert.Equal(McsResult.Successful, response.Result);
         Decoded(Pdu.Decode<GccConferenceCreateResponse>(Seed("mcs", "shadow-gcc-response")));
-        ServerConferenceData server = Decoded(ServerConferenceData.Decode(Seed("mcs", "shadow-server-data")));
+        ServerConferenceData server = Decoded(Pdu.Decode<ServerConferenceData>(Seed("mcs", "shadow-server-data")));
         Assert.NotNull(server.Network);
         Decoded(Pdu.Decode<AttachUserConfirm>(Seed("mcs", "shadow-attach-user-confirm")));
         Decoded(Pdu.Decode<ChannelJoinConfirm>(Seed("mcs", "shadow-channel-join-confirm")));

@@ -75,7 +75,7 @@ public sealed class FuzzGeneratorTests
     public void The_tsrequest_builder_writes_the_der_the_encoder_writes()
     {
         Assert.Equal(CredSspMutations.Baseline(), CredSspMutations.Request());
-        DecodeResult<TsRequest> decoded = TsRequest.Decode(CredSspMutations.Baseline());
+        DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(CredSspMutations.Baseline());
         Assert.True(decoded.IsSuccess);
         Assert.Equal(6, decoded.Value.Version);
         Assert.Equal(0x30, CredSspMutations.Int(-1)[0] == 0x02 ? 0x30 : 0);

@@ -504,7 +504,7 @@ public sealed class TestServerSessionTests
             var core = new ClientCoreData { ClientName = ClientCoreData.FixedUtf16("scripted", 32), ServerSelectedProtocol = (uint)(_protocol ?? SecurityProtocols.Rdp) };
             var security = new ClientSecurityData(_protocol is null ? (uint)_offered : 0, 0);
             var network = new ClientNetworkData([.. StaticChannels.Select(n => new ChannelDefinition(n, ChannelDefinition.OptionInitialized))]);
-            byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(new ClientConferenceData(core, security, network, null, []).Encode())));
+            byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(Pdu.Encode(new ClientConferenceData(core, security, network, null, [])))));
             return SendMcsAsync(Pdu.Encode(McsConnectInitial.ForRdp(gcc)));
         }
 
@@ -513,7 +513,7 @@ public sealed class TestServerSessionTests
             await SendConnectInitialAsync();
             McsConnectResponse response = Pdu.Decode<McsConnectResponse>(DecodeMcs(await ReceiveAsync())).Value!;
             GccConferenceCreateResponse gcc = Pdu.Decode<GccConferenceCreateResponse>(response.UserData.Span).Value!;
-            ServerData = ServerConferenceData.Decode(gcc.UserData.Span).Value!;
+            ServerData = Pdu.Decode<ServerConferenceData>(gcc.UserData.Span).Value!;
             return response;
         }
 

@@ -81,7 +81,7 @@ public sealed class ChannelConnection(ConnectionState connection) : Sequence<Cha
             new ClientNetworkData(Options.Channels),
             new ClientClusterData(ClientClusterData.DefaultFlags, 0),
             []);
-        byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(blocks.Encode())));
+        byte[] gcc = Pdu.Encode(new GccConferenceCreateRequest(new ByteString(Pdu.Encode(blocks))));
         IoChannel.WriteData(output, Pdu.Encode(McsConnectInitial.ForRdp(gcc)));
         connection.McsStarted = true;
         State = Steps.WaitConnectResponse;
@@ -130,7 +130,7 @@ public sealed class ChannelConnection(ConnectionState connection) : Sequence<Cha
             return Fail(ConnectResponseStep, Rejection.Malformed(ConnectResponsePdu, gcc.Error, fields));
         }
 
-        DecodeResult<ServerConferenceData> server = ServerConferenceData.Decode(gcc.Value.UserData.Span);
+        DecodeResult<ServerConferenceData> server = Pdu.Decode<ServerConferenceData>(gcc.Value.UserData.Span);
         if (!server.IsSuccess)
         {
             return Fail(ConnectResponseStep, Rejection.Malformed(ConnectResponsePdu, server.Error, fields));

@@ -77,11 +77,11 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         byte[] token = first.Token;
         if (Spnego)
         {
-            token = CredSsp.Spnego.EncodeNegTokenInit([Package.MechanismOid], first.Token);
+            token = Pdu.Encode(new SpnegoNegTokenInit([Package.MechanismOid], new ByteString(first.Token)));
             _mechTypes = CredSsp.Spnego.MechTypesBytes(token).Value.Span.ToArray();
         }
 
-        output.Write(new TsRequest(connection.Options.CredSspVersion, [new ByteString(token)]).Encode());
+        Pdu.Encode(new TsRequest(connection.Options.CredSspVersion, [new ByteString(token)]), output);
         State = Steps.AwaitServerToken;
         var fields = new List<StepField>
         {
@@ -97,7 +97,7 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
     private StepResult ReceiveServerToken(ReadOnlySpan<byte> frame)
     {
         string step = Package.StepNames.ServerToken;
-        DecodeResult<TsRequest> decoded = TsRequest.Decode(frame);
+        DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(frame);
         if (!decoded.IsSuccess)
         {
             return Fail(step, Rejection.Malformed(TsRequest.PduName, decoded.Error));
@@ -123,10 +123,10 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         // A NegTokenResp is the [1] choice of NegotiationToken (RFC 4178 4.2); a bare package token starts otherwise.
         if (!token.IsEmpty && token.Span[0] == NegTokenRespTag)
         {
-            var resp = CredSsp.Spnego.DecodeNegTokenResp(token.Span);
+            DecodeResult<SpnegoNegTokenResp> resp = Pdu.Decode<SpnegoNegTokenResp>(token.Span);
             if (!resp.IsSuccess)
             {
-                return Fail(step, Rejection.Malformed("SPNEGO NegTokenResp", resp.Error, fields));
+                return Fail(step, Rejection.Malformed(SpnegoNegTokenResp.PduName, resp.Error, fields));
             }
 
             (SpnegoNegState? state, mech, token, _) = resp.Value;
@@ -180,8 +180,8 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         PackageToken final = Package.FinalToken();
         // MS-SPNG 3.3.5.1: the final token carries a MIC, so the SPNEGO answer carries the mechListMIC.
         byte[] mechListMic = Spnego ? Package.MechListMic(_mechTypes) : [];
-        byte[] token = Spnego ? CredSsp.Spnego.EncodeNegTokenResp(null, null, final.Token, mechListMic) : final.Token;
-        output.Write(new TsRequest(_version, [new ByteString(token)], PubKeyAuth: new ByteString(Package.Wrap(binding)), ClientNonce: new ByteString(_nonce)).Encode());
+        byte[] token = Spnego ? Pdu.Encode(new SpnegoNegTokenResp(null, null, new ByteString(final.Token), new ByteString(mechListMic))) : final.Token;
+        Pdu.Encode(new TsRequest(_version, [new ByteString(token)], PubKeyAuth: new ByteString(Package.Wrap(binding)), ClientNonce: new ByteString(_nonce)), output);
         State = Steps.AwaitPubKeyAuth;
 
         var fields = new List<StepField> { new("tsRequest.version", _version.ToString(CultureInfo.InvariantCulture)) };
@@ -200,7 +200,7 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
     /// <summary>The server's pubKeyAuth, checked against the certificate's key; or the errorCode of a refused logon.</summary>
     private StepResult ReceivePubKeyAuth(ReadOnlySpan<byte> frame)
     {
-        DecodeResult<TsRequest> decoded = TsRequest.Decode(frame);
+        DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(frame);
         if (!decoded.IsSuccess)
         {
             return Fail(PubKeyStep, Rejection.Malformed(TsRequest.PduName, decoded.Error));
@@ -222,7 +222,7 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
 
         // The server may finish SPNEGO here: a NegTokenResp (accept-completed) with its own mechListMIC.
         string? serverMic = null;
-        if (Spnego && answer.NegoTokens.Count > 0 && CredSsp.Spnego.DecodeNegTokenResp(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
+        if (Spnego && answer.NegoTokens.Count > 0 && Pdu.Decode<SpnegoNegTokenResp>(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
         {
             if (!Package.VerifyMechListMic(_mechTypes, serverResp.Value.MechListMic.Span))
             {
@@ -258,7 +258,7 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
     /// <summary>The delegated credentials (TSCredentials with TSPasswordCreds), protected by the package: never shown.</summary>
     private StepResult SendCredentials(IBufferWriter<byte> output)
     {
-        output.Write(new TsRequest(_version, [], AuthInfo: new ByteString(Package.WrapCredentials())).Encode());
+        Pdu.Encode(new TsRequest(_version, [], AuthInfo: new ByteString(Package.WrapCredentials())), output);
         if (connection.Selected == SecurityProtocols.HybridEx)
         {
             State = Steps.AwaitEarlyUserAuthorization;

@@ -7,7 +7,7 @@ namespace RdpHandshake.Protocol.CredSsp;
 /// <summary>
 /// MS-CSSP 2.2.1 TSRequest, DER with explicit context tags: version [0], negoTokens [1], authInfo [2],
 /// pubKeyAuth [3], errorCode [4] (version 3 and later: the NTSTATUS of a failed logon), clientNonce [5]
-/// (version 5 and later).
+/// (version 5 and later). The PDU is one DER SEQUENCE; decoding consumes exactly that element.
 /// </summary>
 public sealed record TsRequest(
     int Version,
@@ -15,9 +15,11 @@ public sealed record TsRequest(
     ByteString AuthInfo = default,
     ByteString PubKeyAuth = default,
     uint? ErrorCode = null,
-    ByteString ClientNonce = default)
+    ByteString ClientNonce = default) : IPdu<TsRequest>
 {
-    public const string PduName = "CredSSP TSRequest";
+    private CachedEncoding? _der;
+
+    public static string PduName => "CredSSP TSRequest";
 
     /// <summary>Bigger TSRequests are refused before they are parsed: real ones are a few KiB.</summary>
     public const int MaxSize = 64 * 1024;
@@ -28,25 +30,30 @@ public sealed record TsRequest(
     /// </summary>
     public const int FirstNonceVersion = 5;
 
-    public byte[] Encode()
+    /// <summary>The length of the DER encoding, which is computed once (DER lengths depend on every field).</summary>
+    public int Size => Der.Cached(ref _der, this, static r => r.EncodeDer()).Length;
+
+    public void Encode(ref PduWriter writer) => writer.WriteBytes(Der.Cached(ref _der, this, static r => r.EncodeDer()));
+
+    private byte[] EncodeDer()
     {
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
-            using (writer.PushSequence(Tag(0)))
+            using (writer.PushSequence(Der.Context(0)))
             {
                 writer.WriteInteger(Version);
             }
 
             if (NegoTokens.Count > 0)
             {
-                using (writer.PushSequence(Tag(1)))
+                using (writer.PushSequence(Der.Context(1)))
                 using (writer.PushSequence())
                 {
                     foreach (ByteString token in NegoTokens)
                     {
                         using (writer.PushSequence())
-                        using (writer.PushSequence(Tag(0)))
+                        using (writer.PushSequence(Der.Context(0)))
                         {
                             writer.WriteOctetString(token.Span);
                         }
@@ -58,7 +65,7 @@ public sealed record TsRequest(
             WriteOctets(writer, 3, PubKeyAuth);
             if (ErrorCode is { } code)
             {
-                using (writer.PushSequence(Tag(4)))
+                using (writer.PushSequence(Der.Context(4)))
                 {
                     // An NTSTATUS such as 0xC000006D is written as the signed 32-bit INTEGER Windows sends.
                     writer.WriteInteger(unchecked((int)code));
@@ -71,37 +78,39 @@ public sealed record TsRequest(
         return writer.Encode();
     }
 
-    public static DecodeResult<TsRequest> Decode(ReadOnlySpan<byte> bytes)
+    public static DecodeResult<TsRequest> Decode(ref PduReader reader)
     {
-        if (bytes.Length > MaxSize)
+        int start = reader.Position;
+
+        // The length is checked against the limit from the header alone, before the element is looked for.
+        if (FindFrameSize(reader.RemainingSpan) is { Status: FrameSizeStatus.Invalid, Error: { Kind: DecodeErrorKind.LengthLimitExceeded } tooLong })
         {
-            return DecodeError.LengthLimit(PduName, "length", 0, MaxSize, bytes.Length);
+            return tooLong with { Offset = start + tooLong.Offset };
+        }
+
+        if (Der.PeekElement(reader, PduName, out ReadOnlyMemory<byte> element) is { } framing)
+        {
+            return framing;
         }
 
         try
         {
-            var outer = new AsnReader(bytes.ToArray(), AsnEncodingRules.DER);
-            AsnReader sequence = outer.ReadSequence();
-            if (outer.HasData)
-            {
-                return DecodeError.Trailing(PduName, bytes.Length - outer.PeekEncodedValue().Length, outer.PeekEncodedValue().Length);
-            }
-
-            AsnReader versionField = sequence.ReadSequence(Tag(0));
+            AsnReader sequence = new AsnReader(element, AsnEncodingRules.DER).ReadSequence();
+            AsnReader versionField = sequence.ReadSequence(Der.Context(0));
             if (!versionField.TryReadInt32(out int version))
             {
-                return DecodeError.InvalidField(PduName, "version", "does not fit a 32-bit integer", 0);
+                return DecodeError.InvalidField(PduName, "version", "does not fit a 32-bit integer", start);
             }
 
             versionField.ThrowIfNotEmpty();
             var tokens = new List<ByteString>();
-            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Tag(1)))
+            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Der.Context(1)))
             {
-                AsnReader list = sequence.ReadSequence(Tag(1)).ReadSequence();
+                AsnReader list = sequence.ReadSequence(Der.Context(1)).ReadSequence();
                 while (list.HasData)
                 {
                     AsnReader item = list.ReadSequence();
-                    tokens.Add(new ByteString(item.ReadSequence(Tag(0)).ReadOctetString()));
+                    tokens.Add(new ByteString(item.ReadSequence(Der.Context(0)).ReadOctetString()));
                     item.ThrowIfNotEmpty();
                 }
             }
@@ -109,12 +118,12 @@ public sealed record TsRequest(
             ByteString authInfo = ReadOctets(sequence, 2);
             ByteString pubKeyAuth = ReadOctets(sequence, 3);
             uint? errorCode = null;
-            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Tag(4)))
+            if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(Der.Context(4)))
             {
-                BigInteger value = sequence.ReadSequence(Tag(4)).ReadInteger();
+                BigInteger value = sequence.ReadSequence(Der.Context(4)).ReadInteger();
                 if (value < int.MinValue || value > uint.MaxValue)
                 {
-                    return DecodeError.InvalidField(PduName, "errorCode", "does not fit 32 bits", 0);
+                    return DecodeError.InvalidField(PduName, "errorCode", "does not fit 32 bits", start);
                 }
 
                 errorCode = unchecked((uint)(long)value);
@@ -122,12 +131,12 @@ public sealed record TsRequest(
 
             ByteString nonce = ReadOctets(sequence, 5);
             sequence.ThrowIfNotEmpty();
+            reader.Skip(element.Length);
             return new TsRequest(version, tokens, authInfo, pubKeyAuth, errorCode, nonce);
         }
         catch (AsnContentException ex)
         {
-            // The one place where the ASN.1 library's exception becomes a DecodeError.
-            return new DecodeError(DecodeErrorKind.InvalidField, PduName, null, $"not valid DER: {ex.Message}", 0);
+            return Der.NotDer(PduName, null, start, ex);
         }
     }
 
@@ -177,7 +186,11 @@ public sealed record TsRequest(
             : FrameSize.Complete((int)total);
     }
 
-    private static Asn1Tag Tag(int number) => new(TagClass.ContextSpecific, number, isConstructed: true);
+    public bool Equals(TsRequest? other) =>
+        other is not null && Version == other.Version && NegoTokens.SequenceEqual(other.NegoTokens) && AuthInfo == other.AuthInfo
+        && PubKeyAuth == other.PubKeyAuth && ErrorCode == other.ErrorCode && ClientNonce == other.ClientNonce;
+
+    public override int GetHashCode() => HashCode.Combine(Version, NegoTokens.Count, AuthInfo, PubKeyAuth, ErrorCode, ClientNonce);
 
     private static void WriteOctets(AsnWriter writer, int tag, ByteString value)
     {
@@ -186,7 +199,7 @@ public sealed record TsRequest(
             return;
         }
 
-        using (writer.PushSequence(Tag(tag)))
+        using (writer.PushSequence(Der.Context(tag)))
         {
             writer.WriteOctetString(value.Span);
         }
@@ -194,12 +207,12 @@ public sealed record TsRequest(
 
     private static ByteString ReadOctets(AsnReader sequence, int tag)
     {
-        if (!sequence.HasData || !sequence.PeekTag().HasSameClassAndValue(Tag(tag)))
+        if (!sequence.HasData || !sequence.PeekTag().HasSameClassAndValue(Der.Context(tag)))
         {
             return default;
         }
 
-        AsnReader field = sequence.ReadSequence(Tag(tag));
+        AsnReader field = sequence.ReadSequence(Der.Context(tag));
         var value = new ByteString(field.ReadOctetString());
         field.ThrowIfNotEmpty();
         return value;

@@ -6,42 +6,37 @@ namespace RdpHandshake.Protocol.Mcs;
 
 /// <summary>
 /// The client data blocks of the GCC Conference Create Request (MS-RDPBCGR 2.2.1.3), in the order Windows
-/// sends them: core, cluster, security, network, then any extra blocks.
+/// sends them: core, cluster, security, network, then any extra blocks. Each block carries its own
+/// TS_UD_HEADER (2.2.1.3.1); the blocks fill their container, so decoding takes every byte left.
 /// </summary>
 public sealed record ClientConferenceData(
     ClientCoreData Core,
     ClientSecurityData Security,
     ClientNetworkData? Network,
     ClientClusterData? Cluster,
-    IReadOnlyList<UserDataBlock> Extra)
+    IReadOnlyList<UserDataBlock> Extra) : IPdu<ClientConferenceData>
 {
-    public const string Context = "client data blocks";
+    public static string PduName => "client data blocks";
 
-    /// <summary>The user data blocks, each with its TS_UD_HEADER.</summary>
-    public byte[] Encode()
+    public int Size => Core.Size + (Cluster?.Size ?? 0) + Security.Size + (Network?.Size ?? 0) + Extra.Sum(b => b.Size);
+
+    public void Encode(ref PduWriter writer)
     {
-        var blocks = new List<UserDataBlock> { UserDataBlock.Write(UserDataType.ClientCore, Core.Size, (ref PduWriter w) => Core.Encode(ref w)) };
-        if (Cluster is { } cluster)
+        Core.Encode(ref writer);
+        Cluster?.Encode(ref writer);
+        Security.Encode(ref writer);
+        Network?.Encode(ref writer);
+        foreach (UserDataBlock block in Extra)
         {
-            blocks.Add(UserDataBlock.Write(UserDataType.ClientCluster, ClientClusterData.FixedPartSize, (ref PduWriter w) => cluster.Encode(ref w)));
+            block.Encode(ref writer);
         }
-
-        blocks.Add(UserDataBlock.Write(UserDataType.ClientSecurity, ClientSecurityData.FixedPartSize, (ref PduWriter w) => Security.Encode(ref w)));
-        if (Network is { } network)
-        {
-            blocks.Add(UserDataBlock.Write(UserDataType.ClientNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
-        }
-
-        blocks.AddRange(Extra);
-        return UserDataBlock.EncodeAll(blocks);
     }
 
-    public static DecodeResult<ClientConferenceData> Decode(ReadOnlySpan<byte> bytes)
+    public static DecodeResult<ClientConferenceData> Decode(ref PduReader reader)
     {
-        DecodeResult<List<UserDataBlock>> blocks = UserDataBlock.DecodeAll(bytes, Context);
-        if (!blocks.IsSuccess)
+        if (UserDataBlock.CheckFraming(reader, PduName) is { } framing)
         {
-            return blocks.Error;
+            return framing;
         }
 
         ClientCoreData? core = null;
@@ -49,15 +44,15 @@ public sealed record ClientConferenceData(
         ClientNetworkData? network = null;
         ClientClusterData? cluster = null;
         var extra = new List<UserDataBlock>();
-        foreach (UserDataBlock block in blocks.Value)
+        while (reader.Remaining > 0)
         {
-            DecodeError? error = block.Type switch
+            DecodeError? error = UserDataBlock.PeekType(reader) switch
             {
-                UserDataType.ClientCore when core is null => UserDataBlock.Take(ClientCoreData.Decode(block.Body.Span), out core),
-                UserDataType.ClientSecurity when security is null => UserDataBlock.Take(ClientSecurityData.Decode(block.Body.Span), out security),
-                UserDataType.ClientNetwork when network is null => UserDataBlock.Take(ClientNetworkData.Decode(block.Body.Span), out network),
-                UserDataType.ClientCluster when cluster is null => UserDataBlock.Take(ClientClusterData.Decode(block.Body.Span), out cluster),
-                _ => UserDataBlock.Keep(block, extra),
+                UserDataType.ClientCore when core is null => UserDataBlock.Take(ClientCoreData.Decode(ref reader), out core),
+                UserDataType.ClientSecurity when security is null => UserDataBlock.Take(ClientSecurityData.Decode(ref reader), out security),
+                UserDataType.ClientNetwork when network is null => UserDataBlock.Take(ClientNetworkData.Decode(ref reader), out network),
+                UserDataType.ClientCluster when cluster is null => UserDataBlock.Take(ClientClusterData.Decode(ref reader), out cluster),
+                _ => UserDataBlock.Keep(UserDataBlock.Decode(ref reader), extra),
             };
             if (error is { } e)
             {
@@ -67,7 +62,7 @@ public sealed record ClientConferenceData(
 
         if (core is null || security is null)
         {
-            return DecodeError.InvalidField(Context, core is null ? "CS_CORE" : "CS_SECURITY", "the block is required and missing", 0);
+            return DecodeError.InvalidField(PduName, core is null ? "CS_CORE" : "CS_SECURITY", "the block is required and missing", 0);
         }
 
         return new ClientConferenceData(core, security, network, cluster, extra);
@@ -79,55 +74,43 @@ public sealed record ClientConferenceData(
     public override int GetHashCode() => Core.GetHashCode();
 }
 
-/// <summary>The server data blocks of the GCC Conference Create Response (MS-RDPBCGR 2.2.1.4).</summary>
+/// <summary>
+/// The server data blocks of the GCC Conference Create Response (MS-RDPBCGR 2.2.1.4), each with its
+/// TS_UD_HEADER; every block is optional here (the session connector says which it needs). The blocks fill
+/// their container, so decoding takes every byte left.
+/// </summary>
 public sealed record ServerConferenceData(
     ServerCoreData? Core,
     ServerSecurityData? Security,
     ServerNetworkData? Network,
     ServerMessageChannelData? MessageChannel,
     ServerMultitransportData? Multitransport,
-    IReadOnlyList<UserDataBlock> Unknown)
+    IReadOnlyList<UserDataBlock> Unknown) : IPdu<ServerConferenceData>
 {
-    public const string Context = "server data blocks";
+    public static string PduName => "server data blocks";
 
-    public byte[] Encode()
+    public int Size => (Core?.Size ?? 0) + (Network?.Size ?? 0) + (Security?.Size ?? 0) + (MessageChannel?.Size ?? 0)
+        + (Multitransport?.Size ?? 0) + Unknown.Sum(b => b.Size);
+
+    /// <summary>Writes the blocks in the order Windows sends them: core, network, security, then the rest.</summary>
+    public void Encode(ref PduWriter writer)
     {
-        var blocks = new List<UserDataBlock>();
-        if (Core is { } core)
+        Core?.Encode(ref writer);
+        Network?.Encode(ref writer);
+        Security?.Encode(ref writer);
+        MessageChannel?.Encode(ref writer);
+        Multitransport?.Encode(ref writer);
+        foreach (UserDataBlock block in Unknown)
         {
-            blocks.Add(UserDataBlock.Write(UserDataType.ServerCore, core.Size, (ref PduWriter w) => core.Encode(ref w)));
+            block.Encode(ref writer);
         }
-
-        if (Network is { } network)
-        {
-            blocks.Add(UserDataBlock.Write(UserDataType.ServerNetwork, network.Size, (ref PduWriter w) => network.Encode(ref w)));
-        }
-
-        if (Security is { } security)
-        {
-            blocks.Add(UserDataBlock.Write(UserDataType.ServerSecurity, security.Size, (ref PduWriter w) => security.Encode(ref w)));
-        }
-
-        if (MessageChannel is { } message)
-        {
-            blocks.Add(UserDataBlock.Write(UserDataType.ServerMessageChannel, 2, (ref PduWriter w) => w.WriteUInt16Le(message.MessageChannelId)));
-        }
-
-        if (Multitransport is { } multitransport)
-        {
-            blocks.Add(UserDataBlock.Write(UserDataType.ServerMultitransport, 4, (ref PduWriter w) => w.WriteUInt32Le(multitransport.Flags)));
-        }
-
-        blocks.AddRange(Unknown);
-        return UserDataBlock.EncodeAll(blocks);
     }
 
-    public static DecodeResult<ServerConferenceData> Decode(ReadOnlySpan<byte> bytes)
+    public static DecodeResult<ServerConferenceData> Decode(ref PduReader reader)
     {
-        DecodeResult<List<UserDataBlock>> blocks = UserDataBlock.DecodeAll(bytes, Context);
-        if (!blocks.IsSuccess)
+        if (UserDataBlock.CheckFraming(reader, PduName) is { } framing)
         {
-            return blocks.Error;
+            return framing;
         }
 
         ServerCoreData? core = null;
@@ -136,16 +119,16 @@ public sealed record ServerConferenceData(
         ServerMessageChannelData? message = null;
         ServerMultitransportData? multitransport = null;
         var unknown = new List<UserDataBlock>();
-        foreach (UserDataBlock block in blocks.Value)
+        while (reader.Remaining > 0)
         {
-            DecodeError? error = block.Type switch
+            DecodeError? error = UserDataBlock.PeekType(reader) switch
             {
-                UserDataType.ServerCore when core is null => UserDataBlock.Take(ServerCoreData.Decode(block.Body.Span), out core),
-                UserDataType.ServerSecurity when security is null => UserDataBlock.Take(ServerSecurityData.Decode(block.Body.Span), out security),
-                UserDataType.ServerNetwork when network is null => UserDataBlock.Take(ServerNetworkData.Decode(block.Body.Span), out network),
-                UserDataType.ServerMessageChannel when message is null => UserDataBlock.Take(ServerMessageChannelData.Decode(block.Body.Span), out message),
-                UserDataType.ServerMultitransport when multitransport is null => UserDataBlock.Take(ServerMultitransportData.Decode(block.Body.Span), out multitransport),
-                _ => UserDataBlock.Keep(block, unknown),
+                UserDataType.ServerCore when core is null => UserDataBlock.Take(ServerCoreData.Decode(ref reader), out core),
+                UserDataType.ServerSecurity when security is null => UserDataBlock.Take(ServerSecurityData.Decode(ref reader), out security),
+                UserDataType.ServerNetwork when network is null => UserDataBlock.Take(ServerNetworkData.Decode(ref reader), out network),
+                UserDataType.ServerMessageChannel when message is null => UserDataBlock.Take(ServerMessageChannelData.Decode(ref reader), out message),
+                UserDataType.ServerMultitransport when multitransport is null => UserDataBlock.Take(ServerMultitransportData.Decode(ref reader), out multitransport),
+                _ => UserDataBlock.Keep(UserDataBlock.Decode(ref reader), unknown),
             };
             if (error is { } e)
             {

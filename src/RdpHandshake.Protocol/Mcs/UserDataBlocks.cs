@@ -1,5 +1,5 @@
-using Text = System.Text;
 using RdpHandshake.Protocol.Encoding;
+using Text = System.Text;
 
 namespace RdpHandshake.Protocol.Mcs;
 
@@ -64,46 +64,132 @@ public static class UserDataNames
     };
 }
 
-/// <summary>One TS_UD_HEADER-framed block: its type and body (the bytes after the four-byte header).</summary>
-public readonly record struct UserDataBlock(UserDataType Type, ByteString Body)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.3.1 User Data Header (TS_UD_HEADER) and the block it frames, kept as bytes: the form of a
+/// block no typed decoder takes (an unknown type, or a type seen twice). Every typed block below is a whole
+/// block too, header included, and reads and writes its header through the helpers here.
+/// </summary>
+/// <param name="Type">The block type.</param>
+/// <param name="Body">The bytes after the four-byte header.</param>
+public readonly record struct UserDataBlock(UserDataType Type, ByteString Body) : IPdu<UserDataBlock>
 {
     public const int HeaderSize = 2 /* type */ + 2 /* length */;
+
+    public static string PduName => "TS_UD_HEADER block";
 
     public int Size => HeaderSize + Body.Length;
 
     public void Encode(ref PduWriter writer)
     {
-        writer.WriteUInt16Le((ushort)Type);
-        writer.WriteUInt16Le((ushort)Size);
+        WriteHeader(ref writer, Type, Size);
         writer.WriteBytes(Body.Span);
     }
 
-    /// <summary>Writes one block's body.</summary>
-    public delegate void BodyWriter(ref PduWriter writer);
-
-    /// <summary>A block of <paramref name="type"/> whose body <paramref name="write"/> fills.</summary>
-    public static UserDataBlock Write(UserDataType type, int size, BodyWriter write)
+    public static DecodeResult<UserDataBlock> Decode(ref PduReader reader)
     {
-        byte[] body = new byte[size];
-        var writer = new PduWriter(body);
-        write(ref writer);
-        return new UserDataBlock(type, new ByteString(body));
-    }
-
-    /// <summary>The blocks one after another, each with its TS_UD_HEADER.</summary>
-    public static byte[] EncodeAll(IReadOnlyList<UserDataBlock> blocks)
-    {
-        byte[] bytes = new byte[blocks.Sum(b => b.Size)];
-        var writer = new PduWriter(bytes);
-        foreach (UserDataBlock block in blocks)
+        if (ReadHeader(ref reader, PduName, out UserDataType type, out int bodyLength) is { } error)
         {
-            block.Encode(ref writer);
+            return error;
         }
 
-        return bytes;
+        return new UserDataBlock(type, new ByteString(reader.ReadBytes(bodyLength)));
     }
 
-    /// <summary>Hands a decoded block body to <paramref name="value"/>, or returns why it did not decode.</summary>
+    /// <summary>Writes a TS_UD_HEADER for a block of <paramref name="size"/> bytes, header included.</summary>
+    internal static void WriteHeader(ref PduWriter writer, UserDataType type, int size)
+    {
+        if (size > ushort.MaxValue)
+        {
+            ThrowHelper.ThrowArgument(UserDataNames.Name(type), $"a user data block is at most {ushort.MaxValue} bytes, this one is {size}");
+        }
+
+        writer.WriteUInt16Le((ushort)type);
+        writer.WriteUInt16Le((ushort)size);
+    }
+
+    /// <summary>
+    /// Reads a TS_UD_HEADER: a length under four or past the end is an error. On success the reader stands at
+    /// the body, and <paramref name="bodyLength"/> bytes of it are there.
+    /// </summary>
+    internal static DecodeError? ReadHeader(ref PduReader reader, string context, out UserDataType type, out int bodyLength)
+    {
+        type = default;
+        bodyLength = 0;
+        if (reader.Ensure(HeaderSize, context) is { } missing)
+        {
+            return missing;
+        }
+
+        int start = reader.Position;
+        type = (UserDataType)reader.ReadUInt16Le();
+        int length = reader.ReadUInt16Le();
+        if (length < HeaderSize)
+        {
+            return DecodeError.InvalidField(context, $"{UserDataNames.Name(type)} length", $"{length} is shorter than the block header", start + 2, HeaderSize, length);
+        }
+
+        if (length - HeaderSize > reader.Remaining)
+        {
+            return DecodeError.NotEnoughBytes(context, reader.Position, length - HeaderSize, reader.Remaining);
+        }
+
+        bodyLength = length - HeaderSize;
+        return null;
+    }
+
+    /// <summary>Reads the TS_UD_HEADER of a typed block: as <see cref="ReadHeader(ref PduReader, string, out UserDataType, out int)"/>, and the type must be <paramref name="expected"/>.</summary>
+    internal static DecodeError? ReadHeader(ref PduReader reader, UserDataType expected, string context, out int bodyLength)
+    {
+        int start = reader.Position;
+        if (ReadHeader(ref reader, context, out UserDataType type, out bodyLength) is { } error)
+        {
+            return error;
+        }
+
+        return type == expected
+            ? null
+            : new DecodeError(DecodeErrorKind.UnexpectedMessageType, context, "type",
+                $"expected {UserDataNames.Name(expected)} (0x{(ushort)expected:x4}), got {UserDataNames.Name(type)}", start, (ushort)expected, (ushort)type);
+    }
+
+    /// <summary>
+    /// Decodes a block body with <paramref name="decodeBody"/>, which sees only the body; its error offsets are
+    /// moved to count from the start of the buffer the block came from.
+    /// </summary>
+    internal static DecodeResult<T> DecodeBody<T>(ref PduReader reader, int bodyLength, BodyDecoder<T> decodeBody)
+    {
+        int bodyStart = reader.Position;
+        DecodeResult<T> result = decodeBody(reader.ReadBytes(bodyLength));
+        return result.IsSuccess ? result : result.Error with { Offset = result.Error.Offset + bodyStart };
+    }
+
+    /// <summary>Decodes the body of one block.</summary>
+    internal delegate DecodeResult<T> BodyDecoder<T>(ReadOnlySpan<byte> body);
+
+    /// <summary>
+    /// Checks the framing of concatenated blocks without consuming them (the reader is a copy): each header's
+    /// length is at least four and within the data. Run before any block is decoded, so a framing fault
+    /// anywhere is the one reported.
+    /// </summary>
+    internal static DecodeError? CheckFraming(PduReader reader, string context)
+    {
+        while (reader.Remaining > 0)
+        {
+            if (ReadHeader(ref reader, context, out _, out int bodyLength) is { } error)
+            {
+                return error;
+            }
+
+            reader.Skip(bodyLength);
+        }
+
+        return null;
+    }
+
+    /// <summary>The type in the header at the reader's position, which <see cref="CheckFraming"/> has checked.</summary>
+    internal static UserDataType PeekType(in PduReader reader) => (UserDataType)(reader.PeekByte() | (reader.PeekByte(1) << 8));
+
+    /// <summary>Hands a decoded block to <paramref name="value"/>, or returns why it did not decode.</summary>
     internal static DecodeError? Take<T>(DecodeResult<T> result, out T? value) where T : class
     {
         value = result.IsSuccess ? result.Value : null;
@@ -111,41 +197,15 @@ public readonly record struct UserDataBlock(UserDataType Type, ByteString Body)
     }
 
     /// <summary>Keeps a block no typed field takes (an unknown type, or a repeated one) as it came.</summary>
-    internal static DecodeError? Keep(UserDataBlock block, List<UserDataBlock> others)
+    internal static DecodeError? Keep(DecodeResult<UserDataBlock> result, List<UserDataBlock> others)
     {
-        others.Add(block);
-        return null;
-    }
-
-    /// <summary>Splits concatenated user data blocks; a length under four or past the end is an error.</summary>
-    public static DecodeResult<List<UserDataBlock>> DecodeAll(ReadOnlySpan<byte> bytes, string context)
-    {
-        var reader = new PduReader(bytes);
-        var blocks = new List<UserDataBlock>();
-        while (reader.Remaining > 0)
+        if (!result.IsSuccess)
         {
-            if (reader.Ensure(HeaderSize, context) is { } missing)
-            {
-                return missing;
-            }
-
-            int start = reader.Position;
-            var type = (UserDataType)reader.ReadUInt16Le();
-            int length = reader.ReadUInt16Le();
-            if (length < HeaderSize)
-            {
-                return DecodeError.InvalidField(context, $"{UserDataNames.Name(type)} length", $"{length} is shorter than the block header", start + 2, HeaderSize, length);
-            }
-
-            if (length - HeaderSize > reader.Remaining)
-            {
-                return DecodeError.NotEnoughBytes(context, reader.Position, length - HeaderSize, reader.Remaining);
-            }
-
-            blocks.Add(new UserDataBlock(type, new ByteString(reader.ReadBytes(length - HeaderSize))));
+            return result.Error;
         }
 
-        return blocks;
+        others.Add(result.Value);
+        return null;
     }
 }
 
@@ -169,16 +229,16 @@ public enum ClientEarlyCapabilities : ushort
 }
 
 /// <summary>
-/// TS_UD_CS_CORE (MS-RDPBCGR 2.2.1.3.2). The fields after imeFileName are optional and sent in order: a
-/// null field ends the block, so every field after it must be null too.
+/// MS-RDPBCGR 2.2.1.3.2 Client Core Data (TS_UD_CS_CORE), header included. The fields after imeFileName are
+/// optional and sent in order: a null field ends the block, so every field after it must be null too.
 /// </summary>
-public sealed record ClientCoreData
+public sealed record ClientCoreData : IPdu<ClientCoreData>
 {
-    public const int FixedPartSize = 4 /* version */ + 2 /* desktopWidth */ + 2 /* desktopHeight */ + 2 /* colorDepth */
+    public const int FixedPartSize = UserDataBlock.HeaderSize + 4 /* version */ + 2 /* desktopWidth */ + 2 /* desktopHeight */ + 2 /* colorDepth */
         + 2 /* SASSequence */ + 4 /* keyboardLayout */ + 4 /* clientBuild */ + 32 /* clientName */ + 4 /* keyboardType */
         + 4 /* keyboardSubType */ + 4 /* keyboardFunctionKey */ + 64 /* imeFileName */;
 
-    public const string Context = "TS_UD_CS_CORE";
+    public static string PduName => "TS_UD_CS_CORE";
 
     public uint Version { get; init; } = 0x0008000C;
     public ushort DesktopWidth { get; init; } = 1024;
@@ -289,6 +349,7 @@ public sealed record ClientCoreData
             ThrowHelper.ThrowArgument(nameof(ClientCoreData), "clientName is 32 bytes, imeFileName and clientDigProductId 64");
         }
 
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ClientCore, Size);
         writer.WriteUInt32Le(Version);
         writer.WriteUInt16Le(DesktopWidth);
         writer.WriteUInt16Le(DesktopHeight);
@@ -326,10 +387,20 @@ public sealed record ClientCoreData
         }
     }
 
-    public static DecodeResult<ClientCoreData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ClientCoreData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ClientCore, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody(ref reader, bodyLength, DecodeBody);
+    }
+
+    private static DecodeResult<ClientCoreData> DecodeBody(ReadOnlySpan<byte> body)
     {
         var reader = new PduReader(body);
-        if (reader.Ensure(FixedPartSize, Context) is { } missing)
+        if (reader.Ensure(FixedPartSize - UserDataBlock.HeaderSize, PduName) is { } missing)
         {
             return missing;
         }
@@ -397,7 +468,7 @@ public sealed record ClientCoreData
     private static bool Fits(ref PduReader reader, int size, out DecodeError? error)
     {
         error = reader.Remaining is > 0 and var r && r < size
-            ? DecodeError.InvalidField(Context, "optional field", $"the block ends {r} byte(s) into a {size}-byte field", reader.Position, size, r)
+            ? DecodeError.InvalidField(PduName, "optional field", $"the block ends {r} byte(s) into a {size}-byte field", reader.Position, size, r)
             : null;
         return reader.Remaining >= size;
     }
@@ -409,30 +480,46 @@ public sealed record ClientCoreData
             return e;
         }
 
-        return reader.Remaining == 0 ? core : DecodeError.Trailing(Context, reader.Position, reader.Remaining);
+        return reader.Remaining == 0 ? core : DecodeError.Trailing(PduName, reader.Position, reader.Remaining);
     }
 }
 
-/// <summary>TS_UD_CS_SEC (MS-RDPBCGR 2.2.1.3.3): the encryption methods the client supports (0 with TLS).</summary>
-public sealed record ClientSecurityData(uint EncryptionMethods, uint ExtEncryptionMethods)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.3.3 Client Security Data (TS_UD_CS_SEC), header included: the encryption methods the
+/// client supports (0 with TLS). Bytes after extEncryptionMethods are ignored.
+/// </summary>
+public sealed record ClientSecurityData(uint EncryptionMethods, uint ExtEncryptionMethods) : IPdu<ClientSecurityData>
 {
-    public const int FixedPartSize = 4 /* encryptionMethods */ + 4 /* extEncryptionMethods */;
+    public const int FixedPartSize = UserDataBlock.HeaderSize + 4 /* encryptionMethods */ + 4 /* extEncryptionMethods */;
+
+    public static string PduName => "TS_UD_CS_SEC";
+
+    public int Size => FixedPartSize;
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ClientSecurity, Size);
         writer.WriteUInt32Le(EncryptionMethods);
         writer.WriteUInt32Le(ExtEncryptionMethods);
     }
 
-    public static DecodeResult<ClientSecurityData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ClientSecurityData> Decode(ref PduReader reader)
     {
-        var reader = new PduReader(body);
-        if (reader.Ensure(FixedPartSize, "TS_UD_CS_SEC") is { } missing)
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ClientSecurity, PduName, out int bodyLength) is { } headerError)
         {
-            return missing;
+            return headerError;
         }
 
-        return new ClientSecurityData(reader.ReadUInt32Le(), reader.ReadUInt32Le());
+        return UserDataBlock.DecodeBody<ClientSecurityData>(ref reader, bodyLength, static body =>
+        {
+            var reader = new PduReader(body);
+            if (reader.Ensure(FixedPartSize - UserDataBlock.HeaderSize, PduName) is { } missing)
+            {
+                return missing;
+            }
+
+            return new ClientSecurityData(reader.ReadUInt32Le(), reader.ReadUInt32Le());
+        });
     }
 }
 
@@ -445,15 +532,21 @@ public readonly record struct ChannelDefinition(string Name, uint Options)
     public const uint OptionInitialized = 0x80000000;
 }
 
-/// <summary>TS_UD_CS_NET (MS-RDPBCGR 2.2.1.3.4): the static virtual channels the client asks for (31 at most).</summary>
-public sealed record ClientNetworkData(IReadOnlyList<ChannelDefinition> Channels)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.3.4 Client Network Data (TS_UD_CS_NET), header included: the static virtual channels the
+/// client asks for (31 at most). Bytes after the channel definitions are ignored.
+/// </summary>
+public sealed record ClientNetworkData(IReadOnlyList<ChannelDefinition> Channels) : IPdu<ClientNetworkData>
 {
     public const int MaxChannels = 31;
 
-    public int Size => 4 /* channelCount */ + (Channels.Count * ChannelDefinition.Size);
+    public static string PduName => "TS_UD_CS_NET";
+
+    public int Size => UserDataBlock.HeaderSize + 4 /* channelCount */ + (Channels.Count * ChannelDefinition.Size);
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ClientNetwork, Size);
         writer.WriteUInt32Le((uint)Channels.Count);
         Span<byte> name = stackalloc byte[8];
         foreach (ChannelDefinition channel in Channels)
@@ -465,7 +558,17 @@ public sealed record ClientNetworkData(IReadOnlyList<ChannelDefinition> Channels
         }
     }
 
-    public static DecodeResult<ClientNetworkData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ClientNetworkData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ClientNetwork, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody(ref reader, bodyLength, DecodeBody);
+    }
+
+    private static DecodeResult<ClientNetworkData> DecodeBody(ReadOnlySpan<byte> body)
     {
         const string context = "TS_UD_CS_NET";
         var reader = new PduReader(body);
@@ -501,41 +604,73 @@ public sealed record ClientNetworkData(IReadOnlyList<ChannelDefinition> Channels
     public override int GetHashCode() => Channels.Count;
 }
 
-/// <summary>TS_UD_CS_CLUSTER (MS-RDPBCGR 2.2.1.3.5).</summary>
-public sealed record ClientClusterData(uint Flags, uint RedirectedSessionId)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.3.5 Client Cluster Data (TS_UD_CS_CLUSTER), header included. Bytes after
+/// RedirectedSessionID are ignored.
+/// </summary>
+public sealed record ClientClusterData(uint Flags, uint RedirectedSessionId) : IPdu<ClientClusterData>
 {
     /// <summary>REDIRECTION_SUPPORTED with ServerSessionRedirectionVersionMask = REDIRECTION_VERSION6 (5 &lt;&lt; 2).</summary>
     public const uint DefaultFlags = 0x01 | (0x05 << 2);
 
-    public const int FixedPartSize = 4 /* Flags */ + 4 /* RedirectedSessionID */;
+    public const int FixedPartSize = UserDataBlock.HeaderSize + 4 /* Flags */ + 4 /* RedirectedSessionID */;
+
+    public static string PduName => "TS_UD_CS_CLUSTER";
+
+    public int Size => FixedPartSize;
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ClientCluster, Size);
         writer.WriteUInt32Le(Flags);
         writer.WriteUInt32Le(RedirectedSessionId);
     }
 
-    public static DecodeResult<ClientClusterData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ClientClusterData> Decode(ref PduReader reader)
     {
-        var reader = new PduReader(body);
-        if (reader.Ensure(FixedPartSize, "TS_UD_CS_CLUSTER") is { } missing)
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ClientCluster, PduName, out int bodyLength) is { } headerError)
         {
-            return missing;
+            return headerError;
         }
 
-        return new ClientClusterData(reader.ReadUInt32Le(), reader.ReadUInt32Le());
+        return UserDataBlock.DecodeBody<ClientClusterData>(ref reader, bodyLength, static body =>
+        {
+            var reader = new PduReader(body);
+            if (reader.Ensure(FixedPartSize - UserDataBlock.HeaderSize, PduName) is { } missing)
+            {
+                return missing;
+            }
+
+            return new ClientClusterData(reader.ReadUInt32Le(), reader.ReadUInt32Le());
+        });
     }
 }
 
-/// <summary>TS_UD_SC_CORE (MS-RDPBCGR 2.2.1.4.2); the last two fields are optional.</summary>
-public sealed record ServerCoreData(uint Version, uint? ClientRequestedProtocols, uint? EarlyCapabilityFlags)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.4.2 Server Core Data (TS_UD_SC_CORE), header included; the last two fields are optional
+/// (earlyCapabilityFlags is written only after clientRequestedProtocols).
+/// </summary>
+public sealed record ServerCoreData(uint Version, uint? ClientRequestedProtocols, uint? EarlyCapabilityFlags) : IPdu<ServerCoreData>
 {
-    public const string Context = "TS_UD_SC_CORE";
+    public static string PduName => "TS_UD_SC_CORE";
 
-    public int Size => 4 + (ClientRequestedProtocols is null ? 0 : 4) + (EarlyCapabilityFlags is null ? 0 : 4);
+    public int Size
+    {
+        get
+        {
+            if (ClientRequestedProtocols is null && EarlyCapabilityFlags is not null)
+            {
+                ThrowHelper.ThrowArgument(nameof(ServerCoreData), "earlyCapabilityFlags is set without clientRequestedProtocols: optional fields are sent in order");
+            }
+
+            return UserDataBlock.HeaderSize + 4 /* version */ + (ClientRequestedProtocols is null ? 0 : 4 /* clientRequestedProtocols */)
+                + (EarlyCapabilityFlags is null ? 0 : 4 /* earlyCapabilityFlags */);
+        }
+    }
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ServerCore, Size);
         writer.WriteUInt32Le(Version);
         if (ClientRequestedProtocols is { } requested)
         {
@@ -547,37 +682,47 @@ public sealed record ServerCoreData(uint Version, uint? ClientRequestedProtocols
         }
     }
 
-    public static DecodeResult<ServerCoreData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ServerCoreData> Decode(ref PduReader reader)
     {
-        var reader = new PduReader(body);
-        if (reader.Ensure(4, Context) is { } missing)
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ServerCore, PduName, out int bodyLength) is { } headerError)
         {
-            return missing;
+            return headerError;
         }
 
-        uint version = reader.ReadUInt32Le();
-        uint? requested = reader.Remaining >= 4 ? reader.ReadUInt32Le() : null;
-        uint? flags = reader.Remaining >= 4 ? reader.ReadUInt32Le() : null;
-        return reader.Remaining == 0 ? new ServerCoreData(version, requested, flags) : DecodeError.Trailing(Context, reader.Position, reader.Remaining);
+        return UserDataBlock.DecodeBody<ServerCoreData>(ref reader, bodyLength, static body =>
+        {
+            var reader = new PduReader(body);
+            if (reader.Ensure(4, PduName) is { } missing)
+            {
+                return missing;
+            }
+
+            uint version = reader.ReadUInt32Le();
+            uint? requested = reader.Remaining >= 4 ? reader.ReadUInt32Le() : null;
+            uint? flags = reader.Remaining >= 4 ? reader.ReadUInt32Le() : null;
+            return reader.Remaining == 0 ? new ServerCoreData(version, requested, flags) : DecodeError.Trailing(PduName, reader.Position, reader.Remaining);
+        });
     }
 }
 
 /// <summary>
-/// TS_UD_SC_SEC1 (MS-RDPBCGR 2.2.1.4.3): the encryption method and level the server chose and, for Standard
-/// RDP Security, its 32-byte random and certificate (kept as bytes here; see the security decoders).
+/// MS-RDPBCGR 2.2.1.4.3 Server Security Data (TS_UD_SC_SEC1), header included: the encryption method and
+/// level the server chose and, for Standard RDP Security, its 32-byte random and certificate (kept as bytes
+/// here; see the security decoders).
 /// </summary>
-public sealed record ServerSecurityData(uint EncryptionMethod, uint EncryptionLevel, ByteString ServerRandom, ByteString ServerCertificate)
+public sealed record ServerSecurityData(uint EncryptionMethod, uint EncryptionLevel, ByteString ServerRandom, ByteString ServerCertificate) : IPdu<ServerSecurityData>
 {
-    public const string Context = "TS_UD_SC_SEC1";
+    public static string PduName => "TS_UD_SC_SEC1";
 
     /// <summary>The size of serverRandom whenever it is present.</summary>
     public const int ServerRandomSize = 32;
 
-    public int Size => 4 /* encryptionMethod */ + 4 /* encryptionLevel */
+    public int Size => UserDataBlock.HeaderSize + 4 /* encryptionMethod */ + 4 /* encryptionLevel */
         + (ServerRandom.IsEmpty && ServerCertificate.IsEmpty ? 0 : 4 /* serverRandomLen */ + 4 /* serverCertLen */ + ServerRandom.Length + ServerCertificate.Length);
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ServerSecurity, Size);
         writer.WriteUInt32Le(EncryptionMethod);
         writer.WriteUInt32Le(EncryptionLevel);
         if (!ServerRandom.IsEmpty || !ServerCertificate.IsEmpty)
@@ -589,10 +734,20 @@ public sealed record ServerSecurityData(uint EncryptionMethod, uint EncryptionLe
         }
     }
 
-    public static DecodeResult<ServerSecurityData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ServerSecurityData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ServerSecurity, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody(ref reader, bodyLength, DecodeBody);
+    }
+
+    private static DecodeResult<ServerSecurityData> DecodeBody(ReadOnlySpan<byte> body)
     {
         var reader = new PduReader(body);
-        if (reader.Ensure(8, Context) is { } missing)
+        if (reader.Ensure(8, PduName) is { } missing)
         {
             return missing;
         }
@@ -604,7 +759,7 @@ public sealed record ServerSecurityData(uint EncryptionMethod, uint EncryptionLe
             return new ServerSecurityData(method, level, ByteString.Empty, ByteString.Empty);
         }
 
-        if (reader.Ensure(8, Context) is { } missingLengths)
+        if (reader.Ensure(8, PduName) is { } missingLengths)
         {
             return missingLengths;
         }
@@ -614,27 +769,31 @@ public sealed record ServerSecurityData(uint EncryptionMethod, uint EncryptionLe
         uint certificateLength = reader.ReadUInt32Le();
         if (randomLength != ServerRandomSize && !(randomLength == 0 && certificateLength == 0))
         {
-            return DecodeError.InvalidField(Context, "serverRandomLen", $"must be {ServerRandomSize}, got {randomLength}", lengthsAt, ServerRandomSize, randomLength);
+            return DecodeError.InvalidField(PduName, "serverRandomLen", $"must be {ServerRandomSize}, got {randomLength}", lengthsAt, ServerRandomSize, randomLength);
         }
 
         if ((long)randomLength + certificateLength != reader.Remaining)
         {
-            return DecodeError.InvalidField(Context, "serverCertLen", $"{randomLength} + {certificateLength} bytes announced, {reader.Remaining} present", lengthsAt + 4, reader.Remaining, (long)randomLength + certificateLength);
+            return DecodeError.InvalidField(PduName, "serverCertLen", $"{randomLength} + {certificateLength} bytes announced, {reader.Remaining} present", lengthsAt + 4, reader.Remaining, (long)randomLength + certificateLength);
         }
 
         return new ServerSecurityData(method, level, new ByteString(reader.ReadBytes((int)randomLength)), new ByteString(reader.ReadBytes((int)certificateLength)));
     }
 }
 
-/// <summary>TS_UD_SC_NET (MS-RDPBCGR 2.2.1.4.4): the I/O channel and the IDs given to the requested channels.</summary>
-public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort> ChannelIds)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.4.4 Server Network Data (TS_UD_SC_NET), header included: the I/O channel and the IDs given
+/// to the requested channels.
+/// </summary>
+public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort> ChannelIds) : IPdu<ServerNetworkData>
 {
-    public const string Context = "TS_UD_SC_NET";
+    public static string PduName => "TS_UD_SC_NET";
 
-    public int Size => 2 /* MCSChannelId */ + 2 /* channelCount */ + (2 * ChannelIds.Count) + (ChannelIds.Count % 2 == 1 ? 2 : 0);
+    public int Size => UserDataBlock.HeaderSize + 2 /* MCSChannelId */ + 2 /* channelCount */ + (2 * ChannelIds.Count) + (ChannelIds.Count % 2 == 1 ? 2 : 0);
 
     public void Encode(ref PduWriter writer)
     {
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ServerNetwork, Size);
         writer.WriteUInt16Le(McsChannelId);
         writer.WriteUInt16Le((ushort)ChannelIds.Count);
         foreach (ushort id in ChannelIds)
@@ -648,10 +807,20 @@ public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort
         }
     }
 
-    public static DecodeResult<ServerNetworkData> Decode(ReadOnlySpan<byte> body)
+    public static DecodeResult<ServerNetworkData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ServerNetwork, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody(ref reader, bodyLength, DecodeBody);
+    }
+
+    private static DecodeResult<ServerNetworkData> DecodeBody(ReadOnlySpan<byte> body)
     {
         var reader = new PduReader(body);
-        if (reader.Ensure(4, Context) is { } missing)
+        if (reader.Ensure(4, PduName) is { } missing)
         {
             return missing;
         }
@@ -660,10 +829,10 @@ public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort
         ushort count = reader.ReadUInt16Le();
         if (count > ClientNetworkData.MaxChannels)
         {
-            return DecodeError.InvalidField(Context, "channelCount", $"{count} is more than the {ClientNetworkData.MaxChannels} channels allowed", 2, ClientNetworkData.MaxChannels, count);
+            return DecodeError.InvalidField(PduName, "channelCount", $"{count} is more than the {ClientNetworkData.MaxChannels} channels allowed", 2, ClientNetworkData.MaxChannels, count);
         }
 
-        if (reader.Ensure(2 * count, Context) is { } missingIds)
+        if (reader.Ensure(2 * count, PduName) is { } missingIds)
         {
             return missingIds;
         }
@@ -677,7 +846,7 @@ public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort
         // The Pad field (two bytes when channelCount is odd) is optional in practice: xrdp omits it.
         if (reader.Remaining is not 0 and not 2)
         {
-            return DecodeError.Trailing(Context, reader.Position, reader.Remaining);
+            return DecodeError.Trailing(PduName, reader.Position, reader.Remaining);
         }
 
         return new ServerNetworkData(io, ids);
@@ -688,22 +857,68 @@ public sealed record ServerNetworkData(ushort McsChannelId, IReadOnlyList<ushort
     public override int GetHashCode() => McsChannelId;
 }
 
-/// <summary>TS_UD_SC_MCS_MSGCHANNEL (MS-RDPBCGR 2.2.1.4.5): the message channel's MCS ID.</summary>
-public sealed record ServerMessageChannelData(ushort MessageChannelId)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.4.5 Server Message Channel Data (TS_UD_SC_MCS_MSGCHANNEL), header included: the message
+/// channel's MCS ID. Bytes after MCSChannelID are ignored.
+/// </summary>
+public sealed record ServerMessageChannelData(ushort MessageChannelId) : IPdu<ServerMessageChannelData>
 {
-    public static DecodeResult<ServerMessageChannelData> Decode(ReadOnlySpan<byte> body)
+    public const int FixedPartSize = UserDataBlock.HeaderSize + 2 /* MCSChannelID */;
+
+    public static string PduName => "TS_UD_SC_MCS_MSGCHANNEL";
+
+    public int Size => FixedPartSize;
+
+    public void Encode(ref PduWriter writer)
     {
-        var reader = new PduReader(body);
-        return reader.Ensure(2, "TS_UD_SC_MCS_MSGCHANNEL") is { } missing ? missing : new ServerMessageChannelData(reader.ReadUInt16Le());
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ServerMessageChannel, Size);
+        writer.WriteUInt16Le(MessageChannelId);
+    }
+
+    public static DecodeResult<ServerMessageChannelData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ServerMessageChannel, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody<ServerMessageChannelData>(ref reader, bodyLength, static body =>
+        {
+            var reader = new PduReader(body);
+            return reader.Ensure(FixedPartSize - UserDataBlock.HeaderSize, PduName) is { } missing ? missing : new ServerMessageChannelData(reader.ReadUInt16Le());
+        });
     }
 }
 
-/// <summary>TS_UD_SC_MULTITRANSPORT (MS-RDPBCGR 2.2.1.4.6): the UDP transports the server offers.</summary>
-public sealed record ServerMultitransportData(uint Flags)
+/// <summary>
+/// MS-RDPBCGR 2.2.1.4.6 Server Multitransport Channel Data (TS_UD_SC_MULTITRANSPORT), header included: the UDP
+/// transports the server offers. Bytes after flags are ignored.
+/// </summary>
+public sealed record ServerMultitransportData(uint Flags) : IPdu<ServerMultitransportData>
 {
-    public static DecodeResult<ServerMultitransportData> Decode(ReadOnlySpan<byte> body)
+    public const int FixedPartSize = UserDataBlock.HeaderSize + 4 /* flags */;
+
+    public static string PduName => "TS_UD_SC_MULTITRANSPORT";
+
+    public int Size => FixedPartSize;
+
+    public void Encode(ref PduWriter writer)
     {
-        var reader = new PduReader(body);
-        return reader.Ensure(4, "TS_UD_SC_MULTITRANSPORT") is { } missing ? missing : new ServerMultitransportData(reader.ReadUInt32Le());
+        UserDataBlock.WriteHeader(ref writer, UserDataType.ServerMultitransport, Size);
+        writer.WriteUInt32Le(Flags);
+    }
+
+    public static DecodeResult<ServerMultitransportData> Decode(ref PduReader reader)
+    {
+        if (UserDataBlock.ReadHeader(ref reader, UserDataType.ServerMultitransport, PduName, out int bodyLength) is { } headerError)
+        {
+            return headerError;
+        }
+
+        return UserDataBlock.DecodeBody<ServerMultitransportData>(ref reader, bodyLength, static body =>
+        {
+            var reader = new PduReader(body);
+            return reader.Ensure(FixedPartSize - UserDataBlock.HeaderSize, PduName) is { } missing ? missing : new ServerMultitransportData(reader.ReadUInt32Le());
+        });
     }
 }

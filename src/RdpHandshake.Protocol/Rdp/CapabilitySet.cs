@@ -96,7 +96,12 @@ public static class CapabilityNames
     }
 }
 
-/// <summary>A decoded capability set that can say what it means for a report.</summary>
+/// <summary>
+/// A decoded capability set that can say what it means for a report. Each typed set (one file per set under
+/// <c>Rdp/Capabilities/</c>) is the body only: the four-byte TS_CAPS_SET header is <see cref="CapabilitySet"/>'s.
+/// Pad fields are written as zero and not kept, so a typed view of a set with non-zero padding re-encodes with
+/// zeros; <see cref="CapabilitySet"/> keeps the exact bytes.
+/// </summary>
 public interface ICapability
 {
     /// <summary>The capability set type this structure is carried under.</summary>

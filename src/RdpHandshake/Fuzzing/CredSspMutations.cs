@@ -16,9 +16,11 @@ internal static class CredSspMutations
 
     public static byte[] NtlmNegotiate() => Pdu.Encode(new NtlmNegotiateMessage(NtlmNegotiateMessage.CredSspClientFlags, new NtlmVersion(10, 0, 20348)));
 
-    public static byte[] SpnegoToken() => Spnego.EncodeNegTokenInit([Spnego.NtlmOid], NtlmNegotiate());
+    public static byte[] SpnegoToken() => NegTokenInit([Spnego.NtlmOid], NtlmNegotiate());
 
-    public static byte[] Baseline() => new TsRequest(Version, [new ByteString(SpnegoToken())]).Encode();
+    public static byte[] Baseline() => Pdu.Encode(new TsRequest(Version, [new ByteString(SpnegoToken())]));
+
+    private static byte[] NegTokenInit(IReadOnlyList<string> mechTypes, byte[] mechToken) => Pdu.Encode(new SpnegoNegTokenInit(mechTypes, new ByteString(mechToken)));
 
     /// <summary>A DER tag-length-value with the minimal definite length (X.690 8.1.3, 10.1).</summary>
     internal static byte[] Tlv(byte tag, byte[] content)
@@ -105,10 +107,10 @@ internal static class CredSspMutations
             (byte[] token, bool invalid) = variant switch
             {
                 "bare NTLM NEGOTIATE (no SPNEGO)" => (ntlm, false),
-                "SPNEGO offering Kerberos only" => (Spnego.EncodeNegTokenInit(["1.2.840.113554.1.2.2"], ntlm), false),
-                "NTLM signature altered" => (Spnego.EncodeNegTokenInit([Spnego.NtlmOid], [.. "NTLMSSX\0"u8, .. ntlm[8..]]), true),
-                "NTLM message type 3" => (Spnego.EncodeNegTokenInit([Spnego.NtlmOid], [.. ntlm[..8], 3, 0, 0, 0, .. ntlm[12..]]), true),
-                "NTLM message type 0xff" => (Spnego.EncodeNegTokenInit([Spnego.NtlmOid], [.. ntlm[..8], 0xFF, 0, 0, 0, .. ntlm[12..]]), true),
+                "SPNEGO offering Kerberos only" => (NegTokenInit(["1.2.840.113554.1.2.2"], ntlm), false),
+                "NTLM signature altered" => (NegTokenInit([Spnego.NtlmOid], [.. "NTLMSSX\0"u8, .. ntlm[8..]]), true),
+                "NTLM message type 3" => (NegTokenInit([Spnego.NtlmOid], [.. ntlm[..8], 3, 0, 0, 0, .. ntlm[12..]]), true),
+                "NTLM message type 0xff" => (NegTokenInit([Spnego.NtlmOid], [.. ntlm[..8], 0xFF, 0, 0, 0, .. ntlm[12..]]), true),
                 _ => (r.Bytes(r.Next(1, 200)), true),
             };
             return new Mutated($"negoToken: {variant}", Request(negoTokens: NegoTokens(token)), invalid);

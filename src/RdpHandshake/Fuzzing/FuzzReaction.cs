@@ -147,7 +147,7 @@ public static class FuzzClassifier
     /// <summary>The TSRequest answering the first CredSSP message.</summary>
     public static Classification CredSsp(ReadOnlySpan<byte> tsRequest)
     {
-        DecodeResult<TsRequest> decoded = TsRequest.Decode(tsRequest);
+        DecodeResult<TsRequest> decoded = Pdu.Decode<TsRequest>(tsRequest);
         if (!decoded.IsSuccess)
         {
             return new(FuzzReaction.MalformedAnswer, $"not a TSRequest: {decoded.Error}");

@@ -21,16 +21,19 @@ internal static class McsMutations
 
     private static ClientCoreData Core => new SessionOptions().Core with { ServerSelectedProtocol = (uint)Selected };
 
+    /// <summary>The fixed part of a CS_CORE body: the block's fixed part without its TS_UD_HEADER.</summary>
+    private const int CoreFixedBodySize = ClientCoreData.FixedPartSize - UserDataBlock.HeaderSize;
+
     public static byte[] Baseline() => FromBlocks(Blocks());
 
     /// <summary>The client data blocks as the session connector encodes them, with a core block of our choice.</summary>
     private static byte[] Blocks(ClientCoreData? core = null, IReadOnlyList<ChannelDefinition>? channels = null) =>
-        new ClientConferenceData(
+        Pdu.Encode(new ClientConferenceData(
             core ?? Core,
             new ClientSecurityData(0x1B, 0),
             new ClientNetworkData(channels ?? SessionOptions.DefaultChannels),
             new ClientClusterData(ClientClusterData.DefaultFlags, 0),
-            []).Encode();
+            []));
 
     /// <summary>The valid blocks split into (type, body) so that mutations can reorder, drop or rewrite them.</summary>
     private static List<(ushort Type, byte[] Body)> SplitBlocks()
@@ -184,10 +187,10 @@ internal static class McsMutations
             switch (variant)
             {
                 case "core block cut to its fixed part":
-                    blocks[0] = (blocks[0].Type, blocks[0].Body[..ClientCoreData.FixedPartSize]);
+                    blocks[0] = (blocks[0].Type, blocks[0].Body[..CoreFixedBodySize]);
                     break;
                 case "core block shorter than its fixed part":
-                    blocks[0] = (blocks[0].Type, blocks[0].Body[..r.Next(0, ClientCoreData.FixedPartSize)]);
+                    blocks[0] = (blocks[0].Type, blocks[0].Body[..r.Next(0, CoreFixedBodySize)]);
                     break;
                 case "no core block":
                     blocks.RemoveAt(0);

@@ -1,0 +1,18 @@
+using FsCheck.Xunit;
+using RdpHandshake.Protocol.Rdp;
+using RdpHandshake.Tests;
+
+namespace RdpHandshake.Protocol.Tests.Rdp.Capabilities;
+
+/// <summary>MS-RDPBCGR 2.2.7.1.4.2 Revision 2 Bitmap Cache Capability Set (TS_BITMAPCACHE_CAPABILITYSET_REV2).</summary>
+public sealed class BitmapCacheRev2CapabilityTests
+{
+    /// <summary>
+    /// Property, no vector: the captures in the corpus are the Demand Actives of xrdp and the shadow server, and
+    /// this is a client set. Any valid value decodes back to itself, inside its TS_CAPS_SET too, and every
+    /// strict prefix is rejected.
+    /// </summary>
+    [Property(Arbitrary = [typeof(CapabilityArbitraries)], MaxTest = 200)]
+    public bool Round_trips(BitmapCacheRev2Capability set) =>
+        CodecAssert.RoundTrips(set) && CodecAssert.EveryStrictPrefixIsRejected(set) && CodecAssert.RoundTrips(CapabilitySet.From(set));
+}
