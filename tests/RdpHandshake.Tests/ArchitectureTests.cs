@@ -19,6 +19,72 @@ public sealed partial class ArchitectureTests
     }
 
     [Fact]
+    public void The_protocol_core_references_nothing_but_the_framework()
+    {
+        Assembly core = typeof(ClientConnector).Assembly;
+        string[] references = core.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.All(references, name => Assert.True(name is "netstandard" || name == "System" || name.StartsWith("System.", StringComparison.Ordinal),
+            $"the protocol core references {name}"));
+    }
+
+    [Fact]
+    public void Only_the_command_line_defines_exit_codes()
+    {
+        Assembly cli = typeof(Cli.ExitCodes).Assembly;
+        Assembly[] others = [typeof(ClientConnector).Assembly, typeof(RdpProber).Assembly, typeof(Crypto.Credentials).Assembly, typeof(TestServer.RdpTestServer).Assembly];
+        foreach (Assembly assembly in others)
+        {
+            Assert.DoesNotContain(assembly.GetTypes(), t => t.Name.Contains("ExitCode", StringComparison.Ordinal));
+            Assert.DoesNotContain(assembly.GetExportedTypes().SelectMany(t => t.GetMembers()), m => m.Name.Contains("ExitCode", StringComparison.Ordinal));
+        }
+
+        Assert.Contains(cli.GetTypes(), t => t.Name == "ExitCodes");
+    }
+
+    [Fact]
+    public void The_report_model_shows_no_bouncycastle_type()
+    {
+        // Everything a caller reaches from the reports the engine returns, through public properties.
+        Type[] roots = [typeof(ProbeReport), typeof(Scan.ScanResult), typeof(Tls.TlsSurveyReport), typeof(ProtocolSurveyReport)];
+        var seen = new HashSet<Type>();
+        var queue = new Queue<(Type Type, string Path)>(roots.Select(t => (t, t.Name)));
+        while (queue.TryDequeue(out var item))
+        {
+            Type type = Nullable.GetUnderlyingType(item.Type) ?? item.Type;
+            if (!seen.Add(type))
+            {
+                continue;
+            }
+
+            Assert.False(type.Namespace?.StartsWith("Org.BouncyCastle", StringComparison.Ordinal) ?? false, $"{item.Path} is {type.FullName}");
+            if (type.IsGenericType)
+            {
+                foreach (Type argument in type.GetGenericArguments())
+                {
+                    queue.Enqueue((argument, $"{item.Path}<{argument.Name}>"));
+                }
+            }
+
+            if (type.IsArray)
+            {
+                queue.Enqueue((type.GetElementType()!, $"{item.Path}[]"));
+            }
+
+            if (type.Namespace?.StartsWith("RdpHandshake", StringComparison.Ordinal) != true || typeof(Delegate).IsAssignableFrom(type))
+            {
+                continue;
+            }
+
+            foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                queue.Enqueue((property.PropertyType, $"{item.Path}.{property.Name}"));
+            }
+        }
+
+        Assert.Contains(typeof(Protocol.Tls.TlsVersion), seen);
+    }
+
+    [Fact]
     public void The_test_server_uses_the_protocol_core_and_the_crypto_library_not_the_engine()
     {
         string[] references = typeof(RdpHandshake.TestServer.RdpTestServer).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();

@@ -179,6 +179,33 @@ public static class CauseNames
         CauseId.PlatformChallengeFailed => "platform-challenge-failed",
     };
 
+    /// <summary>
+    /// What the detail of a cause names, as the docs write it (<c>auth-failed:STATUS</c>), or null for a cause that
+    /// carries none.
+    /// </summary>
+    public static string? DetailPlaceholder(this CauseId id) => id switch
+    {
+        CauseId.NegotiationFailure => "CODE",
+        CauseId.ServerAlert or CauseId.LocalAlert => "ALERT",
+        CauseId.CertificateRejected => "FINDING",
+        CauseId.ServerError => "0xCODE",
+        CauseId.AuthFailed => "STATUS",
+        CauseId.ConnectResponseResult or CauseId.AttachUserResult or CauseId.ChannelJoinResult => "RESULT",
+        CauseId.LicenseError => "ERROR",
+        CauseId.ServerErrorInfo => "ERRINFO",
+        CauseId.DisconnectUltimatum => "REASON",
+        CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
+            or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
+            or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
+            or CauseId.NoProgress or CauseId.Redirected or CauseId.NlaRequired or CauseId.ProtocolNotRequested or CauseId.X224DisconnectRequest
+            or CauseId.ClosedAfterClientHello or CauseId.ResetAfterClientHello or CauseId.ServerTlsSetupFailed or CauseId.NoCommonVersion
+            or CauseId.NoCommonCipherSuite or CauseId.MalformedRecord or CauseId.NtlmRejected or CauseId.ClosedAfterAuthenticate
+            or CauseId.PubKeyBindingMismatch or CauseId.MechListMicMismatch or CauseId.CredSspVersionMismatch or CauseId.AccessDenied
+            or CauseId.CredentialsRequired or CauseId.RequestedProtocolsMismatch or CauseId.NoCommonEncryptionMethod or CauseId.FipsRequired
+            or CauseId.ServerCertificateInvalid or CauseId.DecryptFailed or CauseId.StandardSecurityUnavailable
+            or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed => null,
+    };
+
     /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>
     public static bool TryParse(string name, out CauseId id)
     {

@@ -92,6 +92,32 @@ public static class DiagnosisCatalog
             .Concat(row.ByDetail.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => (row.Where, $"{row.Id.Name()}:{d.Key}", d.Value))));
 
     /// <summary>
+    /// The cause table of docs/report-format.md, generated from the catalogue: one line per row and one per entry that
+    /// says more for a phase or a detail. A test fails when the docs are stale.
+    /// </summary>
+    public static string MarkdownTable()
+    {
+        var table = new System.Text.StringBuilder();
+        table.Append("| where | cause | what it means |\n|---|---|---|\n");
+        foreach (CatalogRow row in AllRows)
+        {
+            string name = row.Id.DetailPlaceholder() is { } placeholder ? $"{row.Id.Name()}:{placeholder}" : row.Id.Name();
+            table.Append($"| {row.Where} | `{name}` | {row.Entry.Title} |\n");
+            foreach ((ConnectionPhase phase, CatalogEntry entry) in row.ByPhase.OrderBy(p => p.Key))
+            {
+                table.Append($"| {phase.Name()} | `{name}` | {entry.Title} |\n");
+            }
+
+            foreach ((string detail, CatalogEntry entry) in row.ByDetail.OrderBy(d => d.Key, StringComparer.Ordinal))
+            {
+                table.Append($"| {row.Where} | `{row.Id.Name()}:{detail}` | {entry.Title} |\n");
+            }
+        }
+
+        return table.ToString();
+    }
+
+    /// <summary>
     /// The causes whose mstsc code is this disconnect reason: what <c>rdphs explain CODE</c> lists as the steps of a
     /// probe that end that way.
     /// </summary>

@@ -23,6 +23,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     private string? _remote;
     private string? _local;
     private byte[] _lastSent = [];
+    private TransportEndKind? _serverEnded;
 
     public TimeProvider Time => time;
 
@@ -92,6 +93,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     public Diagnosis Diagnose(Cause cause, string summary, StepRecord? step, FrameReadResult? read = null, SocketError? socketError = null, string? decodeError = null)
     {
         CatalogEntry entry = DiagnosisCatalog.Lookup(cause);
+        _serverEnded = read?.End?.Kind ?? _serverEnded;
         var evidence = new Evidence(
             step?.Name,
             LastSentHex: _lastSent.Length == 0 ? null : Hex(_lastSent),
@@ -115,10 +117,10 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             : $"failed in {diagnosis.Phase.Name()}: {diagnosis.Cause.Name} - {diagnosis.Summary}";
         if (_wire is not null)
         {
-            WireEnding ending = diagnosis?.Evidence.TransportEnd switch
+            WireEnding ending = (diagnosis is null ? null : _serverEnded) switch
             {
-                "closed" => WireEnding.ServerClosed,
-                "reset" => WireEnding.ServerReset,
+                TransportEndKind.Closed => WireEnding.ServerClosed,
+                TransportEndKind.Reset => WireEnding.ServerReset,
                 _ => diagnosis?.Cause.Id is CauseId.Reset or CauseId.ResetAfterClientHello ? WireEnding.ServerReset
                     : diagnosis?.Cause.Id is CauseId.ClosedByPeer or CauseId.ClosedAfterClientHello ? WireEnding.ServerClosed
                     : WireEnding.ClientClosed,

@@ -5,7 +5,7 @@ using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using static RdpHandshake.Tests.HexVectors;
 
-namespace RdpHandshake.Tests;
+namespace RdpHandshake.Protocol.Tests.Connector;
 
 /// <summary>The connector's X.224 negotiation (MS-RDPBCGR 3.2.5.3.1-2) fed with scripted server bytes, no I/O at all.</summary>
 public sealed class X224NegotiationTests

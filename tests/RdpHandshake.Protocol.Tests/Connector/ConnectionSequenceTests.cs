@@ -8,7 +8,7 @@ using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
-namespace RdpHandshake.Tests;
+namespace RdpHandshake.Protocol.Tests.Connector;
 
 /// <summary>
 /// The connector from the MCS Connect Initial on (channel connection, secure settings, licensing, capabilities,
