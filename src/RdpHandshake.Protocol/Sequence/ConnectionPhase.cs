@@ -28,6 +28,5 @@ public static class ConnectionPhaseNames
         ConnectionPhase.Licensing => "licensing",
         ConnectionPhase.Capabilities => "capabilities",
         ConnectionPhase.Finalization => "finalization",
-        _ => phase.ToString().ToLowerInvariant(),
     };
 }

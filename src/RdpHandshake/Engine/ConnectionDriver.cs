@@ -154,12 +154,13 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
     {
         FrameReadStatus.Cancelled => CauseId.Interrupted,
         FrameReadStatus.Timeout => read.Bytes.Length > 0 ? CauseId.TimeoutMidAnswer : plan.WhenTimedOut,
-        _ => read.End!.Kind switch
+        FrameReadStatus.Ended => read.End!.Kind switch
         {
             TransportEndKind.Closed => read.Bytes.Length > 0 ? CauseId.TruncatedResponse : plan.WhenClosed,
             TransportEndKind.Reset => read.Bytes.Length > 0 ? CauseId.Reset : plan.WhenReset,
             TransportEndKind.SocketError => CauseId.SocketError,
         },
+        FrameReadStatus.Frame or FrameReadStatus.Invalid => throw new System.Diagnostics.UnreachableException($"a read that ended {read.Status} has no ending cause"),
     };
 
     /// <summary>
