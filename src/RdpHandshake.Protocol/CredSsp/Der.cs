@@ -31,6 +31,20 @@ internal static class Der
         }
     }
 
+    /// <summary>
+    /// <see cref="PeekElement(in PduReader, string, out ReadOnlyMemory{byte})"/>, refusing an element longer than
+    /// <paramref name="maxSize"/>.
+    /// </summary>
+    public static DecodeError? PeekElement(in PduReader reader, string context, int maxSize, out ReadOnlyMemory<byte> element)
+    {
+        if (PeekElement(reader, context, out element) is { } framing)
+        {
+            return framing;
+        }
+
+        return element.Length > maxSize ? DecodeError.LengthLimit(context, "length", reader.Position, maxSize, element.Length) : null;
+    }
+
     /// <summary>The one place where the ASN.1 library's exception becomes a <see cref="DecodeError"/>.</summary>
     public static DecodeError NotDer(string context, string? field, int offset, AsnContentException ex) =>
         new(DecodeErrorKind.InvalidField, context, field, $"not valid DER: {ex.Message}", offset);

@@ -59,14 +59,9 @@ public sealed record SpnegoNegTokenInit(IReadOnlyList<string> MechTypes, ByteStr
     public static DecodeResult<SpnegoNegTokenInit> Decode(ref PduReader reader)
     {
         int start = reader.Position;
-        if (Der.PeekElement(reader, PduName, out ReadOnlyMemory<byte> element) is { } framing)
+        if (Der.PeekElement(reader, PduName, MaxSize, out ReadOnlyMemory<byte> element) is { } framing)
         {
             return framing;
-        }
-
-        if (element.Length > MaxSize)
-        {
-            return DecodeError.LengthLimit(PduName, "length", start, MaxSize, element.Length);
         }
 
         try
