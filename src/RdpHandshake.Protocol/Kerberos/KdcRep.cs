@@ -48,6 +48,13 @@ public sealed record KdcRep(
                 start, (int)expected, (int)result.Value.MessageType);
         }
 
+        if (!result.IsSuccess && result.Error is { Kind: DecodeErrorKind.UnexpectedMessageType, Field: "tag" } other)
+        {
+            // Only the reply asked for is expected: say so rather than "AS-REP or TGS-REP".
+            string received = other.Received is { } number ? KerberosNames.ApplicationTag((int)number) ?? $"[APPLICATION {number}]" : "not an APPLICATION element";
+            return other with { Reason = $"expected {KerberosNames.MessageType((int)expected)}, got {received}", Expected = (int)expected };
+        }
+
         reader = probe;
         return result;
     }

@@ -116,9 +116,6 @@ internal static class KerberosDer
         }
     }
 
-    /// <summary>Decodes bytes that must hold exactly one element of type <typeparamref name="T"/>.</summary>
-    public static DecodeResult<T> DecodeAll<T>(ReadOnlySpan<byte> bytes) where T : IPdu<T> => Pdu.Decode<T>(bytes);
-
     public static void WriteGeneralString(AsnWriter writer, string value)
     {
         byte[] content = Utf8.GetBytes(value);

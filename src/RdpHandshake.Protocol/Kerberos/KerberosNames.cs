@@ -61,6 +61,7 @@ public static class KerberosNames
         137 => "PA-FX-ERROR",
         138 => "PA-ENCRYPTED-CHALLENGE",
         149 => "PA-REQ-ENC-PA-REP",
+        150 => "PA-AS-FRESHNESS",
         151 => "PA-SPAKE",
         161 => "KERB-KEY-LIST-REQ",
         162 => "KERB-KEY-LIST-REP",

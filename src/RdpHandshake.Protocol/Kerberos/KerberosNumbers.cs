@@ -193,6 +193,9 @@ public enum PaDataType
     /// <summary>PA-REQ-ENC-PA-REP (RFC 6806 11).</summary>
     ReqEncPaRep = 149,
 
+    /// <summary>PA-AS-FRESHNESS (RFC 8070 4): a freshness token for PKINIT; MIT clients send it empty.</summary>
+    AsFreshness = 150,
+
     /// <summary>PA-SPAKE (draft-ietf-kitten-krb-spake-preauth; MIT KDCs offer it).</summary>
     Spake = 151,
 

@@ -36,6 +36,18 @@ public sealed class KerberosDecodeErrorTests
     }
 
     [Fact]
+    public void A_krb_error_where_a_tgs_rep_was_expected_names_both()
+    {
+        var reader = new PduReader(Load("kerberos-krb-error-principal-unknown.hex"));
+        DecodeError error = KdcRep.Decode(ref reader, KerberosMessageType.TgsRep).Error;
+        Assert.Equal(DecodeErrorKind.UnexpectedMessageType, error.Kind);
+        Assert.Equal("expected TGS-REP, got KRB-ERROR", error.Reason);
+        Assert.Equal(13, error.Expected);
+        Assert.Equal(30, error.Received);
+        Assert.Equal(0, reader.Position);
+    }
+
+    [Fact]
     public void An_as_rep_is_not_an_ap_rep()
     {
         DecodeError error = Reject<ApRep>(Load("kerberos-as-rep.hex"));
