@@ -4,7 +4,7 @@ using RdpHandshake.Protocol.Encoding;
 namespace RdpHandshake.Protocol.Kerberos;
 
 /// <summary>
-/// GSS-API context flags as the authenticator checksum carries them (RFC 4121 4.1.1.1, values of RFC 2744 3.x), with
+/// GSS-API context flags as the authenticator checksum carries them (RFC 4121 4.1.1.1; the values of the RFC 2744 C bindings), with
 /// the three RFC 4757 7.1 adds for Windows (MS-KILE 3.2.5.2). Named as the RFCs spell them.
 /// </summary>
 [Flags]

@@ -16,7 +16,7 @@ namespace RdpHandshake.Protocol.Kerberos;
 /// <param name="Realm">The realm of the server (and, in an AS-REQ, of the client).</param>
 /// <param name="SName">The server: krbtgt/REALM in an AS-REQ, the service in a TGS-REQ.</param>
 /// <param name="From">A postdated start, rarely sent.</param>
-/// <param name="Till">The requested end time; MS-KILE clients send 20370913024805Z.</param>
+/// <param name="Till">The requested end time (Windows clients ask for 20370913024805Z).</param>
 /// <param name="RTime">The requested renew-till, with the renewable option.</param>
 /// <param name="Nonce">A random number the reply must echo in its encrypted part.</param>
 /// <param name="EType">The encryption types the client accepts, most preferred first.</param>

@@ -22,8 +22,7 @@ public static class KerberosLimits
 {
     /// <summary>
     /// Bigger Kerberos messages are refused from their header, before anything is copied or parsed. A ticket with
-    /// a large PAC is a few KiB and a reply to us carries one ticket, so 64 KiB is plenty; MS-KILE 3.1.1.3 lets a
-    /// client's own MaxTokenSize reach 48 000 bytes.
+    /// a large PAC is a few KiB and a reply to us carries one ticket, so 64 KiB is plenty.
     /// </summary>
     public const int MaxMessageSize = 64 * 1024;
 }

@@ -4,7 +4,7 @@ using RdpHandshake.Protocol.Encoding;
 
 namespace RdpHandshake.Protocol.Kerberos;
 
-/// <summary>The GSS-API mechanism identifiers of Kerberos (RFC 4121 1; MS-KILE 1.9, MS-SPNG 3.1.5.2).</summary>
+/// <summary>The GSS-API mechanism identifiers of Kerberos: RFC 4121's, and the one Microsoft's SPNEGO offers besides it.</summary>
 public static class KerberosMechanism
 {
     /// <summary>Kerberos V5, {iso(1) member-body(2) United States(840) mit(113554) infosys(1) gssapi(2) krb5(2)}.</summary>
