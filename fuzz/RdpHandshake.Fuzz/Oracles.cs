@@ -1,5 +1,6 @@
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Kerberos;
 using RdpHandshake.Protocol.Mcs;
 using RdpHandshake.Protocol.Ntlm;
 using RdpHandshake.Protocol.Tls;
@@ -23,6 +24,7 @@ public static class Oracles
         ["tls-session"] = TlsSession,
         ["mcs"] = SessionOracles.Mcs,
         ["session"] = SessionOracles.Session,
+        ["kerberos"] = Kerberos,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -60,6 +62,43 @@ public static class Oracles
         Stable<TsRequest>(input);
         Stable<SpnegoNegTokenInit>(input);
         Stable<SpnegoNegTokenResp>(input);
+    }
+
+    /// <summary>
+    /// What a KDC or a Kerberos acceptor sends a client (RFC 4120, RFC 4121): a TCP frame, or the message inside it
+    /// (AS-REP, TGS-REP, KRB-ERROR, AP-REP, the decrypted EncKDCRepPart and EncAPRepPart), or a GSS token; each a
+    /// decode/encode fixed point, the frame size bounded, and the e-data readers of a KRB-ERROR never throwing.
+    /// </summary>
+    public static void Kerberos(byte[] input)
+    {
+        FrameSize size = KdcTcpFrame.FindFrameSize(input.AsSpan(0, Math.Min(input.Length, KdcTcpFrame.LengthPrefixSize)));
+        if (size.Status == FrameSizeStatus.Complete && size.Length > KdcTcpFrame.LengthPrefixSize + KdcTcpFrame.MaxMessageLength)
+        {
+            throw new InvalidOperationException($"a Kerberos TCP frame of {size.Length} bytes passed the size bound");
+        }
+
+        Stable<KdcTcpFrame>(input);
+        ReadOnlySpan<byte> message = Pdu.Decode<KdcTcpFrame>(input) is { IsSuccess: true } frame ? frame.Value.Message.Span : input;
+        Stable<KdcRep>(message);
+        Stable<KrbError>(message);
+        Stable<ApRep>(message);
+        Stable<EncKdcRepPart>(message);
+        Stable<EncApRepPart>(message);
+        Stable<MethodData>(message);
+        Stable<EtypeInfo2>(message);
+        Stable<KerbErrorData>(message);
+        if (Pdu.Decode<KrbError>(message) is { IsSuccess: true } error)
+        {
+            _ = error.Value.FindNtStatus();
+            _ = error.Value.FindEtypeInfo2();
+        }
+
+        Stable<KerberosGssToken>(input);
+        if (Pdu.Decode<KerberosGssToken>(input) is { IsSuccess: true } token)
+        {
+            Stable<ApRep>(token.Value.InnerMessage.Span);
+            Stable<KrbError>(token.Value.InnerMessage.Span);
+        }
     }
 
     /// <summary>
