@@ -126,7 +126,7 @@ internal sealed class Rfc4757Cipher : KerberosCipher
     /// with T = 8, but MIT krb5 (krb5int_arcfour_translate_usage, src/lib/crypto/krb/enc_rc4.c) and Heimdal
     /// (_krb5_usage2arcfour, lib/krb5/crypto-arcfour.c) send 9 as 9, and so do we. The GSS usages that those two map
     /// to 13 and 15 are not mapped: RFC 4121 tokens are never made with rc4-hmac, and the RFC 4757 7 tokens of
-    /// Rfc4757MessageProtection use their message types directly.
+    /// <see cref="Rfc4757MessageProtection"/> use their message types directly.
     /// </summary>
     internal static int MessageType(int usage) => usage == 3 ? 8 : usage;
 
