@@ -7,7 +7,7 @@ namespace RdpHandshake.Tests.Kerberos;
 /// AES CBC with ciphertext stealing (RFC 3962 5) against the sample vectors of RFC 3962 Appendix B: the key "chicken
 /// teriyaki", a zero initial vector, and inputs of 17, 31, 32, 47, 48 and 64 bytes. The appendix has no vector
 /// shorter than 17 bytes; the single-block case is covered by the empty-plaintext encryptions of RFC 8009 Appendix A
-/// in EncryptionVectorTests.
+/// in <see cref="Rfc8009VectorTests"/>.
 /// </summary>
 public sealed class AesCtsTests
 {
