@@ -117,6 +117,9 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => 6,
     };
 
+    /// <summary>--auth and the Kerberos options.</summary>
+    public AuthOptions Authentication { get; } = new();
+
     public Option<bool> NtlmBare { get; } = new("--ntlm-bare")
     {
         Description = "Send NTLM bare in the TSRequest instead of wrapped in SPNEGO (FreeRDP 2 servers want it bare; Windows takes both).",
@@ -169,6 +172,7 @@ internal sealed class CommonOptions
         command.Options.Add(PasswordFile);
         command.Options.Add(CredSspVersion);
         command.Options.Add(NtlmBare);
+        Authentication.AddTo(command);
     }
 
     /// <summary>Reads the credentials named by --user, taking the password from the environment, a file or a prompt.</summary>
@@ -438,7 +442,7 @@ internal sealed class CommonOptions
             session = session with { Core = session.Core with { ClientName = Protocol.Mcs.ClientCoreData.FixedUtf16(clientName, 32) } };
         }
 
-        return options with
+        return Authentication.Apply(parse, options, parse.GetValue(NtlmBare)) with
         {
             Session = session,
             Credentials = credentials,

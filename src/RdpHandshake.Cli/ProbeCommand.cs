@@ -130,11 +130,14 @@ internal static class ProbeCommand
                 }
 
                 human.WriteLine();
+                AuthOptions.Check(options, endpoint.Address.ToString());
                 report = await prober.ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), options, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                report = await prober.ProbeAsync(CommonOptions.ParseTarget(targetText), options, cancellationToken).ConfigureAwait(false);
+                ProbeTarget probeTarget = CommonOptions.ParseTarget(targetText);
+                AuthOptions.Check(options, probeTarget.Host);
+                report = await prober.ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);
             }
 
             progress.Dispose();

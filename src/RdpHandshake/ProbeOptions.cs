@@ -1,4 +1,5 @@
 using RdpHandshake.Crypto;
+using RdpHandshake.Kerberos;
 using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
@@ -38,6 +39,12 @@ public sealed record ProbeOptions
 
     /// <summary>Who to authenticate as in CredSSP; without them the CredSSP phase stops at the server's CHALLENGE.</summary>
     public Credentials? Credentials { get; init; }
+
+    /// <summary>Which package authenticates: Negotiate (Kerberos, else NTLM) by default.</summary>
+    public AuthPackage Authentication { get; init; } = AuthPackage.Negotiate;
+
+    /// <summary>Where the KDC is, which principal to ask for, and which encryption types to offer.</summary>
+    public KerberosSettings Kerberos { get; init; } = new();
 
     /// <summary>
     /// Wrap the NTLM messages in SPNEGO (as Windows clients do) or send them bare in the TSRequest (as

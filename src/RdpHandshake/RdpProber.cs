@@ -4,13 +4,18 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RdpHandshake.CredSsp;
+using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.Kerberos;
 using RdpHandshake.Crypto.Licensing;
 using RdpHandshake.Crypto.Ntlm;
 using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Engine;
+using RdpHandshake.Kerberos;
 using RdpHandshake.Policies;
 using RdpHandshake.Protocol.Connector;
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Kerberos;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Recording;
 using RdpHandshake.Tls;
@@ -102,13 +107,14 @@ public sealed partial class RdpProber
     {
         ProbeOptions options = attempt.Options;
         using var ntlm = new NtlmPackage(options.Credentials, $"TERMSRV/{hostName ?? "localhost"}", _time);
+        using IDisposable? authentication = AuthenticationFor(options, hostName, ntlm, out IAuthenticationPackage package);
         using var licensing = new LicensingProvider(options.Credentials?.User ?? "rdphs", options.Session.Core.ClientNameText);
         ProbeTlsSession? tls = null;
         var services = new ConnectorServices
         {
             Random = SystemRandom.Instance,
             TlsSession = () => tls = CreateTlsSession(options, hostName),
-            Authentication = ntlm,
+            Authentication = package,
             StandardSecurity = new StandardSecurityProvider(),
             Licensing = licensing,
         };
@@ -116,7 +122,8 @@ public sealed partial class RdpProber
         Diagnosis? diagnosis;
         try
         {
-            diagnosis = await new ConnectionDriver(attempt, transport, options.ReadTimeout).DriveAsync(connector, cancellationToken).ConfigureAwait(false);
+            await using var driver = new ConnectionDriver(attempt, transport, options.ReadTimeout, new KdcLocator(options.Kerberos), options.ConnectTimeout);
+            diagnosis = await driver.DriveAsync(connector, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -127,6 +134,57 @@ public sealed partial class RdpProber
             ? new CredSspResult(facts.ServerVersion, ntlm.Challenge, facts.SupportedMech) { NtlmInSpnego = facts.Spnego }
             : null;
         return attempt.Finish(diagnosis, connector.State, tls, credssp);
+    }
+
+    /// <summary>
+    /// The package CredSSP authenticates with: NTLM; Kerberos; or Negotiate, which tries Kerberos when the user names
+    /// a realm and the server has a name to make a principal of (an IP address has none unless <c>--spn</c> gives
+    /// one), as Windows does, and NTLM otherwise. The result disposes what it created besides <paramref name="ntlm"/>.
+    /// </summary>
+    private IDisposable? AuthenticationFor(ProbeOptions options, string? hostName, NtlmPackage ntlm, out IAuthenticationPackage package)
+    {
+        package = ntlm;
+        if (options.Authentication == AuthPackage.Ntlm || options.Credentials is not { } credentials)
+        {
+            return null;
+        }
+
+        string? whyNot = KerberosUnavailable(options, credentials, hostName);
+        KerberosPackage? kerberos = whyNot is null ? new KerberosPackage(credentials, KerberosOptionsFor(options, credentials, hostName!), _time) : null;
+        if (options.Authentication == AuthPackage.Kerberos)
+        {
+            package = kerberos ?? throw new InvalidOperationException($"Kerberos was asked for and cannot run: {whyNot}");
+            return kerberos;
+        }
+
+        var negotiate = new NegotiatePackage(kerberos, ntlm, whyNot);
+        package = negotiate;
+        return kerberos;
+    }
+
+    /// <summary>Why Kerberos cannot be tried, or null: it needs a realm, and a server principal (the target's name, or <c>--spn</c>).</summary>
+    public static string? KerberosUnavailable(ProbeOptions options, Credentials credentials, string? hostName)
+    {
+        if (credentials.Domain.Length == 0)
+        {
+            return "the user names no realm (write user@REALM or REALM\\user for Kerberos)";
+        }
+
+        if (options.Kerberos.ServicePrincipal is null && (hostName is null || IPAddress.TryParse(hostName, out _)))
+        {
+            return "the target is an IP address, which no service principal names (give --spn TERMSRV/NAME for Kerberos)";
+        }
+
+        return null;
+    }
+
+    private static KerberosOptions KerberosOptionsFor(ProbeOptions options, Credentials credentials, string hostName)
+    {
+        PrincipalName service = options.Kerberos.ServicePrincipal is { } spn && PrincipalName.TryParseService(spn, out PrincipalName? parsed)
+            ? parsed!
+            : KerberosOptions.ServiceFor(hostName);
+        KdcTransport transport = options.Kerberos.Kdcs.FirstOrDefault()?.Transport ?? KdcTransport.Tcp;
+        return new KerberosOptions(credentials.Domain.ToUpperInvariant(), service, options.Kerberos.Etypes, transport);
     }
 
     /// <summary>What the connector is told: the probe's options, with the user of the credentials in the Client Info.</summary>

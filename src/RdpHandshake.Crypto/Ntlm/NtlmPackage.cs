@@ -33,7 +33,7 @@ public sealed class NtlmPackage : IAuthenticationPackage, IDisposable
 
     public string Name => "NTLM";
 
-    public string MechanismOid => Spnego.NtlmOid;
+    public IReadOnlyList<string> MechanismOids { get; } = [Spnego.NtlmOid];
 
     public (string FirstToken, string ServerToken, string FinalToken) StepNames => ("credssp.negotiate", "credssp.challenge", "credssp.authenticate");
 
@@ -46,6 +46,17 @@ public sealed class NtlmPackage : IAuthenticationPackage, IDisposable
 
     /// <summary>The server's CHALLENGE, once it arrived.</summary>
     public NtlmChallengeMessage? Challenge { get; private set; }
+
+    /// <summary>NTLM needs no KDC.</summary>
+    public KdcExchange? PendingKdcExchange => null;
+
+    public bool HasFinalToken => true;
+
+    public PackageToken KdcRequest() => throw new InvalidOperationException("NTLM has no KDC exchange");
+
+    public PackageAnswer AcceptKdcReply(ReadOnlySpan<byte> reply) => throw new InvalidOperationException("NTLM has no KDC exchange");
+
+    public PackageAnswer KdcFailed(ProtocolFailure failure) => throw new InvalidOperationException("NTLM has no KDC exchange");
 
     public PackageToken FirstToken()
     {

@@ -100,6 +100,14 @@ public sealed class ClientConnector
     }
 
     /// <summary>Ends the connection because the awaited frame could not even be sized.</summary>
+    public StepResult EndpointFailed(ProtocolFailure failure)
+    {
+        IConnectionSequence sequence = _current ?? throw new InvalidOperationException("the connection is over");
+        StepResult result = sequence.EndpointFailed(failure);
+        Advance();
+        return result;
+    }
+
     public StepResult RejectFrame(DecodeError error)
     {
         IConnectionSequence sequence = _current ?? throw new InvalidOperationException("the connection is over");

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Kerberos;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
@@ -13,9 +14,11 @@ namespace RdpHandshake.Protocol.Connector;
 /// CredSSP (MS-CSSP 3.1.5) inside TLS, for HYBRID and HYBRID_EX: the authentication package's round trip in
 /// TSRequests, wrapped in SPNEGO as Windows clients send it (or bare); the public-key binding that proves both ends
 /// see the same TLS key; the delegated credentials; and for HYBRID_EX the Early User Authorization Result
-/// (MS-RDPBCGR 2.2.10.2). Everything package-specific goes through <see cref="IAuthenticationPackage"/>.
+/// (MS-RDPBCGR 2.2.10.2). Everything package-specific goes through <see cref="IAuthenticationPackage"/>, including
+/// the exchanges with a KDC that a Kerberos package needs before its first token: they are steps of this sequence
+/// on <see cref="FrameLayer.Kdc"/>, framed here (RFC 4120 7.2.2 on TCP) and read by the package.
 /// </summary>
-public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredSspSequence.Steps>(Steps.SendFirstToken)
+public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
 {
     public const string PubKeyStep = "credssp.pubkey";
     public const string CredentialsStep = "credssp.credentials";
@@ -25,13 +28,34 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
 
     private static ReadOnlySpan<byte> ServerToClientMagic => "CredSSP Server-To-Client Binding Hash\0"u8;
 
+    /// <summary>Why the steps with a KDC record no bytes.</summary>
+    public const string KdcBytesWithheld = "a Kerberos exchange carries tickets and data encrypted with keys derived from the password";
+
+    private readonly ConnectionState connection;
+    private readonly List<StepField> _kdcFields = [];
+    private readonly List<ProtocolFailure> _setbacks = [];
+    private KdcExchange? _exchange;
     private byte[] _mechTypes = [];
     private byte[] _nonce = [];
     private byte[] _publicKey = [];
     private int _version;
+    private bool _sendMechListMic;
+    private bool _serverMicVerified;
+
+    public CredSspSequence(ConnectionState connection)
+        : base(Steps.SendFirstToken)
+    {
+        this.connection = connection;
+        if (connection.Services.Authentication?.PendingKdcExchange is not null)
+        {
+            State = Steps.SendKdcRequest;
+        }
+    }
 
     public enum Steps
     {
+        SendKdcRequest,
+        AwaitKdcReply,
         SendFirstToken,
         AwaitServerToken,
         SendFinalToken,
@@ -47,6 +71,8 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
 
     protected override StepPlan Plan(Steps state) => state switch
     {
+        Steps.SendKdcRequest => KdcPlan(Package.PendingKdcExchange ?? throw new InvalidOperationException("no KDC exchange is pending"), read: false),
+        Steps.AwaitKdcReply => KdcPlan(_exchange!, read: true),
         Steps.SendFirstToken => new StepPlan(Package.StepNames.FirstToken, ConnectionPhase.CredSsp, null, FrameLayer.Tls),
         Steps.AwaitServerToken => new StepPlan(Package.StepNames.ServerToken, ConnectionPhase.CredSsp, new TsRequestFrameHint(Package.StepNames.ServerToken, TsRequest.PduName), FrameLayer.Tls),
         Steps.SendFinalToken => new StepPlan(Package.StepNames.FinalToken, ConnectionPhase.CredSsp, null, FrameLayer.Tls),
@@ -62,6 +88,8 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
 
     protected override StepResult Run(Steps state, ReadOnlySpan<byte> input, IBufferWriter<byte> output) => state switch
     {
+        Steps.SendKdcRequest => SendKdcRequest(output),
+        Steps.AwaitKdcReply => ReceiveKdcReply(input),
         Steps.SendFirstToken => SendFirstToken(output),
         Steps.AwaitServerToken => ReceiveServerToken(input),
         Steps.SendFinalToken => SendFinalToken(output),
@@ -70,14 +98,115 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         Steps.AwaitEarlyUserAuthorization => ReceiveEarlyUserAuthorization(input),
     };
 
+    /// <summary>The KDC could not be found, reached, or did not answer: the package says whether that ends the run.</summary>
+    public override StepResult EndpointFailed(ProtocolFailure failure) => State switch
+    {
+        Steps.SendKdcRequest or Steps.AwaitKdcReply => AfterKdc(_exchange ??= Package.PendingKdcExchange!, Package.KdcFailed(failure)),
+        Steps.SendFirstToken or Steps.AwaitServerToken or Steps.SendFinalToken or Steps.AwaitPubKeyAuth or Steps.SendCredentials
+            or Steps.AwaitEarlyUserAuthorization => base.EndpointFailed(failure),
+    };
+
+    /// <summary>A KDC reply that cannot even be framed goes to the package like any unusable reply; other frames end the sequence.</summary>
+    public override StepResult RejectFrame(DecodeError error) => State == Steps.AwaitKdcReply
+        ? AfterKdc(_exchange!, Package.KdcFailed(ProtocolFailure.Malformed($"the KDC's answer is not a {_exchange!.Expecting}: {error}", error)))
+        : base.RejectFrame(error);
+
+    private static StepPlan KdcPlan(KdcExchange exchange, bool read)
+    {
+        FrameHint? hint = !read ? null
+            : exchange.Transport == KdcTransport.Tcp ? new KdcTcpFrameHint(exchange.StepName, exchange.Expecting)
+            : new KdcDatagramHint(exchange.StepName, exchange.Expecting);
+        // A KDC that closes, resets or stays silent is told to the package (EndpointFailed), not diagnosed by these.
+        return new StepPlan(exchange.StepName, ConnectionPhase.CredSsp, hint, FrameLayer.Kdc) { Kdc = new KdcTarget(exchange.Realm, exchange.Transport) };
+    }
+
+    /// <summary>A request to the KDC (AS-REQ, TGS-REQ), with the four-byte length in front on TCP; its bytes are not recorded.</summary>
+    private StepResult SendKdcRequest(IBufferWriter<byte> output)
+    {
+        KdcExchange exchange = _exchange = Package.PendingKdcExchange!;
+        PackageToken request = Package.KdcRequest();
+        if (exchange.Transport == KdcTransport.Tcp)
+        {
+            Pdu.Encode(new KdcTcpFrame(new ByteString(request.Token)), output);
+        }
+        else
+        {
+            output.Write(request.Token);
+        }
+
+        _kdcFields.AddRange(request.Fields);
+        State = Steps.AwaitKdcReply;
+        string transport = exchange.Transport == KdcTransport.Tcp ? "TCP" : "UDP";
+        return new StepResult(exchange.StepName, ConnectionPhase.CredSsp, request.Pdu, [.. _kdcFields], $"{request.Pdu} to the KDC of {exchange.Realm} over {transport}")
+        {
+            Continues = true,
+            BytesWithheld = KdcBytesWithheld,
+        };
+    }
+
+    /// <summary>The KDC's reply, unframed, read by the package.</summary>
+    private StepResult ReceiveKdcReply(ReadOnlySpan<byte> frame)
+    {
+        KdcExchange exchange = _exchange!;
+        if (exchange.Transport == KdcTransport.Udp)
+        {
+            return AfterKdc(exchange, Package.AcceptKdcReply(frame));
+        }
+
+        DecodeResult<KdcTcpFrame> unframed = Pdu.Decode<KdcTcpFrame>(frame);
+        return unframed.IsSuccess
+            ? AfterKdc(exchange, Package.AcceptKdcReply(unframed.Value.Message.Span))
+            : AfterKdc(exchange, Package.KdcFailed(ProtocolFailure.Malformed($"the KDC's answer is not a {exchange.Expecting}: {unframed.Error}", unframed.Error)));
+    }
+
+    /// <summary>
+    /// Goes on after the package read a KDC reply (or heard that none came): the same exchange again (the
+    /// pre-authentication round trip), the next exchange, the first token, or the end of the run. One step records
+    /// one exchange, with the fields of all its round trips.
+    /// </summary>
+    private StepResult AfterKdc(KdcExchange exchange, PackageAnswer answer)
+    {
+        _kdcFields.AddRange(answer.Fields);
+        List<StepField> fields = [.. _kdcFields];
+        if (answer.Failure is { } failure)
+        {
+            _kdcFields.Clear();
+            return Fail(exchange.StepName, new Rejection(answer.Pdu, fields, failure with { Reason = WithSetbacks(failure.Reason) })) with { BytesWithheld = KdcBytesWithheld };
+        }
+
+        var result = new StepResult(exchange.StepName, ConnectionPhase.CredSsp, answer.Pdu, fields, answer.Setback?.Reason ?? answer.Summary) { BytesWithheld = KdcBytesWithheld };
+        KdcExchange? next = Package.PendingKdcExchange;
+        if (answer.Setback is null && next is not null && next.Id == exchange.Id)
+        {
+            State = Steps.SendKdcRequest;
+            return result with { Continues = true };
+        }
+
+        _kdcFields.Clear();
+        _exchange = null;
+        State = next is null ? Steps.SendFirstToken : Steps.SendKdcRequest;
+        if (answer.Setback is { } setback)
+        {
+            _setbacks.Add(setback);
+            return result with { Setback = setback };
+        }
+
+        return result;
+    }
+
+    /// <summary>A failure's reason, with what went wrong earlier and was recovered from (Kerberos, before NTLM).</summary>
+    private string WithSetbacks(string reason) =>
+        _setbacks.Count == 0 ? reason : $"{reason} (earlier, {string.Join("; ", _setbacks.Select(s => s.Reason))})";
+
     /// <summary>The first TSRequest: the package's first token in a SPNEGO NegTokenInit (no user name, no secret).</summary>
     private StepResult SendFirstToken(IBufferWriter<byte> output)
     {
         PackageToken first = Package.FirstToken();
+        IReadOnlyList<string> mechanisms = Package.MechanismOids;
         byte[] token = first.Token;
         if (Spnego)
         {
-            token = Pdu.Encode(new SpnegoNegTokenInit([Package.MechanismOid], new ByteString(first.Token)));
+            token = Pdu.Encode(new SpnegoNegTokenInit(mechanisms, new ByteString(first.Token)));
             _mechTypes = CredSsp.Spnego.MechTypesBytes(token).Value.Span.ToArray();
         }
 
@@ -86,14 +215,17 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         var fields = new List<StepField>
         {
             new("tsRequest.version", connection.Options.CredSspVersion.ToString(CultureInfo.InvariantCulture)),
-            new("negoToken", Spnego ? $"SPNEGO NegTokenInit, mechTypes {Package.Name} ({Package.MechanismOid})" : $"bare {Package.Name}"),
+            new("negoToken", Spnego ? $"SPNEGO NegTokenInit, mechTypes {string.Join(", ", mechanisms.Select(CredSsp.Spnego.MechName))}" : $"bare {Package.Name}"),
         };
         fields.AddRange(first.Fields);
         string summary = Spnego ? $"TSRequest with SPNEGO NegTokenInit ({first.Pdu})" : $"TSRequest with a bare {first.Pdu}";
-        return new StepResult(Package.StepNames.FirstToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, summary);
+        return new StepResult(Package.StepNames.FirstToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, summary) { BytesWithheld = first.BytesWithheld };
     }
 
-    /// <summary>The server's first TSRequest: its answer token (NTLM: the CHALLENGE, which names the server), or an errorCode.</summary>
+    /// <summary>
+    /// The server's first TSRequest: its answer token (NTLM: the CHALLENGE, which names the server; Kerberos: the
+    /// AP-REP, which proves it holds the service key), or an errorCode, or a SPNEGO refusal.
+    /// </summary>
     private StepResult ReceiveServerToken(ReadOnlySpan<byte> frame)
     {
         string step = Package.StepNames.ServerToken;
@@ -107,10 +239,12 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         var fields = new List<StepField> { new("tsRequest.version", answer.Version.ToString(CultureInfo.InvariantCulture)) };
         if (answer.ErrorCode is { } code)
         {
-            fields.Add(new StepField("errorCode", $"0x{code:x8}"));
+            fields.Add(new StepField("errorCode", $"{NtStatus.Name(code)} (0x{code:x8})"));
             connection.CredSspRefusedWith = code;
-            return Fail(step, new Rejection(TsRequest.PduName, fields, new ProtocolFailure(CauseId.ServerError,
-                $"the server refused the CredSSP negotiation with error 0x{code:x8}") { Detail = $"0x{code:x8}", Code = code }));
+            ProtocolFailure refused = code == NtStatus.NtlmBlocked
+                ? new ProtocolFailure(CauseId.NtlmBlocked, WithSetbacks($"the server refuses NTLM ({NtStatus.Name(code)}): it authenticates with Kerberos only")) { Code = code }
+                : new ProtocolFailure(CauseId.ServerError, WithSetbacks($"the server refused the CredSSP negotiation with error 0x{code:x8} ({NtStatus.Meaning(code)})")) { Detail = $"0x{code:x8}", Code = code };
+            return Fail(step, new Rejection(TsRequest.PduName, fields, refused));
         }
 
         if (answer.NegoTokens.Count == 0)
@@ -120,6 +254,8 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
 
         ByteString token = answer.NegoTokens[0];
         string? mech = null;
+        SpnegoNegState? negState = null;
+        ByteString serverMic = default;
         // A NegTokenResp is the [1] choice of NegotiationToken (RFC 4178 4.2); a bare package token starts otherwise.
         if (!token.IsEmpty && token.Span[0] == NegTokenRespTag)
         {
@@ -129,12 +265,19 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
                 return Fail(step, Rejection.Malformed(SpnegoNegTokenResp.PduName, resp.Error, fields));
             }
 
-            (SpnegoNegState? state, mech, token, _) = resp.Value;
-            fields.Add(new StepField("spnego.negState", state?.ToString() ?? "absent"));
-            if (state == SpnegoNegState.Reject)
+            (negState, mech, token, serverMic) = resp.Value;
+            fields.Add(new StepField("spnego.negState", negState?.ToString() ?? "absent"));
+            if (mech is not null)
             {
-                return Fail(step, new Rejection("SPNEGO NegTokenResp", fields, new ProtocolFailure(CauseId.NtlmRejected,
-                    "the server's SPNEGO answer rejects NTLM (it may accept Kerberos only)")));
+                fields.Add(new StepField("spnego.supportedMech", CredSsp.Spnego.MechName(mech)));
+            }
+
+            if (negState == SpnegoNegState.Reject)
+            {
+                // The refusal may carry the mechanism's own error (a Kerberos KRB-ERROR); the package reads it.
+                PackageAnswer error = token.IsEmpty ? new PackageAnswer(SpnegoNegTokenResp.PduName, string.Empty, []) : Package.AcceptServerToken(token.Span);
+                fields.AddRange(error.Fields);
+                return Fail(step, new Rejection(SpnegoNegTokenResp.PduName, fields, error.Failure ?? SpnegoRefusal()));
             }
         }
 
@@ -145,6 +288,21 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
             return Fail(step, new Rejection(accepted.Pdu, fields, failure));
         }
 
+        if (Spnego && !serverMic.IsEmpty)
+        {
+            // A server that finishes SPNEGO with this answer (Kerberos, accept-completed) may sign the mechanism list now.
+            if (!Package.VerifyMechListMic(_mechTypes, serverMic.Span))
+            {
+                return Fail(step, MechListMicMismatch(serverMic));
+            }
+
+            _serverMicVerified = true;
+            fields.Add(new StepField("spnego.mechListMIC", "verified"));
+        }
+
+        // NTLM's AUTHENTICATE carries a MIC, so its SPNEGO token carries the mechListMIC (MS-SPNG 3.3.5.1); a package
+        // without a final token signs the list when the server asks for it (RFC 4178 5) or signed it itself.
+        _sendMechListMic = Spnego && (Package.HasFinalToken || negState is SpnegoNegState.AcceptIncomplete or SpnegoNegState.RequestMic || _serverMicVerified);
         connection.CredSsp = new CredSspFacts(answer.Version, mech, Spnego);
         var result = new StepResult(step, ConnectionPhase.CredSsp, accepted.Pdu, fields, $"{accepted.Summary}, CredSSP version {answer.Version}");
         if (Package.HasCredentials && !connection.Tls!.ServerPublicKey.IsEmpty)
@@ -165,9 +323,19 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         return result;
     }
 
+    /// <summary>A SPNEGO reject without the mechanism's own error: the server accepts none of the mechanisms offered.</summary>
+    private ProtocolFailure SpnegoRefusal() => Package.MechanismOids.Any(KerberosMechanism.IsKerberos)
+        ? new ProtocolFailure(CauseId.KerberosRejected, WithSetbacks("the server's SPNEGO answer rejects the Kerberos token without saying why (it may not accept Kerberos for this name, or hold no key for it)"))
+        : new ProtocolFailure(CauseId.NtlmRejected, WithSetbacks("the server's SPNEGO answer rejects NTLM (it may accept Kerberos only)"));
+
+    private static Rejection MechListMicMismatch(ByteString mic) =>
+        new(TsRequest.PduName, [new StepField("spnego.mechListMIC", Convert.ToHexStringLower(mic.Span))],
+            new ProtocolFailure(CauseId.MechListMicMismatch, "the server's SPNEGO mechListMIC does not verify: the mechanism list was altered, or the server holds another session key"));
+
     /// <summary>
-    /// The final token with pubKeyAuth: the server's public key, or from version 5 its SHA-256 binding with a client
-    /// nonce (the CVE-2018-0886 fix), protected by the package; in SPNEGO with the mechListMIC.
+    /// pubKeyAuth: the server's public key, or from version 5 its SHA-256 binding with a client nonce (the
+    /// CVE-2018-0886 fix), protected by the package; with NTLM's final token (the AUTHENTICATE) when the package has
+    /// one, and in SPNEGO with the mechListMIC when it is due.
     /// </summary>
     private StepResult SendFinalToken(IBufferWriter<byte> output)
     {
@@ -177,15 +345,24 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
         connection.Services.Random.Fill(_nonce);
         byte[] binding = _version >= TsRequest.FirstNonceVersion ? SHA256.HashData([.. ClientToServerMagic, .. _nonce, .. _publicKey]) : _publicKey;
 
-        PackageToken final = Package.FinalToken();
-        // MS-SPNG 3.3.5.1: the final token carries a MIC, so the SPNEGO answer carries the mechListMIC.
-        byte[] mechListMic = Spnego ? Package.MechListMic(_mechTypes) : [];
-        byte[] token = Spnego ? Pdu.Encode(new SpnegoNegTokenResp(null, null, new ByteString(final.Token), new ByteString(mechListMic))) : final.Token;
-        Pdu.Encode(new TsRequest(_version, [new ByteString(token)], PubKeyAuth: new ByteString(Package.Wrap(binding)), ClientNonce: new ByteString(_nonce)), output);
+        PackageToken? final = Package.HasFinalToken ? Package.FinalToken() : null;
+        // The MIC comes before the wrapped binding: both use the package's sequence numbers, in this order.
+        byte[] mechListMic = _sendMechListMic ? Package.MechListMic(_mechTypes) : [];
+        List<ByteString> negoTokens = [];
+        if (Spnego && (final is not null || mechListMic.Length > 0))
+        {
+            negoTokens.Add(new ByteString(Pdu.Encode(new SpnegoNegTokenResp(null, null, new ByteString(final?.Token ?? []), new ByteString(mechListMic)))));
+        }
+        else if (!Spnego && final is not null)
+        {
+            negoTokens.Add(new ByteString(final.Token));
+        }
+
+        Pdu.Encode(new TsRequest(_version, negoTokens, PubKeyAuth: new ByteString(Package.Wrap(binding)), ClientNonce: new ByteString(_nonce)), output);
         State = Steps.AwaitPubKeyAuth;
 
         var fields = new List<StepField> { new("tsRequest.version", _version.ToString(CultureInfo.InvariantCulture)) };
-        fields.AddRange(final.Fields);
+        fields.AddRange(final?.Fields ?? []);
         fields.Add(new StepField("pubKeyAuth", _version >= TsRequest.FirstNonceVersion
             ? "SHA-256 binding of the server public key with a client nonce (version 5+)"
             : "the server public key, sealed (versions 2-4)"));
@@ -194,7 +371,8 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
             fields.Add(new StepField("spnego.mechListMIC", Convert.ToHexStringLower(mechListMic)));
         }
 
-        return new StepResult(Package.StepNames.FinalToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, $"TSRequest with the {final.Pdu} and pubKeyAuth");
+        string summary = final is not null ? $"TSRequest with the {final.Pdu} and pubKeyAuth" : "TSRequest with pubKeyAuth";
+        return new StepResult(Package.StepNames.FinalToken, ConnectionPhase.CredSsp, TsRequest.PduName, fields, summary);
     }
 
     /// <summary>The server's pubKeyAuth, checked against the certificate's key; or the errorCode of a refused logon.</summary>
@@ -216,18 +394,17 @@ public sealed class CredSspSequence(ConnectionState connection) : Sequence<CredS
             ProtocolFailure failure = _version < TsRequest.FirstNonceVersion && code == NtStatus.UnsupportedFunction
                 ? new ProtocolFailure(CauseId.CredSspVersionMismatch,
                     $"the server refused CredSSP version {_version} ({name}): it requires version {TsRequest.FirstNonceVersion} or later, with the nonce binding") { Code = code }
-                : new ProtocolFailure(CauseId.AuthFailed, $"the server refused the credentials of {Package.Principal}: {name}, {NtStatus.Meaning(code)}") { Detail = name, Code = code };
+                : new ProtocolFailure(CauseId.AuthFailed, WithSetbacks($"the server refused the credentials of {Package.Principal}: {name}, {NtStatus.Meaning(code)}")) { Detail = name, Code = code };
             return Fail(PubKeyStep, new Rejection(TsRequest.PduName, refused, failure));
         }
 
         // The server may finish SPNEGO here: a NegTokenResp (accept-completed) with its own mechListMIC.
         string? serverMic = null;
-        if (Spnego && answer.NegoTokens.Count > 0 && Pdu.Decode<SpnegoNegTokenResp>(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
+        if (Spnego && !_serverMicVerified && answer.NegoTokens.Count > 0 && Pdu.Decode<SpnegoNegTokenResp>(answer.NegoTokens[0].Span) is { IsSuccess: true } serverResp && !serverResp.Value.MechListMic.IsEmpty)
         {
             if (!Package.VerifyMechListMic(_mechTypes, serverResp.Value.MechListMic.Span))
             {
-                return Fail(PubKeyStep, new Rejection(TsRequest.PduName, [new StepField("spnego.mechListMIC", Convert.ToHexStringLower(serverResp.Value.MechListMic.Span))],
-                    new ProtocolFailure(CauseId.MechListMicMismatch, "the server's SPNEGO mechListMIC does not verify: the mechanism list was altered, or the server holds another session key")));
+                return Fail(PubKeyStep, MechListMicMismatch(serverResp.Value.MechListMic));
             }
 
             serverMic = "verified";

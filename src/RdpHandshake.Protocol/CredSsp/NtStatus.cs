@@ -6,6 +6,9 @@ public static class NtStatus
     /// <summary>SEC_E_UNSUPPORTED_FUNCTION: how a server that forces updated CredSSP clients refuses a version 2-4 one.</summary>
     public const uint UnsupportedFunction = 0x80090302;
 
+    /// <summary>STATUS_NTLM_BLOCKED: NTLM is refused by policy (Restrict NTLM), so only Kerberos can authenticate.</summary>
+    public const uint NtlmBlocked = 0xC0000418;
+
     private static readonly Dictionary<uint, (string Name, string Meaning)> Codes = new()
     {
         [0xC000006D] = ("STATUS_LOGON_FAILURE", "the user name or password is wrong"),
@@ -27,6 +30,10 @@ public static class NtStatus
         [0xC0000133] = ("STATUS_TIME_DIFFERENCE_AT_DC", "the clocks differ too much (Kerberos)"),
         [0xC0000388] = ("STATUS_DOWNGRADE_DETECTED", "a downgrade was detected"),
         [0xC0000413] = ("STATUS_AUTHENTICATION_FIREWALL_FAILED", "the authentication firewall refused the logon"),
+        [0xC0000418] = ("STATUS_NTLM_BLOCKED", "NTLM is refused by policy (Restrict NTLM): only Kerberos can authenticate"),
+        [0x80090311] = ("SEC_E_NO_AUTHENTICATING_AUTHORITY", "no authority could be contacted for authentication (no KDC or domain controller)"),
+        [0x80090322] = ("SEC_E_WRONG_PRINCIPAL", "the target principal name is incorrect (the service ticket is for another SPN, or its key is stale)"),
+        [0x80090324] = ("SEC_E_TIME_SKEW", "the clocks of the client and the server differ too much"),
         [0xC00002FA] = ("STATUS_SMARTCARD_LOGON_REQUIRED", "the account requires a smart card"),
         [0x80090308] = ("SEC_E_INVALID_TOKEN", "the server could not parse the authentication token"),
         [0x8009030C] = ("SEC_E_LOGON_DENIED", "the logon was denied"),

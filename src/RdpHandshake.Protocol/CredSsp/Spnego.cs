@@ -22,6 +22,15 @@ public static class Spnego
     public const string SpnegoOid = "1.3.6.1.5.5.2";
     public const string NtlmOid = "1.3.6.1.4.1.311.2.2.10";
 
+    /// <summary>A mechanism OID by name, as the timeline shows it: <c>Kerberos (1.2.840.113554.1.2.2)</c>.</summary>
+    public static string MechName(string oid) => oid switch
+    {
+        NtlmOid => $"NTLM ({oid})",
+        Kerberos.KerberosMechanism.KerberosV5Oid => $"Kerberos ({oid})",
+        Kerberos.KerberosMechanism.MicrosoftKerberosV5Oid => $"Microsoft Kerberos ({oid})",
+        _ => oid,
+    };
+
     /// <summary>
     /// The MechTypeList of a NegTokenInit as it was encoded (the SEQUENCE OF OID inside mechTypes [0]): what the
     /// mechListMIC signs (RFC 4178 5, MS-SPNG 3.3.5.1), taken from the bytes sent rather than re-encoded.

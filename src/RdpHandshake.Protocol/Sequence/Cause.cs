@@ -92,6 +92,29 @@ public enum CauseId
     AccessDenied,
     CredentialsRequired,
 
+    /// <summary>An errorCode STATUS_NTLM_BLOCKED in answer to NTLM: the server (or its domain) refuses NTLM.</summary>
+    NtlmBlocked,
+
+    // Kerberos, inside CredSSP.
+
+    /// <summary>No KDC is known for the realm: none given, none in krb5.conf, no DNS SRV record.</summary>
+    KdcNotFound,
+
+    /// <summary>The KDC could not be reached or did not answer; detail: how (<c>refused</c>, <c>timeout</c>, ...).</summary>
+    KdcUnreachable,
+
+    /// <summary>A KRB-ERROR from the KDC or the server; detail: the error's RFC 4120 name, code: its number.</summary>
+    KerberosError,
+
+    /// <summary>A KDC reply that does not answer the request: it does not decrypt, or its nonce, names or realm differ.</summary>
+    KerberosReplyInvalid,
+
+    /// <summary>The server's SPNEGO answer refuses the Kerberos token without a KRB-ERROR, or selects another mechanism.</summary>
+    KerberosRejected,
+
+    /// <summary>The server's AP-REP does not prove it holds the service key: it does not decrypt, or names another time.</summary>
+    KerberosMutualAuthFailed,
+
     // MCS.
 
     /// <summary>detail: the T.125 result name.</summary>
@@ -165,6 +188,13 @@ public static class CauseNames
         CauseId.CredSspVersionMismatch => "credssp-version-mismatch",
         CauseId.AccessDenied => "access-denied",
         CauseId.CredentialsRequired => "credentials-required",
+        CauseId.NtlmBlocked => "ntlm-blocked",
+        CauseId.KdcNotFound => "kdc-not-found",
+        CauseId.KdcUnreachable => "kdc-unreachable",
+        CauseId.KerberosError => "kerberos-error",
+        CauseId.KerberosReplyInvalid => "kerberos-reply-invalid",
+        CauseId.KerberosRejected => "kerberos-rejected",
+        CauseId.KerberosMutualAuthFailed => "kerberos-mutual-auth-failed",
         CauseId.ConnectResponseResult => "connect-response-result",
         CauseId.AttachUserResult => "attach-user-result",
         CauseId.ChannelJoinResult => "channel-join-result",
@@ -194,6 +224,8 @@ public static class CauseNames
         CauseId.LicenseError => "ERROR",
         CauseId.ServerErrorInfo => "ERRINFO",
         CauseId.DisconnectUltimatum => "REASON",
+        CauseId.KdcUnreachable => "HOW",
+        CauseId.KerberosError => "ERROR",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
             or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
@@ -203,7 +235,8 @@ public static class CauseNames
             or CauseId.PubKeyBindingMismatch or CauseId.MechListMicMismatch or CauseId.CredSspVersionMismatch or CauseId.AccessDenied
             or CauseId.CredentialsRequired or CauseId.RequestedProtocolsMismatch or CauseId.NoCommonEncryptionMethod or CauseId.FipsRequired
             or CauseId.ServerCertificateInvalid or CauseId.DecryptFailed or CauseId.StandardSecurityUnavailable
-            or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed => null,
+            or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed or CauseId.NtlmBlocked or CauseId.KdcNotFound
+            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed => null,
     };
 
     /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>

@@ -39,6 +39,13 @@ public interface IConnectionSequence
 
     /// <summary>Ends the sequence because the awaited frame could not even be sized (a wrong header, a length over the bound).</summary>
     StepResult RejectFrame(DecodeError error);
+
+    /// <summary>
+    /// The party a step on <see cref="FrameLayer.Kdc"/> talks to could not be found, reached, or did not answer in
+    /// time (<paramref name="failure"/> says which): the sequence decides whether that ends it or whether it goes on
+    /// another way. Steps on the server's own connection never get here: their endings end the run.
+    /// </summary>
+    StepResult EndpointFailed(ProtocolFailure failure);
 }
 
 /// <summary>
@@ -81,6 +88,13 @@ public abstract class Sequence<TState> : IConnectionSequence
         FrameHint hint = plan.Read ?? throw new InvalidOperationException($"step {plan.Name} awaits no frame");
         return Fail(plan.Name, plan.Phase, hint.Expecting, [new StepField("error", error.ToString())],
             ProtocolFailure.Malformed($"the server's answer is not a valid {hint.Expecting}: {error}", error));
+    }
+
+    /// <summary>By default an unreachable endpoint ends the sequence, with the step that needed it.</summary>
+    public virtual StepResult EndpointFailed(ProtocolFailure failure)
+    {
+        StepPlan plan = Next ?? throw new InvalidOperationException($"no step is in flight: the sequence is {Status}");
+        return Fail(plan.Name, plan.Phase, plan.Read?.Expecting ?? plan.Name, [], failure);
     }
 
     /// <summary>The step a state takes: name, phase, the frame it reads, its layer.</summary>

@@ -8,7 +8,16 @@ public enum FrameLayer
 
     /// <summary>TLS application data, once TLS is up: CredSSP and everything after it. The driver decrypts and encrypts.</summary>
     Tls,
+
+    /// <summary>
+    /// A KDC of the realm the plan names (<see cref="StepPlan.Kdc"/>), which the driver finds and reaches: the Kerberos
+    /// exchanges a package needs before its first token. Frames are the bare Kerberos messages.
+    /// </summary>
+    Kdc,
 }
+
+/// <summary>Which KDC a step on <see cref="FrameLayer.Kdc"/> talks to: its realm and the transport.</summary>
+public sealed record KdcTarget(string Realm, CredSsp.KdcTransport Transport);
 
 /// <summary>
 /// What the next step is before it runs: its name in the timeline, its phase, the frame it reads (null when it
@@ -33,4 +42,7 @@ public sealed record StepPlan(string Name, ConnectionPhase Phase, FrameHint? Rea
     /// between two records).
     /// </summary>
     public CauseId WhenTimedOut { get; init; } = CauseId.Timeout;
+
+    /// <summary>For a step on <see cref="FrameLayer.Kdc"/>: the KDC it talks to.</summary>
+    public KdcTarget? Kdc { get; init; }
 }

@@ -12,6 +12,18 @@ public sealed record StepResult(string StepName, ConnectionPhase Phase, string P
     public ProtocolFailure? Failure { get; init; }
 
     /// <summary>
+    /// Set when this step failed and the sequence recovered from it (Negotiate going on with NTLM when no Kerberos
+    /// ticket could be had): the step is recorded as failed, with this cause, and the run goes on.
+    /// </summary>
+    public ProtocolFailure? Setback { get; init; }
+
+    /// <summary>
+    /// Why the step's bytes must not be recorded, or null to record them: a Kerberos exchange carries tickets and
+    /// material encrypted with the password's key, which the timeline and the reports never show.
+    /// </summary>
+    public string? BytesWithheld { get; init; }
+
+    /// <summary>
     /// The step is not over: it needs more frames (a TLS flight spread over several records). The driver keeps it
     /// open, with its deadline, and reads the next frame for it.
     /// </summary>

@@ -414,6 +414,48 @@ public static class DiagnosisCatalog
                 "Use a client that authenticates with Kerberos (a domain-joined machine with a line of sight to a KDC), or allow NTLM on the server.",
                 SocketClosed));
 
+        rows.Add(CauseId.NtlmBlocked, "credssp", new(
+                "the server refuses NTLM: it authenticates with Kerberos only",
+                "The server answered the NTLM token with STATUS_NTLM_BLOCKED: a Restrict NTLM policy (on the server or its domain) refuses NTLM, so only a client that gets a Kerberos ticket for the server can log on. When the report shows a Kerberos attempt before NTLM, that attempt is why Kerberos was not used.",
+                "Make Kerberos work: give the user with its realm and a KDC, and the server by the name of its TERMSRV principal (`rdphs probe HOST --user alice@REALM --kdc KDC --auth kerberos`); or add this client to the server's NTLM exceptions (Network security: Restrict NTLM: Add server exceptions).",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.KdcNotFound, "credssp", new(
+                "no KDC is known for the realm",
+                "Kerberos needs a KDC of the user's realm, and none was given, none is listed for the realm in krb5.conf, and none was found in DNS. Windows clients find the domain's KDCs through DNS; a client that cannot says the Local Security Authority cannot be contacted.",
+                "Name the KDC (`rdphs probe HOST --user alice@REALM --kdc KDC`), or list it in krb5.conf ([realms] REALM = { kdc = KDC }); check the realm's spelling in the user name.",
+                MstscCodes.For(0x1807)));
+
+        rows.Add(CauseId.KdcUnreachable, "credssp", new(
+                "the KDC could not be reached",
+                "The request to the KDC found no KDC listening (refused), no answer within the deadline (timeout), or a connection that ended before the answer (closed, reset, truncated): a stopped KDC service, a firewall between client and KDC (TCP and UDP 88), or a wrong address.",
+                "Check that the KDC runs and listens on port 88 (TCP and UDP) and that this machine can reach it; try another KDC of the realm (`rdphs probe HOST --user alice@REALM --kdc KDC`).",
+                MstscCodes.For(0x1807)));
+
+        rows.Add(CauseId.KerberosError, "credssp", new(
+                "the KDC or the server refused the Kerberos request",
+                "A KRB-ERROR (RFC 4120 5.9.1) ended the Kerberos exchange: the error's name (RFC 4120 7.5.9) says why, and its e-text, its time and its e-data (encryption types, an NTSTATUS) are in the step's fields.",
+                "Act on the error named; `rdphs probe HOST --user alice@REALM --kdc KDC -v` shows every Kerberos field of the exchange.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.KerberosReplyInvalid, "credssp", new(
+                "the KDC's reply does not answer the request",
+                "The KDC's reply cannot be used: its encrypted part does not decrypt with the expected key, or it echoes another nonce or names another principal. Without pre-authentication a wrong password shows this way (the KDC could not check it); otherwise something between client and KDC altered or replayed the reply.",
+                "Check the password; if it is right, capture the KDC traffic (port 88) and compare the reply with the request, and check for a second KDC answering for the realm.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.KerberosRejected, "credssp", new(
+                "the server rejected the Kerberos token",
+                "The server's SPNEGO answer refuses the Kerberos AP-REQ without a KRB-ERROR saying why: it does not accept Kerberos, or holds no key for the principal the ticket is for.",
+                "Check that the server is joined to the realm and that its TERMSRV principal is the one asked for (`rdphs probe HOST --user alice@REALM --spn TERMSRV/NAME`); `setspn -L` on the server's account lists its principals.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
+        rows.Add(CauseId.KerberosMutualAuthFailed, "credssp", new(
+                "the server did not prove it holds the service key",
+                "Mutual authentication failed: the server's AP-REP does not decrypt with the service ticket's session key, answers another authenticator, or is missing. Whoever answered is not the server the ticket is for.",
+                "Check that the name resolves to the intended server (a DNS or hosts entry pointing elsewhere, an interception proxy); do not send credentials to this endpoint until it is explained.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
         rows.Add(CauseId.ConnectResponseResult, "mcs", new(
                 "the server rejected the client's settings",
                 "The MCS Connect Response carries a failure result instead of rt-successful: the server could not accept the domain parameters or the GCC client data (MS-RDPBCGR 3.3.5.3.3.1 answers invalid client data with rt-unspecified-failure).",
@@ -583,6 +625,54 @@ public static class DiagnosisCatalog
                 $"The server's CredSSP answer carries the errorCode {status} (CredSSP version 3 and later): the NTLM authentication failed because {meaning}.",
                 remedy,
                 MstscCodes.For(code)));
+        }
+
+        // The KRB-ERRORs users meet, with the mstsc code of the same failure where Microsoft documents one.
+        (string Error, string Title, string Explanation, string Remedy, int? Code)[] kerberosErrors =
+        [
+            ("KDC_ERR_C_PRINCIPAL_UNKNOWN", "the KDC does not know the user",
+                "The KDC has no account of this name in the realm: a misspelt user, a user of another realm, or a local account of the server (which Kerberos cannot authenticate).",
+                "Check the user name and its realm (user@REALM); a local account of the server authenticates with NTLM (`rdphs probe HOST --user HOST\\user --auth ntlm`).", 0xA07),
+            ("KDC_ERR_PREAUTH_FAILED", "the KDC refused the password",
+                "The KDC could not decrypt the pre-authentication timestamp with the user's key: the password is wrong (or the account's keys were made from another salt, after a rename).",
+                "Check the password (and Caps Lock); after a rename, reset the password so the keys follow the new name.", 0x807),
+            ("KDC_ERR_CLIENT_REVOKED", "the user's account is locked out or disabled",
+                "The KDC refuses tickets for this account: it is locked out after failed logons, disabled, or expired (an NTSTATUS in the fields, when the KDC sends one, says which).",
+                "Unlock or enable the account (Active Directory Users and Computers, or kadmin modprinc +allow_tix on MIT), and find what locked it (event 4740 on a domain controller).", 0xD07),
+            ("KDC_ERR_KEY_EXPIRED", "the user's password has expired",
+                "The KDC refuses an initial ticket until the password is changed (or the account must change it at its next logon).",
+                "Change the password (kpasswd, Ctrl-Alt-Del on a Windows console), then connect again; NLA cannot change it.", 0xF07),
+            ("KDC_ERR_NAME_EXP", "the user's account has expired",
+                "The account's expiry date has passed.",
+                "Extend the account's expiry date (Set-ADAccountExpiration, or kadmin modprinc -expire on MIT).", 0xE07),
+            ("KDC_ERR_ETYPE_NOSUPP", "the KDC and the client share no encryption type",
+                "No encryption type offered is one the KDC allows and the account (or the service) has keys for: typically an account with only RC4 keys in a domain that now allows AES only, or a client limited to AES facing an account whose password predates AES.",
+                "Reset the account's password so it gets AES keys (or set its msDS-SupportedEncryptionTypes), or offer the type it has (`rdphs probe HOST --user alice@REALM --kerberos-etypes rc4-hmac`) to confirm.", null),
+            ("KRB_AP_ERR_SKEW", "the clocks differ by more than Kerberos allows",
+                "Kerberos refuses requests whose timestamp is more than five minutes (by default) from its own clock: this machine's clock, or the KDC's or the server's, is wrong. The reason names the offset measured from the error's time.",
+                "Synchronise the clocks (w32tm /resync on Windows, chrony or ntpd elsewhere), time zone included, and check the KDC's clock against a reference.", null),
+            ("KDC_ERR_S_PRINCIPAL_UNKNOWN", "the KDC has no principal for the server",
+                "No account in the realm holds the service principal asked for (TERMSRV/ and the name used for the server): the server is addressed by a name it is not registered under (an alias, an IP address, a load balancer), or the principal was never registered.",
+                "Address the server by the name its principal has, or register it (`setspn -S TERMSRV/NAME COMPUTER` in Active Directory); `rdphs probe HOST --user alice@REALM --spn TERMSRV/NAME` tries another principal.", null),
+            ("KDC_ERR_PRINCIPAL_NOT_UNIQUE", "two accounts hold the server's principal",
+                "The service principal asked for is registered on more than one account, so the KDC cannot tell which key to use.",
+                "Find the duplicates (`setspn -X`, or `setspn -Q TERMSRV/NAME`) and remove the principal from every account but the server's.", null),
+            ("KDC_ERR_WRONG_REALM", "the user belongs to another realm",
+                "The KDC referred the request to another realm and rdphs, having followed one referral, did not follow a second.",
+                "Give the user with the realm it belongs to (user@REALM), or the KDC of that realm (`rdphs probe HOST --user alice@REALM --kdc KDC`).", null),
+            ("KDC_ERR_POLICY", "the KDC's policy refuses the request",
+                "A KDC policy forbids this request: logon hours, allowed workstations, an authentication policy or silo, or an account that may not get tickets.",
+                "Check the account's logon restrictions and the domain's authentication policies for this user and service.", 0xC07),
+            ("KRB_AP_ERR_MODIFIED", "the server cannot decrypt its service ticket",
+                "The server could not decrypt the ticket the KDC issued for its principal: the key it holds differs from the KDC's. Its machine password or keytab is stale, or the principal is registered on another account too, so the KDC used that account's key.",
+                "Look for a duplicated principal (`setspn -X`) and remove it; otherwise reset the server's machine account (Test-ComputerSecureChannel -Repair) or export a fresh keytab.", null),
+        ];
+
+        foreach ((string error, string title, string explanation, string remedy, int? code) in kerberosErrors)
+        {
+            rows.Detail(CauseId.KerberosError, error, code is { } mstsc
+                ? new CatalogEntry(title, explanation, remedy, MstscCodes.For(mstsc))
+                : new CatalogEntry(title, explanation, remedy, null, NoMstscCode: NoMstscCodeReasons.Undocumented));
         }
 
         return rows.Build();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Kerberos;
 using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Recording;
@@ -19,10 +20,17 @@ namespace RdpHandshake.Engine;
 /// error info, channel data) do not restart it, and a TLS flight spread over records shares one deadline, so a server
 /// that keeps talking without answering, or drips its answer, cannot hold a step open.
 /// </remarks>
-internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport, TimeSpan readTimeout)
+internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport, TimeSpan readTimeout, KdcLocator? kdcLocator = null, TimeSpan? connectTimeout = null)
+    : IAsyncDisposable
 {
-    private readonly RawFrameChannel _raw = new(transport) { OnWireReceived = attempt.Received };
+    /// <summary>The step that finds a realm's KDCs, before the first request to them.</summary>
+    public const string KdcLookupStep = "kerberos.kdc-lookup";
+
+    private readonly RawFrameChannel _raw = new(transport) { OnWireReceived = attempt.Received, OnWireSent = attempt.Sent };
+    private readonly KdcChannel _kdc = new(connectTimeout ?? readTimeout);
     private TlsFrameChannel? _tls;
+
+    public ValueTask DisposeAsync() => _kdc.DisposeAsync();
 
     /// <summary>Runs <paramref name="connector"/> to its end; the diagnosis when it ended short of its goal, else null.</summary>
     public async Task<Diagnosis?> DriveAsync(ClientConnector connector, CancellationToken cancellationToken)
@@ -34,9 +42,16 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
         StepRecord? open = null;
         var sent = new List<byte>();
         var received = new List<byte>();
+        string? kdcPeer = null;
         while (connector.Next is { } plan)
         {
-            IFrameChannel channel = ChannelFor(plan.Layer, connector);
+            if (plan is { Layer: FrameLayer.Kdc, Read: null, Kdc: { } target } && !_kdc.IsLocated(target.Realm) && open is null)
+            {
+                LocateKdc(connector, plan, target);
+                continue;
+            }
+
+            IFrameChannel channel = ChannelFor(plan, connector);
             StepRecord step = open ?? attempt.Begin(plan.Name, plan.Phase);
             output.ResetWrittenCount();
             StepResult result;
@@ -56,6 +71,11 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                         received.AddRange(read.Bytes);
                         result = connector.RejectFrame(read.Error!.Value);
                         break;
+                    case FrameReadStatus.Timeout or FrameReadStatus.Ended when plan.Layer == FrameLayer.Kdc:
+                        // A KDC that stays silent, closes or resets: the connector decides (Negotiate goes on with NTLM).
+                        received.AddRange(read.Bytes);
+                        result = connector.EndpointFailed(KdcFailure(read.Status == FrameReadStatus.Timeout ? null : read.End, read.Bytes.Length, hint.Expecting));
+                        break;
                     default:
                         return FailRead(connector.State, plan, step, hint.Expecting, read, unanswering);
                 }
@@ -68,17 +88,34 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
             byte[] written = output.WrittenSpan.ToArray();
             if (written.Length > 0)
             {
-                if (await SendAsync(channel, written, cancellationToken).ConfigureAwait(false) is { } end && result.Failure is null)
+                if (await channel.SendAsync(written, cancellationToken).ConfigureAwait(false) is { } end && result.Failure is null)
                 {
-                    // A write that fails after a step that went well: the connection broke under us. (After a failed step
-                    // the server may already be gone; what we tried to tell it does not matter.)
-                    attempt.End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", result.Fields, sent: [.. sent, .. written], received: [.. received], pdu: result.Pdu);
-                    CauseId cause = end.Kind == TransportEndKind.Reset ? CauseId.Reset : CauseId.SocketError;
-                    return attempt.Diagnose(new Cause(step.Phase, cause), $"sending the {result.Pdu} failed: {end.Describe()}", step, socketError: end.SocketError);
+                    if (plan.Layer == FrameLayer.Kdc)
+                    {
+                        // No KDC took the request: as for a silent one, the connector decides.
+                        result = connector.EndpointFailed(KdcFailure(end, 0, result.Pdu, connecting: true));
+                        written = [];
+                    }
+                    else
+                    {
+                        // A write that fails after a step that went well: the connection broke under us. (After a failed step
+                        // the server may already be gone; what we tried to tell it does not matter.)
+                        attempt.End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", result.Fields, sent: [.. sent, .. written], received: [.. received], pdu: result.Pdu);
+                        CauseId cause = end.Kind == TransportEndKind.Reset ? CauseId.Reset : CauseId.SocketError;
+                        return attempt.Diagnose(new Cause(step.Phase, cause), $"sending the {result.Pdu} failed: {end.Describe()}", step, socketError: end.SocketError);
+                    }
                 }
 
                 sent.AddRange(written);
-                attempt.NoteSent(written);
+                if (result.BytesWithheld is null)
+                {
+                    attempt.NoteSent(written);
+                }
+            }
+
+            if (plan.Layer == FrameLayer.Kdc && written.Length > 0)
+            {
+                kdcPeer = _kdc.Peer;
             }
 
             if (result.Continues)
@@ -90,8 +127,8 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
 
             step.Name = result.StepName;
             step.Phase = result.Phase;
-            attempt.End(step, result.Failure is null ? StepOutcome.Ok : StepOutcome.Failed, result.Summary, result.Fields,
-                sent: [.. sent], received: [.. received], pdu: result.Pdu);
+            EndStep(step, kdcPeer is null ? result : result with { Fields = [new StepField("kdc", kdcPeer), .. result.Fields] }, [.. sent], [.. received]);
+            kdcPeer = null;
             open = null;
             sent.Clear();
             received.Clear();
@@ -122,9 +159,10 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
         }
     }
 
-    private IFrameChannel ChannelFor(FrameLayer layer, ClientConnector connector) => layer switch
+    private IFrameChannel ChannelFor(StepPlan plan, ClientConnector connector) => plan.Layer switch
     {
         FrameLayer.Transport => _raw,
+        FrameLayer.Kdc => KdcChannelFor(plan.Kdc ?? throw new InvalidOperationException($"step {plan.Name} talks to a KDC and names none")),
         FrameLayer.Tls => _tls ??= new TlsFrameChannel(transport, connector.State.Tls ?? throw new InvalidOperationException("a step inside TLS before the TLS upgrade"), attempt.Time)
         {
             OnWireReceived = attempt.Received,
@@ -132,21 +170,66 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
         },
     };
 
-    /// <summary>Puts one step's bytes on the wire (encrypted inside TLS); how the transport ended when it could not.</summary>
-    private async Task<TransportEnd?> SendAsync(IFrameChannel channel, byte[] frame, CancellationToken cancellationToken)
+    private KdcChannel KdcChannelFor(KdcTarget target)
     {
-        byte[] wire = channel.Protect(frame);
-        try
+        _kdc.Target = target;
+        return _kdc;
+    }
+
+    /// <summary>
+    /// The <c>kerberos.kdc-lookup</c> step: where the realm's KDCs are. When none is found the connector hears it as
+    /// an endpoint failure and decides, and this step records its verdict.
+    /// </summary>
+    private void LocateKdc(ClientConnector connector, StepPlan plan, KdcTarget target)
+    {
+        StepRecord step = attempt.Begin(KdcLookupStep, plan.Phase);
+        KdcLocation? location = (kdcLocator ?? new KdcLocator(new KerberosSettings())).Locate(target.Realm, out string? whyNot);
+        if (location is not null)
         {
-            await transport.Output.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
-        {
-            return TransportErrors.FromException(ex);
+            _kdc.Located(location);
+            List<StepField> fields = [new("realm", location.Realm), new("source", location.Source), new("kdcs", string.Join(", ", location.Endpoints))];
+            attempt.End(step, StepOutcome.Ok, $"the KDCs of {location.Realm} from {location.Source}: {string.Join(", ", location.Endpoints)}", fields);
+            return;
         }
 
-        attempt.Sent(wire);
-        return null;
+        StepResult result = connector.EndpointFailed(new ProtocolFailure(CauseId.KdcNotFound, whyNot!));
+        EndStep(step, result with { Fields = [new StepField("realm", target.Realm), .. result.Fields] }, [], []);
+    }
+
+    /// <summary>Records the end of a step: failed when it ended the run or was recovered from, its bytes unless they must be withheld.</summary>
+    private void EndStep(StepRecord step, StepResult result, byte[] sent, byte[] received)
+    {
+        StepOutcome outcome = result.Failure is null && result.Setback is null ? StepOutcome.Ok : StepOutcome.Failed;
+        if (result.BytesWithheld is { } why)
+        {
+            attempt.End(step, outcome, result.Summary, [.. result.Fields, new StepField("bytes", $"withheld: {why}")], pdu: result.Pdu);
+            return;
+        }
+
+        attempt.End(step, outcome, result.Summary, result.Fields, sent: sent, received: received, pdu: result.Pdu);
+    }
+
+    /// <summary>
+    /// Why a KDC gave no answer, as <see cref="CauseId.KdcUnreachable"/> with how: <c>refused</c>, <c>timeout</c>,
+    /// <c>closed</c>, <c>reset</c>, <c>truncated</c>, <c>unreachable</c>, <c>name-not-resolved</c> or <c>socket-error</c>.
+    /// </summary>
+    private ProtocolFailure KdcFailure(TransportEnd? end, int partial, string expecting, bool connecting = false)
+    {
+        string peer = _kdc.Peer ?? "the KDC";
+        (string how, string what) = end switch
+        {
+            null when partial > 0 => ("timeout", $"{peer} sent {partial} byte(s) of the {expecting} and then nothing within {readTimeout.TotalSeconds:0.###} s"),
+            null => ("timeout", $"{peer} did not answer within {readTimeout.TotalSeconds:0.###} s"),
+            { SocketError: SocketError.ConnectionRefused } => ("refused", $"{peer} refused the connection: no KDC listens there"),
+            { SocketError: SocketError.TimedOut } => ("timeout", connecting ? $"{peer} did not accept the connection: {end.Detail}" : $"{peer} did not answer"),
+            { SocketError: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => ("name-not-resolved", $"the KDC's name does not resolve ({end.Describe()})"),
+            { SocketError: SocketError.NetworkUnreachable or SocketError.HostUnreachable } => ("unreachable", $"{peer} is unreachable ({end.Describe()})"),
+            { Kind: TransportEndKind.Closed } when partial > 0 => ("truncated", $"{peer} closed the connection after {partial} byte(s) of the {expecting}"),
+            { Kind: TransportEndKind.Closed } => ("closed", $"{peer} closed the connection without answering"),
+            { Kind: TransportEndKind.Reset } => ("reset", $"{peer} reset the connection"),
+            _ => ("socket-error", $"{peer}: {end.Describe()}"),
+        };
+        return new ProtocolFailure(CauseId.KdcUnreachable, what) { Detail = how };
     }
 
     /// <summary>The cause of a read that did not deliver a frame: FIN with or without part of it, RST, timeout, Ctrl-C.</summary>

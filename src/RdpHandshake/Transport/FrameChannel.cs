@@ -12,8 +12,8 @@ internal interface IFrameChannel
     /// <summary>Reads one whole frame as sized by <paramref name="hint"/>, within <paramref name="timeout"/> for all of it.</summary>
     ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken);
 
-    /// <summary>Turns a frame into the bytes to put on the wire (encrypts it under TLS).</summary>
-    byte[] Protect(byte[] frame);
+    /// <summary>Puts one frame on the wire (encrypted under TLS); how the transport ended when it could not.</summary>
+    ValueTask<TransportEnd?> SendAsync(byte[] frame, CancellationToken cancellationToken);
 
     /// <summary>Receives each chunk of wire bytes read (for the capture).</summary>
     Action<byte[]>? OnWireReceived { get; set; }
@@ -36,7 +36,26 @@ internal sealed class RawFrameChannel(IRdpTransport transport) : IFrameChannel
         return read;
     }
 
-    public byte[] Protect(byte[] frame) => frame;
+    public ValueTask<TransportEnd?> SendAsync(byte[] frame, CancellationToken cancellationToken) => Wire.SendAsync(transport, frame, OnWireSent, cancellationToken);
+}
+
+/// <summary>Writing to a transport, with a failed write described as the end of the transport.</summary>
+internal static class Wire
+{
+    public static async ValueTask<TransportEnd?> SendAsync(IRdpTransport transport, byte[] bytes, Action<byte[]>? sent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await transport.Output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            return TransportErrors.FromException(ex);
+        }
+
+        sent?.Invoke(bytes);
+        return null;
+    }
 }
 
 /// <summary>
@@ -54,7 +73,7 @@ internal sealed class TlsFrameChannel(IRdpTransport transport, ITlsRecordLayer s
     /// <summary>The TLS failure (an alert) that ended the last read, if any.</summary>
     public TlsFailure? LastFailure { get; private set; }
 
-    public byte[] Protect(byte[] frame) => session.Encrypt(frame);
+    public ValueTask<TransportEnd?> SendAsync(byte[] frame, CancellationToken cancellationToken) => Wire.SendAsync(transport, session.Encrypt(frame), OnWireSent, cancellationToken);
 
     public async ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken)
     {

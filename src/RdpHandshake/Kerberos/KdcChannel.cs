@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+using RdpHandshake.Protocol.CredSsp;
+using RdpHandshake.Protocol.Encoding;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Transport;
+
+namespace RdpHandshake.Kerberos;
+
+/// <summary>
+/// The frames of the steps on <see cref="FrameLayer.Kdc"/>: each request goes to the realm's KDC on a connection of
+/// its own (a TCP connection, or a connected UDP socket), trying the KDCs in order until one accepts it, and the
+/// reply is read from that connection under the step's deadline and size bound. The KDC connections are not the
+/// server's: the capture of the run does not show them.
+/// </summary>
+internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyncDisposable
+{
+    private readonly Dictionary<string, KdcLocation> _located = new(StringComparer.OrdinalIgnoreCase);
+    private SocketTransport? _tcp;
+    private Socket? _udp;
+
+    public Action<byte[]>? OnWireReceived { get; set; }
+
+    public Action<byte[]>? OnWireSent { get; set; }
+
+    /// <summary>The KDC the next request goes to: set by the driver from the step's plan.</summary>
+    public KdcTarget? Target { get; set; }
+
+    /// <summary>The KDC that took the last request, for the step's fields.</summary>
+    public string? Peer { get; private set; }
+
+    public bool IsLocated(string realm) => _located.ContainsKey(realm);
+
+    public void Located(KdcLocation location) => _located[location.Realm] = location;
+
+    public async ValueTask<TransportEnd?> SendAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        await CloseAsync().ConfigureAwait(false);
+        KdcTarget target = Target ?? throw new InvalidOperationException("a KDC request without a target");
+        KdcLocation location = _located[target.Realm];
+        TransportEnd? last = null;
+        foreach (KdcEndpoint endpoint in location.Endpoints)
+        {
+            last = await TrySendAsync(endpoint, target.Transport, frame, cancellationToken).ConfigureAwait(false);
+            if (last is null)
+            {
+                OnWireSent?.Invoke(frame);
+                return null;
+            }
+        }
+
+        return last ?? new TransportEnd(TransportEndKind.SocketError, null, $"no KDC address for {target.Realm}");
+    }
+
+    public async ValueTask<FrameReadResult> ReadFrameAsync(FrameHint hint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_tcp is not null)
+        {
+            FrameReadResult read = await FrameReader.ReadFrameAsync(_tcp, hint, timeout, cancellationToken).ConfigureAwait(false);
+            OnWireReceived?.Invoke(read.Bytes);
+            return read;
+        }
+
+        Socket udp = _udp ?? throw new InvalidOperationException("a KDC reply awaited before a request was sent");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        // One byte more than the bound: a datagram that fills it is too big, not cut to size.
+        byte[] buffer = new byte[hint.MaxFrameLength + 1];
+        int received;
+        try
+        {
+            received = await udp.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new FrameReadResult(FrameReadStatus.Cancelled, [], null);
+        }
+        catch (OperationCanceledException)
+        {
+            return new FrameReadResult(FrameReadStatus.Timeout, [], null);
+        }
+        catch (SocketException ex)
+        {
+            return new FrameReadResult(FrameReadStatus.Ended, [], null, End: TransportErrors.FromException(ex));
+        }
+
+        byte[] datagram = buffer[..received];
+        OnWireReceived?.Invoke(datagram);
+        FrameSize size = hint.FindSize(datagram);
+        return size.Status == FrameSizeStatus.Complete
+            ? new FrameReadResult(FrameReadStatus.Frame, datagram, received) { PeakBuffered = received }
+            : new FrameReadResult(FrameReadStatus.Invalid, datagram[..Math.Min(datagram.Length, 64)], null, size.Error) { PeakBuffered = received };
+    }
+
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    private async ValueTask<TransportEnd?> TrySendAsync(KdcEndpoint endpoint, KdcTransport transport, byte[] frame, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(connectTimeout);
+        Socket? socket = null;
+        try
+        {
+            IPAddress address = IPAddress.TryParse(endpoint.Host, out IPAddress? literal)
+                ? literal
+                : (await Dns.GetHostAddressesAsync(endpoint.Host, deadline.Token).ConfigureAwait(false)).FirstOrDefault()
+                    ?? throw new SocketException((int)SocketError.HostNotFound);
+            var remote = new IPEndPoint(address, endpoint.Port);
+            Peer = $"{(transport == KdcTransport.Tcp ? "tcp" : "udp")}/{remote}";
+            socket = new Socket(address.AddressFamily, transport == KdcTransport.Tcp ? SocketType.Stream : SocketType.Dgram,
+                transport == KdcTransport.Tcp ? ProtocolType.Tcp : ProtocolType.Udp);
+            await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
+            if (transport == KdcTransport.Udp)
+            {
+                await socket.SendAsync(frame, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                _udp = socket;
+                return null;
+            }
+
+            _tcp = SocketTransport.Create(socket, remote);
+            await _tcp.Output.WriteAsync(frame, deadline.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket?.Dispose();
+            return new TransportEnd(TransportEndKind.SocketError, SocketError.TimedOut, $"no answer to the connection attempt within {connectTimeout.TotalSeconds:0.###} s");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            socket?.Dispose();
+            await CloseAsync().ConfigureAwait(false);
+            return TransportErrors.FromException(ex);
+        }
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        if (_tcp is not null)
+        {
+            await _tcp.DisposeAsync().ConfigureAwait(false);
+            _tcp = null;
+        }
+
+        _udp?.Dispose();
+        _udp = null;
+    }
+}
