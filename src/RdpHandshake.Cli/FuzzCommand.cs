@@ -68,7 +68,7 @@ internal static class FuzzCommand
               rdphs fuzz 10.0.0.5 --layer x224 --allow-remote --rate 2   a lab server you own
 
             Exit codes: 0 the run ended and the server is alive; 1 the server stopped accepting connections;
-            2 bad usage; 130 interrupted (the partial report is still written).
+            2 bad usage; 4 the --report file could not be written; 130 interrupted (the partial report is still written).
             """);
         command.Arguments.Add(target);
         command.Options.Add(layer);
@@ -128,6 +128,7 @@ internal static class FuzzCommand
             (ulong Seed, int Index)? replayCase = parse.GetValue(replay) is { } replayText ? ParseCaseId(replayText) : null;
 
             await CheckTargetAsync(probeTarget, parse.GetValue(allowRemote), cancellationToken).ConfigureAwait(false);
+            using ReportFile? reportFile = replayCase is null ? ReportFile.Open("--report", parse.GetValue(report), "fuzz report") : null;
 
             var options = new FuzzOptions
             {
@@ -155,18 +156,7 @@ internal static class FuzzCommand
             FuzzReport result = await runner.RunAsync(progress.Report, cancellationToken).ConfigureAwait(false);
             progress.Finish();
 
-            if (parse.GetValue(report) is { } path)
-            {
-                try
-                {
-                    using FileStream file = File.Create(path);
-                    FuzzReportJson.Write(result, file);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"rdphs: cannot write the report to {path}: {ex.Message}");
-                }
-            }
+            bool written = reportFile?.TryWrite(file => FuzzReportJson.Write(result, file), Console.Error) ?? true;
 
             if (asJson)
             {
@@ -181,7 +171,7 @@ internal static class FuzzCommand
                 return ExitCodes.Interrupted;
             }
 
-            return result.Crashed ? ServerCrashed : ExitCodes.Success;
+            return !written ? ExitCodes.ReportNotWritten : result.Crashed ? ServerCrashed : ExitCodes.Success;
         }));
         return command;
     }

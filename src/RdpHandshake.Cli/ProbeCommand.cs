@@ -72,7 +72,8 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
               rdphs probe rdp.example.com --user 'CONTOSO\alice' --check-nonce-binding   does it refuse pre-2018 CredSSP clients?
 
-            Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 10 tcp, 11 x224, 12 tls, 13 credssp,
+            Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 4 a --junit or --pcap
+            file could not be written; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
             130 interrupted (the partial report is still written).
             """);
@@ -102,6 +103,8 @@ internal static class ProbeCommand
                 throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
             }
 
+            using ReportFile? junitFile = ReportFile.Open("--junit", parse.GetValue(junit), "JUnit report");
+            using ReportFile? pcapFile = ReportFile.Open("--pcap", parse.GetValue(pcap), "capture");
             using KeyLogFile? keyLog = common.OpenKeyLog(parse);
             if (keyLog is not null)
             {
@@ -138,40 +141,26 @@ internal static class ProbeCommand
             }
 
             progress.Dispose();
-            if (parse.GetValue(pcap) is { } pcapPath)
+            bool written = true;
+            if (pcapFile is not null)
             {
                 if (report.Wire is null)
                 {
-                    human.WriteLine($"rdphs: no capture written to {pcapPath}: the TCP connection never opened");
+                    pcapFile.Discard();
+                    human.WriteLine($"rdphs: no capture written to {pcapFile.Path}: the TCP connection never opened");
+                }
+                else if (pcapFile.TryWrite(file => RdpHandshake.Capture.PcapngWriter.Write(report.Wire, file), Console.Error))
+                {
+                    human.WriteLine($"capture written to {pcapFile.Path} (open it in Wireshark; decode the port as TPKT if it is not 3389)");
                 }
                 else
                 {
-                    try
-                    {
-                        using FileStream file = File.Create(pcapPath);
-                        RdpHandshake.Capture.PcapngWriter.Write(report.Wire, file);
-                        human.WriteLine($"capture written to {pcapPath} (open it in Wireshark; decode the port as TPKT if it is not 3389)");
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        human.WriteLine($"rdphs: cannot write the capture to {pcapPath}: {ex.Message}");
-                    }
+                    written = false;
                 }
             }
 
             IReadOnlyList<RdpHandshake.Checks.ExpectationResult> results = checks.Select(c => c.Evaluate(report)).ToArray();
-            if (parse.GetValue(junit) is { } junitPath)
-            {
-                try
-                {
-                    using FileStream file = File.Create(junitPath);
-                    JUnitWriter.Write(report, results, file);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    human.WriteLine($"rdphs: cannot write JUnit XML to {junitPath}: {ex.Message}");
-                }
-            }
+            written &= junitFile?.TryWrite(file => JUnitWriter.Write(report, results, file), Console.Error) ?? true;
 
             if (json)
             {
@@ -187,7 +176,8 @@ internal static class ProbeCommand
 
             TextRenderer.WriteChecks(human, results);
             int exitCode = ExitCodes.For(report);
-            return exitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : exitCode;
+            exitCode = exitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : exitCode;
+            return !written && exitCode != ExitCodes.Interrupted ? ExitCodes.ReportNotWritten : exitCode;
         }));
         return command;
     }

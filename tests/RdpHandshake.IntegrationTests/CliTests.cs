@@ -77,6 +77,35 @@ public sealed class CliTests
         Assert.DoesNotContain("   at ", run.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("probe", "--junit")]
+    [InlineData("probe", "--pcap")]
+    [InlineData("fuzz", "--report")]
+    public async Task A_report_path_that_cannot_be_written_is_bad_usage_before_anything_is_sent(string command, string option)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rdphs-no-such-directory-{Guid.NewGuid():N}", "report");
+        string[] args = command == "fuzz"
+            ? ["fuzz", $"127.0.0.1:{Peers.FreePort()}", "--layer", "x224", "--cases", "1", option, path]
+            : ["probe", option, path];
+        ProcessResult run = await Peers.RdphsAsync(Limit, args);
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith($"rdphs: {option} '{path}': cannot write the ", run.StdErr, StringComparison.Ordinal);
+        Assert.Contains("(no such directory)", run.StdErr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.StdOut); // nothing ran: no server started, no step, no verdict
+    }
+
+    [Theory]
+    [InlineData("--junit", "JUnit report")]
+    [InlineData("--pcap", "capture")]
+    public async Task A_report_that_cannot_be_written_at_the_end_fails_the_run_with_its_own_exit_code(string option, string what)
+    {
+        // /dev/full opens for writing, and every write to it fails with ENOSPC: the failure comes at the end.
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--until", "x224", option, "/dev/full");
+        Assert.True(run.ExitCode == ExitCodes.ReportNotWritten, run.ToString());
+        Assert.Contains($"rdphs: cannot write the {what} to /dev/full: no space left on device", run.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", run.StdOut + run.StdErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
