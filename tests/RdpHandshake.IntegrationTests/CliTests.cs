@@ -106,6 +106,60 @@ public sealed class CliTests
         Assert.DoesNotContain("Exception", run.StdOut + run.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tls>>1.2", "'>1.2' is not a TLS version")]
+    [InlineData("tls>=banana", "'banana' is not a TLS version")]
+    [InlineData("cert.days-left>=abc", "'abc' is not a number")]
+    [InlineData("reached>=tsl", "'tsl' is not a phase")]
+    [InlineData("cipher>=TLS_AES_128_GCM_SHA256", "'>=' orders numbers")]
+    [InlineData("protocol=hybird", "'hybird' is not a security protocol")]
+    public async Task A_check_that_cannot_make_sense_is_bad_usage_before_the_probe_runs(string check, string reason)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--expect", check);
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith($"rdphs: --expect '{check}': ", run.StdErr, StringComparison.Ordinal);
+        Assert.Contains(reason, run.StdErr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.StdOut); // not a failed check after a whole probe: nothing ran
+    }
+
+    [Theory]
+    [InlineData("json", "{\"expect\": [\"tls>=1.2\"], \"expects\": [\"cipher!~CBC\"]}", "unknown key \"expects\"")]
+    [InlineData("yaml", "expect: [ \"tls>=1.2\" ]\nexpects: [ \"cipher!~CBC\" ]\n", "unknown key \"expects\"")]
+    [InlineData("json", "{\"expect\": [\"tls>=1.2\"], \"targets\": {\"rdp1.example.com:3389\": [\"protocol=hybrid\"], \"rdp2.example.com\": []}}", "no entry of \"targets\" matches 127.0.0.1:")]
+    [InlineData("json", "{\"expect\": [\"tls>=1.2\"], \"targets\": {\"rdp1.example.com:3389\": [\"protocol=hybrid\"], \"rdp2.example.com\": []}}", "(the policy has: rdp1.example.com:3389, rdp2.example.com)")]
+    [InlineData("yaml", "expect: [ \"tls>=1.2\", \"cert.key-bits>=lots\" ]\n", "'lots' is not a number")]
+    public async Task A_policy_is_checked_whole_before_the_probe_runs(string format, string content, string reason)
+    {
+        string directory = Directory.CreateTempSubdirectory("rdphs-policy-").FullName;
+        string policy = Path.Combine(directory, $"policy.{format}");
+        await File.WriteAllTextAsync(policy, content, TestContext.Current.CancellationToken);
+        // A target where nothing listens: a policy that got past its checks would fail in tcp (exit 10) instead.
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{Peers.FreePort()}", "--policy", policy);
+        Directory.Delete(directory, recursive: true);
+
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith($"rdphs: --policy", run.StdErr, StringComparison.Ordinal);
+        Assert.Contains(reason, run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_policy_applies_the_entry_of_the_probed_target_and_no_other()
+    {
+        await using var server = new RdpHandshake.TestServer.RdpTestServer(new RdpHandshake.TestServer.TestServerOptions());
+        System.Net.IPEndPoint endpoint = server.Start();
+        string directory = Directory.CreateTempSubdirectory("rdphs-policy-").FullName;
+        string policy = Path.Combine(directory, "policy.json");
+        await File.WriteAllTextAsync(policy, $"{{\"targets\": {{\"rdp1.example.com\": [\"tls>=1.3\"], \"127.0.0.1:{endpoint.Port}\": [\"reached=x224\", \"protocol=hybrid\"]}}}}", TestContext.Current.CancellationToken);
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{endpoint.Port}", "--until", "x224", "--policy", policy, "--json");
+        Directory.Delete(directory, recursive: true);
+
+        Assert.True(run.ExitCode == ExitCodes.ExpectationsFailed, run.ToString());
+        using JsonDocument json = JsonDocument.Parse(run.StdOut);
+        JsonElement[] checks = json.RootElement.GetProperty("expectations").EnumerateArray().ToArray();
+        Assert.Equal(["reached=x224", "protocol=hybrid"], checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal([true, false], checks.Select(c => c.GetProperty("passed").GetBoolean())); // the server selects hybrid_ex
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
