@@ -17,7 +17,7 @@ internal static class FuzzCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT of the server under test (port 3389 by default); loopback only unless --allow-remote." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT of the server under test (port 3389 by default); loopback only unless --allow-remote." };
         var layer = new Option<string>("--layer", "-l")
         {
             Description = "The client PDU to mutate: x224 (Connection Request and RDP_NEG_REQ), tls (ClientHello), credssp (first TSRequest) or mcs (Connect Initial with GCC blocks). The steps before it are done correctly.",

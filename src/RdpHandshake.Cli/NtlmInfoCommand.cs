@@ -27,7 +27,7 @@ internal static class NtlmInfoCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var command = new Command("ntlm-info", """
             Ask an NLA server who it is, without credentials: negotiate CredSSP, send an NTLM NEGOTIATE (no user
             name, no secret) and read the CHALLENGE, which carries the server's NetBIOS and DNS names, its domain

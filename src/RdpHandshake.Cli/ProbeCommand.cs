@@ -14,7 +14,7 @@ internal static class ProbeCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string?>("target")
+        var target = new Argument<string?>("HOST[:PORT]")
         {
             Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default). Without a target, rdphs starts its test server on a free loopback port and probes that.",
             Arity = ArgumentArity.ZeroOrOne,

@@ -12,7 +12,7 @@ internal static class ProtocolsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var protocols = new Option<string>("--protocols", "-p")
         {
             Description = "Protocols to ask about, each alone in its own connection.",

@@ -19,7 +19,7 @@ internal static class TlsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var concurrency = new Option<int>("--concurrency", "-c")
         {
             Description = "How many connections may be open at once.",

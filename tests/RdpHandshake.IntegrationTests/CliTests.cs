@@ -160,6 +160,66 @@ public sealed class CliTests
         Assert.Equal([true, false], checks.Select(c => c.GetProperty("passed").GetBoolean())); // the server selects hybrid_ex
     }
 
+    [Theory]
+    [InlineData("unknown command 'prob': did you mean 'probe'?", "prob")]
+    [InlineData("unknown command 'sacn': did you mean 'scan'?", "sacn", "10.0.0.0/30")]
+    [InlineData("unknown option '--tiemout' for 'rdphs probe': did you mean '--timeout'?", "probe", "--tiemout", "3")]
+    [InlineData("unknown option '--protocol' for 'rdphs protocols': did you mean '--protocols'?", "protocols", "host", "--protocol", "ssl")]
+    [InlineData("--timeout 'abc': not a number", "probe", "--timeout", "abc")]
+    [InlineData("--concurrency 'two': not a whole number", "protocols", "host", "--concurrency", "two")]
+    [InlineData("--log-level 'loud': not a level", "probe", "--log-level", "loud")]
+    [InlineData("--timeout needs a value: SECONDS", "probe", "--timeout")]
+    [InlineData("'rdphs tls' needs a target: HOST[:PORT]", "tls")]
+    [InlineData("name a command: probe, protocols, tls", new string[0])]
+    [InlineData("target 'rdp example.com': not a host name: it contains a space", "probe", "rdp example.com")]
+    [InlineData("target 'rdp!.example.com:3390': not a host name: '!' cannot be part of one", "tls", "rdp!.example.com:3390")]
+    [InlineData("target 'rdp://rdp.example.com': write the host without a scheme", "protocols", "rdp://rdp.example.com")]
+    [InlineData("--password-file '/nonexistent-rdphs/pw': cannot read it (no such directory)", "probe", "127.0.0.1:1", "--user", "alice", "--password-file", "/nonexistent-rdphs/pw")]
+    public async Task Bad_usage_is_one_lowercase_line_that_names_the_input_without_a_dotnet_name(string message, params string[] args)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, args);
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith($"rdphs: {message}", run.StdErr, StringComparison.Ordinal);
+        Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotMatch(@"System\.|Microsoft\.|Exception|Cannot parse|Unrecognized", run.StdErr);
+        Assert.Equal(string.Empty, run.StdOut);
+    }
+
+    [Fact]
+    public async Task The_top_level_help_is_one_page_with_one_line_per_command()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "--help");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string[] lines = run.StdOut.TrimEnd().Split('\n');
+        Assert.True(lines.Length <= 40, $"{lines.Length} lines:\n{run.StdOut}");
+        foreach (string command in new[] { "probe", "protocols", "tls", "ntlm-info", "scan", "serve", "explain", "fuzz" })
+        {
+            Assert.Single(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^  {command}\b"));
+        }
+    }
+
+    [Theory]
+    [InlineData("probe", "<HOST[:PORT]>", "--timeout <SECONDS>", "--junit <FILE>", "--pcap <FILE>", "--password-file <FILE>")]
+    [InlineData("protocols", "<HOST[:PORT]>", "--timeout <SECONDS>", "--concurrency <N>")]
+    [InlineData("tls", "<HOST[:PORT]>", "--timeout <SECONDS>")]
+    [InlineData("ntlm-info", "<HOST[:PORT]>", "--connect-timeout <SECONDS>")]
+    [InlineData("scan", "<TARGETS>", "--targets-file <FILE>", "--host-timeout <SECONDS>")]
+    [InlineData("serve", "--port <PORT>", "--certificate-file <FILE>")]
+    [InlineData("fuzz", "<HOST[:PORT]>", "--report <FILE>", "--timeout <SECONDS>")]
+    [InlineData("explain", "<CODE>")]
+    public async Task Help_placeholders_say_what_to_write(string command, params string[] placeholders)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, command, "--help");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        foreach (string placeholder in placeholders)
+        {
+            Assert.Contains(placeholder, run.StdOut, StringComparison.Ordinal);
+        }
+
+        // No placeholder is the parser's lowercase echo of an option's name (<timeout>, <target>).
+        Assert.DoesNotMatch("<[a-z][a-z-]*>", run.StdOut);
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
