@@ -12,7 +12,7 @@ public sealed class CliTests
     [Fact]
     public async Task Probe_without_a_target_runs_a_full_timeline_against_the_built_in_server()
     {
-        ProcessResult run = await Peers.RdphsAsync(Limit, "probe");
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--verbose");
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         Assert.Contains("built-in test server", run.StdOut, StringComparison.Ordinal);
         Assert.Matches(@"1\s+tcp\.connect .* ok", run.StdOut);
@@ -220,6 +220,120 @@ public sealed class CliTests
         Assert.DoesNotMatch("<[a-z][a-z-]*>", run.StdOut);
     }
 
+    private static readonly string[] AllPhases = ["tcp", "x224", "tls", "credssp", "mcs", "security", "licensing", "capabilities", "finalization"];
+
+    [Fact]
+    public async Task A_successful_probe_prints_the_verdict_first_then_one_line_per_phase_in_at_most_25_lines()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        string[] lines = run.StdOut.TrimEnd().Split('\n');
+        string[] all = [.. lines, .. run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        Assert.True(all.Length <= 25, $"{all.Length} lines on stdout and stderr together:\n{run}");
+
+        int verdict = Array.FindIndex(lines, l => l.StartsWith("verdict: OK - reached finalization", StringComparison.Ordinal));
+        Assert.True(verdict >= 0, run.ToString());
+        string[] phaseLines = lines.Skip(verdict + 1).Where(l => l.Length > 0).ToArray();
+        Assert.Equal(AllPhases, phaseLines.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]));
+        Assert.All(phaseLines, l => Assert.Matches(@"^  [a-z0-9]+ +ok +\d+\.\d ms  \S", l));
+        Assert.Contains(phaseLines, l => l.Contains("TLS 1.3", StringComparison.Ordinal) && l.Contains("certificate CN=", StringComparison.Ordinal));
+        Assert.DoesNotContain("tpdu:", run.StdOut, StringComparison.Ordinal); // fields only with -v
+    }
+
+    [Fact]
+    public async Task Verbose_shows_every_step_with_its_fields_capability_sets_and_bytes_and_quiet_only_the_verdict()
+    {
+        ProcessResult verbose = await Peers.RdphsAsync(Limit, "probe", "-v");
+        Assert.True(verbose.ExitCode == ExitCodes.Success, verbose.ToString());
+        Assert.Matches(@"3\s+x224\.confirm .* ok  selected PROTOCOL_HYBRID_EX", verbose.StdOut);
+        Assert.Contains("tpdu: CC (0xd0)", verbose.StdOut, StringComparison.Ordinal);
+        Assert.Contains("caps.CAPSTYPE_GENERAL: ", verbose.StdOut, StringComparison.Ordinal);
+        Assert.Contains("received: 03000013", verbose.StdOut, StringComparison.Ordinal);
+        Assert.True(verbose.StdOut.IndexOf("verdict: OK", StringComparison.Ordinal) < verbose.StdOut.IndexOf("tcp.connect", StringComparison.Ordinal), verbose.StdOut);
+
+        ProcessResult quiet = await Peers.RdphsAsync(Limit, "probe", "-q");
+        Assert.True(quiet.ExitCode == ExitCodes.Success, quiet.ToString());
+        Assert.StartsWith("verdict: OK - reached finalization", quiet.StdOut, StringComparison.Ordinal);
+        Assert.Single(quiet.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(string.Empty, quiet.StdErr);
+    }
+
+    [Fact]
+    public async Task Redirected_progress_is_written_as_each_phase_ends_while_the_probe_still_runs()
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
+        await WaitForPortAsync(port);
+        var tcpDone = new TaskCompletionSource<string>();
+        (string fileName, string[] prefix) = Peers.Rdphs;
+        Task<ProcessResult> probe = Peers.RunAsync(fileName, [.. prefix, "probe", $"127.0.0.1:{port}", "--timeout", "30"], Limit, onStdErrLine: line =>
+        {
+            if (System.Text.RegularExpressions.Regex.IsMatch(line, @"^  \.\.\. tcp +ok "))
+            {
+                tcpDone.TrySetResult(line);
+            }
+
+            return true;
+        });
+
+        // The server never answers the Connection Request: the probe waits 30 s, and the line of the tcp phase is out long before.
+        string line = await tcpDone.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.False(probe.IsCompleted);
+        Assert.Contains($"connected to 127.0.0.1:{port}", line, StringComparison.Ordinal);
+        KillServeProcess(port);
+        ProcessResult result = await probe;
+        await server;
+        Assert.True(result.ExitCode == ExitCodes.X224, result.ToString());
+        Assert.StartsWith($"rdphs probe 127.0.0.1:{port}: offering ", result.StdOut, StringComparison.Ordinal); // the header comes first
+    }
+
+    [Fact]
+    public async Task At_a_terminal_the_header_comes_first_and_the_waiting_step_shows_its_time_against_its_deadline()
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--fault", "x224.confirm:stall");
+        await WaitForPortAsync(port);
+        ProcessResult run = await Peers.RdphsInTerminalAsync(Limit, 100, "probe", $"127.0.0.1:{port}", "--timeout", "3");
+        KillServeProcess(port);
+        await server;
+
+        Assert.True(run.ExitCode == ExitCodes.X224, run.ToString());
+        string screen = System.Text.RegularExpressions.Regex.Replace(run.StdOut, "\u001b\\[[0-9;?]*[A-Za-z]|\u001b=", string.Empty);
+        int header = screen.IndexOf($"rdphs probe 127.0.0.1:{port}: offering", StringComparison.Ordinal);
+        System.Text.RegularExpressions.Match progress = System.Text.RegularExpressions.Regex.Match(screen, @"x224\.confirm (1|2)\.\d s / 3 s");
+        Assert.True(header >= 0 && progress.Success && header < progress.Index, screen);
+        Assert.True(progress.Index < screen.IndexOf("verdict:", StringComparison.Ordinal), screen);
+    }
+
+    [Fact]
+    public async Task At_a_terminal_long_lines_are_wrapped_at_its_width()
+    {
+        ProcessResult run = await Peers.RdphsInTerminalAsync(Limit, 80, "probe", "--server-fault", "x224.confirm:close");
+        Assert.True(run.ExitCode == ExitCodes.X224, run.ToString());
+        string screen = System.Text.RegularExpressions.Regex.Replace(run.StdOut, "\u001b\\[[0-9;?]*[A-Za-z]|\u001b=", string.Empty);
+        string[] lines = screen.Split('\n').Select(l => l.TrimEnd('\r')).Select(l => l[(l.LastIndexOf('\r') + 1)..]).ToArray();
+        Assert.Contains(lines, l => l.StartsWith("  remedy: ", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+    }
+
+    [Fact]
+    public async Task A_run_with_failing_checks_says_failed_not_ok_in_its_verdict_and_its_json()
+    {
+        ProcessResult text = await Peers.RdphsAsync(Limit, "probe", "--until", "tls", "-e", "tls>=1.2", "-e", "cert.key-bits>=4096");
+        Assert.True(text.ExitCode == ExitCodes.ExpectationsFailed, text.ToString());
+        Assert.Contains("verdict: FAILED - reached tls: ", text.StdOut, StringComparison.Ordinal);
+        Assert.Contains("; 1 of 2 check(s) failed", text.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("verdict: OK", text.StdOut, StringComparison.Ordinal);
+
+        ProcessResult json = await Peers.RdphsAsync(Limit, "probe", "--until", "tls", "-e", "cert.key-bits>=4096", "--json");
+        Assert.True(json.ExitCode == ExitCodes.ExpectationsFailed, json.ToString());
+        using JsonDocument document = JsonDocument.Parse(json.StdOut);
+        JsonElement outcome = document.RootElement.GetProperty("outcome");
+        Assert.Equal(ExitCodes.ExpectationsFailed, outcome.GetProperty("exitCode").GetInt32());
+        Assert.EndsWith("; 1 of 1 check(s) failed", outcome.GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        Assert.Contains("verdict: FAILED", json.StdErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
@@ -274,11 +388,10 @@ public sealed class CliTests
         // Three connections: the port check, the authenticated probe at CredSSP version 6, then the check at version 4.
         Task<ProcessResult> server = Peers.RdphsAsync(TimeSpan.FromSeconds(60), "serve", "--port", portText, "--require-nonce-binding", "--max-connections", "3");
         await WaitForPortAsync(port);
-        ProcessResult probe = await Peers.RunAsync(
-            "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--user", "alice", "--until", "credssp", "--check-nonce-binding", "--json"],
+        ProcessResult probe = await Peers.RdphsAsync(
             Limit,
-            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" });
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" },
+            "probe", $"127.0.0.1:{port}", "--user", "alice", "--until", "credssp", "--check-nonce-binding", "--json");
         ProcessResult served = await server;
 
         Assert.True(probe.ExitCode == 0, probe.ToString());
@@ -310,11 +423,14 @@ public sealed class CliTests
             Assert.Equal("x224.confirm", diagnosis.GetProperty("evidence").GetProperty("step").GetString());
             JsonElement last = json.RootElement.GetProperty("steps").EnumerateArray().Last();
             Assert.Equal(("x224.confirm", "interrupted"), (last.GetProperty("name").GetString(), last.GetProperty("outcome").GetString()));
+            Assert.Equal(JsonValueKind.Null, diagnosis.GetProperty("mstsc").ValueKind); // Ctrl-C is not something mstsc would report
+            Assert.StartsWith("interrupted", json.RootElement.GetProperty("outcome").GetProperty("verdict").GetString(), StringComparison.Ordinal);
         }
         else
         {
             Assert.Contains("x224.confirm", result.StdOut, StringComparison.Ordinal);
-            Assert.Contains("interrupted", result.StdOut, StringComparison.Ordinal);
+            Assert.Contains("verdict: INTERRUPTED - interrupted (Ctrl-C or SIGTERM) during x224.confirm", result.StdOut, StringComparison.Ordinal);
+            Assert.DoesNotContain("mstsc", result.StdOut, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("   at ", result.StdErr, StringComparison.Ordinal);
@@ -331,9 +447,10 @@ public sealed class CliTests
         await WaitForPortAsync(port);
 
         var requestSent = new TaskCompletionSource();
-        string[] args = [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "probe", $"127.0.0.1:{port}", "--timeout", "30", "--log-level", "Debug"];
+        (string fileName, string[] prefix) = Peers.Rdphs;
+        string[] args = [.. prefix, "probe", $"127.0.0.1:{port}", "--timeout", "30", "--log-level", "Debug"];
         Task<ProcessResult> probe = Peers.RunAsync(
-            "dotnet",
+            fileName,
             json ? [.. args, "--json"] : args,
             Limit,
             onStdErrLine: line =>

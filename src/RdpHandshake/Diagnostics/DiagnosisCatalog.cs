@@ -54,6 +54,11 @@ public static class DiagnosisCatalog
         public const string Redirected =
             "none: mstsc does not disconnect with an error here, it follows the Server Redirection PDU and reconnects to the server it names (MS-RDPBCGR 2.2.13.1)";
 
+        /// <summary>The person running rdphs stopped it: nothing happened to the connection that mstsc would report.</summary>
+        public const string Interrupted =
+            "none: the run was stopped from this side (Ctrl-C or SIGTERM), not by the server or the network; mstsc's code for a disconnection its own user asks for "
+            + "(0x1, disconnectReasonLocalNotError) would say nothing about the server";
+
         /// <summary>An rdphs setting, check or fault, not something that ends an mstsc connection.</summary>
         public const string RdphsOnly =
             "none: this ends the run because of an rdphs option, check or fault, not because the connection failed; mstsc has no such stop, so it has no code for it";
@@ -536,12 +541,11 @@ public static class DiagnosisCatalog
                 "The evidence names what arrived; a proxy or a non-conforming server is the usual cause.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
-            // 0x1 disconnectReasonLocalNotError, a disconnection the local side asked for: https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
         rows.Add(CauseId.Interrupted, "any", new(
                 "the run was interrupted",
                 "Ctrl-C or SIGTERM stopped the run; the timeline shows the step in flight.",
                 "Re-run to completion, with a larger --timeout if the server is slow.",
-                MstscCodes.For(0x1)));
+                null, NoMstscCode: NoMstscCodeReasons.Interrupted));
 
         rows.Add(CauseId.InternalError, "any", new(
                 "rdphs hit an internal error",
