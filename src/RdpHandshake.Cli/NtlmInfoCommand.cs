@@ -76,14 +76,16 @@ internal static class NtlmInfoCommand
             else
             {
                 Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: no NTLM CHALLENGE");
-                if (report.Negotiation?.Selected is { } selected && selected is not (SecurityProtocols.Hybrid or SecurityProtocols.HybridEx))
-                {
-                    Console.Out.WriteLine($"  the server selected {NegotiationNames.SpecNames(selected)}: it does not offer NLA (CredSSP) to this client");
-                }
-
+                Console.Out.WriteLine();
+                string verdict = report.Diagnosis is null && report.Negotiation?.Selected is { } selected && selected is not (SecurityProtocols.Hybrid or SecurityProtocols.HybridEx)
+                    ? $"the server selected {NegotiationNames.SpecNames(selected)}: it does not offer NLA (CredSSP) to this client"
+                    : report.Verdict;
+                var output = new Terminal.Lines(Console.Out);
+                output.Line($"{Terminal.Bold("verdict:", output.Color)} {Terminal.Red("FAILED", output.Color)} - {verdict}");
                 if (report.Diagnosis is { } diagnosis)
                 {
-                    TextRenderer.WriteDiagnosis(Console.Out, diagnosis);
+                    output.Line();
+                    TextRenderer.WriteDiagnosis(output, diagnosis);
                 }
             }
 

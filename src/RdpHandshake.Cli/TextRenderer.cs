@@ -294,10 +294,28 @@ internal static class TextRenderer
         }
     }
 
+    /// <summary>A survey that could not ask: the verdict, as a probe says it, and the failure block.</summary>
+    private static void WriteFailure(TextWriter writer, string verdict, Diagnosis? diagnosis)
+    {
+        var output = new Terminal.Lines(writer);
+        output.Line($"{Terminal.Bold("verdict:", output.Color)} {Terminal.Red("FAILED", output.Color)} - {verdict}");
+        if (diagnosis is not null)
+        {
+            output.Line();
+            WriteDiagnosis(output, diagnosis);
+        }
+    }
+
     public static void WriteSurvey(TextWriter output, ProtocolSurveyReport survey)
     {
-        output.WriteLine($"rdphs protocols {survey.Target}: {survey.Connections} connections, {Ms(survey.Elapsed)} ms");
+        output.WriteLine($"rdphs protocols {survey.Target}: {survey.Connections} connection(s), {Ms(survey.Elapsed)} ms");
         output.WriteLine();
+        if (survey.Failure is { } failure)
+        {
+            WriteFailure(output, $"failed in {failure.Phase.Name()}: {failure.Cause} - {failure.Summary}", failure);
+            return;
+        }
+
         var rows = new List<string[]> { new[] { "protocol", "requested", "answer", "detail" } };
         foreach (ProtocolResult result in survey.Results)
         {
@@ -323,11 +341,11 @@ internal static class TextRenderer
 
     public static void WriteTlsSurvey(TextWriter output, TlsSurveyReport survey)
     {
-        output.WriteLine($"rdphs tls {survey.Target}: {survey.Connections} connections for {survey.CipherSuitesTested} version/suite combinations, {Ms(survey.Elapsed)} ms");
+        output.WriteLine($"rdphs tls {survey.Target}: {survey.Connections} connection(s) for {survey.CipherSuitesTested} version/suite combinations, {Ms(survey.Elapsed)} ms");
         if (survey.Problem is not null)
         {
             output.WriteLine();
-            output.WriteLine($"verdict: cannot survey TLS - {survey.Problem}");
+            WriteFailure(output, survey.Failure is null ? $"cannot survey TLS: {survey.Problem}" : survey.Problem, survey.Failure);
             return;
         }
 

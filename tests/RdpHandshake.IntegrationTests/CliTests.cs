@@ -334,6 +334,48 @@ public sealed class CliTests
         Assert.Contains("verdict: FAILED", json.StdErr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("probe")]
+    [InlineData("protocols")]
+    [InlineData("tls")]
+    [InlineData("ntlm-info")]
+    public async Task Every_command_fails_alike_where_nothing_listens(string command)
+    {
+        string target = $"127.0.0.1:{Peers.FreePort()}";
+        ProcessResult run = await Peers.RdphsAsync(Limit, command, target);
+        Assert.True(run.ExitCode == ExitCodes.Tcp, run.ToString());
+        Assert.Contains($"verdict: FAILED - failed in tcp: connection-refused - connecting to {target} failed", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("diagnosis: phase tcp, cause connection-refused: nothing listens on the port", run.StdOut, StringComparison.Ordinal);
+
+        ProcessResult json = await Peers.RdphsAsync(Limit, command, target, "--json");
+        Assert.True(json.ExitCode == ExitCodes.Tcp, json.ToString());
+        using JsonDocument document = JsonDocument.Parse(json.StdOut);
+        JsonElement diagnosis = document.RootElement.GetProperty("diagnosis");
+        Assert.Equal(("tcp", "connection-refused"), (diagnosis.GetProperty("phase").GetString(), diagnosis.GetProperty("cause").GetString()));
+    }
+
+    [Fact]
+    public async Task Tls_against_a_server_that_breaks_every_handshake_fails_in_tls_and_one_that_refuses_a_version_does_not()
+    {
+        RdpHandshake.TestServer.Fault.TryParse("tls.server-hello:close", out RdpHandshake.TestServer.Fault? close, out _);
+        await using (var broken = new RdpHandshake.TestServer.RdpTestServer(new RdpHandshake.TestServer.TestServerOptions { Faults = [close!] }))
+        {
+            System.Net.IPEndPoint endpoint = broken.Start();
+            ProcessResult run = await Peers.RdphsAsync(Limit, "tls", $"127.0.0.1:{endpoint.Port}", "--json");
+            Assert.True(run.ExitCode == ExitCodes.Tls, run.ToString());
+            using JsonDocument document = JsonDocument.Parse(run.StdOut);
+            Assert.StartsWith("the server broke every TLS handshake: ", document.RootElement.GetProperty("problem").GetString(), StringComparison.Ordinal);
+            Assert.Equal("closed-after-client-hello", document.RootElement.GetProperty("diagnosis").GetProperty("cause").GetString());
+            Assert.Contains("verdict: FAILED - the server broke every TLS handshake", (await Peers.RdphsAsync(Limit, "tls", $"127.0.0.1:{endpoint.Port}")).StdOut, StringComparison.Ordinal);
+        }
+
+        await using var modern = new RdpHandshake.TestServer.RdpTestServer(new RdpHandshake.TestServer.TestServerOptions { TlsVersions = [RdpHandshake.Protocol.Tls.TlsVersion.Tls12] });
+        System.Net.IPEndPoint address = modern.Start();
+        ProcessResult refused = await Peers.RdphsAsync(Limit, "tls", $"127.0.0.1:{address.Port}", "--tls-versions", "1.0");
+        Assert.True(refused.ExitCode == ExitCodes.Success, refused.ToString()); // an alert is an answer: TLS 1.0 is not accepted
+        Assert.Contains("verdict: accepts no TLS version offered", refused.StdOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
