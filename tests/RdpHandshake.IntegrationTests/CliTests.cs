@@ -376,6 +376,49 @@ public sealed class CliTests
         Assert.Contains("verdict: accepts no TLS version offered", refused.StdOut, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "HTTP", "the port answered HTTP/1.1: a web server, not RDP")]
+    [InlineData("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", "SSH", "the port answered SSH-2.0-OpenSSH_9.2p1: an SSH server, not RDP")]
+    [InlineData("hex:00000049fe534d4240000000", "SMB", "the port answered SMB2: an SMB file server, not RDP")]
+    [InlineData("hex:15030300020246", "TLS", "the port answered a TLS alert record: a TLS server that does not begin with the X.224 negotiation, not RDP")]
+    public async Task A_port_that_answers_in_another_protocol_is_named(string answer, string protocol, string reason)
+    {
+        // A listener on loopback that answers every connection as that service does, whatever the client sent.
+        byte[] bytes = answer.StartsWith("hex:", StringComparison.Ordinal) ? Convert.FromHexString(answer[4..]) : System.Text.Encoding.ASCII.GetBytes(answer);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        Task serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using System.Net.Sockets.TcpClient client = await listener.AcceptTcpClientAsync(stop.Token);
+                await client.GetStream().WriteAsync(bytes, stop.Token);
+                await Task.Delay(200, stop.Token);
+            }
+        }, stop.Token);
+
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{port}", "--json");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+
+        Assert.True(run.ExitCode == ExitCodes.X224, run.ToString());
+        using JsonDocument json = JsonDocument.Parse(run.StdOut);
+        JsonElement diagnosis = json.RootElement.GetProperty("diagnosis");
+        Assert.Equal($"not-rdp:{protocol}", diagnosis.GetProperty("cause").GetString());
+        Assert.Equal(reason, diagnosis.GetProperty("summary").GetString());
+        Assert.Contains($"verdict: FAILED - failed in x224: not-rdp:{protocol} - {reason}", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_built_in_server_can_answer_as_a_web_server()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", "--server-fault", "x224.confirm:http");
+        Assert.True(run.ExitCode == ExitCodes.X224, run.ToString());
+        Assert.Contains("diagnosis: phase x224, cause not-rdp:HTTP: a web server answered", run.StdOut, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {

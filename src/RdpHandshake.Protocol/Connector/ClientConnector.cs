@@ -100,10 +100,10 @@ public sealed class ClientConnector
     }
 
     /// <summary>Ends the connection because the awaited frame could not even be sized.</summary>
-    public StepResult RejectFrame(DecodeError error)
+    public StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
         IConnectionSequence sequence = _current ?? throw new InvalidOperationException("the connection is over");
-        StepResult result = sequence.RejectFrame(error);
+        StepResult result = sequence.RejectFrame(error, received);
         Advance();
         return result;
     }

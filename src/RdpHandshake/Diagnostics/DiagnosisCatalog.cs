@@ -295,6 +295,22 @@ public static class DiagnosisCatalog
                 "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
+        rows.Add(CauseId.NotRdp, "x224", new(
+                "the port serves another protocol than RDP",
+                "The server answered the X.224 Connection Request in another protocol: the port belongs to another service (a web server, SSH, SMB, VNC), or speaks TLS from its first byte where an RDP listener first answers with an X.224 Connection Confirm in the clear. The detail names the protocol; the evidence shows the first bytes it sent.",
+                "Point the client at the RDP port: 3389 unless the server's PortNumber (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp) or xrdp.ini says otherwise; check the port forwarding, NAT and load-balancer rules that lead to this port. `rdphs scan HOST` shows what the server's RDP port answers.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+        rows.Detail(CauseId.NotRdp, "HTTP", new(
+                "a web server answered",
+                "The answer is an HTTP status line: a web server (or an RD Web Access, RD Gateway or reverse proxy site) listens on this port, not an RDP listener.",
+                "Probe the RDP port instead, or fix the port forwarding that sends this port to a web server; an RD Gateway is reached by clients through its gateway setting, not as a session host.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+        rows.Detail(CauseId.NotRdp, "TLS", new(
+                "a TLS service answered, without the X.224 negotiation",
+                "The answer is a TLS record: the port speaks TLS from the first byte (an HTTPS service, an RD Gateway, a TLS-terminating proxy or load balancer), where RDP negotiates in X.224 first and starts TLS only after the Connection Confirm. Such a TLS server reads the Connection Request as a broken record and answers with an alert.",
+                "If a proxy or load balancer terminates TLS in front of the RDP server, make it pass TCP through (or use its RDP mode), or probe the server behind it directly; if this is an RD Gateway, connect through it as a gateway. Otherwise probe the RDP port.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
         rows.Add(CauseId.DisconnectUltimatum, "any", new(
                 "the server ended the connection with an MCS Disconnect Provider Ultimatum",
                 "The server ended the MCS domain without saying why (no Set Error Info before it).",
@@ -532,7 +548,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.MalformedResponse, "any", new(
                 "the server's answer is malformed",
                 "The bytes the server sent do not decode as the PDU this step expects. The port may serve another protocol (HTTP, SSH, a TLS-only service), or the server or a middlebox is broken.",
-                "Look at the received hex in the evidence: 'SSH-', 'HTTP/' or a TLS record (16 03 ..) show another service on the port; otherwise report the bytes to the server's vendor.",
+                "Look at the received hex in the evidence: rdphs names an HTTP, SSH, SMB, VNC or TLS answer itself (cause not-rdp), so these bytes are none of them; a proxy or another service may still be on the port, or the server is broken: report the bytes to its vendor.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
         rows.Add(CauseId.UnexpectedPdu, "any", new(

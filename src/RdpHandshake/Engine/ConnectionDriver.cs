@@ -54,7 +54,7 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                         return FailRecord(plan, step, read, [.. sent], [.. received, .. read.Bytes]);
                     case FrameReadStatus.Invalid:
                         received.AddRange(read.Bytes);
-                        result = connector.RejectFrame(read.Error!.Value);
+                        result = connector.RejectFrame(read.Error!.Value, read.Bytes);
                         break;
                     default:
                         return FailRead(connector.State, plan, step, hint.Expecting, read, unanswering);
