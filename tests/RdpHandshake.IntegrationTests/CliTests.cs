@@ -419,6 +419,58 @@ public sealed class CliTests
         Assert.Contains("diagnosis: phase x224, cause not-rdp:HTTP: a web server answered", run.StdOut, StringComparison.Ordinal);
     }
 
+    private static readonly System.Text.RegularExpressions.Regex SuggestedCommand = new("`(rdphs [^`]+)`");
+
+    /// <summary>Every rdphs command a remedy of the catalogue suggests, as written (with HOST, DOMAIN\user, CODE, TOKEN).</summary>
+    public static TheoryData<string> RemedyCommands()
+    {
+        var data = new TheoryData<string>();
+        foreach (string command in DiagnosisCatalog.All.SelectMany(e => SuggestedCommand.Matches(e.Entry.Remedy)).Select(m => m.Groups[1].Value).Distinct())
+        {
+            data.Add(command);
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Remedies_suggest_options_only_inside_a_whole_rdphs_command()
+    {
+        // So every suggestion can be run as it is written (the test below runs them all): no bare '--until credssp' that
+        // the command line would refuse without another option.
+        foreach ((string where, string cause, CatalogEntry entry) in DiagnosisCatalog.All)
+        {
+            string prose = SuggestedCommand.Replace(entry.Remedy, string.Empty);
+            Assert.False(System.Text.RegularExpressions.Regex.IsMatch(prose, @"(^|[\s(])--[a-z]"), $"{where} {cause}: an option outside a command in \"{entry.Remedy}\"");
+        }
+
+        Assert.True(RemedyCommands().Count >= 20, "the remedies suggest commands");
+        Assert.Contains(RemedyCommands(), row => row.Data == "rdphs ntlm-info HOST");
+    }
+
+    [Theory]
+    [MemberData(nameof(RemedyCommands))]
+    public async Task Every_command_a_remedy_suggests_runs(string command)
+    {
+        await using var server = new RdpHandshake.TestServer.RdpTestServer(new RdpHandshake.TestServer.TestServerOptions());
+        System.Net.IPEndPoint endpoint = server.Start();
+        string[] args = command["rdphs ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(word => word switch
+            {
+                "HOST" => $"127.0.0.1:{endpoint.Port}",
+                "DOMAIN\\user" => "alice",
+                "CODE" => "0x904",
+                "TOKEN" => "msts=3640205228.15629.0000",
+                _ => word,
+            })
+            .ToArray();
+        Assert.DoesNotContain(args, word => System.Text.RegularExpressions.Regex.IsMatch(word, "^[A-Z]{2,}$")); // every placeholder is filled
+
+        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" }, args);
+        Assert.True(run.ExitCode != ExitCodes.Usage, $"{command}: {run}");
+        Assert.False(run.TimedOut, $"{command}: {run}");
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
