@@ -472,6 +472,78 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_help_names_the_built_in_account_and_its_password()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "serve", "--help");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Matches(@"account is alice, password Test-Password-1", run.StdOut);
+        Assert.Contains("--account <NAME:PASSWORD>", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("--accounts <FILE>", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--account")]
+    [InlineData("--accounts")]
+    public async Task Serve_takes_the_accounts_it_is_given_instead_of_the_built_in_one(string option)
+    {
+        string directory = Directory.CreateTempSubdirectory("rdphs-accounts-").FullName;
+        string file = Path.Combine(directory, "accounts.txt");
+        await File.WriteAllTextAsync(file, "# test accounts\nCONTOSO\\bob:Another-Password-2\ncarol:Third-Password-3\n", TestContext.Current.CancellationToken);
+        int port = Peers.FreePort();
+        string portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] accounts = option == "--account" ? ["--account", "CONTOSO\\bob:Another-Password-2", "--account", "carol:Third-Password-3"] : ["--accounts", file];
+        Task<ProcessResult> server = Peers.RdphsAsync(Limit, ["serve", "--port", portText, "--max-connections", "2", .. accounts]);
+        await WaitForPortAsync(port); // the first connection
+        ProcessResult bob = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Another-Password-2" },
+            "probe", $"127.0.0.1:{port}", "--user", "CONTOSO\\bob", "--until", "credssp", "-q");
+        ProcessResult served = await server;
+        Directory.Delete(directory, recursive: true);
+
+        Assert.True(bob.ExitCode == ExitCodes.Success, bob.ToString());
+        Assert.True(served.ExitCode == 0, served.ToString());
+        Assert.Contains("accounts CONTOSO\\bob, carol", served.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Another-Password-2", served.StdOut + served.StdErr + bob.StdOut + bob.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Third-Password-3", served.StdOut + served.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_the_built_in_account_when_given_others()
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(Limit, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--max-connections", "2", "--account", "bob:Another-Password-2");
+        await WaitForPortAsync(port);
+        ProcessResult alice = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" },
+            "probe", $"127.0.0.1:{port}", "--user", "alice", "--until", "credssp", "--json");
+        await server;
+        Assert.True(alice.ExitCode == ExitCodes.CredSsp, alice.ToString());
+        using JsonDocument json = JsonDocument.Parse(alice.StdOut);
+        Assert.Equal("auth-failed:STATUS_LOGON_FAILURE", json.RootElement.GetProperty("diagnosis").GetProperty("cause").GetString());
+    }
+
+    [Fact]
+    public async Task Serve_warns_before_it_listens_on_an_address_that_is_not_loopback()
+    {
+        // 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes first, then listening fails, and
+        // nothing is ever reachable from outside.
+        ProcessResult run = await Peers.RdphsAsync(Limit, "serve", "--bind", "192.0.2.1", "--port", Peers.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.StartsWith("rdphs: warning: --bind 192.0.2.1 is not a loopback address", run.StdErr, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == ExitCodes.Failure, run.ToString());
+        Assert.Contains("rdphs: cannot listen on 192.0.2.1:", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--max-connections", "0", "--max-connections 0: must be 1 or more")]
+    [InlineData("--account", "bob", "--account 'bob': expected NAME:PASSWORD")]
+    [InlineData("--account", ":secret", "--account '': expected NAME:PASSWORD")]
+    public async Task Serve_refuses_settings_that_make_no_sense(string option, string value, string message)
+    {
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(20), "serve", "--port", Peers.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), option, value);
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith($"rdphs: {message}", run.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
         ProcessResult run = await Peers.RdphsAsync(Limit, "explain", "0x904", "0x7");
