@@ -10,6 +10,11 @@ public sealed record ProbeTarget(string Host, int Port = ProbeTarget.DefaultPort
 
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
+    /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c> (port 3389 by default).</summary>
+    /// <exception cref="FormatException">The text is not a target; the message says why.</exception>
+    public static ProbeTarget Parse(string text) =>
+        TryParse(text, out ProbeTarget? target, out string? error) ? target! : throw new FormatException($"target {error}");
+
     /// <summary>Parses a target; on failure <paramref name="error"/> says what is wrong with it.</summary>
     public static bool TryParse(string text, out ProbeTarget? target, out string? error)
     {

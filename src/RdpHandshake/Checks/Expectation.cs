@@ -8,7 +8,14 @@ using RdpHandshake.Tls;
 namespace RdpHandshake.Checks;
 
 /// <summary>The result of checking one expectation against a report.</summary>
-public sealed record ExpectationResult(Expectation Expectation, bool Passed, string? Actual, string Message);
+/// <param name="Expectation">The check.</param>
+/// <param name="Passed">Whether the report satisfies it; a check on a value the run did not measure fails.</param>
+/// <param name="Actual">The value the report holds for the check's key, or null when the run did not measure it.</param>
+/// <param name="Message">One line that says what was found: <c>tls is 1.3</c>, <c>expected cert.key-bits &gt;= 4096, got 2048</c>.</param>
+public sealed record ExpectationResult(Expectation Expectation, bool Passed, string? Actual, string Message)
+{
+    public override string ToString() => $"{(Passed ? "pass" : "FAIL")} {Expectation.Text}: {Message}";
+}
 
 /// <summary>
 /// One regression check on a probe report, written <c>KEY OP VALUE</c>: e.g. <c>protocol=hybrid</c>,
