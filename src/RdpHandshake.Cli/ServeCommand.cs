@@ -563,12 +563,32 @@ internal static class ServeCommand
         }
 
         string session = record.Stage > ServerStage.CredSspCompleted
-            ? $"; reached {record.Stage}: client '{record.ClientName}', channels [{string.Join(", ", record.RequestedChannels)}]"
+            ? $"; reached {StageName(record.Stage)}: client '{record.ClientName}', channels [{string.Join(", ", record.RequestedChannels)}]"
                 + (record.SecurityLayer == "rdp" && record.SelectedEncryptionMethod is { } method ? $", {EncryptionNames.Method(method)} at {EncryptionNames.Level(record.SelectedEncryptionLevel ?? EncryptionLevel.None)}" : string.Empty)
                 + (record.ClientInfoUserName is { } user ? $", user '{(string.IsNullOrEmpty(record.ClientInfoDomain) ? string.Empty : record.ClientInfoDomain + "\\")}{user}'" : string.Empty)
             : string.Empty;
         return $"#{record.Id} {record.Remote}: {requested}{cookie}; {answer}{fault}{session}; {record.Ending}";
     }
+
+    /// <summary>How far a connection got, as the JSON line and the text name it.</summary>
+    internal static string StageName(ServerStage stage) => stage switch
+    {
+        ServerStage.None => "none",
+        ServerStage.X224Confirmed => "x224-confirmed",
+        ServerStage.TlsEstablished => "tls-established",
+        ServerStage.CredSspCompleted => "credssp-completed",
+        ServerStage.McsConnectInitialReceived => "mcs-connect-initial-received",
+        ServerStage.McsConnectResponseSent => "mcs-connect-response-sent",
+        ServerStage.UserAttached => "user-attached",
+        ServerStage.ChannelJoined => "channel-joined",
+        ServerStage.SecurityExchanged => "security-exchanged",
+        ServerStage.ClientInfoReceived => "client-info-received",
+        ServerStage.LicensingSent => "licensing-sent",
+        ServerStage.DemandActiveSent => "demand-active-sent",
+        ServerStage.ConfirmActiveReceived => "confirm-active-received",
+        ServerStage.ClientFinalizationReceived => "client-finalization-received",
+        ServerStage.Finalized => "finalized",
+    };
 
     private static string ToJsonLine(ServerConnectionRecord record)
     {
@@ -576,6 +596,7 @@ internal static class ServeCommand
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
+            json.WriteString("schema", "rdphs.serve/1");
             json.WriteNumber("id", record.Id);
             json.WriteString("remote", record.Remote);
             json.WriteString("requestHex", record.RequestBytes is null ? null : Convert.ToHexStringLower(record.RequestBytes));
@@ -596,6 +617,7 @@ internal static class ServeCommand
             else
             {
                 json.WriteNull("requestedProtocols");
+                json.WriteNull("requestFlags");
             }
 
             json.WriteString("selected", record.Answer?.Response is { } rsp ? NegotiationNames.ShortName(rsp.SelectedProtocol) : null);
@@ -605,7 +627,7 @@ internal static class ServeCommand
             json.WriteString("tlsVersion", record.TlsVersion);
             json.WriteString("tlsCipherSuite", record.TlsCipherSuite is { } suite ? RdpHandshake.Tls.TlsNames.CipherSuite(suite) : null);
             json.WriteString("tlsError", record.TlsError);
-            json.WriteString("stage", record.Stage.ToString());
+            json.WriteString("stage", StageName(record.Stage));
             json.WriteString("securityLayer", record.SecurityLayer);
             json.WriteString("clientName", record.ClientName);
             json.WriteStartArray("requestedChannels");
@@ -622,6 +644,10 @@ internal static class ServeCommand
             if (record.ClientInfoPasswordLength is { } passwordLength)
             {
                 json.WriteNumber("clientInfoPasswordLength", passwordLength);
+            }
+            else
+            {
+                json.WriteNull("clientInfoPasswordLength");
             }
 
             json.WriteString("license", record.LicenseSent);

@@ -543,6 +543,88 @@ public sealed class CliTests
         Assert.DoesNotContain("secret", run.StdErr, StringComparison.Ordinal);
     }
 
+    /// <summary>The member names of the documented example of <paramref name="schema"/> in docs/report-format.md.</summary>
+    private static async Task<SortedSet<string>> DocumentedMembersAsync(string schema)
+    {
+        string docs = await File.ReadAllTextAsync(Path.Combine(Peers.RepositoryRoot, "docs", "report-format.md"), TestContext.Current.CancellationToken);
+        System.Text.RegularExpressions.Match section = System.Text.RegularExpressions.Regex.Match(
+            docs, $"^## `{System.Text.RegularExpressions.Regex.Escape(schema)}`.*?^```jsonc\n(.*?)^```", System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(section.Success, $"docs/report-format.md documents no {schema}");
+        return new SortedSet<string>(System.Text.RegularExpressions.Regex.Matches(section.Groups[1].Value, "\"([A-Za-z]+)\"\\s*:").Select(m => m.Groups[1].Value), StringComparer.Ordinal);
+    }
+
+    private static SortedSet<string> Members(JsonElement element, SortedSet<string>? into = null)
+    {
+        into ??= new SortedSet<string>(StringComparer.Ordinal);
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (JsonProperty property in element.EnumerateObject())
+            {
+                into.Add(property.Name);
+                Members(property.Value, into);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement item in element.EnumerateArray())
+            {
+                Members(item, into);
+            }
+        }
+
+        return into;
+    }
+
+    [Fact]
+    public async Task The_explain_json_is_documented_member_for_member()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "explain", "0x904", "0x7", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using JsonDocument json = JsonDocument.Parse(run.StdOut);
+        Assert.Equal("rdphs.explain/1", json.RootElement.GetProperty("schema").GetString());
+        Assert.Equal(await DocumentedMembersAsync("rdphs.explain/1"), Members(json.RootElement));
+    }
+
+    [Fact]
+    public async Task The_serve_json_lines_are_documented_member_for_member()
+    {
+        int port = Peers.FreePort();
+        Task<ProcessResult> server = Peers.RdphsAsync(Limit, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json", "--max-connections", "2");
+        await WaitForPortAsync(port); // the first connection: it sends nothing
+        ProcessResult probe = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{port}", "-q");
+        ProcessResult served = await server;
+        Assert.True(probe.ExitCode == 0 && served.ExitCode == 0, $"{probe}\n{served}");
+
+        string[] lines = served.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        SortedSet<string> documented = await DocumentedMembersAsync("rdphs.serve/1");
+        foreach (string line in lines)
+        {
+            using JsonDocument json = JsonDocument.Parse(line);
+            Assert.Equal("rdphs.serve/1", json.RootElement.GetProperty("schema").GetString());
+            Assert.Equal(documented, Members(json.RootElement)); // absent values are null, never missing
+        }
+    }
+
+    [Fact]
+    public async Task A_plain_probe_of_an_nla_server_fills_credssp_as_the_format_says()
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{Peers.FreePort()}", "--json");
+        ProcessResult nla;
+        await using (var server = new RdpHandshake.TestServer.RdpTestServer(new RdpHandshake.TestServer.TestServerOptions()))
+        {
+            nla = await Peers.RdphsAsync(Limit, "probe", $"127.0.0.1:{server.Start().Port}", "--json");
+        }
+
+        Assert.True(nla.ExitCode == 0, nla.ToString());
+        using JsonDocument json = JsonDocument.Parse(nla.StdOut);
+        Assert.Equal(6, json.RootElement.GetProperty("credssp").GetProperty("serverVersion").GetInt32());
+        string docs = await File.ReadAllTextAsync(Path.Combine(Peers.RepositoryRoot, "docs", "report-format.md"), TestContext.Current.CancellationToken);
+        string credssp = docs.Split('\n').Single(l => l.Contains("\"credssp\": {", StringComparison.Ordinal));
+        Assert.Contains("every probe of a server that selects NLA", credssp, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == ExitCodes.Tcp, run.ToString());
+    }
+
     [Fact]
     public async Task Explain_names_the_codes_and_the_steps_that_close_the_socket()
     {
