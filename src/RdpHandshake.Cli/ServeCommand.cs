@@ -334,9 +334,13 @@ internal static class ServeCommand
                 {
                     options = options with { SuppliedCertificate = TestCertificates.LoadPem(certPath, keyPath) };
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.OpenSsl.PemException)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': {ex.Message}");
+                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': cannot read them ({Files.Describe(ex)})");
+                }
+                catch (Exception ex) when (ex is InvalidDataException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.OpenSsl.PemException)
+                {
+                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': not a PEM certificate and its RSA key ({ex.Message.TrimEnd('.')})");
                 }
             }
             else if (parse.GetValue(keyFile) is not null)
