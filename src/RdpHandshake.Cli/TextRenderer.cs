@@ -308,7 +308,7 @@ internal static class TextRenderer
 
     public static void WriteSurvey(TextWriter output, ProtocolSurveyReport survey)
     {
-        output.WriteLine($"rdphs protocols {survey.Target}: {survey.Connections} connection(s), {Ms(survey.Elapsed)} ms");
+        output.WriteLine($"rdphs protocols {survey.Target}: {Connections(survey.Connections)}, {Ms(survey.Elapsed)} ms");
         output.WriteLine();
         if (survey.Failure is { } failure)
         {
@@ -341,7 +341,7 @@ internal static class TextRenderer
 
     public static void WriteTlsSurvey(TextWriter output, TlsSurveyReport survey)
     {
-        output.WriteLine($"rdphs tls {survey.Target}: {survey.Connections} connection(s) for {survey.CipherSuitesTested} version/suite combinations, {Ms(survey.Elapsed)} ms");
+        output.WriteLine($"rdphs tls {survey.Target}: {Connections(survey.Connections)} for {survey.CipherSuitesTested} version/suite combinations, {Ms(survey.Elapsed)} ms");
         if (survey.Problem is not null)
         {
             output.WriteLine();
@@ -389,6 +389,8 @@ internal static class TextRenderer
 
     /// <summary>Long hex in the text view is cut (the JSON report keeps every byte).</summary>
     private static string Shorten(string hex) => hex.Length <= 256 ? hex : $"{hex[..256]}... ({hex.Length / 2} bytes; --json has them all)";
+
+    private static string Connections(int count) => count == 1 ? "1 connection" : $"{count} connections";
 
     private static string Ms(TimeSpan span) => span.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
 
