@@ -86,7 +86,7 @@ public static class SessionOracles
             FrameSize size = hint.FindSize(rest[..Math.Min(rest.Length, hint.HeaderLength)]);
             if (size.Status == FrameSizeStatus.Invalid)
             {
-                StepResult rejected = connector.RejectFrame(size.Error!.Value);
+                StepResult rejected = connector.RejectFrame(size.Error!.Value, rest[..Math.Min(rest.Length, hint.HeaderLength)]);
                 Check(rejected);
                 break;
             }

@@ -29,7 +29,7 @@ public static class X224Oracle
         FrameSize size = hint.FindSize(input[..Math.Min(input.Length, hint.HeaderLength)]);
         StepResult result = size.Status switch
         {
-            FrameSizeStatus.Invalid => connector.RejectFrame(size.Error!.Value),
+            FrameSizeStatus.Invalid => connector.RejectFrame(size.Error!.Value, input[..Math.Min(input.Length, hint.HeaderLength)]),
             FrameSizeStatus.Complete when size.Length <= input.Length => connector.Step(input[..size.Length], new ArrayBufferWriter<byte>()),
             _ => new StepResult(hint.StepName, plan.Phase, hint.Expecting, [], "needs more bytes"),
         };

@@ -198,7 +198,7 @@ internal sealed class CommonOptions
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new UsageException($"--password-file '{path}': cannot read it ({ex.GetType().Name})");
+                throw new UsageException($"--password-file '{path}': cannot read it ({Files.Describe(ex)})");
             }
         }
         else if (Environment.GetEnvironmentVariable("RDPHS_PASSWORD") is { } fromEnvironment)
@@ -263,7 +263,7 @@ internal sealed class CommonOptions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--keylog '{path}': cannot open it for writing ({ex.Message})");
+            throw new UsageException($"--keylog '{path}': cannot open it for writing ({Files.Describe(ex)})");
         }
     }
 
@@ -329,9 +329,9 @@ internal sealed class CommonOptions
         {
             _ = negotiation.BuildConnectionRequest().Size;
         }
-        catch (ArgumentException ex)
+        catch (ArgumentException)
         {
-            throw new UsageException($"the cookie or routing token is too long: {ex.Message}");
+            throw new UsageException($"the cookie or routing token is too long: the X.224 Connection Request can be at most {Protocol.X224.X224Framing.MaxConnectionPduSize} bytes");
         }
 
         return new ProbeOptions
@@ -549,9 +549,13 @@ internal sealed class CommonOptions
         {
             return TrustAnchors.FromPemFile(path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--trust '{path}': not 'system', 'none' or a readable PEM file of CA certificates ({ex.Message})");
+            throw new UsageException($"--trust '{path}': not 'system', 'none' or a readable PEM file of CA certificates ({Files.Describe(ex)})");
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new UsageException($"--trust '{path}': not 'system', 'none' or a readable PEM file of CA certificates ({ex.Message.TrimEnd('.')})");
         }
     }
 
@@ -611,11 +615,6 @@ internal sealed class CommonOptions
 
     public static ProbeTarget ParseTarget(string text)
     {
-        if (text.StartsWith('-'))
-        {
-            throw new UsageException($"unknown option '{text}'");
-        }
-
         if (!ProbeTarget.TryParse(text, out ProbeTarget? target, out string? error))
         {
             throw new UsageException($"target {error}");

@@ -18,6 +18,12 @@ public static class ExitCodes
     /// <summary>The run reached what was asked, but at least one <c>--expect</c> check failed.</summary>
     public const int ExpectationsFailed = 3;
 
+    /// <summary>
+    /// A report file asked for (<c>--junit</c>, <c>--pcap</c>, <c>--report</c>) could not be written at the end of the
+    /// run; it wins over every code but <see cref="Interrupted"/>, so CI cannot lose its report unnoticed.
+    /// </summary>
+    public const int ReportNotWritten = 4;
+
     public const int Tcp = 10;
     public const int X224 = 11;
     public const int Tls = 12;
@@ -74,6 +80,7 @@ public static class ExitCodes
         (Failure, "an error outside the connection (e.g. an output file could not be written)"),
         (Usage, "bad usage: unknown option, malformed target or value"),
         (ExpectationsFailed, "the run reached what was asked, but an --expect check failed"),
+        (ReportNotWritten, "a report file asked for (--junit, --pcap, --report) could not be written"),
         (Tcp, "failed in phase tcp (refused, unreachable, timeout, name not resolved)"),
         (X224, "failed in phase x224 (negotiation failure, closed or reset, malformed answer, timeout)"),
         (Tls, "failed in phase tls"),

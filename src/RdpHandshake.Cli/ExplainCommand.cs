@@ -11,12 +11,12 @@ internal static class ExplainCommand
 {
     public static Command Create()
     {
-        var reason = new Argument<string?>("disconnect-reason")
+        var reason = new Argument<string?>("CODE")
         {
             Description = "The disconnect reason mstsc shows (e.g. 0x904, 2308, AtClientWinsockFDCLOSE).",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var extended = new Argument<string?>("extended-reason")
+        var extended = new Argument<string?>("EXTENDED")
         {
             Description = "The extended reason (ERRINFO code), e.g. 0x7 or ERRINFO_SERVER_DENIED_CONNECTION.",
             Arity = ArgumentArity.ZeroOrOne,

@@ -17,7 +17,7 @@ internal static class FuzzCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT of the server under test (port 3389 by default); loopback only unless --allow-remote." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT of the server under test (port 3389 by default); loopback only unless --allow-remote." };
         var layer = new Option<string>("--layer", "-l")
         {
             Description = "The client PDU to mutate: x224 (Connection Request and RDP_NEG_REQ), tls (ClientHello), credssp (first TSRequest) or mcs (Connect Initial with GCC blocks). The steps before it are done correctly.",
@@ -68,7 +68,7 @@ internal static class FuzzCommand
               rdphs fuzz 10.0.0.5 --layer x224 --allow-remote --rate 2   a lab server you own
 
             Exit codes: 0 the run ended and the server is alive; 1 the server stopped accepting connections;
-            2 bad usage; 130 interrupted (the partial report is still written).
+            2 bad usage; 4 the --report file could not be written; 130 interrupted (the partial report is still written).
             """);
         command.Arguments.Add(target);
         command.Options.Add(layer);
@@ -128,6 +128,7 @@ internal static class FuzzCommand
             (ulong Seed, int Index)? replayCase = parse.GetValue(replay) is { } replayText ? ParseCaseId(replayText) : null;
 
             await CheckTargetAsync(probeTarget, parse.GetValue(allowRemote), cancellationToken).ConfigureAwait(false);
+            using ReportFile? reportFile = replayCase is null ? ReportFile.Open("--report", parse.GetValue(report), "fuzz report") : null;
 
             var options = new FuzzOptions
             {
@@ -155,18 +156,7 @@ internal static class FuzzCommand
             FuzzReport result = await runner.RunAsync(progress.Report, cancellationToken).ConfigureAwait(false);
             progress.Finish();
 
-            if (parse.GetValue(report) is { } path)
-            {
-                try
-                {
-                    using FileStream file = File.Create(path);
-                    FuzzReportJson.Write(result, file);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"rdphs: cannot write the report to {path}: {ex.Message}");
-                }
-            }
+            bool written = reportFile?.TryWrite(file => FuzzReportJson.Write(result, file), Console.Error) ?? true;
 
             if (asJson)
             {
@@ -181,7 +171,7 @@ internal static class FuzzCommand
                 return ExitCodes.Interrupted;
             }
 
-            return result.Crashed ? ServerCrashed : ExitCodes.Success;
+            return !written ? ExitCodes.ReportNotWritten : result.Crashed ? ServerCrashed : ExitCodes.Success;
         }));
         return command;
     }

@@ -27,7 +27,7 @@ internal static class NtlmInfoCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var command = new Command("ntlm-info", """
             Ask an NLA server who it is, without credentials: negotiate CredSSP, send an NTLM NEGOTIATE (no user
             name, no secret) and read the CHALLENGE, which carries the server's NetBIOS and DNS names, its domain
@@ -76,14 +76,16 @@ internal static class NtlmInfoCommand
             else
             {
                 Console.Out.WriteLine($"rdphs ntlm-info {report.Target}: no NTLM CHALLENGE");
-                if (report.Negotiation?.Selected is { } selected && selected is not (SecurityProtocols.Hybrid or SecurityProtocols.HybridEx))
-                {
-                    Console.Out.WriteLine($"  the server selected {NegotiationNames.SpecNames(selected)}: it does not offer NLA (CredSSP) to this client");
-                }
-
+                Console.Out.WriteLine();
+                string verdict = report.Diagnosis is null && report.Negotiation?.Selected is { } selected && selected is not (SecurityProtocols.Hybrid or SecurityProtocols.HybridEx)
+                    ? $"the server selected {NegotiationNames.SpecNames(selected)}: it does not offer NLA (CredSSP) to this client"
+                    : report.Verdict;
+                var output = new Terminal.Lines(Console.Out);
+                output.Line($"{Terminal.Bold("verdict:", output.Color)} {Terminal.Red("FAILED", output.Color)} - {verdict}");
                 if (report.Diagnosis is { } diagnosis)
                 {
-                    TextRenderer.WriteDiagnosis(Console.Out, diagnosis);
+                    output.Line();
+                    TextRenderer.WriteDiagnosis(output, diagnosis);
                 }
             }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using RdpHandshake.Crypto;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Reporting;
 using RdpHandshake.TestServer;
@@ -14,7 +15,7 @@ internal static class ProbeCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string?>("target")
+        var target = new Argument<string?>("HOST[:PORT]")
         {
             Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default). Without a target, rdphs starts its test server on a free loopback port and probes that.",
             Arity = ArgumentArity.ZeroOrOne,
@@ -24,9 +25,17 @@ internal static class ProbeCommand
             Description = "Security protocols to offer, comma-separated: rdp, ssl (alias tls), hybrid (alias nla), hybrid_ex, rdstls, rdsaad.",
             DefaultValueFactory = _ => "ssl,hybrid,hybrid_ex",
         };
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Show every step with its decoded fields (capability sets included) and its bytes in hex, instead of one line per phase.",
+        };
         var hex = new Option<bool>("--hex", "-x")
         {
-            Description = "Also print the bytes of every step in hex.",
+            Description = "Like --verbose: every step with its fields and bytes.",
+        };
+        var quiet = new Option<bool>("--quiet", "-q")
+        {
+            Description = "Print only the verdict (the exit code says the rest).",
         };
         var pcap = new Option<string?>("--pcap")
         {
@@ -60,6 +69,11 @@ internal static class ProbeCommand
             received, decoded fields and outcome. When the attempt fails, the diagnosis names the phase,
             the cause, the evidence, what mstsc would have shown, and the remedy.
 
+            Output: the target and what is offered first; at a terminal, the step in flight against its deadline
+            while it runs; then the verdict and one line per phase (-v: every step with its fields and bytes; -q:
+            the verdict alone), and when the attempt fails the diagnosis. Redirected, progress goes to stderr as
+            each phase ends.
+
             Examples:
               rdphs probe                                   probe the built-in test server
               rdphs probe --server-fault x224.confirm:close see what a server that drops the socket looks like
@@ -72,13 +86,16 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
               rdphs probe rdp.example.com --user 'CONTOSO\alice' --check-nonce-binding   does it refuse pre-2018 CredSSP clients?
 
-            Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 10 tcp, 11 x224, 12 tls, 13 credssp,
+            Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 4 a --junit or --pcap
+            file could not be written; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
             130 interrupted (the partial report is still written).
             """);
         command.Arguments.Add(target);
         command.Options.Add(protocols);
+        command.Options.Add(verbose);
         command.Options.Add(hex);
+        command.Options.Add(quiet);
         command.Options.Add(serverFaults);
         command.Options.Add(pcap);
         command.Options.Add(expect);
@@ -90,18 +107,30 @@ internal static class ProbeCommand
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
+            // Everything the command line says is checked here, before a server starts or a byte is sent.
             IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
             SecurityProtocols requested = CommonOptions.Combine(offered);
-            ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
             bool json = parse.GetValue(common.Json);
+            Terminal.Detail detail = (parse.GetValue(verbose) || parse.GetValue(hex), parse.GetValue(quiet)) switch
+            {
+                (true, true) => throw new UsageException("--quiet and --verbose ask for opposite things: give one"),
+                (true, false) => Terminal.Detail.Steps,
+                (false, true) => Terminal.Detail.Quiet,
+                _ => Terminal.Detail.Phases,
+            };
             string[] faults = parse.GetValue(serverFaults) ?? [];
             string? targetText = parse.GetValue(target);
-            IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
-            if (targetText is not null && faults.Length > 0)
+            ProbeTarget? probeTarget = targetText is null ? null : CommonOptions.ParseTarget(targetText);
+            if (probeTarget is not null && faults.Length > 0)
             {
                 throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
             }
 
+            Fault[] serverFaultList = faults.Select(ServeCommand.ParseFault).ToArray();
+            IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
+            ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
+            using ReportFile? junitFile = ReportFile.Open("--junit", parse.GetValue(junit), "JUnit report");
+            using ReportFile? pcapFile = ReportFile.Open("--pcap", parse.GetValue(pcap), "capture");
             using KeyLogFile? keyLog = common.OpenKeyLog(parse);
             if (keyLog is not null)
             {
@@ -109,89 +138,132 @@ internal static class ProbeCommand
             }
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
-            TextWriter human = json ? Console.Error : Console.Out;
-            using var progress = new Terminal.Progress();
-            var prober = new RdpProber(loggers.CreateLogger("rdphs.probe")) { StepObserver = progress.OnStep };
-
-            ProbeReport report;
-            if (targetText is null)
+            var human = new Terminal.Lines(json ? Console.Error : Console.Out);
+            await using RdpTestServer? server = probeTarget is null
+                ? new RdpTestServer(new TestServerOptions { Faults = serverFaultList }, loggers.CreateLogger("rdphs.test-server"))
+                : null;
+            if (server is not null)
             {
-                var serverOptions = new TestServerOptions { Faults = faults.Select(ServeCommand.ParseFault).ToArray() };
-                await using var server = new RdpTestServer(serverOptions, loggers.CreateLogger("rdphs.test-server"));
                 var endpoint = server.Start();
-                human.WriteLine($"No target given: probing the built-in test server on {endpoint}{(faults.Length > 0 ? $" with fault {string.Join(", ", faults)}" : string.Empty)}.");
-                human.WriteLine("(Run 'rdphs serve' to keep it running, or give a HOST to probe a real server.)");
-                if (options.Credentials is null && serverOptions.Accounts.Count > 0)
+                probeTarget = new ProbeTarget(endpoint.Address.ToString(), endpoint.Port);
+                string signIn = string.Empty;
+                if (options.Credentials is null && server.Options.Accounts.Count > 0)
                 {
                     // The built-in server's own demo account, so the demo shows NLA and the phases after it.
-                    TestAccount account = serverOptions.Accounts[0];
+                    TestAccount account = server.Options.Accounts[0];
                     options = options with { Credentials = new Credentials(account.User, account.Domain, new Secret(account.Password)) };
-                    human.WriteLine($"(Signing in with the built-in server's test account '{account.User}'; give --user to use another.)");
+                    signIn = $", signing in with its test account '{account.User}'";
                 }
 
-                human.WriteLine();
-                AuthOptions.Check(options, endpoint.Address.ToString());
-                report = await prober.ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), options, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                ProbeTarget probeTarget = CommonOptions.ParseTarget(targetText);
-                AuthOptions.Check(options, probeTarget.Host);
-                report = await prober.ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);
+                if (detail != Terminal.Detail.Quiet)
+                {
+                    human.Line($"No target given: probing the built-in test server on {endpoint}{(faults.Length > 0 ? $" with fault {string.Join(", ", faults)}" : string.Empty)}{signIn} (give a HOST to probe a real server; 'rdphs serve' keeps this one running).");
+                }
             }
 
-            progress.Dispose();
-            if (parse.GetValue(pcap) is { } pcapPath)
+            AuthOptions.Check(options, probeTarget!.Host);
+            if (detail != Terminal.Detail.Quiet)
             {
-                if (report.Wire is null)
-                {
-                    human.WriteLine($"rdphs: no capture written to {pcapPath}: the TCP connection never opened");
-                }
-                else
-                {
-                    try
-                    {
-                        using FileStream file = File.Create(pcapPath);
-                        RdpHandshake.Capture.PcapngWriter.Write(report.Wire, file);
-                        human.WriteLine($"capture written to {pcapPath} (open it in Wireshark; decode the port as TPKT if it is not 3389)");
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        human.WriteLine($"rdphs: cannot write the capture to {pcapPath}: {ex.Message}");
-                    }
-                }
+                human.Line(Header(probeTarget!, options));
+                human.Line();
+            }
+
+            ProbeReport report;
+            using (var progress = new Terminal.Progress(detail, step => step.Name == RdpProber.TcpConnectStep ? options.ConnectTimeout : options.ReadTimeout))
+            {
+                var prober = new RdpProber(loggers.CreateLogger("rdphs.probe")) { StepObserver = progress.OnStep };
+                report = await prober.ProbeAsync(probeTarget!, options, cancellationToken).ConfigureAwait(false);
             }
 
             IReadOnlyList<RdpHandshake.Checks.ExpectationResult> results = checks.Select(c => c.Evaluate(report)).ToArray();
-            if (parse.GetValue(junit) is { } junitPath)
+            var notWritten = new List<string>();
+            string? captureNote = null;
+            if (pcapFile is not null)
             {
-                try
+                if (report.Wire is null)
                 {
-                    using FileStream file = File.Create(junitPath);
-                    JUnitWriter.Write(report, results, file);
+                    pcapFile.Discard();
+                    captureNote = $"no capture written to {pcapFile.Path}: the TCP connection never opened";
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                else if (pcapFile.TryWrite(file => RdpHandshake.Capture.PcapngWriter.Write(report.Wire, file), Console.Error))
                 {
-                    human.WriteLine($"rdphs: cannot write JUnit XML to {junitPath}: {ex.Message}");
+                    captureNote = $"capture written to {pcapFile.Path} (open it in Wireshark; decode the port as TPKT if it is not 3389)";
+                }
+                else
+                {
+                    notWritten.Add(pcapFile.What);
                 }
             }
 
+            if (junitFile is not null && !junitFile.TryWrite(file => JUnitWriter.Write(report, results, file), Console.Error))
+            {
+                notWritten.Add(junitFile.What);
+            }
+
+            ProbeOutcome outcome = Outcome(report, results, notWritten);
             if (json)
             {
                 using Stream stdout = Console.OpenStandardOutput();
-                ProbeReportJson.Write(report, stdout, ExitCodes.For, results);
+                ProbeReportJson.Write(report with { Verdict = outcome.Verdict }, stdout, cause => cause is null ? outcome.ExitCode : ExitCodes.For(cause), results);
                 await stdout.WriteAsync("\n"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
-                human.WriteLine($"verdict: {(report.Success ? "OK" : "FAILED")} - {report.Verdict}");
-            }
-            else
-            {
-                TextRenderer.WriteProbe(human, report, parse.GetValue(hex));
             }
 
-            TextRenderer.WriteChecks(human, results);
-            int exitCode = ExitCodes.For(report);
-            return exitCode == ExitCodes.Success && results.Any(r => !r.Passed) ? ExitCodes.ExpectationsFailed : exitCode;
+            TextRenderer.WriteProbe(human, report, outcome, json && detail == Terminal.Detail.Phases ? Terminal.Detail.Quiet : detail, parse.GetValue(hex) || parse.GetValue(verbose), results);
+            if (captureNote is not null && detail != Terminal.Detail.Quiet)
+            {
+                human.Line(captureNote);
+            }
+
+            return outcome.ExitCode;
         }));
         return command;
+    }
+
+    /// <summary>The first line: the target, what the Connection Request offers, how far the run goes and how long it waits.</summary>
+    private static string Header(ProbeTarget target, ProbeOptions options) =>
+        $"rdphs probe {target}: offering {NegotiationNames.SpecNames(options.Negotiation.RequestedProtocols)}, until {UntilName(options.Until)}, timeout {options.ReadTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
+
+    private static string UntilName(Protocol.Sequence.ConnectionPhase phase) => phase switch
+    {
+        Protocol.Sequence.ConnectionPhase.Capabilities => "active",
+        Protocol.Sequence.ConnectionPhase.Finalization => "finalized",
+        _ => phase.Name(),
+    };
+
+    /// <summary>
+    /// The exit code and the verdict that says the same: a run that reached its goal with failing checks is FAILED, not OK;
+    /// an interrupted run says so, where it was; a report that could not be written is named.
+    /// </summary>
+    internal static ProbeOutcome Outcome(ProbeReport report, IReadOnlyList<RdpHandshake.Checks.ExpectationResult> checks, IReadOnlyList<string> notWritten)
+    {
+        int code = ExitCodes.For(report);
+        int failedChecks = checks.Count(c => !c.Passed);
+        string verdict = report.Diagnosis is { Cause.Id: Protocol.Sequence.CauseId.Interrupted } interrupted
+            ? $"interrupted (Ctrl-C or SIGTERM) during {interrupted.Evidence.Step ?? interrupted.Phase.Name()}, in phase {interrupted.Phase.Name()}"
+            : report.Verdict;
+        if (code == ExitCodes.Success && failedChecks > 0)
+        {
+            code = ExitCodes.ExpectationsFailed;
+        }
+
+        if (failedChecks > 0)
+        {
+            verdict += $"; {failedChecks} of {checks.Count} check(s) failed";
+        }
+
+        if (notWritten.Count > 0)
+        {
+            verdict += $"; the {string.Join(" and the ", notWritten)} could not be written";
+            code = code == ExitCodes.Interrupted ? code : ExitCodes.ReportNotWritten;
+        }
+
+        string label = code switch
+        {
+            ExitCodes.Success => "OK",
+            ExitCodes.Interrupted => "INTERRUPTED",
+            ExitCodes.Internal => "INTERNAL ERROR",
+            _ => "FAILED",
+        };
+        return new ProbeOutcome(code, label, verdict);
     }
 }

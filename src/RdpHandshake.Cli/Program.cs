@@ -1,23 +1,7 @@
 using System.CommandLine;
 using RdpHandshake.Cli;
-using RdpHandshake.Diagnostics;
 
-var root = new RootCommand(
-    """
-    rdphs reproduces an RDP client's connection attempt step by step (TCP, X.224 negotiation, and the
-    layers after it) and says which step the server closed the socket in, what it sent last, what that
-    means, and what to do about it.
-
-    Start here:
-      rdphs probe                       probe the built-in test server (no target needed)
-      rdphs probe rdp.example.com       probe a server on port 3389
-      rdphs protocols 10.0.0.5:3390     which security protocols the server accepts
-      rdphs tls rdp.example.com         which TLS versions and cipher suites it accepts
-      rdphs ntlm-info rdp.example.com   the names and Windows build an NLA server reveals
-      rdphs serve --port 33890          run the scriptable test server
-      rdphs explain 0x904 0x7           what mstsc's error codes mean, and how to find the cause
-    """);
-
+var root = new RootCommand("rdphs replays the client side of an RDP connection step by step and says in which step it fails, what the server sent last, what that means, and what to do about it.");
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
 root.Subcommands.Add(TlsCommand.Create());
@@ -26,17 +10,12 @@ root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FuzzCommand.Create());
+Conventions.Apply(root);
 
 ParseResult parsed = root.Parse(args);
-if (parsed.Errors.Count > 0)
+if (parsed.Errors.Count > 0 || Conventions.OptionTakenForArgument(parsed) is not null)
 {
-    foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
-    {
-        Console.Error.WriteLine($"rdphs: {error.Message}");
-    }
-
-    string command = parsed.CommandResult.Command == root ? "rdphs" : $"rdphs {parsed.CommandResult.Command.Name}";
-    Console.Error.WriteLine($"Run '{command} --help' for usage and examples.");
+    Console.Error.WriteLine($"rdphs: {Conventions.Describe(parsed)}");
     return ExitCodes.Usage;
 }
 

@@ -12,7 +12,7 @@ internal static class ProtocolsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var protocols = new Option<string>("--protocols", "-p")
         {
             Description = "Protocols to ask about, each alone in its own connection.",
@@ -37,8 +37,8 @@ internal static class ProtocolsCommand
               rdphs protocols rdp.example.com
               rdphs protocols 127.0.0.1:3390 -p ssl,hybrid --json
 
-            Exit code: 0 when the server answered at least one request; otherwise the code of the phase
-            that failed (10 tcp, 11 x224); 2 bad usage; 130 interrupted.
+            Exit code: 0 when the server answered at least one request; otherwise the code 'rdphs probe' gives
+            for the phase that failed (10 tcp: then only one connection is made, 11 x224); 2 bad usage; 130 interrupted.
             """);
         command.Arguments.Add(target);
         command.Options.Add(protocols);
@@ -79,6 +79,11 @@ internal static class ProtocolsCommand
 
     internal static int ExitCode(ProtocolSurveyReport survey)
     {
+        if (survey.Failure is { } failure)
+        {
+            return ExitCodes.For(failure.Cause);
+        }
+
         if (survey.Results.Any(r => r.Report.Interrupted))
         {
             return ExitCodes.Interrupted;

@@ -20,7 +20,7 @@ internal static class ScanCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var targets = new Argument<string[]>("targets")
+        var targets = new Argument<string[]>("TARGETS")
         {
             Description = "HOST, HOST:PORT, [IPv6]:PORT or an IPv4 range such as 10.0.0.0/28 or 10.0.0.0/28:3390 (for /30 and wider, the network and broadcast addresses are skipped).",
             Arity = ArgumentArity.ZeroOrMore,

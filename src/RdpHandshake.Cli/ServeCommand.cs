@@ -118,7 +118,16 @@ internal static class ServeCommand
         };
         var maxConnections = new Option<int?>("--max-connections")
         {
-            Description = "Exit after serving this many connections (for scripts).",
+            Description = "Exit after serving this many connections, 1 or more (for scripts) [default: serve until Ctrl-C].",
+        };
+        var account = new Option<string[]>("--account")
+        {
+            Description = $"An account CredSSP accepts, NAME:PASSWORD (NAME may be DOMAIN\\user), repeatable; the accounts given replace the built-in one ({DefaultAccount.User}, password {DefaultAccount.Password}). The passwords are the server's test fixtures: they are never printed.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var accountsFile = new Option<string?>("--accounts")
+        {
+            Description = "Read accounts from FILE, one NAME:PASSWORD a line ('#' starts a comment); with --account, both count.",
         };
         var credSspFault = new Option<string?>("--credssp-fault")
         {
@@ -169,7 +178,9 @@ internal static class ServeCommand
 
             After X.224 (and TLS/CredSSP) the server serves MCS, the Security Exchange (Standard RDP Security),
             the Client Info PDU, licensing, the capabilities exchange and finalization, like a Windows server.
-            Its CredSSP account is alice (the built-in demo, `rdphs probe` without a target, signs in with it).
+            Its CredSSP account is alice, password Test-Password-1 (the built-in demo, `rdphs probe` without a
+            target, signs in with it); --account NAME:PASSWORD and --accounts FILE give it others instead.
+            The server is a test fixture with known passwords: keep it on loopback (--bind warns otherwise).
 
             Faults each step takes (--fault STEP:KIND):
             """ + Environment.NewLine + string.Join(Environment.NewLine, FaultSteps.All.Select(step => $"  {step}: {string.Join(", ", FaultSteps.KindsAt(step).Select(FaultNames.Name))}")));
@@ -194,6 +205,8 @@ internal static class ServeCommand
         command.Options.Add(certificateFile);
         command.Options.Add(keyFile);
         command.Options.Add(maxConnections);
+        command.Options.Add(account);
+        command.Options.Add(accountsFile);
         command.Options.Add(credSspFault);
         command.Options.Add(refuseSpnego);
         command.Options.Add(requireMechListMic);
@@ -213,6 +226,13 @@ internal static class ServeCommand
             {
                 throw new UsageException($"--port {listenPort}: must be from 0 to 65535");
             }
+
+            if (parse.GetValue(maxConnections) is < 1 and var tooFew)
+            {
+                throw new UsageException($"--max-connections {tooFew}: must be 1 or more (leave it out to serve until Ctrl-C)");
+            }
+
+            IReadOnlyList<TestAccount> accounts = ParseAccounts(parse.GetValue(account) ?? [], parse.GetValue(accountsFile));
 
             IReadOnlyList<SecurityProtocols> accepted = parse.GetValue(securityLayer) is { } layer
                 ? CommonOptions.ParseProtocolList("--security-layer", layer.ToLowerInvariant() switch
@@ -247,6 +267,11 @@ internal static class ServeCommand
                 RequireMechListMic = parse.GetValue(requireMechListMic),
                 RequireNonceBinding = parse.GetValue(requireNonceBinding),
             };
+            if (accounts.Count > 0)
+            {
+                options = options with { Accounts = accounts };
+            }
+
             if (parse.GetValue(credSspFault) is { } credSspFaultText)
             {
                 options = options with
@@ -309,9 +334,13 @@ internal static class ServeCommand
                 {
                     options = options with { SuppliedCertificate = TestCertificates.LoadPem(certPath, keyPath) };
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.OpenSsl.PemException)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': {ex.Message}");
+                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': cannot read them ({Files.Describe(ex)})");
+                }
+                catch (Exception ex) when (ex is InvalidDataException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.OpenSsl.PemException)
+                {
+                    throw new UsageException($"--certificate-file '{certPath}' / --key-file '{keyPath}': not a PEM certificate and its RSA key ({ex.Message.TrimEnd('.')})");
                 }
             }
             else if (parse.GetValue(keyFile) is not null)
@@ -354,6 +383,11 @@ internal static class ServeCommand
                 }
             };
 
+            if (!IPAddress.IsLoopback(address))
+            {
+                Console.Error.WriteLine($"rdphs: warning: --bind {address} is not a loopback address: whoever can reach it can connect, and the accounts' passwords are test fixtures");
+            }
+
             IPEndPoint endpoint;
             try
             {
@@ -361,11 +395,11 @@ internal static class ServeCommand
             }
             catch (System.Net.Sockets.SocketException ex)
             {
-                Console.Error.WriteLine($"rdphs: cannot listen on {address}:{listenPort}: {ex.Message}");
+                Console.Error.WriteLine($"rdphs: cannot listen on {address}:{listenPort}: {Files.Describe(ex)}");
                 return ExitCodes.Failure;
             }
 
-            Console.Error.WriteLine($"rdphs test server listening on {endpoint} (accepts {string.Join(", ", accepted.Select(NegotiationNames.ShortName))}{(forced is { } f ? $"; refuses all with {NegotiationNames.Name(f)}" : string.Empty)}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
+            Console.Error.WriteLine($"rdphs test server listening on {endpoint} (accepts {string.Join(", ", accepted.Select(NegotiationNames.ShortName))}; accounts {string.Join(", ", options.Accounts.Select(AccountName))}{(forced is { } f ? $"; refuses all with {NegotiationNames.Name(f)}" : string.Empty)}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
             try
             {
                 await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -377,6 +411,62 @@ internal static class ServeCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>The account the test server accepts unless told otherwise.</summary>
+    private static TestAccount DefaultAccount { get; } = new TestServerOptions().Accounts[0];
+
+    private static string AccountName(TestAccount account) => account.Domain.Length > 0 ? $"{account.Domain}\\{account.User}" : account.User;
+
+    /// <summary>The accounts of --account and --accounts, in that order; none when neither is given.</summary>
+    private static IReadOnlyList<TestAccount> ParseAccounts(IEnumerable<string> given, string? path)
+    {
+        var accounts = given.Select(text => ParseAccount("--account", text)).ToList();
+        if (path is not null)
+        {
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--accounts '{path}': cannot read it ({Files.Describe(ex)})");
+            }
+
+            for (int i = 0; i < lines.Length; i++)
+            {
+                string line = lines[i].Trim();
+                if (line.Length > 0 && !line.StartsWith('#'))
+                {
+                    accounts.Add(ParseAccount($"--accounts '{path}' line {i + 1}:", line));
+                }
+            }
+
+            if (accounts.Count == 0)
+            {
+                throw new UsageException($"--accounts '{path}': no account in it (one NAME:PASSWORD a line)");
+            }
+        }
+
+        return accounts;
+    }
+
+    /// <summary>NAME:PASSWORD, NAME being user or DOMAIN\user; the message never repeats the password.</summary>
+    private static TestAccount ParseAccount(string source, string text)
+    {
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? text.Trim() : text[..colon].Trim();
+        if (colon <= 0 || colon == text.Length - 1 || name.Length == 0)
+        {
+            throw new UsageException($"{source} '{name}': expected NAME:PASSWORD, e.g. bob:Another-Password-2 or CONTOSO\\bob:Another-Password-2");
+        }
+
+        string password = text[(colon + 1)..];
+        int slash = name.IndexOf('\\', StringComparison.Ordinal);
+        return slash < 0
+            ? new TestAccount(name, string.Empty, password)
+            : new TestAccount(name[(slash + 1)..], name[..slash], password);
     }
 
     public static Fault ParseFault(string text) =>
@@ -477,12 +567,32 @@ internal static class ServeCommand
         }
 
         string session = record.Stage > ServerStage.CredSspCompleted
-            ? $"; reached {record.Stage}: client '{record.ClientName}', channels [{string.Join(", ", record.RequestedChannels)}]"
+            ? $"; reached {StageName(record.Stage)}: client '{record.ClientName}', channels [{string.Join(", ", record.RequestedChannels)}]"
                 + (record.SecurityLayer == "rdp" && record.SelectedEncryptionMethod is { } method ? $", {EncryptionNames.Method(method)} at {EncryptionNames.Level(record.SelectedEncryptionLevel ?? EncryptionLevel.None)}" : string.Empty)
                 + (record.ClientInfoUserName is { } user ? $", user '{(string.IsNullOrEmpty(record.ClientInfoDomain) ? string.Empty : record.ClientInfoDomain + "\\")}{user}'" : string.Empty)
             : string.Empty;
         return $"#{record.Id} {record.Remote}: {requested}{cookie}; {answer}{fault}{session}; {record.Ending}";
     }
+
+    /// <summary>How far a connection got, as the JSON line and the text name it.</summary>
+    internal static string StageName(ServerStage stage) => stage switch
+    {
+        ServerStage.None => "none",
+        ServerStage.X224Confirmed => "x224-confirmed",
+        ServerStage.TlsEstablished => "tls-established",
+        ServerStage.CredSspCompleted => "credssp-completed",
+        ServerStage.McsConnectInitialReceived => "mcs-connect-initial-received",
+        ServerStage.McsConnectResponseSent => "mcs-connect-response-sent",
+        ServerStage.UserAttached => "user-attached",
+        ServerStage.ChannelJoined => "channel-joined",
+        ServerStage.SecurityExchanged => "security-exchanged",
+        ServerStage.ClientInfoReceived => "client-info-received",
+        ServerStage.LicensingSent => "licensing-sent",
+        ServerStage.DemandActiveSent => "demand-active-sent",
+        ServerStage.ConfirmActiveReceived => "confirm-active-received",
+        ServerStage.ClientFinalizationReceived => "client-finalization-received",
+        ServerStage.Finalized => "finalized",
+    };
 
     private static string ToJsonLine(ServerConnectionRecord record)
     {
@@ -490,6 +600,7 @@ internal static class ServeCommand
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
+            json.WriteString("schema", "rdphs.serve/1");
             json.WriteNumber("id", record.Id);
             json.WriteString("remote", record.Remote);
             json.WriteString("requestHex", record.RequestBytes is null ? null : Convert.ToHexStringLower(record.RequestBytes));
@@ -510,6 +621,7 @@ internal static class ServeCommand
             else
             {
                 json.WriteNull("requestedProtocols");
+                json.WriteNull("requestFlags");
             }
 
             json.WriteString("selected", record.Answer?.Response is { } rsp ? NegotiationNames.ShortName(rsp.SelectedProtocol) : null);
@@ -519,7 +631,7 @@ internal static class ServeCommand
             json.WriteString("tlsVersion", record.TlsVersion);
             json.WriteString("tlsCipherSuite", record.TlsCipherSuite is { } suite ? RdpHandshake.Tls.TlsNames.CipherSuite(suite) : null);
             json.WriteString("tlsError", record.TlsError);
-            json.WriteString("stage", record.Stage.ToString());
+            json.WriteString("stage", StageName(record.Stage));
             json.WriteString("securityLayer", record.SecurityLayer);
             json.WriteString("clientName", record.ClientName);
             json.WriteStartArray("requestedChannels");
@@ -536,6 +648,10 @@ internal static class ServeCommand
             if (record.ClientInfoPasswordLength is { } passwordLength)
             {
                 json.WriteNumber("clientInfoPasswordLength", passwordLength);
+            }
+            else
+            {
+                json.WriteNull("clientInfoPasswordLength");
             }
 
             json.WriteString("license", record.LicenseSent);

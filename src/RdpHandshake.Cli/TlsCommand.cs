@@ -19,7 +19,7 @@ internal static class TlsCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var target = new Argument<string>("target") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
+        var target = new Argument<string>("HOST[:PORT]") { Description = "HOST, HOST:PORT or [IPv6]:PORT (port 3389 by default)." };
         var concurrency = new Option<int>("--concurrency", "-c")
         {
             Description = "How many connections may be open at once.",
@@ -48,8 +48,9 @@ internal static class TlsCommand
               rdphs tls 127.0.0.1:3390 --json
               rdphs tls rdp.example.com --tls-versions 1.0,1.1 --delay 200
 
-            Exit code: 0 when the survey ran (whatever it found); 10 tcp or 11 x224 when the server could not be
-            asked; 12 when the server does not speak TLS on the port; 2 bad usage.
+            Exit code: 0 when the survey ran (whatever it found); when the server could not be asked, the code
+            'rdphs probe' gives (10 tcp, 11 x224); 12 when the server does not speak TLS on the port or broke
+            every handshake (closed, reset, garbled: no version answered or refused); 2 bad usage; 130 interrupted.
             """);
         command.Arguments.Add(target);
         command.Options.Add(common.TlsVersions);
@@ -106,9 +107,9 @@ internal static class TlsCommand
                 return ExitCodes.Interrupted;
             }
 
-            return survey.Problem is null ? ExitCodes.Success
-                : survey.SecurityProtocol == SecurityProtocols.Rdp ? ExitCodes.Tls
-                : survey.SecurityProtocol is null ? ExitCodes.X224 : ExitCodes.Tls;
+            return survey.Failure is { } failure ? ExitCodes.For(failure.Cause)
+                : survey.Problem is null ? ExitCodes.Success
+                : ExitCodes.Tls;
         }));
         return command;
     }

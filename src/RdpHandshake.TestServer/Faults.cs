@@ -77,6 +77,24 @@ public enum FaultKind
 
     /// <summary>Send the previous answer again instead of this one: a duplicate PDU of the wrong type for this step.</summary>
     RepeatPrevious,
+
+    /// <summary>Answer the Connection Request as a web server answers bytes it cannot parse (HTTP 400), then close.</summary>
+    Http,
+
+    /// <summary>Answer with an SSH identification string (RFC 4253 4.2), as an SSH server greets every client, then close.</summary>
+    Ssh,
+
+    /// <summary>Answer with an SMB2 error response in a NetBIOS session header, as an SMB server answers a request it cannot use, then close.</summary>
+    Smb,
+
+    /// <summary>Answer with an RFB protocol version (RFC 6143 7.1.1), as a VNC server greets every client, then close.</summary>
+    Vnc,
+
+    /// <summary>
+    /// Answer as a TLS server does when it reads the Connection Request as a TLS record of no known type: a fatal
+    /// unexpected_message alert, then close (a TLS service on the port, without the X.224 negotiation RDP starts with).
+    /// </summary>
+    TlsWithoutX224,
 }
 
 /// <summary>A fault injected at a named step, e.g. <c>x224.confirm:reset</c>.</summary>
@@ -175,7 +193,8 @@ public static class FaultSteps
     public static IReadOnlyList<FaultKind> KindsAt(string step) => step switch
     {
         TcpAccept => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall],
-        X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest],
+        X224Confirm => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.OversizeLength, FaultKind.WrongTpktVersion, FaultKind.Drip, FaultKind.DisconnectRequest,
+            FaultKind.Http, FaultKind.Ssh, FaultKind.Smb, FaultKind.Vnc, FaultKind.TlsWithoutX224],
         TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum, FaultKind.OversizeLength, FaultKind.Drip],
         CredSspChallenge or CredSspPubKey => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Drip, FaultKind.Alert, FaultKind.HugeLength],
         McsConnectResponse => [.. SessionKinds, FaultKind.Reject, FaultKind.HugeLength],
@@ -207,6 +226,11 @@ public static class FaultNames
         FaultKind.Trickle => "trickle",
         FaultKind.HugeLength => "huge-length",
         FaultKind.RepeatPrevious => "repeat-previous",
+        FaultKind.Http => "http",
+        FaultKind.Ssh => "ssh",
+        FaultKind.Smb => "smb",
+        FaultKind.Vnc => "vnc",
+        FaultKind.TlsWithoutX224 => "tls",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

@@ -279,6 +279,10 @@ public sealed partial class RdpTestServer : IAsyncDisposable
                 await output.WriteAsync(Pdu.Encode(new X224DisconnectRequest(Reason: 0)), cancellationToken).ConfigureAwait(false);
                 record.Ending = "sent an X.224 Disconnect Request";
                 return false;
+            case FaultKind.Http or FaultKind.Ssh or FaultKind.Smb or FaultKind.Vnc or FaultKind.TlsWithoutX224:
+                await output.WriteAsync(ForeignAnswers.For(fault.Kind), cancellationToken).ConfigureAwait(false);
+                record.Ending = $"answered as {FaultNames.Name(fault.Kind)} would, then closed";
+                return false;
             default:
                 throw new InvalidOperationException($"fault {fault} is not handled at {fault.Step}");
         }

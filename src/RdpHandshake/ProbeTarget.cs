@@ -10,6 +10,11 @@ public sealed record ProbeTarget(string Host, int Port = ProbeTarget.DefaultPort
 
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
+    /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c> (port 3389 by default).</summary>
+    /// <exception cref="FormatException">The text is not a target; the message says why.</exception>
+    public static ProbeTarget Parse(string text) =>
+        TryParse(text, out ProbeTarget? target, out string? error) ? target! : throw new FormatException($"target {error}");
+
     /// <summary>Parses a target; on failure <paramref name="error"/> says what is wrong with it.</summary>
     public static bool TryParse(string text, out ProbeTarget? target, out string? error)
     {
@@ -19,6 +24,12 @@ public sealed record ProbeTarget(string Host, int Port = ProbeTarget.DefaultPort
         if (input.Length == 0)
         {
             error = "the target is empty";
+            return false;
+        }
+
+        if (input.Contains("://", StringComparison.Ordinal))
+        {
+            error = $"'{text}': write the host without a scheme, e.g. rdp.example.com or rdp.example.com:3390";
             return false;
         }
 
@@ -64,6 +75,12 @@ public sealed record ProbeTarget(string Host, int Port = ProbeTarget.DefaultPort
             return false;
         }
 
+        if (HostProblem(host) is { } problem)
+        {
+            error = $"'{text}': {problem}";
+            return false;
+        }
+
         int port = DefaultPort;
         if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
@@ -73,5 +90,47 @@ public sealed record ProbeTarget(string Host, int Port = ProbeTarget.DefaultPort
 
         target = new ProbeTarget(host, port);
         return true;
+    }
+
+    /// <summary>
+    /// Why <paramref name="host"/> is neither an IP address nor a DNS name (RFC 1123: dot-separated labels of letters,
+    /// digits and hyphens, 63 characters each and 253 in all; underscores are let through, as resolvers do), or null.
+    /// </summary>
+    private static string? HostProblem(string host)
+    {
+        if (IPAddress.TryParse(host, out _))
+        {
+            return null;
+        }
+
+        if (host.Length > 253)
+        {
+            return "not a host name: longer than 253 characters";
+        }
+
+        foreach (string label in host.EndsWith('.') ? host[..^1].Split('.') : host.Split('.'))
+        {
+            if (label.Length == 0)
+            {
+                return "not a host name: an empty part between dots";
+            }
+
+            if (label.Length > 63)
+            {
+                return $"not a host name: '{label[..20]}...' is longer than 63 characters";
+            }
+
+            if (label.FirstOrDefault(c => !(char.IsLetterOrDigit(c) || c is '-' or '_')) is var bad and not '\0')
+            {
+                return bad == ' ' ? "not a host name: it contains a space" : $"not a host name: '{bad}' cannot be part of one";
+            }
+
+            if (label.StartsWith('-') || label.EndsWith('-'))
+            {
+                return $"not a host name: '{label}' starts or ends with '-'";
+            }
+        }
+
+        return null;
     }
 }

@@ -1,3 +1,5 @@
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 
 namespace RdpHandshake;
@@ -24,6 +26,12 @@ public sealed record ProtocolResult(SecurityProtocols Protocol, ProtocolAnswer A
 /// <summary>The results of <see cref="ProtocolSurvey.RunAsync"/>.</summary>
 public sealed record ProtocolSurveyReport(string Target, DateTimeOffset StartedAt, TimeSpan Elapsed, IReadOnlyList<ProtocolResult> Results)
 {
+    /// <summary>
+    /// Why the server could not be asked at all: the first connection failed in phase tcp (the name does not resolve,
+    /// nothing listens, no answer), which no other protocol would change, so no other was tried. Null when it could.
+    /// </summary>
+    public Diagnosis? Failure { get; init; }
+
     /// <summary>TCP connections opened: one per protocol asked.</summary>
     public int Connections => Results.Count;
 
@@ -63,7 +71,7 @@ public static class ProtocolSurvey
         var results = new ProtocolResult[protocols.Count];
         using var gate = new SemaphoreSlim(concurrency);
 
-        await Task.WhenAll(protocols.Select(async (protocol, index) =>
+        async Task AskAsync(SecurityProtocols protocol, int index)
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -72,7 +80,7 @@ public static class ProtocolSurvey
                 ProbeOptions single = options with
                 {
                     Negotiation = options.Negotiation with { RequestedProtocols = protocol, SendNegotiationRequest = true },
-                    Until = Protocol.Sequence.ConnectionPhase.X224,
+                    Until = ConnectionPhase.X224,
                 };
                 ProbeReport report = await prober.ProbeAsync(target, single, cancellationToken).ConfigureAwait(false);
                 results[index] = Classify(protocol, report);
@@ -81,8 +89,16 @@ public static class ProtocolSurvey
             {
                 gate.Release();
             }
-        })).ConfigureAwait(false);
+        }
 
+        // The first protocol alone: a target that cannot be reached over TCP fails the same way for every protocol.
+        await AskAsync(protocols[0], 0).ConfigureAwait(false);
+        if (results[0] is { Answer: ProtocolAnswer.NoAnswer, Report.Diagnosis: { Phase: ConnectionPhase.Tcp } unreachable })
+        {
+            return new ProtocolSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), [results[0]]) { Failure = unreachable };
+        }
+
+        await Task.WhenAll(protocols.Skip(1).Select((protocol, index) => AskAsync(protocol, index + 1))).ConfigureAwait(false);
         return new ProtocolSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), results);
     }
 

@@ -118,9 +118,45 @@ internal static class Peers
         return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), watch.Elapsed, TimedOut: false);
     }
 
-    /// <summary>Runs the rdphs CLI (built next to the tests) as a separate process.</summary>
-    public static Task<ProcessResult> RdphsAsync(TimeSpan timeout, params string[] args) =>
-        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), .. args], timeout);
+    /// <summary>
+    /// The rdphs build under test: the one built next to the tests, or the one <c>RDPHS_CLI</c> names (an
+    /// <c>rdphs.dll</c>, run with dotnet, or an executable such as a NativeAOT build).
+    /// </summary>
+    public static (string FileName, string[] Prefix) Rdphs
+    {
+        get
+        {
+            string path = Environment.GetEnvironmentVariable("RDPHS_CLI") is { Length: > 0 } chosen
+                ? Path.GetFullPath(chosen)
+                : Path.Combine(AppContext.BaseDirectory, "rdphs.dll");
+            return path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? ("dotnet", [path]) : (path, []);
+        }
+    }
+
+    /// <summary>Runs the rdphs CLI as a separate process.</summary>
+    public static Task<ProcessResult> RdphsAsync(TimeSpan timeout, params string[] args) => RdphsAsync(timeout, null, args);
+
+    /// <summary>Runs the rdphs CLI as a separate process with more environment variables.</summary>
+    public static Task<ProcessResult> RdphsAsync(TimeSpan timeout, IDictionary<string, string>? environment, params string[] args)
+    {
+        (string fileName, string[] prefix) = Rdphs;
+        return RunAsync(fileName, [.. prefix, .. args], timeout, environment);
+    }
+
+    /// <summary>
+    /// Runs the rdphs CLI in a pseudo-terminal (util-linux <c>script</c>), as a person at a terminal runs it: stdout and
+    /// stderr are the terminal, and what it wrote comes back as one stream, escape sequences included.
+    /// </summary>
+    public static Task<ProcessResult> RdphsInTerminalAsync(TimeSpan timeout, int columns, params string[] args)
+    {
+        Require("script");
+        (string fileName, string[] prefix) = Rdphs;
+        string command = $"stty cols {columns} rows 50; exec {string.Join(' ', new[] { fileName }.Concat(prefix).Concat(args).Select(ShellQuote))}";
+        return RunAsync("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"], timeout,
+            new Dictionary<string, string> { ["TERM"] = "xterm", ["NO_COLOR"] = string.Empty });
+    }
+
+    private static string ShellQuote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static string FindRepositoryRoot()
     {

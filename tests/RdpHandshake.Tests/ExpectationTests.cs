@@ -83,10 +83,31 @@ public sealed class ExpectationTests
     [InlineData("tls", "expected KEY OP VALUE")]
     [InlineData("bogus=1", "unknown key 'bogus'")]
     [InlineData("cipher~(", "not a valid regular expression")]
+    [InlineData("tls>>1.2", "'>1.2' is not a TLS version")]
+    [InlineData("tls>=", "no value after '>='")]
+    [InlineData("elapsed-ms<fast", "'fast' is not a number")]
+    [InlineData("encryption-level>=medium", "'medium' is not an encryption level")]
+    [InlineData("cert.subject>=CN=a", "'>=' orders numbers")]
+    [InlineData("success=yes", "'yes' is not true or false")]
+    [InlineData("cause=closed", "'closed' is not a cause")]
+    [InlineData("group=x25520", "'x25520' is not a named group")]
     public void Malformed_checks_are_rejected_with_a_reason(string text, string reason)
     {
         Assert.False(Expectation.TryParse(text, out _, out string? error));
         Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.Equal(error, Assert.Throws<FormatException>(() => Expectation.Parse(text)).Message);
+    }
+
+    [Theory]
+    [InlineData("cert.subject~CN=host", "cert.subject", "~", "CN=host")]
+    [InlineData("tls >= 1.2", "tls", ">=", "1.2")]
+    [InlineData("cipher!~CBC", "cipher", "!~", "CBC")]
+    [InlineData("cause=negotiation-failure:SSL_REQUIRED_BY_SERVER", "cause", "=", "negotiation-failure:SSL_REQUIRED_BY_SERVER")]
+    [InlineData("failure-code!=none", "failure-code", "!=", "none")]
+    public void A_check_splits_at_its_first_operator(string text, string key, string op, string value)
+    {
+        Expectation check = Expectation.Parse(text);
+        Assert.Equal((key, op, value), (check.Key, check.Operator, check.Value));
     }
 
     [Fact]

@@ -171,7 +171,6 @@ public sealed class MstscCodesTests
 
     // What `rdphs explain CODE` lists: the causes whose catalogue entry carries the code.
     [Theory]
-    [InlineData(0x1, null, "interrupted")]
     [InlineData(0x807, "credssp", "auth-failed:STATUS_LOGON_FAILURE")]
     [InlineData(0x808, "licensing", "platform-challenge-failed")]
     [InlineData(0x808, "licensing", "license-request-unanswered")]

@@ -99,7 +99,7 @@ public sealed class ClientConnector
         return result;
     }
 
-    /// <summary>Ends the connection because the awaited frame could not even be sized.</summary>
+    /// <summary>The KDC of a step on <see cref="FrameLayer.Kdc"/> was not found, not reached or did not answer: the sequence in flight decides.</summary>
     public StepResult EndpointFailed(ProtocolFailure failure)
     {
         IConnectionSequence sequence = _current ?? throw new InvalidOperationException("the connection is over");
@@ -108,10 +108,11 @@ public sealed class ClientConnector
         return result;
     }
 
-    public StepResult RejectFrame(DecodeError error)
+    /// <summary>Ends the connection because the awaited frame could not even be sized.</summary>
+    public StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
         IConnectionSequence sequence = _current ?? throw new InvalidOperationException("the connection is over");
-        StepResult result = sequence.RejectFrame(error);
+        StepResult result = sequence.RejectFrame(error, received);
         Advance();
         return result;
     }

@@ -107,9 +107,9 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
     };
 
     /// <summary>A KDC reply that cannot even be framed goes to the package like any unusable reply; other frames end the sequence.</summary>
-    public override StepResult RejectFrame(DecodeError error) => State == Steps.AwaitKdcReply
+    public override StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received) => State == Steps.AwaitKdcReply
         ? AfterKdc(_exchange!, Package.KdcFailed(ProtocolFailure.Malformed($"the KDC's answer is not a {_exchange!.Expecting}: {error}", error)))
-        : base.RejectFrame(error);
+        : base.RejectFrame(error, received);
 
     private static StepPlan KdcPlan(KdcExchange exchange, bool read)
     {

@@ -196,7 +196,7 @@ public sealed class TlsUpgrade(ConnectionState connection) : Sequence<TlsUpgrade
     }
 
     /// <summary>Bytes that cannot even be framed: not a TLS record, or (before any TLS byte) not an RDP packet either.</summary>
-    public override StepResult RejectFrame(DecodeError error)
+    public override StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
         string step = StepName(_done + 1);
         if (!_anyReceived && error.Context == TpktHeader.PduName)

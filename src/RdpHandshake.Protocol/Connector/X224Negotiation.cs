@@ -29,7 +29,7 @@ public sealed class X224Negotiation(ConnectionState connection) : Sequence<X224N
         // A Connection Confirm cannot exceed what its one-byte length indicator describes (259 bytes), so a larger
         // TPKT length is rejected at once instead of waiting for bytes that would be invalid anyway.
         Steps.WaitConnectionConfirm => new StepPlan(ConnectionConfirmStep, ConnectionPhase.X224,
-            new TpktFrameHint(ConnectionConfirmStep, X224ConnectionConfirm.PduName, Math.Min(connection.Options.Negotiation.MaxFrameLength, X224Framing.MaxConnectionPduSize)),
+            new TpktFrameHint(ConnectionConfirmStep, X224ConnectionConfirm.PduName, Math.Min(connection.Options.Negotiation.MaxFrameLength, X224Framing.MaxConnectionPduSize), NonRdpAnswer.PeekLength),
             FrameLayer.Transport),
     };
 
@@ -158,6 +158,21 @@ public sealed class X224Negotiation(ConnectionState connection) : Sequence<X224N
         Complete();
         string summary = cc.Response is null ? "no negotiation data: Standard RDP Security" : $"selected {NegotiationNames.SpecNames(selected)}";
         return new StepResult(ConnectionConfirmStep, ConnectionPhase.X224, X224ConnectionConfirm.PduName, fields, summary);
+    }
+
+    /// <summary>
+    /// An answer that is not even TPKT: when its first bytes are another protocol's (an HTTP status line, an SSH banner, a
+    /// TLS record, an SMB message), the port serves that protocol, and the failure says which; otherwise it is malformed.
+    /// </summary>
+    public override StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
+    {
+        if (State == Steps.WaitConnectionConfirm && NonRdpAnswer.Recognise(received) is { } other)
+        {
+            return Fail([new("answer", other.Answer), new("protocol", other.Protocol), new("error", error.ToString())], $"{other.Protocol} answer",
+                new ProtocolFailure(CauseId.NotRdp, $"the port answered {other.Answer}: {other.Service}, not RDP") { Detail = other.Protocol, DecodeError = error });
+        }
+
+        return base.RejectFrame(error, received);
     }
 
     private StepResult Fail(IReadOnlyList<StepField> fields, string pdu, ProtocolFailure failure) =>

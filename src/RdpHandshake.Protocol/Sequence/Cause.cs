@@ -56,6 +56,9 @@ public enum CauseId
     ProtocolNotRequested,
     X224DisconnectRequest,
 
+    /// <summary>Another protocol's answer in place of the Connection Confirm; detail: its name (HTTP, SSH, SMB, VNC, TLS).</summary>
+    NotRdp,
+
     // TLS.
     ClosedAfterClientHello,
     ResetAfterClientHello,
@@ -170,6 +173,7 @@ public static class CauseNames
         CauseId.NlaRequired => "nla-required",
         CauseId.ProtocolNotRequested => "protocol-not-requested",
         CauseId.X224DisconnectRequest => "x224-disconnect-request",
+        CauseId.NotRdp => "not-rdp",
         CauseId.ClosedAfterClientHello => "closed-after-client-hello",
         CauseId.ResetAfterClientHello => "reset-after-client-hello",
         CauseId.ServerTlsSetupFailed => "server-tls-setup-failed",
@@ -226,6 +230,7 @@ public static class CauseNames
         CauseId.DisconnectUltimatum => "REASON",
         CauseId.KdcUnreachable => "HOW",
         CauseId.KerberosError => "ERROR",
+        CauseId.NotRdp => "PROTOCOL",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
             or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu

@@ -26,11 +26,14 @@ public abstract class FrameHint(string stepName, string expecting, int maxFrameL
     public abstract FrameSize FindSize(ReadOnlySpan<byte> buffered);
 }
 
-/// <summary>Frames TPKT packets (every slow-path PDU before TLS and outside it).</summary>
-public sealed class TpktFrameHint(string stepName, string expecting, int maxFrameLength = TpktHeader.MaxPacketLength)
+/// <summary>
+/// Frames TPKT packets (every slow-path PDU before TLS and outside it). <paramref name="peekLength"/> lets a step see
+/// more than the TPKT header of an answer that is not TPKT at all, to name what it is instead.
+/// </summary>
+public sealed class TpktFrameHint(string stepName, string expecting, int maxFrameLength = TpktHeader.MaxPacketLength, int peekLength = TpktHeader.FixedPartSize)
     : FrameHint(stepName, expecting, Math.Min(maxFrameLength, TpktHeader.MaxPacketLength))
 {
-    public override int HeaderLength => TpktHeader.FixedPartSize;
+    public override int HeaderLength { get; } = Math.Max(peekLength, TpktHeader.FixedPartSize);
 
     public override FrameSize FindSize(ReadOnlySpan<byte> buffered) => TpktHeader.FindFrameSize(buffered, MaxFrameLength);
 }

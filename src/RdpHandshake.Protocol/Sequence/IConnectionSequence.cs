@@ -37,8 +37,12 @@ public interface IConnectionSequence
     /// <summary>Runs the next step: empty input for a step without <see cref="StepPlan.Read"/>, else exactly one frame as it sizes it.</summary>
     StepResult Step(ReadOnlySpan<byte> input, IBufferWriter<byte> output);
 
-    /// <summary>Ends the sequence because the awaited frame could not even be sized (a wrong header, a length over the bound).</summary>
-    StepResult RejectFrame(DecodeError error);
+    /// <summary>
+    /// Ends the sequence because the awaited frame could not even be sized (a wrong header, a length over the bound).
+    /// <paramref name="received"/> is what arrived, at most the hint's <see cref="FrameHint.HeaderLength"/> bytes: enough
+    /// for a sequence to say what the bytes are instead (another protocol's answer).
+    /// </summary>
+    StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received);
 
     /// <summary>
     /// The party a step on <see cref="FrameLayer.Kdc"/> talks to could not be found, reached, or did not answer in
@@ -82,7 +86,7 @@ public abstract class Sequence<TState> : IConnectionSequence
         return Run(State, input, output);
     }
 
-    public virtual StepResult RejectFrame(DecodeError error)
+    public virtual StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
         StepPlan plan = Next ?? throw new InvalidOperationException($"no step is awaited: the sequence is {Status}");
         FrameHint hint = plan.Read ?? throw new InvalidOperationException($"step {plan.Name} awaits no frame");

@@ -1,13 +1,21 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Tls;
 
 namespace RdpHandshake.Checks;
 
 /// <summary>The result of checking one expectation against a report.</summary>
-public sealed record ExpectationResult(Expectation Expectation, bool Passed, string? Actual, string Message);
+/// <param name="Expectation">The check.</param>
+/// <param name="Passed">Whether the report satisfies it; a check on a value the run did not measure fails.</param>
+/// <param name="Actual">The value the report holds for the check's key, or null when the run did not measure it.</param>
+/// <param name="Message">One line that says what was found: <c>tls is 1.3</c>, <c>expected cert.key-bits &gt;= 4096, got 2048</c>.</param>
+public sealed record ExpectationResult(Expectation Expectation, bool Passed, string? Actual, string Message)
+{
+    public override string ToString() => $"{(Passed ? "pass" : "FAIL")} {Expectation.Text}: {Message}";
+}
 
 /// <summary>
 /// One regression check on a probe report, written <c>KEY OP VALUE</c>: e.g. <c>protocol=hybrid</c>,
@@ -18,6 +26,11 @@ public sealed record ExpectationResult(Expectation Expectation, bool Passed, str
 public sealed partial class Expectation
 {
     private static readonly string[] Operators = ["!=", ">=", "<=", "!~", "=", ">", "<", "~"];
+
+    /// <summary>Encryption methods and levels in order of strength; <c>tls</c> when TLS or CredSSP protects the session.</summary>
+    private static readonly string[] EncryptionMethods = ["none", "40bit", "56bit", "128bit", "fips", "tls"];
+
+    private static readonly string[] EncryptionLevels = ["none", "low", "client-compatible", "high", "fips", "tls"];
 
     private Expectation(string text, string key, string op, string value)
     {
@@ -67,46 +80,125 @@ public sealed partial class Expectation
         ["elapsed-ms"] = "the run's duration in milliseconds",
     };
 
-    /// <summary>Parses <c>KEY OP VALUE</c>; on failure <paramref name="error"/> says what is wrong.</summary>
+    /// <summary>
+    /// Parses <c>KEY OP VALUE</c> and checks it makes sense before any run: the key is known, the operator applies to
+    /// its kind of value (<c>&gt;=</c> orders numbers, TLS versions, phases and encryption strengths, not names) and
+    /// the value is one the key can have (<c>tls&gt;=banana</c> is refused here, not failed after a whole probe). On
+    /// failure <paramref name="error"/> says what is wrong.
+    /// </summary>
     public static bool TryParse(string text, out Expectation? expectation, out string? error)
     {
         expectation = null;
-        foreach (string op in Operators)
+        if (!TrySplit(text, out string key, out string op, out string value))
         {
-            int at = text.IndexOf(op, StringComparison.Ordinal);
-            if (at <= 0)
-            {
-                continue;
-            }
-
-            string key = text[..at].Trim().ToLowerInvariant();
-            string value = text[(at + op.Length)..].Trim();
-            if (!Keys.ContainsKey(key))
-            {
-                error = $"'{text}': unknown key '{key}' (known: {string.Join(", ", Keys.Keys)})";
-                return false;
-            }
-
-            if (op is "~" or "!~")
-            {
-                try
-                {
-                    _ = new Regex(value, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
-                }
-                catch (ArgumentException ex)
-                {
-                    error = $"'{text}': not a valid regular expression: {ex.Message}";
-                    return false;
-                }
-            }
-
-            expectation = new Expectation(text.Trim(), key, op, value);
-            error = null;
-            return true;
+            error = $"'{text}': expected KEY OP VALUE with OP one of {string.Join(" ", Operators)}, e.g. tls>=1.2";
+            return false;
         }
 
-        error = $"'{text}': expected KEY OP VALUE with OP one of {string.Join(" ", Operators)}, e.g. tls>=1.2";
+        if (!Keys.ContainsKey(key))
+        {
+            error = $"'{text}': unknown key '{key}' (known: {string.Join(", ", Keys.Keys)})";
+            return false;
+        }
+
+        if (value.Length == 0)
+        {
+            error = $"'{text}': no value after '{op}'";
+            return false;
+        }
+
+        if (op is "~" or "!~")
+        {
+            try
+            {
+                _ = new Regex(value, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException ex)
+            {
+                error = $"'{text}': not a valid regular expression: {ex.Message}";
+                return false;
+            }
+        }
+        else if (CheckValue(key, op, value) is { } problem)
+        {
+            error = $"'{text}': {problem}";
+            return false;
+        }
+
+        expectation = new Expectation(text.Trim(), key, op, value);
+        error = null;
+        return true;
+    }
+
+    /// <summary>Parses <c>KEY OP VALUE</c>, throwing <see cref="FormatException"/> with the reason when it is not a valid check.</summary>
+    public static Expectation Parse(string text) =>
+        TryParse(text, out Expectation? expectation, out string? error) ? expectation! : throw new FormatException(error);
+
+    /// <summary>
+    /// Splits at the first operator from the left, the longer one where two start at the same place: <c>tls&gt;=1.2</c> is
+    /// <c>tls</c>, <c>&gt;=</c>, <c>1.2</c>; <c>cert.subject~CN=host</c> is <c>cert.subject</c>, <c>~</c>, <c>CN=host</c>.
+    /// </summary>
+    private static bool TrySplit(string text, out string key, out string op, out string value)
+    {
+        for (int at = 1; at < text.Length; at++)
+        {
+            foreach (string candidate in Operators)
+            {
+                if (string.CompareOrdinal(text, at, candidate, 0, candidate.Length) == 0)
+                {
+                    key = text[..at].Trim().ToLowerInvariant();
+                    op = candidate;
+                    value = text[(at + candidate.Length)..].Trim();
+                    return key.Length > 0;
+                }
+            }
+        }
+
+        key = op = value = string.Empty;
         return false;
+    }
+
+    /// <summary>What is wrong with comparing <paramref name="key"/> to <paramref name="value"/> with <paramref name="op"/>, or null.</summary>
+    private static string? CheckValue(string key, string op, string value)
+    {
+        bool ordering = op is ">=" or "<=" or ">" or "<";
+        switch (key)
+        {
+            case "reached" or "phase":
+                return PhaseOrder(value) is null ? $"'{value}' is not a phase (none, {string.Join(", ", Enum.GetValues<ConnectionPhase>().Select(p => p.Name()))}, active, finalized)" : null;
+            case "tls":
+                return TlsVersionNames.TryParse(value, out _) ? null : $"'{value}' is not a TLS version (1.0, 1.1, 1.2 or 1.3)";
+            case "cert.days-left" or "cert.key-bits" or "credssp.version" or "elapsed-ms":
+                return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && double.IsFinite(number)
+                    ? null
+                    : $"'{value}' is not a number";
+            case "encryption-method":
+                return Array.IndexOf(EncryptionMethods, value.ToLowerInvariant()) < 0 ? $"'{value}' is not an encryption method ({string.Join(", ", EncryptionMethods)})" : null;
+            case "encryption-level":
+                return Array.IndexOf(EncryptionLevels, value.ToLowerInvariant()) < 0 ? $"'{value}' is not an encryption level ({string.Join(", ", EncryptionLevels)})" : null;
+        }
+
+        if (ordering)
+        {
+            return $"'{op}' orders numbers, TLS versions, phases and encryption strengths; {key} is compared with = != ~ !~";
+        }
+
+        return key switch
+        {
+            "success" or "cert.self-signed" => value.ToLowerInvariant() is "true" or "false" ? null : $"'{value}' is not true or false",
+            "cause" => value.Equals("none", StringComparison.OrdinalIgnoreCase) || CauseNames.TryParse(value.Split(':', 2)[0].ToLowerInvariant(), out _)
+                ? null
+                : $"'{value}' is not a cause (none, or a name such as closed-by-peer or negotiation-failure:SSL_REQUIRED_BY_SERVER; docs/report-format.md lists them)",
+            "protocol" => NegotiationNames.TryParseProtocol(value, out _) ? null : $"'{value}' is not a security protocol (rdp, ssl, hybrid, hybrid_ex, rdstls, rdsaad)",
+            "failure-code" => value.Equals("none", StringComparison.OrdinalIgnoreCase) || NegotiationNames.TryParseFailureCode(value, out _)
+                ? null
+                : $"'{value}' is not an RDP_NEG_FAILURE code (none, or a name such as HYBRID_REQUIRED_BY_SERVER)",
+            "cipher" => TlsNames.TryParseCipherSuite(value, out _) ? null : $"'{value}' is not a cipher suite's IANA name (e.g. TLS_AES_128_GCM_SHA256; ~ matches part of a name)",
+            "group" => TlsNames.TryParseNamedGroup(value, out _) ? null : $"'{value}' is not a named group (e.g. x25519, secp256r1)",
+            "credssp.nonce-binding" => value.ToLowerInvariant() is "enforced" or "not-enforced" or "unknown" ? null : $"'{value}' is not enforced, not-enforced or unknown",
+            "credssp.ntlm" => value.ToLowerInvariant() is "spnego" or "bare" ? null : $"'{value}' is not spnego or bare",
+            _ => null,
+        };
     }
 
     public ExpectationResult Evaluate(ProbeReport report)
@@ -145,7 +237,7 @@ public sealed partial class Expectation
 
         if (Key is "encryption-method" or "encryption-level")
         {
-            string[] order = Key == "encryption-method" ? ["none", "40bit", "56bit", "128bit", "fips", "tls"] : ["none", "low", "client-compatible", "high", "fips", "tls"];
+            string[] order = Key == "encryption-method" ? EncryptionMethods : EncryptionLevels;
             int left = Array.IndexOf(order, actual.ToLowerInvariant());
             int right = Array.IndexOf(order, Value.ToLowerInvariant());
             return left >= 0 && right >= 0 ? left.CompareTo(right) : string.Compare(actual, Value, StringComparison.OrdinalIgnoreCase);

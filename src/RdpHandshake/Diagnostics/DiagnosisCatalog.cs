@@ -54,6 +54,11 @@ public static class DiagnosisCatalog
         public const string Redirected =
             "none: mstsc does not disconnect with an error here, it follows the Server Redirection PDU and reconnects to the server it names (MS-RDPBCGR 2.2.13.1)";
 
+        /// <summary>The person running rdphs stopped it: nothing happened to the connection that mstsc would report.</summary>
+        public const string Interrupted =
+            "none: the run was stopped from this side (Ctrl-C or SIGTERM), not by the server or the network; mstsc's code for a disconnection its own user asks for "
+            + "(0x1, disconnectReasonLocalNotError) would say nothing about the server";
+
         /// <summary>An rdphs setting, check or fault, not something that ends an mstsc connection.</summary>
         public const string RdphsOnly =
             "none: this ends the run because of an rdphs option, check or fault, not because the connection failed; mstsc has no such stop, so it has no code for it";
@@ -186,7 +191,7 @@ public static class DiagnosisCatalog
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.X224, new(
                 "the server closed the socket right after the X.224 Connection Request",
                 "The TCP connection was accepted, but the server closed it instead of sending a Connection Confirm. The listener or its security layer refused this client before negotiating: a server that drops requests it dislikes (xrdp drops unknown requestedProtocols), a connection limit, an IP filter, or a proxy or load balancer in front of the server that did not like the routing token or cookie.",
-                "Try `rdphs protocols HOST` to see which requested protocols the server answers; retry without a cookie (--no-cookie) or with the routing token a broker expects; check the server's event log (TerminalServices-RemoteConnectionManager) or xrdp.log for the refused connection.",
+                "Try `rdphs protocols HOST` to see which requested protocols the server answers; retry without a cookie (`rdphs probe HOST --no-cookie`) or with the routing token a broker expects (`rdphs probe HOST --routing-token TOKEN`); check the server's event log (TerminalServices-RemoteConnectionManager) or xrdp.log for the refused connection.",
                 SocketClosed));
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.Tls, new(
                 "the server closed the socket during the TLS handshake",
@@ -196,7 +201,7 @@ public static class DiagnosisCatalog
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.Mcs, new(
                 "the server closed the socket after the MCS Connect Initial",
                 "The security protocol was in place, and the server closed the connection when it read the client's settings (the GCC Conference Create Request). Windows does this when the client data is unacceptable: a serverSelectedProtocol that does not match the negotiation, too many static channels, a colour depth or desktop size it refuses, or (Standard RDP Security) no encryption method it allows among those offered.",
-                "Compare the client data in the mcs.connect-initial step with the server's policy; retry with fewer channels (--channels none), and for Standard RDP Security offer every method (--encryption-methods 40,56,128,fips). The server's event log names the rejected setting.",
+                "Compare the client data in the mcs.connect-initial step with the server's policy; retry with fewer channels (`rdphs probe HOST --channels none`), and for Standard RDP Security offer every method (`rdphs probe HOST -p rdp --encryption-methods 40,56,128,fips`). The server's event log names the rejected setting.",
                 SocketClosed));
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.Security, new(
                 "the server closed the socket after the security exchange",
@@ -222,39 +227,39 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.Timeout, "any", new(
                 "the server did not answer in time",
                 "No complete answer arrived before the read timeout.",
-                "Raise --timeout to tell a slow server from a hung one.",
+                "Raise the timeout (`rdphs probe HOST --timeout 30`) to tell a slow server from a hung one.",
                 TimedOut));
         rows.In(CauseId.Timeout, ConnectionPhase.X224, new(
                 "the server did not answer the X.224 Connection Request in time",
                 "The TCP connection is up, but no Connection Confirm arrived before the read timeout. The service may be hung, overloaded, or not an RDP service; a path that drops larger packets (MTU black hole) can also stall here.",
-                "Raise --timeout to tell a slow server from a hung one; check that the port really serves RDP; if a VPN is involved, test with a lower MTU.",
+                "Raise the timeout (`rdphs probe HOST --timeout 30`) to tell a slow server from a hung one; check that the port really serves RDP; if a VPN is involved, test with a lower MTU.",
                 TimedOut));
             // 0x908 disconnectReasonLicensingTimeout, "licensing time-out": https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
         rows.In(CauseId.Timeout, ConnectionPhase.Licensing, new(
                 "the server did not answer in time during licensing",
                 "After the Client Info PDU the server sent no licensing answer (a License Request, a licence error or STATUS_VALID_CLIENT) before the read timeout, or stopped answering part-way through the licensing exchange. A session host that waits for an unreachable licence server can stall here.",
-                "Raise --timeout to tell a slow server from a hung one; check the session host's licensing configuration and whether its licence server answers (RD Licensing Diagnoser).",
+                "Raise the timeout (`rdphs probe HOST --timeout 30`) to tell a slow server from a hung one; check the session host's licensing configuration and whether its licence server answers (RD Licensing Diagnoser).",
                 MstscCodes.For(0x908)));
         rows.In(CauseId.Timeout, ConnectionPhase.Tls, new(
                 "the server did not answer the TLS ClientHello in time",
                 "The server selected TLS and then sent nothing back within the read timeout. Its answer (ServerHello with the certificate) is usually the first packet of the connection larger than one TCP segment, so besides a hung server, a path MTU black hole (a VPN or tunnel that drops full-size segments while ICMP 'fragmentation needed' is blocked) ends here: the small X.224 exchange passed, the certificate flight did not.",
-                "If a VPN or tunnel is on the path, lower the client's MTU (e.g. 1350) or enable MSS clamping on the gateway and probe again; otherwise check whether the server's TLS stack hangs (raise --timeout, look at its logs).",
+                "If a VPN or tunnel is on the path, lower the client's MTU (e.g. 1350) or enable MSS clamping on the gateway and probe again; otherwise check whether the server's TLS stack hangs (raise the timeout, `rdphs probe HOST --timeout 30`, and look at its logs).",
                 TimedOut));
 
         rows.Add(CauseId.NegotiationFailure, "x224", new(
                 "the server refused the requested security protocols",
                 "The server answered with an RDP Negotiation Failure: none of the security protocols the client offered is acceptable to it.",
-                "Offer the protocol the failure code names (see --protocols), or change the server's security layer to one the client supports.",
+                "Offer the protocol the failure code names (`rdphs protocols HOST` shows which ones the server accepts), or change the server's security layer to one the client supports.",
                 null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
         rows.Detail(CauseId.NegotiationFailure, "SSL_REQUIRED_BY_SERVER", new(
                 "the server requires TLS (or CredSSP) and the client offered only Standard RDP Security",
                 "RDP_NEG_FAILURE SSL_REQUIRED_BY_SERVER: the server's security layer is TLS or negotiate-with-NLA, and the request did not include PROTOCOL_SSL.",
-                "Offer TLS (--protocols ssl or ssl,hybrid). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
+                "Offer TLS (`rdphs probe HOST -p ssl,hybrid`). On the server side, the security layer is set by 'Require use of specific security layer' (Windows) or security_layer in xrdp.ini.",
                 null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
         rows.Detail(CauseId.NegotiationFailure, "SSL_NOT_ALLOWED_BY_SERVER", new(
                 "the server allows Standard RDP Security only",
                 "RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER: the server is configured for the RDP security layer and refuses TLS and CredSSP.",
-                "Offer rdp (--protocols rdp), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
+                "Offer Standard RDP Security (`rdphs probe HOST -p rdp`), or better, enable TLS on the server: Standard RDP Security is weak (RC4, no server authentication).",
                 null, NoMstscCode: NoMstscCodeReasons.NegotiationFailure));
         rows.Detail(CauseId.NegotiationFailure, "SSL_CERT_NOT_ON_SERVER", new(
                 "the server has no usable TLS certificate",
@@ -275,7 +280,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.NlaRequired, "x224", new(
                 "the server requires Network Level Authentication (CredSSP)",
                 "The server answered the X.224 Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: it requires Network Level Authentication, and the request did not include PROTOCOL_HYBRID. A client configured for TLS only, or an old client without CredSSP, cannot connect; mstsc reports it as a security-layer mismatch.",
-                "Offer hybrid (--protocols ssl,hybrid, the default) and give credentials (--user), or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
+                "Offer NLA, as the default does, and give credentials (`rdphs probe HOST -p ssl,hybrid --user DOMAIN\\user`), or turn off 'Require user authentication for remote connections by using Network Level Authentication' on the server.",
                 MstscCodes.For(0x904)));
 
         rows.Add(CauseId.ProtocolNotRequested, "x224", new(
@@ -290,10 +295,26 @@ public static class DiagnosisCatalog
                 "The reason code in the evidence says why; check any RDP gateway, proxy or load balancer in front of the server.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
+        rows.Add(CauseId.NotRdp, "x224", new(
+                "the port serves another protocol than RDP",
+                "The server answered the X.224 Connection Request in another protocol: the port belongs to another service (a web server, SSH, SMB, VNC), or speaks TLS from its first byte where an RDP listener first answers with an X.224 Connection Confirm in the clear. The detail names the protocol; the evidence shows the first bytes it sent.",
+                "Point the client at the RDP port: 3389 unless the server's PortNumber (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp) or xrdp.ini says otherwise; check the port forwarding, NAT and load-balancer rules that lead to this port. `rdphs scan HOST` shows what the server's RDP port answers.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+        rows.Detail(CauseId.NotRdp, "HTTP", new(
+                "a web server answered",
+                "The answer is an HTTP status line: a web server (or an RD Web Access, RD Gateway or reverse proxy site) listens on this port, not an RDP listener.",
+                "Probe the RDP port instead, or fix the port forwarding that sends this port to a web server; an RD Gateway is reached by clients through its gateway setting, not as a session host.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+        rows.Detail(CauseId.NotRdp, "TLS", new(
+                "a TLS service answered, without the X.224 negotiation",
+                "The answer is a TLS record: the port speaks TLS from the first byte (an HTTPS service, an RD Gateway, a TLS-terminating proxy or load balancer), where RDP negotiates in X.224 first and starts TLS only after the Connection Confirm. Such a TLS server reads the Connection Request as a broken record and answers with an alert.",
+                "If a proxy or load balancer terminates TLS in front of the RDP server, make it pass TCP through (or use its RDP mode), or probe the server behind it directly; if this is an RD Gateway, connect through it as a gateway. Otherwise probe the RDP port.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
         rows.Add(CauseId.DisconnectUltimatum, "any", new(
                 "the server ended the connection with an MCS Disconnect Provider Ultimatum",
                 "The server ended the MCS domain without saying why (no Set Error Info before it).",
-                "Check the server's event log for this connection; re-run with --until at the previous phase to see how far it gets.",
+                "Check the server's event log for this connection; re-run stopping at the phase before the one that failed (`rdphs probe HOST --until mcs`, for instance) to see how far it gets.",
                 SocketClosed));
         rows.In(CauseId.DisconnectUltimatum, ConnectionPhase.X224, new(
                 "the server refused the requested protocols by disconnecting",
@@ -309,7 +330,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.ClosedAfterClientHello, "tls", new(
                 "the server closed the socket right after the TLS ClientHello",
                 "The server selected TLS in the X.224 negotiation, then closed the connection without sending a single TLS byte. A Windows server does this when its RDP certificate or the private key behind it cannot be used: the certificate is corrupt or missing, the key in the machine key store is damaged or unreadable, or the configured certificate thumbprint points at nothing. It also happens when the server's TLS stack accepts none of the offered versions and does not bother to send an alert.",
-                "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then re-run with --tls-versions 1.2 and 1.0 to rule out a version mismatch.",
+                "On the server, restart the Remote Desktop Services service (Restart-Service TermService -Force) so it regenerates its self-signed certificate; if that fails, check C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys (permissions, a corrupt key file for the RDP certificate) and the certificate thumbprint under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp. On xrdp, check that certificate and key_file exist, are readable and belong together. Then rule out a version mismatch: `rdphs probe HOST --tls-versions 1.2`, then `rdphs probe HOST --tls-versions 1.0`.",
                 SocketClosed));
 
         rows.Add(CauseId.ServerTlsSetupFailed, "tls", new(
@@ -357,7 +378,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.CertificateRejected, "tls", new(
                 "the server certificate fails the certificate policy",
                 "The TLS handshake succeeded, but the certificate has a finding that --cert-policy turns into a failure.",
-                "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax --cert-policy.",
+                "Replace the RDP certificate (a certificate from the organisation's CA with Server Authentication and the server's name, RSA 2048+ and SHA-256), or relax the certificate policy (`rdphs probe HOST --cert-policy expired` fails on expiry alone).",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
         rows.Add(CauseId.AuthFailed, "credssp", new(
@@ -369,7 +390,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.ClosedAfterAuthenticate, "credssp", new(
                 "the server closed the connection after the NTLM AUTHENTICATE",
                 "The server received our credentials' proof and closed the connection without an errorCode. Servers that speak CredSSP version 2 (or that are configured not to report errors) do this when authentication fails, so the credentials were most likely rejected: a wrong password, an unknown user, or an account that may not log on.",
-                "Check the user name (DOMAIN\\user) and password; try --credssp-version 6 so a modern server can report the precise status; check the server's Security event log (event 4625) for the failed logon and its reason.",
+                "Check the user name (DOMAIN\\user) and password; try `rdphs probe HOST --user DOMAIN\\user --credssp-version 6` so a modern server can report the precise status; check the server's Security event log (event 4625) for the failed logon and its reason.",
                 SocketClosed));
 
         rows.Add(CauseId.PubKeyBindingMismatch, "credssp", new(
@@ -381,13 +402,13 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.CredSspVersionMismatch, "credssp", new(
                 "the server requires a CredSSP client updated for CVE-2018-0886",
                 "CredSSP versions 2 to 4 bind the TLS key without a nonce, which CVE-2018-0886 (the CredSSP encryption oracle) broke. A server updated in 2018 and set to 'Force Updated Clients' (policy Encryption Oracle Remediation) refuses clients that still use that binding: this client spoke an older version than the server accepts, and the server answered SEC_E_UNSUPPORTED_FUNCTION. mstsc shows it as 'an authentication error... This could be due to CredSSP encryption oracle remediation'.",
-                "Update the client (any Windows or FreeRDP release since May 2018 speaks version 6; with rdphs drop --credssp-version or set it to 5 or 6). Do not lower the server to 'Vulnerable' to let old clients in.",
+                "Update the client (any Windows or FreeRDP release since May 2018 speaks version 6; with rdphs, leave the CredSSP version at its default, `rdphs probe HOST --user DOMAIN\\user`, or set 5, `rdphs probe HOST --user DOMAIN\\user --credssp-version 5`). Do not lower the server to 'Vulnerable' to let old clients in.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
         rows.Add(CauseId.MechListMicMismatch, "credssp", new(
                 "the server's SPNEGO mechanism-list signature does not verify",
                 "SPNEGO protects the list of mechanisms the client offered with a signature under the NTLM session key (mechListMIC). The server's signature does not match the list this client sent: the negotiation was altered on the way (a downgrade attempt), or the server signs differently from Windows.",
-                "Do not send credentials over this path. Compare with --ntlm-bare (no SPNEGO); if a direct connection shows the same, report the server's behaviour.",
+                "Do not send credentials over this path. Compare with NTLM outside SPNEGO (`rdphs probe HOST --user DOMAIN\\user --ntlm-bare`); if a direct connection shows the same, report the server's behaviour.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
         rows.Add(CauseId.AccessDenied, "credssp", new(
@@ -399,13 +420,13 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.CredentialsRequired, "credssp", new(
                 "the server requires Network Level Authentication, and no credentials were given",
                 "The server selected CredSSP (NLA): every phase after it (MCS, licensing, the session) runs only after the user authenticates. The run got as far as a client can without credentials: the NTLM CHALLENGE, which names the server.",
-                "Give --user DOMAIN\\user with the password in $RDPHS_PASSWORD (or --password-file), or stop at credssp (--until credssp) to check only that NLA is offered.",
+                "Give credentials: `rdphs probe HOST --user DOMAIN\\user` (the password comes from $RDPHS_PASSWORD, a password file or a prompt). To check only that NLA is offered, and see the names and Windows build the server reveals without credentials, run `rdphs ntlm-info HOST`.",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
         rows.Add(CauseId.ServerError, "credssp", new(
                 "the server answered the CredSSP negotiation with an error",
                 "The server's TSRequest carries an errorCode instead of continuing the NTLM exchange: it could not accept the authentication token. A server that wants NTLM without SPNEGO (FreeRDP 2), or one that accepts Kerberos only, answers like this.",
-                "The error code in the evidence names the failure (an NTSTATUS or HRESULT). Try --ntlm-bare for FreeRDP 2 servers (ntlm-info retries bare by itself).",
+                "The error code in the evidence names the failure (an NTSTATUS or HRESULT). Try NTLM outside SPNEGO for FreeRDP 2 servers (`rdphs probe HOST --ntlm-bare`; `rdphs ntlm-info HOST` retries that way by itself).",
                 SocketClosed));
 
         rows.Add(CauseId.NtlmRejected, "credssp", new(
@@ -471,7 +492,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.ChannelJoinResult, "mcs", new(
                 "the server refused to join a channel",
                 "An MCS Channel Join Confirm carries a failure result or names another channel than the one requested.",
-                "The step names the channel; retry without static channels (--channels none) to see whether a channel policy (e.g. a disabled redirection) is the cause.",
+                "The step names the channel; retry without static channels (`rdphs probe HOST --channels none`) to see whether a channel policy (e.g. a disabled redirection) is the cause.",
                 MstscCodes.For(0x904)));
 
         rows.Add(CauseId.RequestedProtocolsMismatch, "mcs", new(
@@ -483,13 +504,13 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.NoCommonEncryptionMethod, "mcs", new(
                 "no Standard RDP Security encryption method in common",
                 "The server chose an encryption method the client did not offer (or closed because none of the offered ones is allowed): a server at the FIPS level wants ENCRYPTION_METHOD_FIPS, a server at High wants 128-bit.",
-                "Offer the method the server requires (--encryption-methods), or better, switch the server to TLS: Standard RDP Security has no server authentication.",
+                "Offer the method the server requires (every method: `rdphs probe HOST -p rdp --encryption-methods 40,56,128,fips`), or better, switch the server to TLS: Standard RDP Security has no server authentication.",
                 MstscCodes.For(0x506)));
 
         rows.Add(CauseId.FipsRequired, "mcs", new(
                 "the server requires FIPS 140 encryption",
                 "The server's Standard RDP Security runs at the FIPS level (Windows: the 'System cryptography: Use FIPS compliant algorithms' policy, or encryption level FIPS; xrdp: crypt_level=fips) and chose ENCRYPTION_METHOD_FIPS (3DES and SHA-1), which the client did not offer. Older clients and clients built without 3DES cannot connect.",
-                "Offer FIPS (--encryption-methods fips), or relax the server's encryption level; better, switch the server to TLS.",
+                "Offer FIPS (`rdphs probe HOST -p rdp --encryption-methods fips`), or relax the server's encryption level; better, switch the server to TLS.",
                 MstscCodes.For(0x506)));
 
         rows.Add(CauseId.ServerCertificateInvalid, "security", new(
@@ -545,7 +566,7 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.Redirected, "mcs and later", new(
                 "the server redirects the client to another server",
                 "The server sent a Server Redirection PDU: it is a connection broker (or a session host in a farm) sending the client to the server that holds or will hold its session. rdphs reports the target and does not follow it.",
-                "Probe the target named in the evidence directly, or probe through the broker with the load-balance info it returned.",
+                "Probe the target named in the evidence directly, or let rdphs follow the redirection with the load-balance info it carries (`rdphs probe HOST --follow-redirect`).",
                 null, NoMstscCode: NoMstscCodeReasons.Redirected));
 
         rows.Add(CauseId.NoProgress, "licensing and later", new(
@@ -563,13 +584,13 @@ public static class DiagnosisCatalog
         rows.Add(CauseId.TimeoutMidAnswer, "any", new(
                 "the server's answer started, then stopped arriving",
                 "The first bytes of the answer arrived (the evidence shows how many, and the length its header announced), then nothing more before the read timeout. When the first segment arrives and the rest never does, the classic cause is a path MTU black hole: a VPN or tunnel lowers the MTU, full-size TCP segments are dropped on the way, and the ICMP 'fragmentation needed' messages that would fix it are blocked, so small packets pass and large ones (a certificate flight, an MCS Connect Response with a certificate, a Demand Active) vanish. A server writing its answer very slowly (dripping) ends the same way.",
-                "If a VPN or tunnel is on the path, lower the MTU on the client (Linux: ip link set dev IFACE mtu 1350; Windows: netsh interface ipv4 set subinterface \"IFACE\" mtu=1350 store=persistent), or enable TCP MSS clamping on the VPN gateway, then probe again; probe from a host without the tunnel to confirm. Raise --timeout to tell a slow server from a black hole.",
+                "If a VPN or tunnel is on the path, lower the MTU on the client (Linux: ip link set dev IFACE mtu 1350; Windows: netsh interface ipv4 set subinterface \"IFACE\" mtu=1350 store=persistent), or enable TCP MSS clamping on the VPN gateway, then probe again; probe from a host without the tunnel to confirm. Raise the timeout (`rdphs probe HOST --timeout 60`) to tell a slow server from a black hole.",
                 SocketClosed));
 
         rows.Add(CauseId.MalformedResponse, "any", new(
                 "the server's answer is malformed",
                 "The bytes the server sent do not decode as the PDU this step expects. The port may serve another protocol (HTTP, SSH, a TLS-only service), or the server or a middlebox is broken.",
-                "Look at the received hex in the evidence: 'SSH-', 'HTTP/' or a TLS record (16 03 ..) show another service on the port; otherwise report the bytes to the server's vendor.",
+                "Look at the received hex in the evidence: rdphs names an HTTP, SSH, SMB, VNC or TLS answer itself (cause not-rdp), so these bytes are none of them; a proxy or another service may still be on the port, or the server is broken: report the bytes to its vendor.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
         rows.Add(CauseId.UnexpectedPdu, "any", new(
@@ -578,22 +599,21 @@ public static class DiagnosisCatalog
                 "The evidence names what arrived; a proxy or a non-conforming server is the usual cause.",
                 null, NoMstscCode: NoMstscCodeReasons.Undocumented));
 
-            // 0x1 disconnectReasonLocalNotError, a disconnection the local side asked for: https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected
         rows.Add(CauseId.Interrupted, "any", new(
                 "the run was interrupted",
                 "Ctrl-C or SIGTERM stopped the run; the timeline shows the step in flight.",
-                "Re-run to completion, with a larger --timeout if the server is slow.",
-                MstscCodes.For(0x1)));
+                "Re-run to completion, with a larger timeout if the server is slow (`rdphs probe HOST --timeout 30`).",
+                null, NoMstscCode: NoMstscCodeReasons.Interrupted));
 
         rows.Add(CauseId.InternalError, "any", new(
                 "rdphs hit an internal error",
                 "This is a bug in rdphs, not a finding about the server.",
-                "Please report it with the JSON report (--json) of the run.",
+                "Please report it with the JSON report of the run (`rdphs probe HOST --json` writes it to stdout).",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
         rows.Add(CauseId.HostTimeout, "any", new(
                 "the scan's per-host deadline passed",
                 "The scan gives each host a deadline for its whole probe (--host-timeout); this host had not finished when it passed. The phase says how far it got.",
-                "Raise --host-timeout, or probe the host on its own (rdphs probe HOST) to see which step is slow.",
+                "Raise the per-host deadline (`rdphs scan HOST --host-timeout 60`), or probe the host on its own (`rdphs probe HOST`) to see which step is slow.",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
         // One entry per NTSTATUS whose mstsc disconnect reason is documented: the SSL_ERR code with the same name and meaning

@@ -157,11 +157,17 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
         StepRecord? inFlight = _recorder.InFlight;
         if (inFlight is not null)
         {
-            End(inFlight, interrupted ? StepOutcome.Interrupted : StepOutcome.Failed, interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}");
+            End(inFlight, interrupted ? StepOutcome.Interrupted : StepOutcome.Failed, interrupted ? "interrupted" : "internal error");
+        }
+
+        if (!interrupted)
+        {
+            // The exception's type and stack go to the log; the report says what happened in words.
+            LogInternalError(ex);
         }
 
         ConnectionPhase phase = inFlight?.Phase ?? reached ?? ConnectionPhase.Tcp;
-        string summary = interrupted ? "interrupted" : $"internal error: {ex.GetType().Name}: {ex.Message}";
+        string summary = interrupted ? "interrupted" : $"internal error: {ex.Message}";
         return Diagnose(new Cause(phase, interrupted ? CauseId.Interrupted : CauseId.InternalError), summary, inFlight);
     }
 
@@ -175,6 +181,9 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Step {Step} sent {Sent} received {Received}")]
     private partial void LogStepBytes(string step, string sent, string received);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Internal error")]
+    private partial void LogInternalError(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run ended: {Verdict}")]
     private partial void LogVerdict(string verdict);

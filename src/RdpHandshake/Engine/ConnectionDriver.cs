@@ -69,7 +69,7 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                         return FailRecord(plan, step, read, [.. sent], [.. received, .. read.Bytes]);
                     case FrameReadStatus.Invalid:
                         received.AddRange(read.Bytes);
-                        result = connector.RejectFrame(read.Error!.Value);
+                        result = connector.RejectFrame(read.Error!.Value, read.Bytes);
                         break;
                     case FrameReadStatus.Timeout or FrameReadStatus.Ended when plan.Layer == FrameLayer.Kdc:
                         // A KDC that stays silent, closes or resets: the connector decides (Negotiate goes on with NTLM).

@@ -373,6 +373,19 @@ public static class ProbeReportJson
         json.WriteEndObject();
     }
 
+    /// <summary>Writes <c>"diagnosis"</c>: the object of a diagnosis, or null (a survey that could ask has none).</summary>
+    internal static void WriteDiagnosisOrNull(Utf8JsonWriter json, Diagnosis? diagnosis)
+    {
+        if (diagnosis is null)
+        {
+            json.WriteNull("diagnosis");
+        }
+        else
+        {
+            WriteDiagnosis(json, diagnosis);
+        }
+    }
+
     private static void WriteDiagnosis(Utf8JsonWriter json, Diagnosis diagnosis)
     {
         json.WriteStartObject("diagnosis");

@@ -21,6 +21,7 @@ public static class ProtocolSurveyJson
         }
 
         json.WriteEndArray();
+        ProbeReportJson.WriteDiagnosisOrNull(json, survey.Failure);
         json.WriteStartArray("results");
         foreach (ProtocolResult result in survey.Results)
         {

@@ -17,6 +17,7 @@ public static class TlsSurveyJson
         json.WriteNumber("combinationsCovered", survey.CipherSuitesTested);
         json.WriteString("securityProtocol", survey.SecurityProtocol is { } protocol ? NegotiationNames.ShortName(protocol) : null);
         json.WriteString("problem", survey.Problem);
+        ProbeReportJson.WriteDiagnosisOrNull(json, survey.Failure);
         json.WriteStartArray("versions");
         foreach (TlsVersionResult version in survey.Versions)
         {

@@ -244,7 +244,14 @@ public sealed class ScanTargetList
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
             {
-                throw new ScanTargetException(file, $"'{file}': cannot read the target file ({ex.Message})");
+                string why = ex switch
+                {
+                    FileNotFoundException => "no such file",
+                    DirectoryNotFoundException => "no such directory",
+                    UnauthorizedAccessException => "permission denied",
+                    _ => ex.Message.TrimEnd('.'),
+                };
+                throw new ScanTargetException(file, $"'{file}': cannot read the target file ({why})");
             }
 
             using (reader)

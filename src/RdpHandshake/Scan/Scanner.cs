@@ -214,7 +214,7 @@ public sealed class Scanner
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return Synthetic(index, target, started, startTicks, CauseId.InternalError, $"{ex.GetType().Name}: {ex.Message}");
+            return Synthetic(index, target, started, startTicks, CauseId.InternalError, $"internal error: {ex.Message}");
         }
     }
 

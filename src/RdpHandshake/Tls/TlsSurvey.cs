@@ -2,6 +2,7 @@ using System.Reflection;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
 
@@ -34,6 +35,13 @@ public sealed record TlsSurveyReport(
     string? Problem)
 {
     public IEnumerable<TlsVersion> AcceptedVersions => Versions.Where(v => v.Accepted).Select(v => v.Version);
+
+    /// <summary>
+    /// Why the survey could not answer, as a probe would say it: the first connection failed before TLS (in phase tcp
+    /// or x224), or the server broke every handshake (no version answered, and none refused with an alert). Null when
+    /// the survey ran, whatever it found, and when the server does not speak TLS (see <see cref="Problem"/>).
+    /// </summary>
+    public Diagnostics.Diagnosis? Failure { get; init; }
 }
 
 /// <summary>Options of a TLS survey.</summary>
@@ -145,11 +153,15 @@ public static class TlsSurvey
         {
             string problem = selected == SecurityProtocols.Rdp
                 ? "the server selected Standard RDP Security: it does not speak TLS on this port"
-                : $"the X.224 negotiation did not select TLS: {first.Verdict}";
-            return new TlsSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), selected, connections, 0, [], problem);
+                : first.Verdict;
+            return new TlsSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), selected, connections, 0, [], problem)
+            {
+                Failure = selected is null ? first.Diagnosis : null,
+            };
         }
 
         int tested = 0;
+        var refusals = new System.Collections.Concurrent.ConcurrentDictionary<TlsVersion, Diagnostics.Diagnosis?>();
         TlsVersionResult[] results = await Task.WhenAll(surveyOptions.Versions.Select(async version =>
         {
             IReadOnlyList<int> candidates = CandidateSuites(version);
@@ -172,6 +184,7 @@ public static class TlsSurvey
                 if (accepted.Count == 0)
                 {
                     detail = answer.Diagnosis is { } d ? $"{d.Cause}: {d.Summary}" : answer.Verdict;
+                    refusals[version] = answer.Diagnosis;
                 }
 
                 break;
@@ -202,7 +215,23 @@ public static class TlsSurvey
             return new TlsVersionResult(version, accepted.Count > 0, accepted, serverPreference, groups, detail);
         })).ConfigureAwait(false);
 
+        // A server that refuses versions answers with an alert (or a ServerHello for another version); one that breaks every
+        // handshake (closes, resets, garbles, stalls) is not surveyed: the survey fails as a probe of it would.
+        Diagnostics.Diagnosis? broken = null;
+        if (results.All(r => !r.Accepted)
+            && surveyOptions.Versions.All(v => refusals.TryGetValue(v, out Diagnostics.Diagnosis? d) && d is not null && !IsRefusal(d)))
+        {
+            broken = refusals[surveyOptions.Versions[0]];
+        }
+
         return new TlsSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), selected, connections, tested,
-            results.OrderBy(r => r.Version).ToArray(), null);
+            results.OrderBy(r => r.Version).ToArray(), broken is null ? null : $"the server broke every TLS handshake: failed in {broken.Phase.Name()}: {broken.Cause} - {broken.Summary}")
+        {
+            Failure = broken,
+        };
     }
+
+    /// <summary>What a refusal of one version is: the server said no (an alert, no common version or suite), or it broke the handshake.</summary>
+    internal static bool IsRefusal(Diagnostics.Diagnosis? diagnosis) =>
+        diagnosis is { Cause.Id: CauseId.NoCommonVersion or CauseId.NoCommonCipherSuite or CauseId.ServerAlert };
 }

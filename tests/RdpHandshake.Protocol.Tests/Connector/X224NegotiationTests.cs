@@ -29,7 +29,7 @@ public sealed class X224NegotiationTests
     {
         FrameHint hint = connector.Next!.Read!;
         Assert.Equal(X224Negotiation.ConnectionConfirmStep, hint.StepName);
-        Assert.Equal(FrameSize.Complete(frame.Length), hint.FindSize(frame.AsSpan(0, hint.HeaderLength)));
+        Assert.Equal(FrameSize.Complete(frame.Length), hint.FindSize(frame.AsSpan(0, Math.Min(frame.Length, hint.HeaderLength))));
         return connector.Step(frame, new ArrayBufferWriter<byte>());
     }
 
@@ -150,11 +150,49 @@ public sealed class X224NegotiationTests
     public void A_frame_that_cannot_be_sized_is_rejected_through_the_connector()
     {
         (ClientConnector connector, _) = Start();
-        FrameSize size = connector.Next!.Read!.FindSize(Hex("16 03 01 00"));
+        byte[] received = Hex("7f 00 00 13 0e d0");
+        FrameSize size = connector.Next!.Read!.FindSize(received);
         Assert.Equal(FrameSizeStatus.Invalid, size.Status);
-        StepResult result = connector.RejectFrame(size.Error!.Value);
+        StepResult result = connector.RejectFrame(size.Error!.Value, received);
         Assert.Equal(CauseId.MalformedResponse, result.Failure!.Cause);
         Assert.True(connector.IsTerminal);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n", "HTTP", "the port answered HTTP/1.1: a web server, not RDP")]
+    [InlineData("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", "SSH", "the port answered SSH-2.0-OpenSSH_9.2p1: an SSH server, not RDP")]
+    [InlineData("RFB 003.008\n", "VNC", "the port answered RFB 003.008: a VNC server, not RDP")]
+    public void A_text_answer_of_another_protocol_is_named(string answer, string protocol, string reason)
+    {
+        (ClientConnector connector, _) = Start();
+        byte[] received = System.Text.Encoding.ASCII.GetBytes(answer);
+        FrameSize size = connector.Next!.Read!.FindSize(received);
+        StepResult result = connector.RejectFrame(size.Error!.Value, received);
+        Assert.Equal((CauseId.NotRdp, protocol, reason), (result.Failure!.Cause, result.Failure.Detail, result.Failure.Reason));
+        Assert.True(connector.IsTerminal);
+    }
+
+    [Theory]
+    [InlineData("15 03 03 00 02 02 0a", "TLS", "the port answered a TLS alert record: a TLS server that does not begin with the X.224 negotiation, not RDP")]
+    [InlineData("16 03 01 00 4a 02 00 00 46 03 03", "TLS", "the port answered a TLS handshake record: a TLS server that does not begin with the X.224 negotiation, not RDP")]
+    [InlineData("00 00 00 48 fe 53 4d 42 40 00 01 00", "SMB", "the port answered SMB2: an SMB file server, not RDP")]
+    [InlineData("00 00 00 23 ff 53 4d 42 72 00", "SMB", "the port answered SMB1: an SMB file server, not RDP")]
+    [InlineData("83 00 00 01 8f", "SMB", "the port answered a NetBIOS negative session response: a NetBIOS session service (SMB on port 139), not RDP")]
+    public void A_binary_answer_of_another_protocol_is_named(string hex, string protocol, string reason)
+    {
+        (ClientConnector connector, _) = Start();
+        byte[] received = Hex(hex);
+        FrameSize size = connector.Next!.Read!.FindSize(received);
+        Assert.Equal(FrameSizeStatus.Invalid, size.Status);
+        StepResult result = connector.RejectFrame(size.Error!.Value, received);
+        Assert.Equal((CauseId.NotRdp, protocol, reason), (result.Failure!.Cause, result.Failure.Detail, result.Failure.Reason));
+    }
+
+    [Fact]
+    public void The_confirm_hint_looks_far_enough_into_a_foreign_answer_to_name_it()
+    {
+        (ClientConnector connector, _) = Start();
+        Assert.Equal(NonRdpAnswer.PeekLength, connector.Next!.Read!.HeaderLength);
     }
 
     [Fact]
