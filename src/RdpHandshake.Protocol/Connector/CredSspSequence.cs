@@ -134,7 +134,8 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
             output.Write(request.Token);
         }
 
-        _kdcFields.AddRange(request.Fields);
+        // A second round trip of the same exchange repeats what the first showed: only what is new is added.
+        _kdcFields.AddRange(request.Fields.Where(f => !_kdcFields.Contains(f)));
         State = Steps.AwaitKdcReply;
         string transport = exchange.Transport == KdcTransport.Tcp ? "TCP" : "UDP";
         return new StepResult(exchange.StepName, ConnectionPhase.CredSsp, request.Pdu, [.. _kdcFields], $"{request.Pdu} to the KDC of {exchange.Realm} over {transport}")
