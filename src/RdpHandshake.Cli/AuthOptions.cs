@@ -44,8 +44,14 @@ public sealed class AuthOptions
         Description = "The Kerberos encryption types to offer, comma-separated, most preferred first: aes256-cts-hmac-sha1-96 (aes256), aes128-cts-hmac-sha1-96 (aes128), aes256-cts-hmac-sha384-192 (aes256-sha2), aes128-cts-hmac-sha256-128 (aes128-sha2), rc4-hmac (rc4) [default: all, AES first].",
     };
 
+    public Option<string?> DnsServer { get; } = new("--dns-server")
+    {
+        Description = "The DNS server (IP[:PORT]) asked for the realm's KDC records (_kerberos._tcp.REALM) when --kdc and krb5.conf name none [default: the system's resolvers].",
+    };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(DnsServer);
         command.Options.Add(Auth);
         command.Options.Add(Kdc);
         command.Options.Add(Spn);
@@ -104,10 +110,21 @@ public sealed class AuthOptions
             kerberos = kerberos with { Etypes = etypes.Count > 0 ? etypes : throw new UsageException("--kerberos-etypes needs at least one type") };
         }
 
-        bool kerberosOptions = parse.GetValue(Kdc) is not null || parse.GetValue(Spn) is not null || parse.GetValue(KerberosEtypes) is not null;
+        if (parse.GetValue(DnsServer) is { } dnsText)
+        {
+            kerberos = kerberos with
+            {
+                DnsServer = System.Net.IPEndPoint.TryParse(dnsText, out System.Net.IPEndPoint? server)
+                    ? server.Port == 0 ? new System.Net.IPEndPoint(server.Address, 53) : server
+                    : throw new UsageException($"--dns-server '{dnsText}': write an IP address, with :PORT if not 53"),
+            };
+        }
+
+        bool kerberosOptions = parse.GetValue(Kdc) is not null || parse.GetValue(Spn) is not null || parse.GetValue(KerberosEtypes) is not null
+            || parse.GetValue(DnsServer) is not null;
         if (package == AuthPackage.Ntlm && kerberosOptions)
         {
-            throw new UsageException($"--kdc, --spn and --kerberos-etypes are for Kerberos, and {(ntlmBare && authText == "negotiate" ? "--ntlm-bare" : "--auth ntlm")} uses NTLM only");
+            throw new UsageException($"--kdc, --spn, --kerberos-etypes and --dns-server are for Kerberos, and {(ntlmBare && authText == "negotiate" ? "--ntlm-bare" : "--auth ntlm")} uses NTLM only");
         }
 
         return options with { Authentication = package, Kerberos = kerberos };

@@ -47,7 +47,7 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
         {
             if (plan is { Layer: FrameLayer.Kdc, Read: null, Kdc: { } target } && !_kdc.IsLocated(target.Realm) && open is null)
             {
-                LocateKdc(connector, plan, target);
+                await LocateKdcAsync(connector, plan, target, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -180,10 +180,11 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
     /// The <c>kerberos.kdc-lookup</c> step: where the realm's KDCs are. When none is found the connector hears it as
     /// an endpoint failure and decides, and this step records its verdict.
     /// </summary>
-    private void LocateKdc(ClientConnector connector, StepPlan plan, KdcTarget target)
+    private async Task LocateKdcAsync(ClientConnector connector, StepPlan plan, KdcTarget target, CancellationToken cancellationToken)
     {
         StepRecord step = attempt.Begin(KdcLookupStep, plan.Phase);
-        KdcLocation? location = (kdcLocator ?? new KdcLocator(new KerberosSettings())).Locate(target.Realm, out string? whyNot);
+        KdcLocator locator = kdcLocator ?? new KdcLocator(new KerberosSettings());
+        (KdcLocation? location, string? whyNot) = await locator.LocateAsync(target.Realm, target.Transport, connectTimeout ?? readTimeout, cancellationToken).ConfigureAwait(false);
         if (location is not null)
         {
             _kdc.Located(location);

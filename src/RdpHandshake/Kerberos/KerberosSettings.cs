@@ -32,4 +32,7 @@ public sealed record KerberosSettings
 
     /// <summary>The krb5.conf to read; null for the one <c>KRB5_CONFIG</c> names, else /etc/krb5.conf.</summary>
     public string? ConfigPath { get; init; }
+
+    /// <summary>The DNS server asked for the realm's SRV records (<c>--dns-server</c>); null for the system's resolvers.</summary>
+    public System.Net.IPEndPoint? DnsServer { get; init; }
 }
