@@ -198,7 +198,8 @@ internal static class TextRenderer
         if (report.SpnegoAttempt is { } attempt)
         {
             output.Line();
-            output.Line($"first connection (NTLM in SPNEGO): {attempt.Verdict}");
+            string offered = attempt.Steps.Any(s => s.Name == "credssp.ap-request") ? "Kerberos in SPNEGO" : "NTLM in SPNEGO";
+            output.Line($"first connection ({offered}): {attempt.Verdict}");
             output.Line($"  the server refused SPNEGO{(report.CredSsp?.SpnegoRefusedWith is { } code ? $" with errorCode 0x{code:x8}" : string.Empty)}; the steps above are a second connection with bare NTLM");
         }
 

@@ -144,7 +144,8 @@ public sealed partial class RdpProber
     private IDisposable? AuthenticationFor(ProbeOptions options, string? hostName, NtlmPackage ntlm, out IAuthenticationPackage package)
     {
         package = ntlm;
-        if (options.Authentication == AuthPackage.Ntlm || options.Credentials is not { } credentials)
+        // Kerberos needs SPNEGO; a run that sends NTLM bare (FreeRDP 2 servers) is an NTLM run.
+        if (options.Authentication == AuthPackage.Ntlm || (!options.NtlmInSpnego && options.Authentication == AuthPackage.Negotiate) || options.Credentials is not { } credentials)
         {
             return null;
         }

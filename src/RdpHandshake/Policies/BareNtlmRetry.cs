@@ -7,14 +7,17 @@ namespace RdpHandshake.Policies;
 /// When the server refuses the SPNEGO-wrapped NTLM NEGOTIATE with a TSRequest errorCode (FreeRDP 2 servers do: their
 /// NTLM package reads the SPNEGO token as a malformed NEGOTIATE and the server answers
 /// <c>NTSTATUS_FROM_WIN32(GetLastError())</c>, 0xc00700ea), a second connection that sends NTLM bare. The report that
-/// stands is the second one, with the first attached as <see cref="ProbeReport.SpnegoAttempt"/>.
+/// stands is the second one, with the first attached as <see cref="ProbeReport.SpnegoAttempt"/>. A Negotiate run that
+/// offered a Kerberos token retries the same way (the retry is NTLM, bare); a Kerberos-only run does not.
 /// </summary>
 public sealed partial class BareNtlmRetry : IProbePolicy
 {
     public async Task<ProbeReport> ApplyAsync(ProbeReport report, PolicyContext context, CancellationToken cancellationToken)
     {
         ProbeOptions options = context.Options;
-        if (!options.NtlmInSpnego || !options.RetryWithoutSpnego || cancellationToken.IsCancellationRequested || SpnegoRefusal(report) is not { } code)
+        // A Kerberos-only run does not go on with NTLM; a Negotiate run does, as NTLM is its fallback.
+        if (!options.NtlmInSpnego || !options.RetryWithoutSpnego || options.Authentication == Kerberos.AuthPackage.Kerberos
+            || cancellationToken.IsCancellationRequested || SpnegoRefusal(report) is not { } code)
         {
             return report;
         }
