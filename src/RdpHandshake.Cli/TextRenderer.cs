@@ -150,16 +150,19 @@ internal static class TextRenderer
     /// <summary>
     /// One phase as one line: its name, how it ended, its time, and what it established: the server's answer that says
     /// most (the Connection Confirm, the TLS version and certificate, the CHALLENGE, the Connect Response), or the step
-    /// where it failed or stopped.
+    /// where it failed or stopped. A failed step the run went on from (Negotiate leaving Kerberos for NTLM) does not
+    /// end the phase: the line names it after what the phase established.
     /// </summary>
     public static string PhaseLine(IReadOnlyList<StepRecord> steps)
     {
-        StepRecord? ended = steps.FirstOrDefault(s => s.Outcome != StepOutcome.Ok);
+        StepRecord last = steps[^1];
+        StepRecord? ended = last.Outcome != StepOutcome.Ok ? last : null;
         string outcome = ended is null ? "ok" : ProbeReportJson.OutcomeName(ended.Outcome);
         TimeSpan start = steps[0].Start;
-        StepRecord last = steps[^1];
         TimeSpan took = (last.Start + (last.Duration ?? TimeSpan.Zero)) - start;
-        string summary = ended is not null ? $"{ended.Name}: {ended.Summary ?? "waiting for the server"}" : PhaseSummary(steps);
+        string[] setbacks = [.. steps.Take(steps.Count - 1).Where(s => s.Outcome == StepOutcome.Failed).Select(s => s.Name).Distinct()];
+        string recovered = setbacks.Length > 0 ? $" (after {string.Join(", ", setbacks)} failed)" : string.Empty;
+        string summary = ended is not null ? $"{ended.Name}: {ended.Summary ?? "waiting for the server"}{recovered}" : PhaseSummary(steps) + recovered;
         return $"{steps[0].Phase.Name(),-12}  {outcome,-6}  {Ms(took),8} ms  {summary}";
     }
 
@@ -181,6 +184,8 @@ internal static class TextRenderer
                 }
 
                 return hello;
+            case ConnectionPhase.CredSsp when Named("kerberos.tgs-exchange") is { Outcome: StepOutcome.Ok, Summary: { } ticket } && Named("credssp.ap-reply") is not null:
+                return $"Kerberos, {ticket}; {answers.Last().Summary}";
             case ConnectionPhase.CredSsp when Named("credssp.challenge") is { Summary: { } challenge }:
                 StepRecord lastAnswer = answers.Last();
                 return lastAnswer.Name == "credssp.challenge" ? challenge : $"{challenge}; {lastAnswer.Summary}";

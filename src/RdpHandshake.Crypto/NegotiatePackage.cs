@@ -90,8 +90,9 @@ public sealed class NegotiatePackage : IAuthenticationPackage, IDisposable
         _current = _ntlm;
         return answer with
         {
+            Summary = $"{failure.Reason}: Negotiate goes on with NTLM, as Windows does",
             Failure = null,
-            Setback = failure with { Reason = $"{failure.Reason}: Negotiate goes on with NTLM, as Windows does" },
+            Setback = failure,
             Fields = [.. answer.Fields, new StepField("negotiate", "Kerberos failed: going on with NTLM")],
         };
     }

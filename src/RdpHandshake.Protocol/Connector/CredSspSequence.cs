@@ -175,7 +175,8 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
             return Fail(exchange.StepName, new Rejection(answer.Pdu, fields, failure with { Reason = WithSetbacks(failure.Reason) })) with { BytesWithheld = KdcBytesWithheld };
         }
 
-        var result = new StepResult(exchange.StepName, ConnectionPhase.CredSsp, answer.Pdu, fields, answer.Setback?.Reason ?? answer.Summary) { BytesWithheld = KdcBytesWithheld };
+        string summary = answer.Setback is { } recovered && answer.Summary.Length == 0 ? recovered.Reason : answer.Summary;
+        var result = new StepResult(exchange.StepName, ConnectionPhase.CredSsp, answer.Pdu, fields, summary) { BytesWithheld = KdcBytesWithheld };
         KdcExchange? next = Package.PendingKdcExchange;
         if (answer.Setback is null && next is not null && next.Id == exchange.Id)
         {
@@ -195,9 +196,9 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
         return result;
     }
 
-    /// <summary>A failure's reason, with what went wrong earlier and was recovered from (Kerberos, before NTLM).</summary>
+    /// <summary>A failure's reason, with what went wrong earlier and was recovered from: why Negotiate did not use Kerberos.</summary>
     private string WithSetbacks(string reason) =>
-        _setbacks.Count == 0 ? reason : $"{reason} (earlier, {string.Join("; ", _setbacks.Select(s => s.Reason))})";
+        _setbacks.Count == 0 ? reason : $"{reason} (Kerberos was not used: {string.Join("; ", _setbacks.Select(s => s.Reason))})";
 
     /// <summary>The first TSRequest: the package's first token in a SPNEGO NegTokenInit (no user name, no secret).</summary>
     private StepResult SendFirstToken(IBufferWriter<byte> output)
