@@ -78,7 +78,7 @@ internal sealed class GssInitiator : IDisposable
             byte[] token = Take(ref output);
             if (major is not (0 or 1))
             {
-                throw new GssException($"gss_init_sec_context: {Describe(major, minor)}", token);
+                throw new GssException($"gss_init_sec_context: {Describe(major, minor)}", token, minor);
             }
 
             IsComplete = major == 0;
@@ -126,7 +126,7 @@ internal sealed class GssInitiator : IDisposable
                 ? gss_wrap(out uint minor, _context, 1, 0, ref buffer, out _, ref output)
                 : gss_unwrap(out minor, _context, ref buffer, ref output, out _, out _);
             byte[] result = Take(ref output);
-            return major == 0 ? result : throw new GssException($"{(wrap ? "gss_wrap" : "gss_unwrap")}: {Describe(major, minor)}", []);
+            return major == 0 ? result : throw new GssException($"{(wrap ? "gss_wrap" : "gss_unwrap")}: {Describe(major, minor)}", [], minor);
         }
         finally
         {
@@ -138,7 +138,7 @@ internal sealed class GssInitiator : IDisposable
     {
         if (major != 0)
         {
-            throw new GssException($"{call}: {Describe(major, minor)}", []);
+            throw new GssException($"{call}: {Describe(major, minor)}", [], minor);
         }
     }
 
@@ -242,8 +242,18 @@ internal sealed class GssInitiator : IDisposable
     private static extern uint gss_delete_sec_context(out uint minor, ref IntPtr context, IntPtr output);
 }
 
-/// <summary>A GSS-API call failed; <see cref="Token"/> is the error token it produced, if any.</summary>
-internal sealed class GssException(string message, byte[] token) : Exception(message)
+/// <summary>
+/// A GSS-API call failed; <see cref="Token"/> is the error token it produced, if any, and <see cref="Minor"/> its minor
+/// status (for Kerberos, MIT's com_err code: -1765328384 + the RFC 4120 error-code). The message's text for a minor
+/// code is the last one MIT saved for that code on the calling thread, which may be another context's (an acceptor's
+/// in the same process): compare codes, not words.
+/// </summary>
+internal sealed class GssException(string message, byte[] token, uint minor) : Exception(message)
 {
     public byte[] Token { get; } = token;
+
+    public uint Minor { get; } = minor;
+
+    /// <summary>The RFC 4120 error-code the minor status stands for, when it stands for one.</summary>
+    public int? KerberosError => (int)Minor - -1765328384 is >= 0 and < 128 and int code ? code : null;
 }
