@@ -320,6 +320,50 @@ public sealed class KerberosTestServerTests(KdcFixture kdc) : IClassFixture<KdcF
         Assert.DoesNotContain(kdc.Password("alice"), served.StdOut + served.StdErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_whose_clock_is_an_hour_ahead_refuses_the_ap_req_with_krb_ap_err_skew()
+    {
+        kdc.Require();
+        Peers.Require("faketime");
+        using GssInitiator gss = await InitiatorAsync("alice", KdcFixture.LocalhostService);
+        int port = Peers.FreePort();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // libfaketime shifts the server's wall clock (what GSS-API checks the authenticator against), not its
+        // monotonic clock (what .NET's timeouts run on).
+        Task<ProcessResult> serve = Peers.RunAsync(
+            "faketime",
+            ["-f", "+1h", "dotnet", Path.Combine(AppContext.BaseDirectory, "rdphs.dll"), "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--accept", "hybrid", "--kerberos-keytab", kdc.KeytabPath, "--max-connections", "1", "--json"],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1" },
+            onStdErrLine: line =>
+            {
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    listening.TrySetResult();
+                }
+
+                return true;
+            });
+        await Task.WhenAny(listening.Task, serve);
+        Assert.True(listening.Task.IsCompleted, (serve.IsCompleted ? await serve : null)?.ToString());
+
+        await using (CredSspTestClient client = await CredSspTestClient.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), Cancel))
+        {
+            await client.SendAsync(FirstRequest(client, gss.Step([])), Cancel);
+            TsRequest answer = await ReceiveAsync(client);
+            Assert.Equal(CredSspErrorCodes.TimeDifferenceAtDc, answer.ErrorCode);
+            SpnegoNegTokenResp resp = Pdu.Decode<SpnegoNegTokenResp>(Assert.Single(answer.NegoTokens).Span).Value!;
+            Assert.Equal(SpnegoNegState.Reject, resp.State);
+            Assert.Equal(37, KerberosErrorCode(resp.ResponseToken.Span)); // KRB_AP_ERR_SKEW
+        }
+
+        ProcessResult served = await serve;
+        using var json = System.Text.Json.JsonDocument.Parse(served.StdOut);
+        Assert.Equal("0xc0000133", json.RootElement.GetProperty("credSspErrorCode").GetString());
+        Assert.Contains("Clock skew too great", json.RootElement.GetProperty("kerberosError").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--kerberos-only")]
     [InlineData("--kerberos-keytab", "/nonexistent/termsrv.keytab")]
