@@ -23,6 +23,7 @@ internal static class ServeCommand
         ("malformed-tsrequest", CredSspFault.MalformedTsRequest),
         ("huge-length", CredSspFault.HugeLength),
         ("wrong-mechlistmic", CredSspFault.WrongMechListMic),
+        ("garbled-ap-rep", CredSspFault.GarbledApRep),
     ];
 
     public static Command Create()
@@ -145,6 +146,14 @@ internal static class ServeCommand
         {
             Description = "Refuse clients that authenticate with CredSSP version 4 or older (the legacy pubKeyAuth binding), as a patched server set to 'Force Updated Clients' does.",
         };
+        var kerberosKeytab = new Option<string?>("--kerberos-keytab")
+        {
+            Description = "Accept Kerberos inside SPNEGO with the service keys (TERMSRV/HOST) in this keytab, through the system GSS-API (MIT libgssapi_krb5): clients offering Kerberos first get it, others NTLM.",
+        };
+        var kerberosOnly = new Option<bool>("--kerberos-only")
+        {
+            Description = "Refuse NTLM with errorCode STATUS_NTLM_BLOCKED (0xc0000418) and close, as a server that restricts incoming NTLM (needs --kerberos-keytab).",
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON line per connection on stdout instead of text.",
@@ -211,6 +220,8 @@ internal static class ServeCommand
         command.Options.Add(refuseSpnego);
         command.Options.Add(requireMechListMic);
         command.Options.Add(requireNonceBinding);
+        command.Options.Add(kerberosKeytab);
+        command.Options.Add(kerberosOnly);
         command.Options.Add(json);
         command.Options.Add(logLevel);
 
@@ -279,6 +290,26 @@ internal static class ServeCommand
                     CredSspFault = CredSspFaultNames.FirstOrDefault(n => string.Equals(n.Name, credSspFaultText, StringComparison.OrdinalIgnoreCase)) is { Name: not null } known
                         ? known.Fault
                         : throw new UsageException($"--credssp-fault '{credSspFaultText}': unknown (known: {string.Join(", ", CredSspFaultNames.Select(n => n.Name))})"),
+                };
+            }
+
+            if (parse.GetValue(kerberosKeytab) is { } keytab)
+            {
+                // The keytab goes to gss_acquire_cred_from per connection (no KRB5_KTNAME): checked once here.
+                keytab = Path.GetFullPath(keytab);
+                if (GssapiCheck(keytab) is { } unusable)
+                {
+                    throw new UsageException($"--kerberos-keytab '{keytab}': {unusable}");
+                }
+
+                options = options with { KerberosKeytab = keytab };
+            }
+
+            if (parse.GetValue(kerberosOnly))
+            {
+                options = options with
+                {
+                    KerberosOnly = options.KerberosKeytab is not null ? true : throw new UsageException("--kerberos-only needs --kerberos-keytab (a server that refuses NTLM and has no Kerberos refuses everyone)"),
                 };
             }
 
@@ -469,6 +500,9 @@ internal static class ServeCommand
             : new TestAccount(name[(slash + 1)..], name[..slash], password);
     }
 
+    private static string? GssapiCheck(string keytab) =>
+        File.Exists(keytab) ? RdpTestServer.CheckKerberosKeytab(keytab) : "no such file";
+
     public static Fault ParseFault(string text) =>
         Fault.TryParse(text, out Fault? fault, out string? error) ? fault! : throw new UsageException($"--fault {error}");
 
@@ -631,6 +665,10 @@ internal static class ServeCommand
             json.WriteString("tlsVersion", record.TlsVersion);
             json.WriteString("tlsCipherSuite", record.TlsCipherSuite is { } suite ? RdpHandshake.Tls.TlsNames.CipherSuite(suite) : null);
             json.WriteString("tlsError", record.TlsError);
+            json.WriteString("credSspPackage", record.CredSspPackage);
+            json.WriteString("credSspUser", record.CredSspUser);
+            json.WriteString("credSspErrorCode", record.CredSspErrorCode is { } credSspError ? $"0x{credSspError:x8}" : null);
+            json.WriteString("kerberosError", record.KerberosError);
             json.WriteString("stage", StageName(record.Stage));
             json.WriteString("securityLayer", record.SecurityLayer);
             json.WriteString("clientName", record.ClientName);

@@ -28,6 +28,12 @@ public enum CredSspFault
 
     /// <summary>Finish SPNEGO with a mechListMIC that does not verify (signed over another mechanism list).</summary>
     WrongMechListMic,
+
+    /// <summary>
+    /// Kerberos: answer the AP-REQ with an AP-REP whose encrypted part is corrupted (one ciphertext byte flipped), in a
+    /// well-formed NegTokenResp accept-completed: the client's check of the AP-REP (mutual authentication) fails.
+    /// </summary>
+    GarbledApRep,
 }
 
 /// <summary>One account the test server accepts.</summary>
@@ -36,9 +42,10 @@ public sealed record TestAccount(string User, string Domain, string Password);
 /// <summary>
 /// The server side of CredSSP with NTLM (MS-CSSP 3.2.5, MS-NLMP 3.2.5): it checks the client's NTLMv2 proof
 /// against its accounts, unseals and checks pubKeyAuth, answers with its own binding, and reads the sealed
-/// credentials. Each instance serves one connection.
+/// credentials. With a keytab it serves Kerberos as well (CredSspServer.Kerberos.cs). Each instance serves one
+/// connection.
 /// </summary>
-internal sealed class CredSspServer(TestServerOptions options, byte[] serverPublicKey) : IDisposable
+internal sealed partial class CredSspServer(TestServerOptions options, byte[] serverPublicKey) : IDisposable
 {
     private readonly NtlmSessionSecurity _security = new();
     private byte[] _negotiate = [];
@@ -54,8 +61,14 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
     /// <summary>The errorCode a server that requires the version 5+ nonce binding answers a version 2-4 AUTHENTICATE with.</summary>
     public const uint LegacyBindingRefusalCode = 0x80090302; // SEC_E_UNSUPPORTED_FUNCTION
 
-    /// <summary>Whether the answer to the NEGOTIATE was an errorCode refusing SPNEGO (the server closes after it).</summary>
+    /// <summary>
+    /// Whether the answer to the NEGOTIATE was an errorCode refusing SPNEGO or, with
+    /// <see cref="TestServerOptions.KerberosOnly"/>, NTLM (the server closes after it).
+    /// </summary>
     public bool NegotiateRefused { get; private set; }
+
+    /// <summary>The errorCode of the last refusal sent, if the server sent one.</summary>
+    public uint? ErrorCodeSent { get; private set; }
 
     /// <summary>The user the client authenticated as, once it did.</summary>
     public string? AuthenticatedUser { get; private set; }
@@ -76,6 +89,14 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
 
         ByteString token = request.NegoTokens[0];
         _spnego = !token.Span.StartsWith("NTLMSSP\0"u8);
+        if (options.KerberosOnly)
+        {
+            // What Windows answers is not in MS-CSSP; the NTSTATUS of the refused NTLM logon is what this server sends.
+            _version = Math.Min(identity.CredSspVersion, request.Version);
+            NegotiateRefused = true;
+            return Error(CredSspErrorCodes.NtlmBlocked);
+        }
+
         if (_spnego && options.RefuseSpnego)
         {
             // FreeRDP 2's NTLM reads the SPNEGO token as a malformed NEGOTIATE; the server then answers
@@ -237,20 +258,13 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         }
 
         byte[]? clientBinding = request.PubKeyAuth.IsEmpty ? null : _security.Unseal(request.PubKeyAuth.Span);
-        byte[] nonce = request.ClientNonce.Span.ToArray();
-        bool hashed = _version >= TsRequest.FirstNonceVersion;
-        byte[] expected = hashed ? SHA256.HashData([.. "CredSSP Client-To-Server Binding Hash\0"u8, .. nonce, .. serverPublicKey]) : serverPublicKey;
-        if (clientBinding is null || !clientBinding.AsSpan().SequenceEqual(expected))
+        if (!ClientBindingMatches(clientBinding, request))
         {
-            return Error(0x80090346); // SEC_E_BAD_BINDINGS
+            return Error(CredSspErrorCodes.BadBindings);
         }
 
         AuthenticatedUser = $"{authenticate.DomainName}\\{authenticate.UserName}";
-        byte[] key = options.CredSspFault == CredSspFault.WrongPubKeyAuth ? RandomNumberGenerator.GetBytes(serverPublicKey.Length) : serverPublicKey;
-        byte[] serverBinding = hashed
-            ? SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. nonce, .. key])
-            : [(byte)(key[0] + 1), .. key[1..]];
-        byte[] pubKeyAuth = _security.Seal(serverBinding);
+        byte[] pubKeyAuth = _security.Seal(ServerBinding(request));
         if (!_spnego || clientMic.IsEmpty)
         {
             return Pdu.Encode(new TsRequest(_version, [], PubKeyAuth: new ByteString(pubKeyAuth)));
@@ -262,10 +276,37 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         return Pdu.Encode(new TsRequest(_version, [new ByteString(finalToken)], PubKeyAuth: new ByteString(pubKeyAuth)));
     }
 
-    /// <summary>Reads the client's last TSRequest: the sealed TSCredentials.</summary>
+    /// <summary>
+    /// MS-CSSP 3.1.5: whether the client's decrypted pubKeyAuth binds this server's public key: from version 5 on
+    /// SHA-256("CredSSP Client-To-Server Binding Hash\0" || clientNonce || key), before it the key itself.
+    /// </summary>
+    private bool ClientBindingMatches(byte[]? clientBinding, TsRequest request)
+    {
+        byte[] expected = _version >= TsRequest.FirstNonceVersion
+            ? SHA256.HashData([.. "CredSSP Client-To-Server Binding Hash\0"u8, .. request.ClientNonce.Span, .. serverPublicKey])
+            : serverPublicKey;
+        return clientBinding is not null && clientBinding.AsSpan().SequenceEqual(expected);
+    }
+
+    /// <summary>
+    /// MS-CSSP 3.1.5: the server's binding, to be encrypted: SHA-256("CredSSP Server-To-Client Binding Hash\0" ||
+    /// clientNonce || key) from version 5 on, before it the key with its first byte plus one. The wrong-pubkeyauth
+    /// fault binds a random key instead.
+    /// </summary>
+    private byte[] ServerBinding(TsRequest request)
+    {
+        byte[] key = options.CredSspFault == CredSspFault.WrongPubKeyAuth ? RandomNumberGenerator.GetBytes(serverPublicKey.Length) : serverPublicKey;
+        return _version >= TsRequest.FirstNonceVersion
+            ? SHA256.HashData([.. "CredSSP Server-To-Client Binding Hash\0"u8, .. request.ClientNonce.Span, .. key])
+            : [(byte)(key[0] + 1), .. key[1..]];
+    }
+
+    /// <summary>Reads the client's last TSRequest: the encrypted TSCredentials.</summary>
     public void ReceiveCredentials(TsRequest request)
     {
-        byte[]? credentials = request.AuthInfo.IsEmpty ? null : _security.Unseal(request.AuthInfo.Span);
+        byte[]? credentials = request.AuthInfo.IsEmpty ? null
+            : _gss is not null ? _gss.Unwrap(request.AuthInfo.Span, out _)
+            : _security.Unseal(request.AuthInfo.Span);
         CredentialsReceived = credentials is not null;
         if (credentials is not null)
         {
@@ -273,7 +314,16 @@ internal sealed class CredSspServer(TestServerOptions options, byte[] serverPubl
         }
     }
 
-    public void Dispose() => _security.Dispose();
+    public void Dispose()
+    {
+        _security.Dispose();
+        _gss?.Dispose();
+    }
 
-    private byte[] Error(uint code) => Pdu.Encode(new TsRequest(Math.Max(_version, 3), [], ErrorCode: code));
+    /// <summary>A TSRequest refusing with <paramref name="code"/> (errorCode needs version 3), with the package's error token if there is one.</summary>
+    private byte[] Error(uint code, byte[]? negoToken = null)
+    {
+        ErrorCodeSent = code;
+        return Pdu.Encode(new TsRequest(Math.Max(_version, 3), negoToken is { Length: > 0 } ? [new ByteString(negoToken)] : [], ErrorCode: code));
+    }
 }

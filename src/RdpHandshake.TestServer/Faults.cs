@@ -45,8 +45,9 @@ public enum FaultKind
 
     /// <summary>
     /// Refuse in the PDU's own terms, then close: Connect Response rt-unspecified-failure, Attach User Confirm
-    /// rt-too-many-users, Channel Join Confirm rt-no-such-channel, or a license error ERR_NO_LICENSE_SERVER with
-    /// ST_TOTAL_ABORT.
+    /// rt-too-many-users, Channel Join Confirm rt-no-such-channel, a license error ERR_NO_LICENSE_SERVER with
+    /// ST_TOTAL_ABORT, or, for the Kerberos AP-REQ, a TSRequest whose SPNEGO NegTokenResp says negState reject
+    /// (RFC 4178 4.2.2) with neither token nor errorCode.
     /// </summary>
     Reject,
 
@@ -159,7 +160,16 @@ public static class FaultSteps
     /// <summary>The server's CredSSP answer to the NTLM NEGOTIATE: the TSRequest with the NTLM CHALLENGE.</summary>
     public const string CredSspChallenge = "credssp.challenge";
 
-    /// <summary>The server's CredSSP answer to the NTLM AUTHENTICATE: the TSRequest with its pubKeyAuth.</summary>
+    /// <summary>
+    /// The server's CredSSP answer to the Kerberos AP-REQ (in the client's SPNEGO NegTokenInit): the TSRequest whose
+    /// NegTokenResp carries the AP-REP (served with <see cref="TestServerOptions.KerberosKeytab"/>).
+    /// </summary>
+    public const string CredSspApReply = "credssp.ap-reply";
+
+    /// <summary>
+    /// The server's CredSSP answer to the client's pubKeyAuth: the TSRequest with its own pubKeyAuth (with NTLM, the
+    /// answer to the AUTHENTICATE, which carries the client's pubKeyAuth).
+    /// </summary>
     public const string CredSspPubKey = "credssp.pubkey";
 
     /// <summary>The server's MCS Connect Response (the client waits for it after its Connect Initial).</summary>
@@ -180,9 +190,12 @@ public static class FaultSteps
     /// <summary>The server's finalization PDUs (Synchronize, Control Cooperate, Control Granted Control, Font Map).</summary>
     public const string FinalizationFontMap = "finalization.font-map";
 
+    /// <summary>The steps only a Kerberos client reaches (the test server then needs a keytab and the client a KDC).</summary>
+    public static IReadOnlyList<string> Kerberos { get; } = [CredSspApReply];
+
     public static IReadOnlyList<string> All { get; } =
     [
-        TcpAccept, X224Confirm, TlsServerHello, CredSspChallenge, CredSspPubKey, McsConnectResponse, McsAttachUserConfirm, McsChannelJoinConfirm,
+        TcpAccept, X224Confirm, TlsServerHello, CredSspChallenge, CredSspApReply, CredSspPubKey, McsConnectResponse, McsAttachUserConfirm, McsChannelJoinConfirm,
         LicensingLicense, CapabilitiesDemandActive, FinalizationFontMap,
     ];
 
@@ -197,6 +210,7 @@ public static class FaultSteps
             FaultKind.Http, FaultKind.Ssh, FaultKind.Smb, FaultKind.Vnc, FaultKind.TlsWithoutX224],
         TlsServerHello => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Alert, FaultKind.Ultimatum, FaultKind.OversizeLength, FaultKind.Drip],
         CredSspChallenge or CredSspPubKey => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Drip, FaultKind.Alert, FaultKind.HugeLength],
+        CredSspApReply => [FaultKind.Close, FaultKind.Reset, FaultKind.Stall, FaultKind.Garbage, FaultKind.Truncated, FaultKind.Drip, FaultKind.Alert, FaultKind.HugeLength, FaultKind.Reject],
         McsConnectResponse => [.. SessionKinds, FaultKind.Reject, FaultKind.HugeLength],
         McsAttachUserConfirm or McsChannelJoinConfirm => [.. SessionKinds, FaultKind.Reject],
         LicensingLicense => [.. SessionKinds, FaultKind.Reject, FaultKind.ErrorInfo, FaultKind.Flood, FaultKind.Trickle],

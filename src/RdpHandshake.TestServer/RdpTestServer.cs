@@ -59,6 +59,12 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     /// <summary>Raised when a connection ends, with what the client did.</summary>
     public event Action<ServerConnectionRecord>? ConnectionEnded;
 
+    /// <summary>
+    /// Null when the system GSS-API can make an acceptor credential from <paramref name="keytab"/> (what
+    /// <see cref="TestServerOptions.KerberosKeytab"/> needs), else why not, e.g. a missing libgssapi_krb5 or an empty keytab.
+    /// </summary>
+    public static string? CheckKerberosKeytab(string keytab) => GssapiAcceptor.Check(keytab);
+
     /// <summary>Starts listening; port 0 (the default) picks a free port on 127.0.0.1.</summary>
     public IPEndPoint Start(IPEndPoint? endpoint = null)
     {
@@ -607,48 +613,13 @@ public sealed partial class RdpTestServer : IAsyncDisposable
         }
 
         record.CredSspClientVersion = negotiate.Value.Version;
-        byte[]? challenge = credssp.AnswerNegotiate(negotiate.Value, _options.Ntlm);
-        if (challenge is null)
+        bool authenticated = credssp.SelectsKerberos(negotiate.Value)
+            ? await ServeKerberosAsync(link, tls, plaintext, record, credssp, negotiate.Value, deadline).ConfigureAwait(false)
+            : await ServeNtlmAsync(link, tls, plaintext, record, credssp, negotiate.Value, deadline).ConfigureAwait(false);
+        record.CredSspPackage = credssp.Package;
+        record.CredSspErrorCode = credssp.ErrorCodeSent;
+        if (!authenticated)
         {
-            record.Ending = "the client's TSRequest carries no NTLM NEGOTIATE";
-            return null;
-        }
-
-        if (!await SendCredSspOrFaultAsync(link, tls, record, FaultSteps.CredSspChallenge, "NTLM CHALLENGE", challenge, deadline).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        if (credssp.NegotiateRefused)
-        {
-            record.Ending = "refused the SPNEGO-wrapped NEGOTIATE with an errorCode and closed";
-            return null;
-        }
-
-        record.NtlmChallengeSent = true;
-        DecodeResult<TsRequest> authenticate = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
-        if (!authenticate.IsSuccess)
-        {
-            record.Ending = "sent the NTLM CHALLENGE; the client closed";
-            return null;
-        }
-
-        byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
-        record.MechListMicVerified = credssp.ClientMechListMicVerified;
-        if (answer is null)
-        {
-            record.Ending = "closed after the AUTHENTICATE without an errorCode";
-            return null;
-        }
-
-        if (!await SendCredSspOrFaultAsync(link, tls, record, FaultSteps.CredSspPubKey, "pubKeyAuth", answer, deadline).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        if (credssp.AuthenticatedUser is null)
-        {
-            record.Ending = "refused the AUTHENTICATE with an errorCode";
             return null;
         }
 
@@ -683,15 +654,113 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// CredSSP with NTLM: the CHALLENGE, then the check of the AUTHENTICATE and pubKeyAuth. True when the client
+    /// authenticated and the server sent its pubKeyAuth.
+    /// </summary>
+    private async Task<bool> ServeNtlmAsync(ILink link, AlertingTlsServerProtocol tls, List<byte> plaintext, ServerConnectionRecord record, CredSspServer credssp, TsRequest negotiate, CancellationToken deadline)
+    {
+        byte[]? challenge = credssp.AnswerNegotiate(negotiate, _options.Ntlm);
+        if (challenge is null)
+        {
+            record.Ending = "the client's TSRequest carries no NTLM NEGOTIATE";
+            return false;
+        }
+
+        if (!await SendCredSspOrFaultAsync(link, tls, record, FaultSteps.CredSspChallenge, "NTLM CHALLENGE", challenge, deadline).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (credssp.NegotiateRefused)
+        {
+            record.Ending = _options.KerberosOnly
+                ? "refused NTLM with errorCode STATUS_NTLM_BLOCKED (Kerberos only) and closed"
+                : "refused the SPNEGO-wrapped NEGOTIATE with an errorCode and closed";
+            return false;
+        }
+
+        record.NtlmChallengeSent = true;
+        DecodeResult<TsRequest> authenticate = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
+        if (!authenticate.IsSuccess)
+        {
+            record.Ending = "sent the NTLM CHALLENGE; the client closed";
+            return false;
+        }
+
+        byte[]? answer = credssp.AnswerAuthenticate(authenticate.Value);
+        record.MechListMicVerified = credssp.ClientMechListMicVerified;
+        if (answer is null)
+        {
+            record.Ending = "closed after the AUTHENTICATE without an errorCode";
+            return false;
+        }
+
+        if (!await SendCredSspOrFaultAsync(link, tls, record, FaultSteps.CredSspPubKey, "pubKeyAuth", answer, deadline).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (credssp.AuthenticatedUser is null)
+        {
+            record.Ending = "refused the AUTHENTICATE with an errorCode";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// CredSSP with Kerberos: the client's SPNEGO tokens go to the system GSS-API until the context is complete (the
+    /// AP-REQ, answered with the AP-REP), then its pubKeyAuth is checked and answered. True when the client
+    /// authenticated and the server sent its pubKeyAuth.
+    /// </summary>
+    private async Task<bool> ServeKerberosAsync(ILink link, AlertingTlsServerProtocol tls, List<byte> plaintext, ServerConnectionRecord record, CredSspServer credssp, TsRequest first, CancellationToken deadline)
+    {
+        TsRequest request = first;
+        while (true)
+        {
+            KerberosAnswer answer = credssp.AnswerKerberos(request);
+            record.KerberosError = credssp.KerberosError;
+            record.KerberosErrorCode = credssp.KerberosErrorCode;
+            if (!await SendCredSspOrFaultAsync(link, tls, record, answer.Step, answer.What, answer.Bytes, deadline, credssp.SpnegoReject, "a SPNEGO reject").ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            switch (answer.Kind)
+            {
+                case KerberosAnswerKind.Refusal:
+                    record.Ending = answer.Step == FaultSteps.CredSspApReply
+                        ? $"refused the Kerberos AP-REQ with {answer.What}{(credssp.KerberosError is { } why ? $" ({why})" : string.Empty)} and closed"
+                        : $"refused the pubKeyAuth with {answer.What} and closed";
+                    return false;
+                case KerberosAnswerKind.PubKeyAuth:
+                    return credssp.AuthenticatedUser is not null;
+                case KerberosAnswerKind.Token:
+                    record.KerberosApRepSent = true;
+                    DecodeResult<TsRequest> next = await NextTsRequestAsync(link, tls, plaintext, deadline).ConfigureAwait(false);
+                    if (!next.IsSuccess)
+                    {
+                        record.Ending = "sent the SPNEGO answer to the Kerberos AP-REQ; the client closed (it may have refused the AP-REP)";
+                        return false;
+                    }
+
+                    request = next.Value;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
     /// Sends a CredSSP answer (a TSRequest) inside TLS, or the fault configured at <paramref name="step"/> instead,
     /// through the same fault injection as the later steps. False when the connection ends here.
     /// </summary>
-    private async Task<bool> SendCredSspOrFaultAsync(ILink link, AlertingTlsServerProtocol tls, ServerConnectionRecord record, string step, string what, byte[] answer, CancellationToken deadline)
+    private async Task<bool> SendCredSspOrFaultAsync(ILink link, AlertingTlsServerProtocol tls, ServerConnectionRecord record, string step, string what, byte[] answer, CancellationToken deadline, Func<byte[]>? reject = null, string? rejectName = null)
     {
         var session = new Session(new TlsFrameStream(link.Pipe, tls, []), link, record);
         try
         {
-            return await SendOrFaultAsync(session, step, what, () => [answer], null, null, deadline, WithHugeDerLength).ConfigureAwait(false);
+            return await SendOrFaultAsync(session, step, what, () => [answer], reject, rejectName, deadline, WithHugeDerLength).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (record.FaultInjected is not null)
         {

@@ -49,8 +49,26 @@ public sealed class ServerConnectionRecord
     /// <summary>The client's first TSRequest version, when it sent one.</summary>
     public int? CredSspClientVersion { get; internal set; }
 
-    /// <summary>DOMAIN\user, once the client's NTLM proof and pubKeyAuth verified.</summary>
+    /// <summary>
+    /// Who the client authenticated as, once its proof and pubKeyAuth verified: DOMAIN\user with NTLM, the client
+    /// principal (e.g. alice@RDPHS.TEST) with Kerberos.
+    /// </summary>
     public string? CredSspUser { get; internal set; }
+
+    /// <summary>The package CredSSP ran: <c>NTLM</c> or <c>Kerberos</c> (the latter only with a keytab).</summary>
+    public string? CredSspPackage { get; internal set; }
+
+    /// <summary>The errorCode of the TSRequest the server refused the client with, if it refused.</summary>
+    public uint? CredSspErrorCode { get; internal set; }
+
+    /// <summary>True when the server answered the client's Kerberos AP-REQ with its SPNEGO answer (the AP-REP).</summary>
+    public bool KerberosApRepSent { get; internal set; }
+
+    /// <summary>Why the server's GSS-API refused the client's Kerberos token, in GSS-API's words, when it did.</summary>
+    public string? KerberosError { get; internal set; }
+
+    /// <summary>The error-code of the KRB-ERROR the server sent (RFC 4120 7.5.9, e.g. 31, 37), when it sent one.</summary>
+    public int? KerberosErrorCode { get; internal set; }
 
     /// <summary>Whether the sealed TSCredentials arrived and unsealed.</summary>
     public bool CredentialsReceived { get; internal set; }

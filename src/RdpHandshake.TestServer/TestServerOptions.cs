@@ -90,6 +90,23 @@ public sealed record TestServerOptions
     /// </summary>
     public bool RequireNonceBinding { get; init; }
 
+    /// <summary>
+    /// A keytab with the service keys of the server (TERMSRV/host): CredSSP then accepts Kerberos inside SPNEGO through
+    /// the system GSS-API (MIT libgssapi_krb5), from a client whose NegTokenInit offers Kerberos (1.2.840.113554.1.2.2
+    /// or 1.2.840.48018.1.2.2) as its first mechanism. Other clients are served with NTLM, unless
+    /// <see cref="KerberosOnly"/>. The keytab is read per connection; nothing process-wide (KRB5_KTNAME) is involved.
+    /// </summary>
+    public string? KerberosKeytab { get; init; }
+
+    /// <summary>
+    /// Refuse NTLM as a server whose "Restrict NTLM: Incoming NTLM traffic" policy denies all accounts: the client's
+    /// first TSRequest, when it carries NTLM (bare, or as SPNEGO's only or first choice without Kerberos offered), is
+    /// answered with errorCode STATUS_NTLM_BLOCKED (0xC0000418) and the server closes. A SPNEGO token that offers
+    /// Kerberos after NTLM is given to GSS-API, whose SPNEGO asks the client for Kerberos instead. Needs
+    /// <see cref="KerberosKeytab"/>.
+    /// </summary>
+    public bool KerberosOnly { get; init; }
+
     /// <summary>What the CredSSP exchange does wrong.</summary>
     public CredSspFault CredSspFault { get; init; }
 

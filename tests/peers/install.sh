@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install.sh - installs the real peers the integration tests run against, from Debian packages, when missing:
 # xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks),
-# tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server).
+# tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server), MIT Kerberos (a KDC
+# with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -13,6 +14,10 @@ declare -A package_of=(
   [ss]=iproute2
   [tshark]=tshark
   [freerdp-shadow-cli]=freerdp2-shadow-x11
+  [krb5kdc]=krb5-kdc
+  [kadmin.local]=krb5-admin-server
+  [kinit]=krb5-user
+  [faketime]=faketime
 )
 
 missing=()
@@ -21,7 +26,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime)"
   exit 0
 fi
 
