@@ -131,7 +131,11 @@ public sealed partial class RdpProber
         }
 
         CredSspResult? credssp = connector.State.CredSsp is { } facts
-            ? new CredSspResult(facts.ServerVersion, ntlm.Challenge, facts.SupportedMech) { NtlmInSpnego = facts.Spnego }
+            ? new CredSspResult(facts.ServerVersion, ntlm.Challenge, facts.SupportedMech)
+            {
+                NtlmInSpnego = facts.Spnego,
+                Package = (package as NegotiatePackage)?.Current.Name ?? package.Name,
+            }
             : null;
         return attempt.Finish(diagnosis, connector.State, tls, credssp);
     }

@@ -163,6 +163,20 @@ public sealed class KdcFixture : IAsyncLifetime
         Assert.True(kvno.ExitCode == 0, $"kvno {service}: {kvno}");
     }
 
+    /// <summary>Adds a user with the given password (once; a second call for the same name is a no-op), pre-authentication required.</summary>
+    public async Task AddUserAsync(string user, string password)
+    {
+        var environment = new Dictionary<string, string>(ToolEnvironment()) { ["KRB5_KDC_PROFILE"] = Path.Combine(RealmDirectory, "kdc.conf") };
+        ProcessResult exists = await RunAsync("kadmin.local", ["-r", Realm, "-q", $"getprinc {user}"], null, environment);
+        if (exists.StdOut.Contains($"Principal: {user}@", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        ProcessResult added = await RunAsync("kadmin.local", ["-r", Realm, "-q", $"addprinc -pw {password} +requires_preauth {user}"], null, environment);
+        Assert.True(added.ExitCode == 0 && !added.StdErr.Contains("while", StringComparison.Ordinal), $"kadmin.local addprinc {user}: {added}");
+    }
+
     /// <summary>Runs an MIT tool with this realm's KRB5_CONFIG and trace, optional stdin, within 30 s.</summary>
     internal static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> args, string? input, IReadOnlyDictionary<string, string> environment)
     {

@@ -15,6 +15,9 @@ public sealed class ShadowServerFixture : IAsyncLifetime
 
     public const string User = "alice";
 
+    /// <summary>A second account with the same password, which a Kerberos realm can hold too (the realm's alice has another password).</summary>
+    public const string KerberosUser = "carol";
+
     /// <summary>The test account's password: a throw-away value for a throw-away server, not a real secret.</summary>
     public const string Password = "Shadow-Test-Pw-4711";
 
@@ -34,7 +37,7 @@ public sealed class ShadowServerFixture : IAsyncLifetime
         // winpr's SAM file: user:domain:LM hash:NT hash::: (an empty domain matches any).
         SamFile = Path.Combine(Directory.CreateTempSubdirectory("rdphs-sam-").FullName, "SAM");
         string ntHash = Convert.ToHexStringLower(RdpHandshake.Crypto.Ntlm.NtlmCrypto.NtOwfV1(Password));
-        await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
+        await File.WriteAllTextAsync(SamFile, $"{User}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n{KerberosUser}::aad3b435b51404eeaad3b435b51404ee:{ntHash}:::\n");
 
         // xvfb.sh runs Xvfb with -noreset, which cured the shadow server's "failed to open display"; the
         // retries stay for whatever else a loaded machine brings, each on a fresh display with its log kept.
@@ -274,5 +277,39 @@ public sealed class ShadowServerTests(ShadowServerFixture shadow) : IClassFixtur
                 Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
             }
         }
+    }
+}
+
+/// <summary>
+/// Negotiate against an NTLM-only server (FreeRDP's shadow server, whose NLA knows no Kerberos), with a real KDC
+/// that issues a ticket for it: the Kerberos attempt is made and reported, and the logon goes through NTLM.
+/// </summary>
+public sealed class ShadowServerNegotiateTests(ShadowServerFixture shadow, KdcFixture kdc) : IClassFixture<ShadowServerFixture>, IClassFixture<KdcFixture>
+{
+    [Fact]
+    public async Task Negotiate_reports_the_kerberos_attempt_and_logs_on_with_ntlm()
+    {
+        shadow.Require();
+        kdc.Require();
+        await kdc.AddUserAsync(ShadowServerFixture.KerberosUser, ShadowServerFixture.Password);
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["RDPHS_PASSWORD"] = ShadowServerFixture.Password },
+            "probe", $"localhost:{shadow.Port}", "--user", $"{ShadowServerFixture.KerberosUser}@{kdc.Realm}", "--kdc", $"127.0.0.1:{kdc.Port}",
+            "--spn", KdcFixture.LocalhostService, "--until", "credssp", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.StdOut);
+        System.Text.Json.JsonElement report = json.RootElement;
+
+        // The first connection got a ticket and offered it; the shadow server refused SPNEGO, and the second
+        // connection authenticated with NTLM.
+        System.Text.Json.JsonElement first = report.GetProperty("spnegoAttempt");
+        string[] firstSteps = [.. first.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()!)];
+        Assert.Contains("kerberos.tgs-exchange", firstSteps);
+        Assert.Equal("credssp.ap-request", firstSteps[^2]);
+        Assert.StartsWith("server-error:", first.GetProperty("diagnosis").GetProperty("cause").GetString(), StringComparison.Ordinal);
+        string[] steps = [.. report.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()!)];
+        Assert.Contains("credssp.authenticate", steps);
+        Assert.DoesNotContain(steps, s => s.StartsWith("kerberos.", StringComparison.Ordinal));
+        Assert.Equal("NTLM", report.GetProperty("credssp").GetProperty("package").GetString());
+        Assert.Equal("ok", report.GetProperty("steps").EnumerateArray().Last(s => s.GetProperty("name").GetString() == "credssp.credentials").GetProperty("outcome").GetString());
     }
 }

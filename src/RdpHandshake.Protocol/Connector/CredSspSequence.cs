@@ -243,6 +243,11 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
         {
             fields.Add(new StepField("errorCode", $"{NtStatus.Name(code)} (0x{code:x8})"));
             connection.CredSspRefusedWith = code;
+            if (KerberosRefusal(answer, fields) is { } kerberos)
+            {
+                return Fail(step, new Rejection(TsRequest.PduName, fields, kerberos with { Reason = WithSetbacks(kerberos.Reason) }));
+            }
+
             ProtocolFailure refused = code == NtStatus.NtlmBlocked
                 ? new ProtocolFailure(CauseId.NtlmBlocked, WithSetbacks($"the server refuses NTLM ({NtStatus.Name(code)}): it authenticates with Kerberos only")) { Code = code }
                 : new ProtocolFailure(CauseId.ServerError, WithSetbacks($"the server refused the CredSSP negotiation with error 0x{code:x8} ({NtStatus.Meaning(code)})")) { Detail = $"0x{code:x8}", Code = code };
@@ -323,6 +328,30 @@ public sealed class CredSspSequence : Sequence<CredSspSequence.Steps>
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The KRB-ERROR a server sends beside its errorCode, in a SPNEGO reject (a GSS-API acceptor refusing the AP-REQ:
+    /// a stale key, skewed clocks, a replay): it says more than the NTSTATUS, so it is the cause; null when there is none.
+    /// </summary>
+    private ProtocolFailure? KerberosRefusal(TsRequest answer, List<StepField> fields)
+    {
+        if (!Package.MechanismOids.Any(KerberosMechanism.IsKerberos) || answer.NegoTokens.Count == 0 || answer.NegoTokens[0].IsEmpty
+            || answer.NegoTokens[0].Span[0] != NegTokenRespTag || Pdu.Decode<SpnegoNegTokenResp>(answer.NegoTokens[0].Span) is not { IsSuccess: true } resp
+            || resp.Value.ResponseToken.IsEmpty)
+        {
+            return null;
+        }
+
+        PackageAnswer error = Package.AcceptServerToken(resp.Value.ResponseToken.Span);
+        if (error.Failure is not { Cause: CauseId.KerberosError } failure)
+        {
+            return null;
+        }
+
+        fields.Add(new StepField("spnego.negState", resp.Value.State?.ToString() ?? "absent"));
+        fields.AddRange(error.Fields);
+        return failure;
     }
 
     /// <summary>A SPNEGO reject without the mechanism's own error: the server accepts none of the mechanisms offered.</summary>

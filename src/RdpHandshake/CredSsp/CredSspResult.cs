@@ -5,6 +5,9 @@ namespace RdpHandshake.CredSsp;
 /// <summary>What the CredSSP phase learned: the server's TSRequest version and its NTLM CHALLENGE.</summary>
 public sealed record CredSspResult(int ServerVersion, NtlmChallengeMessage? Challenge, string? SupportedMech)
 {
+    /// <summary>The package CredSSP ran with: <c>NTLM</c> or <c>Kerberos</c> (Negotiate's choice, after any fallback).</summary>
+    public string Package { get; init; } = "NTLM";
+
     /// <summary>Whether the NTLM messages travelled wrapped in SPNEGO (true) or bare in the TSRequest (false).</summary>
     public bool NtlmInSpnego { get; init; } = true;
 

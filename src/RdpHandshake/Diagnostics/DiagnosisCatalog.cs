@@ -686,6 +686,12 @@ public static class DiagnosisCatalog
             ("KRB_AP_ERR_MODIFIED", "the server cannot decrypt its service ticket",
                 "The server could not decrypt the ticket the KDC issued for its principal: the key it holds differs from the KDC's. Its machine password or keytab is stale, or the principal is registered on another account too, so the KDC used that account's key.",
                 "Look for a duplicated principal (`setspn -X`) and remove it; otherwise reset the server's machine account (Test-ComputerSecureChannel -Repair) or export a fresh keytab.", null),
+            ("KRB_AP_ERR_BAD_INTEGRITY", "the server cannot decrypt its service ticket",
+                "The server could not decrypt the ticket the KDC issued for its principal (MIT's acceptor says BAD_INTEGRITY where Windows says KRB_AP_ERR_MODIFIED): the key in its keytab is not the KDC's, because the keytab is stale or the principal is registered on another account too.",
+                "Export a fresh keytab for the principal (kadmin ktadd, or ktpass on Windows) and look for the principal on a second account (`setspn -X`).", null),
+            ("KRB_AP_ERR_REPEAT", "the server took the AP-REQ for a replay",
+                "The server's replay cache already holds this authenticator: a second client sent the same one, or the clocks and the replay cache disagree.",
+                "Retry; if it persists, check the server's replay cache (MIT: KRB5RCACHETYPE) and that no proxy resends the connection.", null),
         ];
 
         foreach ((string error, string title, string explanation, string remedy, int? code) in kerberosErrors)

@@ -107,10 +107,8 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                 }
 
                 sent.AddRange(written);
-                if (result.BytesWithheld is null)
-                {
-                    attempt.NoteSent(written);
-                }
+                // The evidence's last sent PDU: none for a step whose bytes are withheld (not the PDU before it).
+                attempt.NoteSent(result.BytesWithheld is null ? written : []);
             }
 
             if (plan.Layer == FrameLayer.Kdc && written.Length > 0)

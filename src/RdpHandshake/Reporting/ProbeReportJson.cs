@@ -138,6 +138,7 @@ public static class ProbeReportJson
         {
             json.WriteStartObject("credssp");
             json.WriteNumber("serverVersion", credssp.ServerVersion);
+            json.WriteString("package", credssp.Package);
             WriteNullable(json, "supportedMech", credssp.SupportedMech);
             json.WriteBoolean("ntlmInSpnego", credssp.NtlmInSpnego);
             WriteNullable(json, "spnegoRefusedWith", credssp.SpnegoRefusedWith is { } refused ? $"0x{refused:x8}" : null);

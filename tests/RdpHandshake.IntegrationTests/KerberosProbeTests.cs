@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using RdpHandshake.Protocol.X224;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.IntegrationTests;
+
+/// <summary>
+/// <c>rdphs probe</c> with Kerberos, as a user runs it, against the MIT KDC of <see cref="KdcFixture"/> and the test
+/// server accepting Kerberos through the system GSS-API with the realm's keytab (an implementation independent of
+/// rdphs's): the logon to finalization, then one test per cause, each at its step, with its exit code.
+/// </summary>
+public sealed class KerberosProbeTests(KdcFixture kdc) : IClassFixture<KdcFixture>
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private string Kdc => $"127.0.0.1:{kdc.Port.ToString(CultureInfo.InvariantCulture)}";
+
+    private RdpTestServer Server(Func<TestServerOptions, TestServerOptions>? configure = null, string? keytab = null)
+    {
+        var options = new TestServerOptions { KerberosKeytab = keytab ?? kdc.KeytabPath, ReadTimeout = TimeSpan.FromSeconds(10) };
+        return new RdpTestServer(configure is null ? options : configure(options));
+    }
+
+    /// <summary>Probes <c>localhost:PORT</c> (a name, so that Kerberos asks for TERMSRV/localhost) as <paramref name="user"/> with its password.</summary>
+    private async Task<(ProcessResult Run, JsonElement Report)> ProbeAsync(IPEndPoint server, string user, string password, params string[] more)
+    {
+        string[] timeout = more.Contains("--timeout") ? [] : ["--timeout", "5"];
+        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = password },
+            ["probe", $"localhost:{server.Port.ToString(CultureInfo.InvariantCulture)}", "--user", $"{user}@{kdc.Realm}", .. timeout, "--json", .. more]);
+        Assert.False(run.TimedOut, run.ToString());
+        Assert.DoesNotContain(password, run.StdOut + run.StdErr, StringComparison.Ordinal);
+        return (run, JsonDocument.Parse(run.StdOut).RootElement.Clone());
+    }
+
+    private static string? Cause(JsonElement report) =>
+        report.GetProperty("diagnosis").ValueKind == JsonValueKind.Null ? null : report.GetProperty("diagnosis").GetProperty("cause").GetString();
+
+    private static JsonElement Step(JsonElement report, string name) => report.GetProperty("steps").EnumerateArray().Last(s => s.GetProperty("name").GetString() == name);
+
+    private static string Field(JsonElement step, string name) => step.GetProperty("fields").GetProperty(name).GetString()!;
+
+    private static string[] StepNames(JsonElement report) => [.. report.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()!)];
+
+    /// <summary>The run ended at <paramref name="step"/>, in credssp, with <paramref name="cause"/> and exit code <paramref name="exit"/>.</summary>
+    private static void EndedAt(ProcessResult run, JsonElement report, string step, string cause, int exit)
+    {
+        Assert.Equal(cause, Cause(report));
+        Assert.Equal("credssp", report.GetProperty("diagnosis").GetProperty("phase").GetString());
+        Assert.Equal(step, report.GetProperty("diagnosis").GetProperty("evidence").GetProperty("step").GetString());
+        Assert.Equal("failed", Step(report, step).GetProperty("outcome").GetString());
+        Assert.Equal(exit, run.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("alice", "aes256-cts-hmac-sha1-96", null)]
+    [InlineData("aesonly", "aes256-cts-hmac-sha1-96", null)]
+    [InlineData("rc4only", "rc4-hmac", null)]
+    [InlineData("alice", "aes128-cts-hmac-sha256-128", "aes128-sha2")]
+    public async Task Kerberos_takes_the_probe_to_finalization(string user, string etype, string? offered)
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        string[] etypes = offered is null ? [] : ["--kerberos-etypes", offered];
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), user, kdc.Password(user), ["--auth", "kerberos", "--kdc", Kdc, .. etypes]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Null(Cause(report));
+        string[] steps = StepNames(report);
+        string[] kerberos = ["kerberos.kdc-lookup", "kerberos.as-exchange", "kerberos.tgs-exchange", "credssp.ap-request", "credssp.ap-reply", "credssp.pubkey-auth", "credssp.pubkey", "credssp.credentials"];
+        Assert.Equal(kerberos, steps.SkipWhile(s => s != kerberos[0]).Take(kerberos.Length));
+        Assert.Equal("finalization.font-map", steps.TakeWhile(s => s != "disconnect").Last());
+        Assert.Equal(etype, Field(Step(report, "kerberos.as-exchange"), "kerberos.preauth-etype")); // the type of the user's key the KDC chose
+        Assert.Equal("verified", Field(Step(report, "credssp.ap-reply"), "kerberos.mutual-authentication"));
+        // The pre-authentication round trip is part of the AS exchange, and no Kerberos step shows its bytes.
+        Assert.Contains("KDC_ERR_PREAUTH_REQUIRED", Field(Step(report, "kerberos.as-exchange"), "kerberos.error"), StringComparison.Ordinal);
+        foreach (string name in kerberos[1..4])
+        {
+            Assert.StartsWith("withheld", Field(Step(report, name), "bytes"), StringComparison.Ordinal);
+        }
+
+        ServerConnectionRecord record = (await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10)))[0];
+        Assert.Equal(("Kerberos", $"{user}@{kdc.Realm}"), (record.CredSspPackage, record.CredSspUser));
+        Assert.Equal(ServerStage.Finalized, record.Stage);
+    }
+
+    [Fact]
+    public async Task Kdc_requests_over_udp_reach_the_same_verdict()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", $"udp/{Kdc}", "--until", "credssp");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith("udp/", Field(Step(report, "kerberos.as-exchange"), "kdc"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_kdc_from_krb5_conf_is_used_and_named()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        ProcessResult run = await Peers.RdphsAsync(Limit,
+            new Dictionary<string, string> { ["RDPHS_PASSWORD"] = kdc.Password("alice"), ["KRB5_CONFIG"] = kdc.Krb5ConfPath },
+            "probe", $"localhost:{server.Start().Port}", "--user", $"alice@{kdc.Realm}", "--auth", "kerberos", "--until", "credssp", "--json");
+        JsonElement report = JsonDocument.Parse(run.StdOut).RootElement;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(kdc.Krb5ConfPath, Field(Step(report, "kerberos.kdc-lookup"), "source"));
+    }
+
+    [Fact]
+    public async Task Where_kinit_succeeds_rdphs_succeeds_and_where_it_fails_rdphs_fails()
+    {
+        kdc.Require();
+        string ccache = Path.Combine(Directory.CreateTempSubdirectory("rdphs-kinit-").FullName, "ccache");
+        Assert.Equal(0, (await kdc.KinitAsync("alice", kdc.Password("alice"), ccache)).ExitCode);
+        Assert.NotEqual(0, (await kdc.KinitAsync("alice", "not-" + kdc.Password("alice"), ccache)).ExitCode);
+
+        await using RdpTestServer server = Server();
+        IPEndPoint endpoint = server.Start();
+        (ProcessResult good, _) = await ProbeAsync(endpoint, "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", Kdc, "--until", "credssp");
+        (ProcessResult bad, JsonElement refused) = await ProbeAsync(endpoint, "alice", "not-" + kdc.Password("alice"), "--auth", "kerberos", "--kdc", Kdc, "--until", "credssp");
+
+        Assert.True(good.ExitCode == 0, good.ToString());
+        Assert.Equal("kerberos-error:KDC_ERR_PREAUTH_FAILED", Cause(refused));
+    }
+
+    [Fact]
+    public async Task No_kdc_anywhere_is_kdc_not_found_at_the_lookup()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos");
+
+        EndedAt(run, report, "kerberos.kdc-lookup", "kdc-not-found", 13);
+        Assert.Contains("dns_lookup_kdc = false", report.GetProperty("diagnosis").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_closed_kdc_port_is_kdc_unreachable_refused()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", $"127.0.0.1:{Peers.FreePort()}");
+
+        EndedAt(run, report, "kerberos.as-exchange", "kdc-unreachable:refused", 13);
+    }
+
+    [Fact]
+    public async Task A_kdc_that_never_answers_is_kdc_unreachable_timeout_within_the_deadline()
+    {
+        kdc.Require();
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"),
+            "--auth", "kerberos", "--kdc", $"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}", "--timeout", "1");
+
+        EndedAt(run, report, "kerberos.as-exchange", "kdc-unreachable:timeout", 13);
+        Assert.True(run.Elapsed < TimeSpan.FromSeconds(15), $"took {run.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("nobody", "kerberos-error:KDC_ERR_C_PRINCIPAL_UNKNOWN", "does not know the user nobody@RDPHS.TEST")]
+    [InlineData("locked", "kerberos-error:KDC_ERR_CLIENT_REVOKED", "locked out, disabled or expired")]
+    [InlineData("expired", "kerberos-error:KDC_ERR_KEY_EXPIRED", "has expired")]
+    public async Task A_refused_user_is_named_at_the_as_exchange(string user, string cause, string reason)
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        string password = user == "nobody" ? "no-password" : kdc.Password(user);
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), user, password, "--auth", "kerberos", "--kdc", Kdc);
+
+        EndedAt(run, report, "kerberos.as-exchange", cause, 13);
+        Assert.Contains(reason, report.GetProperty("diagnosis").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_rc4_only_account_facing_an_aes_only_client_is_etype_nosupp_naming_both_sides()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "rc4only", kdc.Password("rc4only"),
+            "--auth", "kerberos", "--kdc", Kdc, "--kerberos-etypes", "aes256,aes128");
+
+        EndedAt(run, report, "kerberos.as-exchange", "kerberos-error:KDC_ERR_ETYPE_NOSUPP", 13);
+        string summary = report.GetProperty("diagnosis").GetProperty("summary").GetString()!;
+        Assert.Contains("rdphs offered aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_kdc_an_hour_ahead_is_krb_ap_err_skew_with_the_measured_offset()
+    {
+        kdc.Require();
+        SkewedKdc skewed = await kdc.SkewedAsync();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"),
+            "--auth", "kerberos", "--kdc", $"127.0.0.1:{skewed.Port}");
+
+        EndedAt(run, report, "kerberos.as-exchange", "kerberos-error:KRB_AP_ERR_SKEW", 13);
+        string summary = report.GetProperty("diagnosis").GetProperty("summary").GetString()!;
+        System.Text.RegularExpressions.Match offset = System.Text.RegularExpressions.Regex.Match(summary, @"is (\d+) s ahead of this machine's");
+        Assert.True(offset.Success, summary);
+        Assert.InRange(int.Parse(offset.Groups[1].Value, CultureInfo.InvariantCulture), 3590, 3610);
+    }
+
+    [Fact]
+    public async Task An_spn_nobody_holds_is_s_principal_unknown_naming_it()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"),
+            "--auth", "kerberos", "--kdc", Kdc, "--spn", "TERMSRV/nosuch.rdphs.test");
+
+        EndedAt(run, report, "kerberos.tgs-exchange", "kerberos-error:KDC_ERR_S_PRINCIPAL_UNKNOWN", 13);
+        Assert.Contains("TERMSRV/nosuch.rdphs.test@RDPHS.TEST", report.GetProperty("diagnosis").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_server_with_a_stale_keytab_cannot_decrypt_its_ticket()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server(keytab: kdc.StaleKeytabPath);
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", Kdc);
+
+        // MIT's acceptor says BAD_INTEGRITY where Windows says KRB_AP_ERR_MODIFIED; both are the same entry.
+        EndedAt(run, report, "credssp.ap-reply", "kerberos-error:KRB_AP_ERR_BAD_INTEGRITY", 13);
+        Assert.Contains("the key it holds is not the one the KDC used", report.GetProperty("diagnosis").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bare_spnego_reject_of_the_ap_req_is_kerberos_rejected()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server(o => o with { Faults = [Fault.TryParse("credssp.ap-reply:reject", out Fault? f, out _) ? f! : throw new InvalidOperationException()] });
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", Kdc);
+
+        EndedAt(run, report, "credssp.ap-reply", "kerberos-rejected", 13);
+    }
+
+    [Fact]
+    public async Task A_garbled_ap_rep_fails_mutual_authentication()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server(o => o with { CredSspFault = CredSspFault.GarbledApRep });
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--auth", "kerberos", "--kdc", Kdc);
+
+        EndedAt(run, report, "credssp.ap-reply", "kerberos-mutual-auth-failed", 13);
+    }
+
+    [Fact]
+    public async Task Negotiate_without_a_kdc_falls_back_to_ntlm_and_a_kerberos_only_server_says_ntlm_is_blocked()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server(o => o with { KerberosOnly = true });
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--kdc", $"127.0.0.1:{Peers.FreePort()}");
+
+        EndedAt(run, report, "credssp.challenge", "ntlm-blocked", 13);
+        Assert.Contains("Kerberos was not used: tcp/127.0.0.1:", report.GetProperty("diagnosis").GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal("failed", Step(report, "kerberos.as-exchange").GetProperty("outcome").GetString());
+        Assert.Equal(["kerberos.kdc-lookup", "kerberos.as-exchange", "credssp.negotiate", "credssp.challenge"], StepNames(report).SkipWhile(s => !s.StartsWith("kerberos.", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Negotiate_with_a_ticket_logs_on_with_kerberos()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server(o => o with { KerberosOnly = true, Accepted = SecurityProtocols.Hybrid });
+        (ProcessResult run, JsonElement report) = await ProbeAsync(server.Start(), "alice", kdc.Password("alice"), "--kdc", Kdc);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("credssp.ap-reply", StepNames(report));
+        Assert.DoesNotContain("credssp.negotiate", StepNames(report));
+    }
+
+    [Fact]
+    public async Task Negotiate_against_an_ip_address_uses_ntlm_and_says_why()
+    {
+        kdc.Require();
+        await using RdpTestServer server = Server();
+        IPEndPoint endpoint = server.Start();
+        TestAccount account = server.Options.Accounts[0];
+        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = account.Password },
+            "probe", endpoint.ToString(), "--user", $"{account.User}@{kdc.Realm}", "--kdc", Kdc, "--until", "credssp", "--json");
+        JsonElement report = JsonDocument.Parse(run.StdOut).RootElement;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.DoesNotContain(StepNames(report), s => s.StartsWith("kerberos.", StringComparison.Ordinal));
+        Assert.Contains("IP address", Field(Step(report, "credssp.negotiate"), "negotiate"), StringComparison.Ordinal);
+    }
+}
