@@ -27,10 +27,14 @@ public sealed class KerberosProbeTests(KdcFixture kdc) : IClassFixture<KdcFixtur
     }
 
     /// <summary>Probes <c>localhost:PORT</c> (a name, so that Kerberos asks for TERMSRV/localhost) as <paramref name="user"/> with its password.</summary>
-    private async Task<(ProcessResult Run, JsonElement Report)> ProbeAsync(IPEndPoint server, string user, string password, params string[] more)
+    private Task<(ProcessResult Run, JsonElement Report)> ProbeAsync(IPEndPoint server, string user, string password, params string[] more) =>
+        ProbeAsync(server, user, password, new Dictionary<string, string>(), more);
+
+    private async Task<(ProcessResult Run, JsonElement Report)> ProbeAsync(IPEndPoint server, string user, string password, Dictionary<string, string> environment, params string[] more)
     {
         string[] timeout = more.Contains("--timeout") ? [] : ["--timeout", "5"];
-        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = password },
+        environment["RDPHS_PASSWORD"] = password;
+        ProcessResult run = await Peers.RdphsAsync(Limit, environment,
             ["probe", $"localhost:{server.Port.ToString(CultureInfo.InvariantCulture)}", "--user", $"{user}@{kdc.Realm}", .. timeout, "--json", .. more]);
         Assert.False(run.TimedOut, run.ToString());
         Assert.DoesNotContain(password, run.StdOut + run.StdErr, StringComparison.Ordinal);
@@ -111,6 +115,58 @@ public sealed class KerberosProbeTests(KdcFixture kdc) : IClassFixture<KdcFixtur
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(kdc.Krb5ConfPath, Field(Step(report, "kerberos.kdc-lookup"), "source"));
+    }
+
+    [Fact]
+    public async Task The_kdc_from_the_realms_dns_srv_record_is_used_and_named()
+    {
+        kdc.Require();
+        Peers.Require("dnsmasq");
+        int dnsPort = Peers.FreePort();
+        using var dns = new System.Diagnostics.Process
+        {
+            StartInfo = new System.Diagnostics.ProcessStartInfo("dnsmasq")
+            {
+                ArgumentList =
+                {
+                    "--no-daemon", "--keep-in-foreground", $"--port={dnsPort}", "--listen-address=127.0.0.1", "--bind-interfaces",
+                    "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
+                    $"--srv-host=_kerberos._tcp.{kdc.Realm},127.0.0.1,{kdc.Port},0,100",
+                },
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            },
+        };
+        dns.Start();
+        try
+        {
+            await using RdpTestServer server = Server();
+            IPEndPoint endpoint = server.Start();
+            JsonElement report = default;
+            ProcessResult run = default!;
+            // dnsmasq answers once it has bound its port; the probe asks again until then.
+            for (int attempt = 0; attempt < 20; attempt++)
+            {
+                // No krb5.conf: the KDC can only come from DNS (the tests' own profile turns DNS lookups off).
+                (run, report) = await ProbeAsync(endpoint, "alice", kdc.Password("alice"), new Dictionary<string, string> { ["KRB5_CONFIG"] = "/nonexistent/krb5.conf" },
+                    "--auth", "kerberos", "--dns-server", $"127.0.0.1:{dnsPort}", "--until", "credssp");
+                if (run.ExitCode == 0 || Cause(report) != "kdc-not-found")
+                {
+                    break;
+                }
+
+                await Task.Delay(250, Cancel);
+            }
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            JsonElement lookup = Step(report, "kerberos.kdc-lookup");
+            Assert.Equal($"DNS SRV _kerberos._tcp.{kdc.Realm}", Field(lookup, "source"));
+            Assert.Equal($"tcp/127.0.0.1:{kdc.Port}", Field(lookup, "kdcs"));
+        }
+        finally
+        {
+            dns.Kill();
+        }
     }
 
     [Fact]

@@ -2,7 +2,8 @@
 # install.sh - installs the real peers the integration tests run against, from Debian packages, when missing:
 # xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks),
 # tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server), MIT Kerberos (a KDC
-# with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process).
+# with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process),
+# dnsmasq (a DNS server on loopback answering a realm's KDC SRV records).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ declare -A package_of=(
   [kadmin.local]=krb5-admin-server
   [kinit]=krb5-user
   [faketime]=faketime
+  [dnsmasq]=dnsmasq-base
 )
 
 missing=()
@@ -26,7 +28,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq)"
   exit 0
 fi
 
