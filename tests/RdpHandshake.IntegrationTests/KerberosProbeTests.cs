@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
 using RdpHandshake.TestServer;
 
 namespace RdpHandshake.IntegrationTests;
@@ -348,5 +351,62 @@ public sealed class KerberosProbeTests(KdcFixture kdc) : IClassFixture<KdcFixtur
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.DoesNotContain(StepNames(report), s => s.StartsWith("kerberos.", StringComparison.Ordinal));
         Assert.Contains("IP address", Field(Step(report, "credssp.negotiate"), "negotiate"), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// The hostile-server matrix at the Kerberos step: every fault the test server can inject in place of its answer to
+/// the AP-REQ ends in a diagnosis at <c>credssp.ap-reply</c>, within the read deadline (the step's size bound is the
+/// TSRequest's, which the unit matrix checks for the NTLM steps).
+/// </summary>
+public sealed class KerberosHostileServerTests(KdcFixture kdc) : IClassFixture<KdcFixture>
+{
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
+
+    public static TheoryData<string> Faults()
+    {
+        var data = new TheoryData<string>();
+        foreach (FaultKind kind in FaultSteps.KindsAt(FaultSteps.CredSspApReply))
+        {
+            data.Add($"{FaultSteps.CredSspApReply}:{FaultNames.Name(kind)}");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task A_fault_in_place_of_the_ap_rep_is_diagnosed_at_its_step(string faultText)
+    {
+        kdc.Require();
+        Assert.True(Fault.TryParse(faultText, out Fault? parsed, out string? error), error);
+        Fault fault = parsed! with { DripInterval = TimeSpan.FromMilliseconds(300) };
+        await using var server = new RdpTestServer(new TestServerOptions { Accepted = SecurityProtocols.Hybrid, KerberosKeytab = kdc.KeytabPath, Faults = [fault] });
+        IPEndPoint endpoint = server.Start();
+        var options = new ProbeOptions
+        {
+            Credentials = RdpHandshake.Crypto.Credentials.Parse($"alice@{kdc.Realm}", new RdpHandshake.Crypto.Secret(kdc.Password("alice"))),
+            Authentication = RdpHandshake.Kerberos.AuthPackage.Kerberos,
+            Kerberos = new RdpHandshake.Kerberos.KerberosSettings
+            {
+                Kdcs = [new RdpHandshake.Kerberos.KdcEndpoint("127.0.0.1", kdc.Port)],
+                ServicePrincipal = KdcFixture.LocalhostService,
+            },
+            ReadTimeout = ReadTimeout,
+        };
+
+        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), options, TestContext.Current.CancellationToken);
+
+        Assert.False(report.Success, faultText);
+        Diagnosis diagnosis = report.Diagnosis!;
+        string said = $"{faultText}: {diagnosis.Phase.Name()}/{diagnosis.Cause.Name} at {diagnosis.Evidence.Step}: {diagnosis.Summary}";
+        Assert.True(diagnosis.Phase == ConnectionPhase.CredSsp && diagnosis.Evidence.Step == "credssp.ap-reply", said);
+        Assert.NotEqual(CauseId.InternalError, diagnosis.Cause.Id);
+        StepRecord failed = report.Steps.Last();
+        Assert.True(failed.Duration <= ReadTimeout + TimeSpan.FromSeconds(1), $"{said}: the step took {failed.Duration}");
+        if (fault.Kind == FaultKind.Reject)
+        {
+            Assert.Equal(CauseId.KerberosRejected, diagnosis.Cause.Id);
+        }
     }
 }
