@@ -99,7 +99,23 @@ public static class Oracles
             Stable<ApRep>(token.Value.InnerMessage.Span);
             Stable<KrbError>(token.Value.InnerMessage.Span);
         }
+
+        // The client reading the message as the KDC's reply to each request in turn: an answer or a failure, never an
+        // exception. Only rc4-hmac is offered, so a reply's string-to-key parameters cannot ask for PBKDF2 iterations.
+        // Built here, not in a static field: instrumented code must not run before the fuzzer's coverage map exists.
+        using var client = new Crypto.Kerberos.KerberosPackage(
+            new Crypto.Credentials("alice", "RDPHS.TEST", new Crypto.Secret("fuzz-password")),
+            new Crypto.Kerberos.KerberosOptions("RDPHS.TEST", PrincipalName.TermSrv("localhost"), [Crypto.Kerberos.KerberosEtype.Rc4Hmac]));
+        for (int round = 0; round < 3 && client.PendingKdcExchange is not null; round++)
+        {
+            client.KdcRequest();
+            if (client.AcceptKdcReply(message).Failure is not null)
+            {
+                break;
+            }
+        }
     }
+
 
     /// <summary>
     /// The server's X.509 certificate as the TLS layer hands it over: any DER gives a report (an unparsable one
