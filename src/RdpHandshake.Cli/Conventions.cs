@@ -76,6 +76,12 @@ internal static class Conventions
         ["--rate"] = "N",
         ["--replay"] = "SEED:INDEX",
         ["--report"] = "FILE",
+        ["--auth"] = "negotiate|kerberos|ntlm",
+        ["--kdc"] = "KDCS",
+        ["--spn"] = "SERVICE/HOST",
+        ["--kerberos-etypes"] = "ETYPES",
+        ["--dns-server"] = "IP[:PORT]",
+        ["--kerberos-keytab"] = "FILE",
     };
 
     /// <summary>One line per command for the top-level help: what it is for.</summary>

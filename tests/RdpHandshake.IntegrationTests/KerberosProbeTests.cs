@@ -410,3 +410,32 @@ public sealed class KerberosHostileServerTests(KdcFixture kdc) : IClassFixture<K
         }
     }
 }
+
+/// <summary>The Kerberos options as a user types them: each mistake is one line and exit 2, before anything is sent.</summary>
+public sealed class KerberosCliTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData("--auth 'basic': must be negotiate, kerberos or ntlm", "probe", "localhost:1", "--auth", "basic")]
+    [InlineData("--auth kerberos needs --user user@REALM", "probe", "localhost:1", "--auth", "kerberos")]
+    [InlineData("--auth kerberos: the user names no realm", "probe", "localhost:1", "--auth", "kerberos", "--user", "alice")]
+    [InlineData("--auth kerberos: the target is an IP address", "probe", "127.0.0.1:1", "--auth", "kerberos", "--user", "alice@RDPHS.TEST")]
+    [InlineData("--ntlm-bare sends NTLM without SPNEGO, and Kerberos needs SPNEGO", "probe", "localhost:1", "--auth", "kerberos", "--ntlm-bare")]
+    [InlineData("--kdc: 'kdc:99999' has no valid port", "probe", "localhost:1", "--kdc", "kdc:99999")]
+    [InlineData("--kdc: 'https://kdc/KdcProxy' is a URL", "probe", "localhost:1", "--kdc", "https://kdc/KdcProxy")]
+    [InlineData("--spn 'TERMSRV': write SERVICE/HOST", "probe", "localhost:1", "--spn", "TERMSRV")]
+    [InlineData("--spn 'TERMSRV/host@REALM': write SERVICE/HOST", "probe", "localhost:1", "--spn", "TERMSRV/host@REALM")]
+    [InlineData("--kerberos-etypes: unknown type 'des-cbc-md5'", "probe", "localhost:1", "--kerberos-etypes", "aes256,des-cbc-md5")]
+    [InlineData("--dns-server 'dns.example.com': write an IP address", "probe", "localhost:1", "--dns-server", "dns.example.com")]
+    [InlineData("--kdc, --spn, --kerberos-etypes and --dns-server are for Kerberos, and --auth ntlm uses NTLM only", "probe", "localhost:1", "--auth", "ntlm", "--kdc", "kdc")]
+    public async Task A_kerberos_option_mistake_is_one_line_and_bad_usage(string message, params string[] args)
+    {
+        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "x" }, args);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.StartsWith($"rdphs: {message}", run.StdErr, StringComparison.Ordinal);
+        Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(string.Empty, run.StdOut);
+    }
+}
