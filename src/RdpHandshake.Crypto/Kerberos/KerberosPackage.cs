@@ -365,6 +365,12 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
                 "the TGS-REP's encrypted part does not decrypt with the TGT's session key: the reply was altered, or does not come from the KDC that issued the TGT"));
         }
 
+        // RFC 4120 3.3.5: a referral answers the request too, so it must echo its nonce before it is followed.
+        if (NonceMismatch(part!) is { } replay)
+        {
+            return Failed("Kerberos TGS-REP", replay);
+        }
+
         bool referral = rep.Ticket.SName.NameString.Count == 2 && rep.Ticket.SName.NameString[0] == PrincipalName.KrbtgtService
             && !string.Equals(rep.Ticket.SName.NameString[1], _tgsRealm, StringComparison.OrdinalIgnoreCase);
         if (referral)
@@ -577,9 +583,9 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
     /// <summary>The decrypted part must echo our nonce and name the principal asked for (RFC 4120 3.1.5); a mismatch is not an answer to our request.</summary>
     private ProtocolFailure? ReplyMismatch(EncKdcRepPart part, PrincipalName asked)
     {
-        if (part.Nonce != _nonce)
+        if (NonceMismatch(part) is { } replay)
         {
-            return new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply's nonce {part.Nonce} is not the request's {_nonce}: it answers another request (a replay)");
+            return replay;
         }
 
         bool canonical = part.SName.NameString.Count == asked.NameString.Count
@@ -588,6 +594,10 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
             ? null
             : new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply is for {part.SName}@{part.SRealm}, not for {asked}: it answers another request");
     }
+
+    private ProtocolFailure? NonceMismatch(EncKdcRepPart part) => part.Nonce == _nonce
+        ? null
+        : new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply's nonce {part.Nonce} is not the request's {_nonce}: it answers another request (a replay)");
 
     private static DecodeResult<KdcRep> DecodeReply(ReadOnlySpan<byte> reply, KerberosMessageType expected)
     {

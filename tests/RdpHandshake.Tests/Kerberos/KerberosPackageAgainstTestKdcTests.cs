@@ -293,6 +293,23 @@ public sealed class KerberosPackageAgainstTestKdcTests
         Assert.Equal(fault, kdc.Answers[^1].Fault?.Kind);
     }
 
+    [Theory]
+    [InlineData(KdcFaultKind.WrongNonce)]
+    [InlineData(KdcFaultKind.WrongKey)]
+    public void A_referral_that_does_not_answer_the_request_is_not_followed(KdcFaultKind fault)
+    {
+        var home = new TestKdc(new TestKdcOptions { Services = [], Referrals = new Dictionary<string, string> { ["TERMSRV/localhost"] = Other }, Faults = [new KdcFault(fault, KdcRequestKind.Tgs)] });
+        var other = new TestKdc(new TestKdcOptions { Realm = Other, Users = [] });
+        home.Trust(other);
+        using KerberosPackage package = Package();
+
+        IReadOnlyList<KdcRoundTrip> trips = Run(package, home, other);
+
+        ProtocolFailure failure = FailureOf(trips);
+        Assert.Equal(CauseId.KerberosReplyInvalid, failure.Cause);
+        Assert.Empty(other.Answers);
+    }
+
     [Fact]
     public void An_unusable_iteration_count_in_etype_info2_is_refused_before_deriving_a_key()
     {
