@@ -13,7 +13,14 @@ namespace RdpHandshake.TestServer.Kerberos;
 /// <param name="Service">The principal asked for, <c>TERMSRV/localhost</c>; null when none.</param>
 /// <param name="Error">The KRB-ERROR's code, or null for an AS-REP or TGS-REP.</param>
 /// <param name="Fault">The fault applied to the reply, if any.</param>
-public sealed record KdcAnswerRecord(KdcRequestKind? Kind, KdcTransport Transport, string? Client, string? Service, KerberosErrorCode? Error, KdcFault? Fault);
+public sealed record KdcAnswerRecord(KdcRequestKind? Kind, KdcTransport Transport, string? Client, string? Service, KerberosErrorCode? Error, KdcFault? Fault)
+{
+    /// <summary>The request as it came (without the TCP length prefix): a test looks for its encrypted parts where they must not be.</summary>
+    public byte[] Request { get; init; } = [];
+
+    /// <summary>The reply as the KDC made it, before any wire fault.</summary>
+    public byte[] Reply { get; init; } = [];
+}
 
 /// <summary>A ticket the test KDC issued, with what a test needs to look inside it: its session key and its bytes.</summary>
 /// <param name="Kind">The exchange that issued it: a TGT (or a referral TGT) from AS or TGS, a service ticket from TGS.</param>
@@ -195,7 +202,11 @@ public sealed class TestKdc
                 reply = exchange.Refuse(KerberosErrorCode.KRB_ERR_RESPONSE_TOO_BIG);
             }
 
-            _answers.Add(new KdcAnswerRecord(exchange.Kind, transport, exchange.Client, exchange.Service, exchange.Error, exchange.Fault));
+            _answers.Add(new KdcAnswerRecord(exchange.Kind, transport, exchange.Client, exchange.Service, exchange.Error, exchange.Fault)
+            {
+                Request = request.ToArray(),
+                Reply = reply,
+            });
             return reply;
         }
     }
