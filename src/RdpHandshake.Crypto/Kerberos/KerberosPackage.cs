@@ -39,6 +39,7 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
     private KdcTransport _transport;
     private string _clientRealm;
     private bool _followedReferral;
+    private bool _followedClientReferral;
     private uint _nonce;
     private DateTimeOffset _requestTime;
     private EncryptionKey? _userKey;
@@ -482,11 +483,12 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
                 _exchange = _exchange! with { Transport = KdcTransport.Tcp };
                 return new PackageAnswer(KrbError.PduName, "the reply is too big for UDP: asking again over TCP", fields);
 
-            case KerberosErrorCode.KDC_ERR_WRONG_REALM when _stage is Stage.AsRequest or Stage.AsPreauthenticated && !_followedReferral
+            case KerberosErrorCode.KDC_ERR_WRONG_REALM when _stage is Stage.AsRequest or Stage.AsPreauthenticated && !_followedClientReferral
                 && error.CRealm is { } realm && !string.Equals(realm, _clientRealm, StringComparison.OrdinalIgnoreCase):
-                // RFC 6806 7: a client referral names the user's realm; ask its KDC (once).
+                // RFC 6806 7: a client referral names the user's realm; ask its KDC (once). It is counted apart from a TGS
+                // referral, so that a user of one domain still reaches a server of another (alice of CHILD, TERMSRV/host of PARENT).
                 string from = _clientRealm;
-                _followedReferral = true;
+                _followedClientReferral = true;
                 _clientRealm = realm;
                 _tgsRealm = realm;
                 _userKey = null;

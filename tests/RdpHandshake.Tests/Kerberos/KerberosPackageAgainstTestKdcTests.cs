@@ -239,6 +239,23 @@ public sealed class KerberosPackageAgainstTestKdcTests
     }
 
     [Fact]
+    public void A_user_referred_to_another_realm_follows_the_referral_back_to_the_realm_of_the_service()
+    {
+        // alice@RDPHS.TEST lives in OTHER.TEST (a client referral); the server's principal is in RDPHS.TEST, so OTHER.TEST's
+        // KDC refers the TGS-REQ back: a cross-domain logon, one referral of each kind.
+        var home = new TestKdc(new TestKdcOptions { Users = [], ClientReferrals = new Dictionary<string, string> { ["alice"] = Other } });
+        var other = new TestKdc(new TestKdcOptions { Realm = Other, Services = [], Referrals = new Dictionary<string, string> { ["TERMSRV/localhost"] = Realm } });
+        home.Trust(other);
+        using KerberosPackage package = Package();
+
+        IReadOnlyList<KdcRoundTrip> trips = Run(package, home, other);
+
+        Assert.All(trips, t => Assert.Null(t.Answer.Failure));
+        Assert.Equal([Realm, Other, Other, Other, Realm], trips.Select(t => t.Exchange.Realm));
+        AssertApReqOpensWithServiceKey(home, package, "TERMSRV/localhost");
+    }
+
+    [Fact]
     public void A_reply_too_big_for_udp_is_asked_for_again_over_tcp_and_tcp_stays()
     {
         // A Windows KDC: tickets with a PAC of a few KiB, replies over 1465 bytes refused on UDP.
