@@ -256,6 +256,19 @@ public sealed class KerberosPackageAgainstTestKdcTests
     }
 
     [Fact]
+    public void A_kdc_of_another_realm_is_named_as_such_not_as_a_referral_not_followed()
+    {
+        // --kdc names RDPHS.TEST's KDC, and the user is alice@OTHER.TEST: that KDC does not serve OTHER.TEST.
+        var kdc = new TestKdc();
+        using KerberosPackage package = Package(Options(realm: Other), Alice(Other));
+
+        ProtocolFailure failure = FailureOf(Run(package, kdc));
+
+        Assert.Equal(nameof(KerberosErrorCode.KDC_ERR_WRONG_REALM), failure.Detail);
+        Assert.Equal("the KDC of RDPHS.TEST does not serve the realm OTHER.TEST of alice@OTHER.TEST: the KDC asked (--kdc, krb5.conf or DNS) is another realm's", failure.Reason);
+    }
+
+    [Fact]
     public void A_reply_too_big_for_udp_is_asked_for_again_over_tcp_and_tcp_stays()
     {
         // A Windows KDC: tickets with a PAC of a few KiB, replies over 1465 bytes refused on UDP.
