@@ -163,6 +163,23 @@ public sealed class KerberosProbeTests
         Assert.Equal(("kdc-unreachable:refused", "kerberos.as-exchange"), (run.Report.Diagnosis!.Cause.Name, run.Report.Diagnosis.Evidence.Step));
     }
 
+    [Theory]
+    [InlineData(KdcTransport.Tcp)]
+    [InlineData(KdcTransport.Udp)]
+    public async Task A_kdc_that_refuses_is_passed_over_for_the_next_one(KdcTransport transport)
+    {
+        var kdc = new TestKdc();
+        int closed = KerberosHarness.ClosedPort();
+        KerberosRun run = await KerberosHarness.ProbeAsync(AuthPackage.Kerberos, [kdc], transport, ShortTimeout,
+            o => o with { Kerberos = o.Kerberos with { Kdcs = [new KdcEndpoint("127.0.0.1", closed, transport), .. o.Kerberos.Kdcs] } }, Cancelled);
+
+        Assert.Equal(
+            [("kerberos.as-exchange", StepOutcome.Ok), ("kerberos.tgs-exchange", StepOutcome.Ok)],
+            run.Report.Steps.Where(s => s.Name is "kerberos.as-exchange" or "kerberos.tgs-exchange").Select(s => (s.Name, s.Outcome)));
+        Assert.Equal(3, run.KdcRequests.Count);
+        Assert.Equal("credssp.ap-reply", run.Report.Diagnosis?.Evidence.Step);
+    }
+
     [Fact]
     public async Task A_referral_is_followed_to_the_other_realms_kdc_found_again_for_that_realm()
     {
