@@ -72,6 +72,19 @@ public sealed class KerberosPackageAgainstTestKdcTests
     }
 
     [Fact]
+    public void A_user_name_in_another_case_gets_its_key_from_the_salt_the_kdc_gives()
+    {
+        // The salt holds the name as the KDC has it (alice), not as typed (ALICE): only the salt of ETYPE-INFO2 makes the right key.
+        var kdc = new TestKdc();
+        using KerberosPackage package = Package(credentials: Credentials.Parse($"ALICE@{Realm}", new Secret(Password)));
+
+        IReadOnlyList<KdcRoundTrip> trips = Run(package, kdc);
+
+        Assert.All(trips, t => Assert.Null(t.Answer.Failure));
+        Assert.EndsWith("salt \"RDPHS.TESTalice\"", trips[1].Request.Fields.Single(f => f.Name == "kerberos.pre-authentication").Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_user_without_preauthentication_gets_the_as_rep_at_once()
     {
         var kdc = new TestKdc(new TestKdcOptions { Users = [new KdcUser("alice", Password) { RequiresPreauth = false }] });
@@ -113,6 +126,8 @@ public sealed class KerberosPackageAgainstTestKdcTests
 
     private static readonly string Clock = new KerberosTime(FixedClock.Instant.AddHours(1)).ToString();
 
+    private static readonly string ClockBehind = new KerberosTime(FixedClock.Instant.AddMinutes(-7)).ToString();
+
     private static readonly ErrorCase[] ErrorCases =
     [
         new ErrorCase("unknown user", new TestKdcOptions(), Credentials.Parse($"bob@{Realm}", new Secret(Password)), null,
@@ -140,6 +155,8 @@ public sealed class KerberosPackageAgainstTestKdcTests
             KerberosErrorCode.KDC_ERR_PREAUTH_FAILED, "the KDC of RDPHS.TEST refused the pre-authentication of alice@RDPHS.TEST: the password is wrong (STATUS_WRONG_PASSWORD)"),
         new ErrorCase("skewed clock", new TestKdcOptions { ClockOffset = TimeSpan.FromHours(1), Time = new FixedClock() }, null, null,
             KerberosErrorCode.KRB_AP_ERR_SKEW, $"the KDC of RDPHS.TEST refuses the request because the clocks differ: its clock ({Clock}) is 3600 s ahead of this machine's, and Kerberos allows 300 s by default"),
+        new ErrorCase("clock behind", new TestKdcOptions { ClockOffset = TimeSpan.FromMinutes(-7), Time = new FixedClock() }, null, null,
+            KerberosErrorCode.KRB_AP_ERR_SKEW, $"the KDC of RDPHS.TEST refuses the request because the clocks differ: its clock ({ClockBehind}) is 420 s behind this machine's, and Kerberos allows 300 s by default"),
         new ErrorCase("expired password", new TestKdcOptions { Users = [new KdcUser("alice", Password) { PasswordExpired = true, ExtendedError = 0xC0000071 }] }, null, null,
             KerberosErrorCode.KDC_ERR_KEY_EXPIRED, "the password of alice@RDPHS.TEST has expired: it must be changed before it can be used (STATUS_PASSWORD_EXPIRED)"),
         new ErrorCase("unknown SPN", new TestKdcOptions(), null, Options(spn: "TERMSRV/nowhere.rdphs.test"),
