@@ -135,6 +135,29 @@ public sealed class TestKdc
     public byte[] ServiceKey(string spn, KerberosEtype etype) =>
         _services.First(s => s.Service.Spn.Equals(spn, StringComparison.OrdinalIgnoreCase)).Keys[etype];
 
+    /// <summary>
+    /// The keytab of the services (every key of every service, or of those <paramref name="spns"/> names), as the RDP
+    /// server's GSS-API reads it (<see cref="TestServerOptions.KerberosKeytab"/>): the test server then accepts this
+    /// KDC's tickets.
+    /// </summary>
+    public byte[] Keytab(params string[] spns) => Kerberos.Keytab.Encode(
+        from s in _services
+        where spns.Length == 0 || spns.Any(spn => spn.Equals(s.Service.Spn, StringComparison.OrdinalIgnoreCase))
+        from key in s.Keys
+        select new KeytabEntry(Realm, s.Name, s.Service.Kvno, new EncryptionKey((EncryptionType)key.Key, new ByteString(key.Value))));
+
+    /// <summary>Writes <see cref="Keytab"/> to <paramref name="path"/>, readable by its owner only, and returns the path.</summary>
+    public string WriteKeytab(string path, params string[] spns)
+    {
+        File.WriteAllBytes(path, Keytab(spns));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
     /// <summary>The key the KDC derived from <paramref name="user"/>'s password for <paramref name="etype"/>.</summary>
     public byte[] UserKey(string user, KerberosEtype etype) => _userKeys[user][etype];
 

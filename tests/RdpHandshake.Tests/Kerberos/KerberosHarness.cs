@@ -36,9 +36,9 @@ internal static class KerberosHarness
 
     /// <summary>Probes with a KDC host serving <paramref name="kdcs"/> (none: no <c>--kdc</c> at all).</summary>
     public static async Task<KerberosRun> ProbeAsync(AuthPackage auth, TestKdc[] kdcs, KdcTransport transport = KdcTransport.Tcp, TimeSpan? readTimeout = null,
-        Func<ProbeOptions, ProbeOptions>? adjust = null, CancellationToken cancellationToken = default)
+        Func<ProbeOptions, ProbeOptions>? adjust = null, CancellationToken cancellationToken = default, TestServerOptions? serverOptions = null)
     {
-        await using var server = new RdpTestServer(new TestServerOptions { ReadTimeout = TimeSpan.FromSeconds(5) });
+        await using var server = new RdpTestServer((serverOptions ?? new TestServerOptions()) with { ReadTimeout = TimeSpan.FromSeconds(5) });
         IPEndPoint endpoint = server.Start();
         await using var host = kdcs.Length == 0 ? null : new TestKdcHost(kdcs);
         int kdcPort = host?.Start().Port ?? 0;
@@ -47,6 +47,14 @@ internal static class KerberosHarness
         ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("localhost", endpoint.Port), options, cancellationToken);
         IReadOnlyList<TestServer.ServerConnectionRecord> records = await server.WaitForConnectionsAsync(1, TimeSpan.FromSeconds(10));
         return new KerberosRun(report, host?.Requests ?? [], records);
+    }
+
+    /// <summary>The test server with the keys of <paramref name="kdc"/>'s services in a keytab of its own: it accepts Kerberos with the KDC's tickets.</summary>
+    public static TestServerOptions KerberosServer(TestKdc kdc, TestServerOptions? options = null)
+    {
+        string keytab = kdc.WriteKeytab(Path.Combine(Directory.CreateTempSubdirectory("rdphs-keytab-").FullName, "termsrv.keytab"));
+        Assert.Null(RdpTestServer.CheckKerberosKeytab(keytab));
+        return (options ?? new TestServerOptions()) with { KerberosKeytab = keytab };
     }
 
     /// <summary>A loopback port nothing listens on (TCP or UDP): a KDC there refuses.</summary>

@@ -1,4 +1,5 @@
 using RdpHandshake.Cli;
+using RdpHandshake.Crypto.Kerberos;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Kerberos;
 using RdpHandshake.Protocol.CredSsp;
@@ -137,6 +138,55 @@ public sealed class KerberosProbeTests
         Diagnosis diagnosis = Assert.IsType<Diagnosis>(run.Report.Diagnosis);
         Assert.Equal(("credssp.ap-reply", ConnectionPhase.CredSsp), (diagnosis.Evidence.Step, diagnosis.Phase));
         Assert.Equal("the client's TSRequest carries no NTLM NEGOTIATE", run.Server.Single().Ending);
+    }
+
+    public static TheoryData<KerberosEtype> ServiceEtypes => new(KerberosOptions.DefaultEtypes);
+
+    [Theory]
+    [MemberData(nameof(ServiceEtypes))]
+    public async Task A_server_holding_the_kdcs_service_key_completes_the_kerberos_logon(KerberosEtype etype)
+    {
+        // The test server's acceptor is MIT's GSS-API with a keytab the test KDC wrote: the KDC's tickets are checked by
+        // code that is not the project's.
+        var kdc = new TestKdc(new TestKdcOptions { Services = [new KdcService("TERMSRV/localhost") { Etypes = [etype] }] });
+        KerberosRun run = await KerberosHarness.ProbeAsync(AuthPackage.Kerberos, [kdc], cancellationToken: Cancelled, serverOptions: KerberosHarness.KerberosServer(kdc));
+
+        Assert.True(run.Report.Success, run.Report.Verdict + " / server: " + run.Server.Single().Ending + " " + run.Server.Single().KerberosError);
+        Assert.Equal(ExitCodes.Success, ExitCodes.For(run.Report));
+        StepRecord[] steps = [.. run.Report.Steps.SkipWhile(s => s.Name != "kerberos.kdc-lookup")];
+        Assert.Equal(
+            ["kerberos.kdc-lookup", "kerberos.as-exchange", "kerberos.tgs-exchange", "credssp.ap-request", "credssp.ap-reply", "credssp.pubkey-auth", "credssp.pubkey", "credssp.credentials", "credssp.early-user-auth"],
+            steps.Select(s => s.Name));
+        Assert.All(steps, s => Assert.Equal(StepOutcome.Ok, s.Outcome));
+        Assert.Contains(new StepField("kerberos.mutual-authentication", "verified"), steps.Single(s => s.Name == "credssp.ap-reply").Fields);
+        Assert.Contains(new StepField("kerberos.ticket-etype", $"{KerberosNames.EncryptionType((EncryptionType)etype)}, kvno 2"), steps.Single(s => s.Name == "kerberos.tgs-exchange").Fields);
+        Assert.Equal(("Kerberos", "alice@RDPHS.TEST", true), (run.Server.Single().CredSspPackage, run.Server.Single().CredSspUser, run.Server.Single().CredentialsReceived));
+    }
+
+    [Fact]
+    public async Task Under_negotiate_a_server_with_the_service_key_is_logged_on_with_kerberos_and_no_ntlm()
+    {
+        var kdc = new TestKdc();
+        KerberosRun run = await KerberosHarness.ProbeAsync(AuthPackage.Negotiate, [kdc], cancellationToken: Cancelled, serverOptions: KerberosHarness.KerberosServer(kdc));
+
+        Assert.True(run.Report.Success, run.Report.Verdict);
+        Assert.DoesNotContain(run.Report.Steps, s => s.Name is "credssp.negotiate" or "credssp.challenge" or "credssp.authenticate");
+        Assert.Contains(run.Report.Steps, s => s.Name == "credssp.ap-reply" && s.Outcome == StepOutcome.Ok);
+        Assert.Equal("Kerberos", run.Server.Single().CredSspPackage);
+    }
+
+    [Fact]
+    public async Task A_server_whose_keytab_is_not_the_kdcs_cannot_decrypt_its_ticket()
+    {
+        // A stale keytab: the same principal, keys the KDC no longer has (another KDC's, here).
+        var kdc = new TestKdc();
+        KerberosRun run = await KerberosHarness.ProbeAsync(AuthPackage.Kerberos, [kdc], cancellationToken: Cancelled, serverOptions: KerberosHarness.KerberosServer(new TestKdc()));
+
+        Diagnosis diagnosis = Assert.IsType<Diagnosis>(run.Report.Diagnosis);
+        Assert.Equal(("credssp.ap-reply", ConnectionPhase.CredSsp), (diagnosis.Evidence.Step, diagnosis.Phase));
+        // MIT's acceptor answers BAD_INTEGRITY where Windows answers KRB_AP_ERR_MODIFIED: the verdict words both alike.
+        Assert.Equal("kerberos-error:KRB_AP_ERR_BAD_INTEGRITY", diagnosis.Cause.Name);
+        Assert.StartsWith("the server could not decrypt the service ticket for TERMSRV/localhost@RDPHS.TEST: the key it holds is not the one the KDC used", diagnosis.Summary, StringComparison.Ordinal);
     }
 
     [Fact]
