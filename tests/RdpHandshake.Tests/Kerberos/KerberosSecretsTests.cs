@@ -13,17 +13,17 @@ namespace RdpHandshake.Tests.Kerberos;
 
 /// <summary>
 /// The secrets test of an authenticated NTLM run (IntegrationTests' <c>The_password_and_its_nt_hash_appear_in_no_output_of_an_authenticated_run</c>),
-/// for Kerberos: <c>rdphs probe</c> run as a process against the test server and a test KDC, with a ticket (the AP-REQ
-/// goes to the server), with a TGT and a failed TGS exchange that Negotiate recovers from with NTLM, and with a wrong
-/// password. Neither password, no key derived from either, no session key, no ticket and no encrypted part of a KDC
-/// message appears in any output: the text, the -v text with hex, the JSON, the JUnit report, the capture, the key
+/// for Kerberos: <c>rdphs probe</c> run as a process against the test server and a test KDC, in a whole Kerberos logon
+/// (the server holds the service key), with a TGT and a failed TGS exchange that Negotiate recovers from with NTLM, and
+/// with a wrong password. Neither password, no key derived from either, no service or session key, no ticket and no
+/// encrypted part of a KDC message appears in any output: the text, the -v text with hex, the JSON, the JUnit report, the capture, the key
 /// log, and the logs at Trace level.
 /// </summary>
 public sealed class KerberosSecretsTests
 {
     private const string WrongPassword = "Not-The-Password-9";
 
-    public static TheoryData<string> Scenarios => new() { "ticket", "negotiate-fallback", "wrong-password" };
+    public static TheoryData<string> Scenarios => new() { "logon", "negotiate-fallback", "wrong-password" };
 
     [Theory]
     [MemberData(nameof(Scenarios))]
@@ -33,7 +33,8 @@ public sealed class KerberosSecretsTests
         var kdc = new TestKdc(new TestKdcOptions { Services = scenario == "negotiate-fallback" ? [] : [new KdcService("TERMSRV/localhost")] });
         await using var host = new TestKdcHost(kdc);
         IPEndPoint kdcEndpoint = host.Start();
-        await using var server = new RdpTestServer(new TestServerOptions { ReadTimeout = TimeSpan.FromSeconds(5) });
+        TestServerOptions serverOptions = new() { ReadTimeout = TimeSpan.FromSeconds(5) };
+        await using var server = new RdpTestServer(scenario == "logon" ? KerberosHarness.KerberosServer(kdc, serverOptions) : serverOptions);
         IPEndPoint endpoint = server.Start();
 
         string directory = Directory.CreateTempSubdirectory("rdphs-kerberos-secret-").FullName;
@@ -51,11 +52,11 @@ public sealed class KerberosSecretsTests
         Rdphs verbose = await Rdphs.RunAsync(password, cancellationToken, [.. probe, "-v", "--hex", "--log-level", "Trace", "--junit", junit, "--pcap", pcap, "--keylog", keyLog]);
         Rdphs json = await Rdphs.RunAsync(password, cancellationToken, [.. probe, "--json", "--log-level", "Trace"]);
 
-        int expected = scenario == "negotiate-fallback" ? ExitCodes.Success : ExitCodes.CredSsp;
+        int expected = scenario == "wrong-password" ? ExitCodes.CredSsp : ExitCodes.Success;
         Assert.All(new[] { text, verbose, json }, run => Assert.True(run.ExitCode == expected, run.ToString()));
         string expectedStep = scenario switch
         {
-            "ticket" => "credssp.ap-request",
+            "logon" => "credssp.ap-reply",
             "negotiate-fallback" => "kerberos.tgs-exchange",
             _ => "kerberos.as-exchange",
         };
@@ -121,7 +122,13 @@ public sealed class KerberosSecretsTests
         foreach (KerberosEtype etype in KerberosOptions.DefaultEtypes)
         {
             Bytes($"the KDC's {etype.RfcName()} key of alice", kdc.UserKey("alice", etype));
+            if (kdc.Options.Services.Count > 0)
+            {
+                Bytes($"the {etype.RfcName()} key of TERMSRV/localhost", kdc.ServiceKey("TERMSRV/localhost", etype));
+            }
         }
+
+        Bytes("the krbtgt key", kdc.KrbtgtKey.KeyValue.Span);
 
         foreach (IssuedTicket issued in kdc.Issued)
         {
