@@ -258,7 +258,8 @@ public sealed record TestKdcOptions
 
     /// <summary>
     /// The size of an opaque PAC put into every ticket (in AD-IF-RELEVANT, as AD-WIN2K-PAC, MS-PAC): Windows tickets
-    /// carry one of a few KiB, which is what makes their replies too big for UDP. 0 for none.
+    /// carry one of a few KiB, which is what makes their replies too big for UDP. 0 for none. The bytes are random, not
+    /// a PAC a server could parse or verify: it sizes the replies, nothing more.
     /// </summary>
     public int PacSize { get; init; }
 
