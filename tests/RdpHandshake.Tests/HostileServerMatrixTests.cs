@@ -63,7 +63,8 @@ public abstract class HostileServerMatrixTests
         var data = new TheoryData<string>();
         foreach (string step in FaultSteps.All)
         {
-            // The Kerberos steps need a KDC and a Kerberos client: the integration tests run them (KerberosTestServerTests).
+            // The Kerberos steps need a KDC and a Kerberos client: HostileServerMatrixOverKerberosTests runs them with the
+            // test KDC, the integration tests with MIT's (KerberosTestServerTests).
             if (FaultSteps.Kerberos.Contains(step) || (!tls && step is FaultSteps.TlsServerHello or FaultSteps.CredSspChallenge or FaultSteps.CredSspPubKey))
             {
                 continue;

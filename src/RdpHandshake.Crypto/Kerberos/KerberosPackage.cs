@@ -39,6 +39,7 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
     private KdcTransport _transport;
     private string _clientRealm;
     private bool _followedReferral;
+    private bool _followedClientReferral;
     private uint _nonce;
     private DateTimeOffset _requestTime;
     private EncryptionKey? _userKey;
@@ -365,6 +366,12 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
                 "the TGS-REP's encrypted part does not decrypt with the TGT's session key: the reply was altered, or does not come from the KDC that issued the TGT"));
         }
 
+        // RFC 4120 3.3.5: a referral answers the request too, so it must echo its nonce before it is followed.
+        if (NonceMismatch(part!) is { } replay)
+        {
+            return Failed("Kerberos TGS-REP", replay);
+        }
+
         bool referral = rep.Ticket.SName.NameString.Count == 2 && rep.Ticket.SName.NameString[0] == PrincipalName.KrbtgtService
             && !string.Equals(rep.Ticket.SName.NameString[1], _tgsRealm, StringComparison.OrdinalIgnoreCase);
         if (referral)
@@ -476,11 +483,12 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
                 _exchange = _exchange! with { Transport = KdcTransport.Tcp };
                 return new PackageAnswer(KrbError.PduName, "the reply is too big for UDP: asking again over TCP", fields);
 
-            case KerberosErrorCode.KDC_ERR_WRONG_REALM when _stage is Stage.AsRequest or Stage.AsPreauthenticated && !_followedReferral
+            case KerberosErrorCode.KDC_ERR_WRONG_REALM when _stage is Stage.AsRequest or Stage.AsPreauthenticated && !_followedClientReferral
                 && error.CRealm is { } realm && !string.Equals(realm, _clientRealm, StringComparison.OrdinalIgnoreCase):
-                // RFC 6806 7: a client referral names the user's realm; ask its KDC (once).
+                // RFC 6806 7: a client referral names the user's realm; ask its KDC (once). It is counted apart from a TGS
+                // referral, so that a user of one domain still reaches a server of another (alice of CHILD, TERMSRV/host of PARENT).
                 string from = _clientRealm;
-                _followedReferral = true;
+                _followedClientReferral = true;
                 _clientRealm = realm;
                 _tgsRealm = realm;
                 _userKey = null;
@@ -577,9 +585,9 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
     /// <summary>The decrypted part must echo our nonce and name the principal asked for (RFC 4120 3.1.5); a mismatch is not an answer to our request.</summary>
     private ProtocolFailure? ReplyMismatch(EncKdcRepPart part, PrincipalName asked)
     {
-        if (part.Nonce != _nonce)
+        if (NonceMismatch(part) is { } replay)
         {
-            return new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply's nonce {part.Nonce} is not the request's {_nonce}: it answers another request (a replay)");
+            return replay;
         }
 
         bool canonical = part.SName.NameString.Count == asked.NameString.Count
@@ -588,6 +596,10 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
             ? null
             : new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply is for {part.SName}@{part.SRealm}, not for {asked}: it answers another request");
     }
+
+    private ProtocolFailure? NonceMismatch(EncKdcRepPart part) => part.Nonce == _nonce
+        ? null
+        : new ProtocolFailure(CauseId.KerberosReplyInvalid, $"the reply's nonce {part.Nonce} is not the request's {_nonce}: it answers another request (a replay)");
 
     private static DecodeResult<KdcRep> DecodeReply(ReadOnlySpan<byte> reply, KerberosMessageType expected)
     {

@@ -51,7 +51,7 @@ public static class KerberosVerdicts
             KerberosErrorCode.KDC_ERR_NAME_EXP => $"the account {context.Client} has expired",
             KerberosErrorCode.KDC_ERR_ETYPE_NOSUPP => $"{kdc} and rdphs share no encryption type for {(context.Exchange == Exchange.As ? context.Client : context.Service)}: rdphs offered {context.Offered}{KdcEtypes(error)}",
             KerberosErrorCode.KRB_AP_ERR_SKEW => $"{kdc} refuses the request because the clocks differ: {Skew(error, context)}",
-            KerberosErrorCode.KDC_ERR_WRONG_REALM => $"{kdc} says {context.Client} belongs to another realm{(error.CRealm is { } realm ? $" ({realm})" : string.Empty)}, and rdphs already followed one referral",
+            KerberosErrorCode.KDC_ERR_WRONG_REALM => WrongRealm(error, context, kdc),
             KerberosErrorCode.KDC_ERR_POLICY => $"{kdc}'s policy refuses the request for {(context.Exchange == Exchange.As ? context.Client : context.Service)}",
             KerberosErrorCode.KDC_ERR_SERVICE_REVOKED => $"{kdc} refuses tickets for {context.Service}: the service account is disabled",
             KerberosErrorCode.KDC_ERR_TGT_REVOKED => $"{kdc} no longer accepts the TGT of {context.Client}",
@@ -79,6 +79,21 @@ public static class KerberosVerdicts
             _ => $"the server answered the AP-REQ with {KerberosNames.ErrorCode((int)error.ErrorCode)} ({KerberosNames.ErrorMeaning(error.ErrorCode) ?? "an error number RFC 4120 does not assign"})",
         };
         return Failure(error, reason);
+    }
+
+    /// <summary>
+    /// KDC_ERR_WRONG_REALM: in the AS exchange with a crealm other than the user's, a client referral (RFC 6806 7) the
+    /// package did not follow because it followed one already; otherwise the KDC does not serve the realm asked for,
+    /// which is what an MIT KDC answers a request for a realm it does not hold (a --kdc or krb5.conf entry that names
+    /// another realm's KDC).
+    /// </summary>
+    private static string WrongRealm(KrbError error, RequestContext context, string kdc)
+    {
+        string asked = context.Exchange == Exchange.As ? context.Client : context.Service;
+        string realm = asked[(asked.LastIndexOf('@') + 1)..];
+        return context.Exchange == Exchange.As && error.CRealm is { } referred && !string.Equals(referred, realm, StringComparison.OrdinalIgnoreCase)
+            ? $"{kdc} says {context.Client} belongs to another realm ({referred}), and rdphs already followed one referral"
+            : $"{kdc} does not serve the realm {realm} of {asked}: the KDC asked (--kdc, krb5.conf or DNS) is another realm's";
     }
 
     private static ProtocolFailure Failure(KrbError error, string reason)

@@ -678,7 +678,7 @@ public static class DiagnosisCatalog
                 "The service principal asked for is registered on more than one account, so the KDC cannot tell which key to use.",
                 "Find the duplicates (`setspn -X`, or `setspn -Q TERMSRV/NAME`) and remove the principal from every account but the server's.", null),
             ("KDC_ERR_WRONG_REALM", "the user belongs to another realm",
-                "The KDC referred the request to another realm and rdphs, having followed one referral, did not follow a second.",
+                "The KDC referred the request to another realm and rdphs, having followed one referral of that kind, did not follow a second; or the KDC asked does not serve the realm at all (--kdc, krb5.conf or DNS named another realm's KDC).",
                 "Give the user with the realm it belongs to (user@REALM), or the KDC of that realm (`rdphs probe HOST --user alice@REALM --kdc KDC`).", null),
             ("KDC_ERR_POLICY", "the KDC's policy refuses the request",
                 "A KDC policy forbids this request: logon hours, allowed workstations, an authentication policy or silo, or an account that may not get tickets.",

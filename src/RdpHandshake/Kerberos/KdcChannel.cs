@@ -19,6 +19,9 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
     private SocketTransport? _tcp;
     private Socket? _udp;
 
+    /// <summary>For a request sent over UDP: the datagram and the KDCs not asked yet, should the one asked turn out not to listen.</summary>
+    private (byte[] Frame, Queue<KdcEndpoint> Untried)? _udpRequest;
+
     public Action<byte[]>? OnWireReceived { get; set; }
 
     public Action<byte[]>? OnWireSent { get; set; }
@@ -39,11 +42,13 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
         KdcTarget target = Target ?? throw new InvalidOperationException("a KDC request without a target");
         KdcLocation location = _located[target.Realm];
         TransportEnd? last = null;
-        foreach (KdcEndpoint endpoint in location.Endpoints)
+        var untried = new Queue<KdcEndpoint>(location.Endpoints);
+        while (untried.TryDequeue(out KdcEndpoint? endpoint))
         {
             last = await TrySendAsync(endpoint, target.Transport, frame, cancellationToken).ConfigureAwait(false);
             if (last is null)
             {
+                _udpRequest = target.Transport == KdcTransport.Udp ? (frame, untried) : null;
                 OnWireSent?.Invoke(frame);
                 return null;
             }
@@ -61,27 +66,50 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
             return read;
         }
 
-        Socket udp = _udp ?? throw new InvalidOperationException("a KDC reply awaited before a request was sent");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         // One byte more than the bound: a datagram that fills it is too big, not cut to size.
         byte[] buffer = new byte[hint.MaxFrameLength + 1];
         int received;
-        try
+        while (true)
         {
-            received = await udp.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return new FrameReadResult(FrameReadStatus.Cancelled, [], null);
-        }
-        catch (OperationCanceledException)
-        {
-            return new FrameReadResult(FrameReadStatus.Timeout, [], null);
-        }
-        catch (SocketException ex)
-        {
-            return new FrameReadResult(FrameReadStatus.Ended, [], null, End: TransportErrors.FromException(ex));
+            Socket udp = _udp ?? throw new InvalidOperationException("a KDC reply awaited before a request was sent");
+            try
+            {
+                received = await udp.ReceiveAsync(buffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                break;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && _udpRequest is { Untried.Count: > 0 })
+            {
+                // No KDC listens where the datagram went (ICMP port unreachable): it goes to the next KDC, as after a
+                // refused TCP connection, and the reply is awaited from there under the same deadline.
+                TransportEnd? end;
+                try
+                {
+                    end = await NextDatagramKdcAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return new FrameReadResult(cancellationToken.IsCancellationRequested ? FrameReadStatus.Cancelled : FrameReadStatus.Timeout, [], null);
+                }
+
+                if (end is not null)
+                {
+                    return new FrameReadResult(FrameReadStatus.Ended, [], null, End: end);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return new FrameReadResult(FrameReadStatus.Cancelled, [], null);
+            }
+            catch (OperationCanceledException)
+            {
+                return new FrameReadResult(FrameReadStatus.Timeout, [], null);
+            }
+            catch (SocketException ex)
+            {
+                return new FrameReadResult(FrameReadStatus.Ended, [], null, End: TransportErrors.FromException(ex));
+            }
         }
 
         byte[] datagram = buffer[..received];
@@ -93,6 +121,26 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
     }
 
     public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    /// <summary>Sends the pending UDP request to the next KDCs not asked yet, until one takes it; how the last ended when none does.</summary>
+    private async ValueTask<TransportEnd?> NextDatagramKdcAsync(CancellationToken cancellationToken)
+    {
+        (byte[] frame, Queue<KdcEndpoint> untried) = _udpRequest!.Value;
+        _udp?.Dispose();
+        _udp = null;
+        TransportEnd? last = null;
+        while (untried.TryDequeue(out KdcEndpoint? endpoint))
+        {
+            last = await TrySendAsync(endpoint, KdcTransport.Udp, frame, cancellationToken).ConfigureAwait(false);
+            if (last is null)
+            {
+                OnWireSent?.Invoke(frame);
+                return null;
+            }
+        }
+
+        return last;
+    }
 
     private async ValueTask<TransportEnd?> TrySendAsync(KdcEndpoint endpoint, KdcTransport transport, byte[] frame, CancellationToken cancellationToken)
     {
@@ -144,5 +192,6 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
 
         _udp?.Dispose();
         _udp = null;
+        _udpRequest = null;
     }
 }
