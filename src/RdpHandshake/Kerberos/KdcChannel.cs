@@ -29,6 +29,9 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
     /// <summary>The KDC the next request goes to: set by the driver from the step's plan.</summary>
     public KdcTarget? Target { get; set; }
 
+    /// <summary>Resolves a KDC's name to its addresses; the system's resolver unless a test gives another.</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; } = Dns.GetHostAddressesAsync;
+
     /// <summary>The KDC that took the last request, for the step's fields.</summary>
     public string? Peer { get; private set; }
 
@@ -142,20 +145,54 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
         return last;
     }
 
+    /// <summary>Sends to the first of the endpoint's addresses that takes the request (a name may resolve to IPv6 and IPv4 addresses).</summary>
     private async ValueTask<TransportEnd?> TrySendAsync(KdcEndpoint endpoint, KdcTransport transport, byte[] frame, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(endpoint.Host, out IPAddress? literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(connectTimeout);
+            try
+            {
+                addresses = await Resolve(endpoint.Host, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new TransportEnd(TransportEndKind.SocketError, SocketError.TimedOut, $"resolving {endpoint.Host} took longer than {connectTimeout.TotalSeconds:0.###} s");
+            }
+            catch (SocketException ex)
+            {
+                return TransportErrors.FromException(ex);
+            }
+        }
+
+        TransportEnd? last = new(TransportEndKind.SocketError, SocketError.HostNotFound, $"{endpoint.Host} resolved to no address");
+        foreach (IPAddress address in addresses)
+        {
+            last = await TrySendAsync(new IPEndPoint(address, endpoint.Port), transport, frame, cancellationToken).ConfigureAwait(false);
+            if (last is null)
+            {
+                return null;
+            }
+        }
+
+        return last;
+    }
+
+    private async ValueTask<TransportEnd?> TrySendAsync(IPEndPoint remote, KdcTransport transport, byte[] frame, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(connectTimeout);
         Socket? socket = null;
         try
         {
-            IPAddress address = IPAddress.TryParse(endpoint.Host, out IPAddress? literal)
-                ? literal
-                : (await Dns.GetHostAddressesAsync(endpoint.Host, deadline.Token).ConfigureAwait(false)).FirstOrDefault()
-                    ?? throw new SocketException((int)SocketError.HostNotFound);
-            var remote = new IPEndPoint(address, endpoint.Port);
             Peer = $"{(transport == KdcTransport.Tcp ? "tcp" : "udp")}/{remote}";
-            socket = new Socket(address.AddressFamily, transport == KdcTransport.Tcp ? SocketType.Stream : SocketType.Dgram,
+            socket = new Socket(remote.AddressFamily, transport == KdcTransport.Tcp ? SocketType.Stream : SocketType.Dgram,
                 transport == KdcTransport.Tcp ? ProtocolType.Tcp : ProtocolType.Udp);
             await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
             if (transport == KdcTransport.Udp)
