@@ -82,6 +82,9 @@ internal static class Conventions
         ["--kerberos-etypes"] = "ETYPES",
         ["--dns-server"] = "IP[:PORT]",
         ["--kerberos-keytab"] = "FILE",
+        ["--kdc-port"] = "PORT",
+        ["--realm"] = "REALM",
+        ["--kdc-fault"] = "REQUEST:KIND",
     };
 
     /// <summary>One line per command for the top-level help: what it is for.</summary>

@@ -9,6 +9,7 @@ using RdpHandshake.Protocol.Licensing;
 using RdpHandshake.Protocol.Security;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.TestServer;
+using RdpHandshake.TestServer.Kerberos;
 
 namespace RdpHandshake.Cli;
 
@@ -154,6 +155,20 @@ internal static class ServeCommand
         {
             Description = "Refuse NTLM with errorCode STATUS_NTLM_BLOCKED (0xc0000418) and close, as a server that restricts incoming NTLM (needs --kerberos-keytab).",
         };
+        var kdcPort = new Option<int?>("--kdc-port")
+        {
+            Description = "Also run a built-in KDC on this port (TCP and UDP, same address), with the accounts as users and TERMSRV/localhost and TERMSRV/ADDRESS as services, and accept Kerberos with its keys: a Kerberos NLA server without a domain. 0 picks a free port.",
+        };
+        var realm = new Option<string>("--realm")
+        {
+            Description = "The realm of the built-in KDC.",
+            DefaultValueFactory = _ => "RDPHS.TEST",
+        };
+        var kdcFaults = new Option<string[]>("--kdc-fault")
+        {
+            Description = "A fault of the built-in KDC, REQUEST:KIND[/TRANSPORT] (repeatable), e.g. as:stall, tgs:garbage, as:too-big/udp. Kinds: stall, drip, close, reset, garbage, garbage-framed, huge-length, truncated, unframed, too-big, wrong-nonce, wrong-key, other-principal.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON line per connection on stdout instead of text.",
@@ -221,6 +236,9 @@ internal static class ServeCommand
         command.Options.Add(requireMechListMic);
         command.Options.Add(requireNonceBinding);
         command.Options.Add(kerberosKeytab);
+        command.Options.Add(kdcPort);
+        command.Options.Add(realm);
+        command.Options.Add(kdcFaults);
         command.Options.Add(kerberosOnly);
         command.Options.Add(json);
         command.Options.Add(logLevel);
@@ -305,11 +323,47 @@ internal static class ServeCommand
                 options = options with { KerberosKeytab = keytab };
             }
 
+            TestKdcOptions? kdcOptions = null;
+            if (parse.GetValue(kdcPort) is { } kdcPortNumber)
+            {
+                if (options.KerberosKeytab is not null)
+                {
+                    throw new UsageException("--kdc-port runs a KDC whose keys the server uses: drop --kerberos-keytab");
+                }
+
+                if (kdcPortNumber is < 0 or > 65535)
+                {
+                    throw new UsageException($"--kdc-port {kdcPortNumber}: must be from 0 to 65535");
+                }
+
+                string realmName = parse.GetValue(realm)!.Trim().ToUpperInvariant();
+                if (realmName.Length == 0 || realmName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-')))
+                {
+                    throw new UsageException($"--realm '{parse.GetValue(realm)}': letters, digits, dots and hyphens only, e.g. RDPHS.TEST");
+                }
+
+                kdcOptions = new TestKdcOptions
+                {
+                    Realm = realmName,
+                    Users = [.. options.Accounts.Select(a => new KdcUser(a.User, a.Password))],
+                    Services = [new KdcService("TERMSRV/localhost"), new KdcService($"TERMSRV/{address}")],
+                    Faults = [.. (parse.GetValue(kdcFaults) ?? []).Select(f => KdcFault.TryParse(f, out KdcFault? fault, out string? error)
+                        ? fault!
+                        : throw new UsageException($"--kdc-fault {error}"))],
+                };
+            }
+            else if (parse.GetValue(kdcFaults) is { Length: > 0 })
+            {
+                throw new UsageException("--kdc-fault needs --kdc-port (the faults are the built-in KDC's)");
+            }
+
             if (parse.GetValue(kerberosOnly))
             {
                 options = options with
                 {
-                    KerberosOnly = options.KerberosKeytab is not null ? true : throw new UsageException("--kerberos-only needs --kerberos-keytab (a server that refuses NTLM and has no Kerberos refuses everyone)"),
+                    KerberosOnly = options.KerberosKeytab is not null || kdcOptions is not null
+                        ? true
+                        : throw new UsageException("--kerberos-only needs --kerberos-keytab or --kdc-port (a server that refuses NTLM and has no Kerberos refuses everyone)"),
                 };
             }
 
@@ -394,6 +448,20 @@ internal static class ServeCommand
             }
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(logLevel));
+            TestKdc? kdc = kdcOptions is null ? null : new TestKdc(kdcOptions);
+            await using TestKdcHost? kdcHost = kdc is null ? null : new TestKdcHost([kdc], loggers.CreateLogger("rdphs.test-kdc"));
+            using KeytabFile? keytabFile = kdc is null ? null : new KeytabFile(kdc);
+            if (keytabFile is not null)
+            {
+                if (GssapiCheck(keytabFile.Path) is { } unusable)
+                {
+                    Console.Error.WriteLine($"rdphs: the built-in KDC's keys cannot be used for Kerberos: {unusable}");
+                    return ExitCodes.Failure;
+                }
+
+                options = options with { KerberosKeytab = keytabFile.Path };
+            }
+
             await using var server = new RdpTestServer(options, loggers.CreateLogger("rdphs.test-server"));
             bool asJson = parse.GetValue(json);
             int? limit = parse.GetValue(maxConnections);
@@ -428,6 +496,22 @@ internal static class ServeCommand
             {
                 Console.Error.WriteLine($"rdphs: cannot listen on {address}:{listenPort}: {Files.Describe(ex)}");
                 return ExitCodes.Failure;
+            }
+
+            if (kdcHost is not null)
+            {
+                IPEndPoint kdcEndpoint;
+                try
+                {
+                    kdcEndpoint = kdcHost.Start(new IPEndPoint(address, parse.GetValue(kdcPort)!.Value));
+                }
+                catch (System.Net.Sockets.SocketException ex)
+                {
+                    Console.Error.WriteLine($"rdphs: cannot run the KDC on {address}:{parse.GetValue(kdcPort)}: {Files.Describe(ex)}");
+                    return ExitCodes.Failure;
+                }
+
+                Console.Error.WriteLine($"rdphs test KDC for {kdcOptions!.Realm} on {kdcEndpoint} (TCP and UDP; services {string.Join(", ", kdcOptions.Services.Select(k => k.Spn))}; users {string.Join(", ", kdcOptions.Users.Select(u => u.Name))}{(kdcOptions.Faults.Count > 0 ? $"; faults {string.Join(", ", kdcOptions.Faults)}" : string.Empty)}): rdphs probe localhost:{endpoint.Port} --user {kdcOptions.Users[0].Name}@{kdcOptions.Realm} --kdc {kdcEndpoint}");
             }
 
             Console.Error.WriteLine($"rdphs test server listening on {endpoint} (accepts {string.Join(", ", accepted.Select(NegotiationNames.ShortName))}; accounts {string.Join(", ", options.Accounts.Select(AccountName))}{(forced is { } f ? $"; refuses all with {NegotiationNames.Name(f)}" : string.Empty)}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
@@ -498,6 +582,17 @@ internal static class ServeCommand
         return slash < 0
             ? new TestAccount(name, string.Empty, password)
             : new TestAccount(name[(slash + 1)..], name[..slash], password);
+    }
+
+    /// <summary>The built-in KDC's service keys in a keytab file of the owner's only, deleted at the end.</summary>
+    private sealed class KeytabFile : IDisposable
+    {
+        public KeytabFile(TestKdc kdc) =>
+            Path = kdc.WriteKeytab(System.IO.Path.Combine(Directory.CreateTempSubdirectory("rdphs-kdc-").FullName, "termsrv.keytab"));
+
+        public string Path { get; }
+
+        public void Dispose() => Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
     }
 
     private static string? GssapiCheck(string keytab) =>

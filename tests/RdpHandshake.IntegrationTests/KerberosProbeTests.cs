@@ -438,4 +438,42 @@ public sealed class KerberosCliTests
         Assert.Single(run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(string.Empty, run.StdOut);
     }
+
+    [Theory]
+    [InlineData(null, 0, null)]
+    [InlineData("as:stall", 13, "kdc-unreachable:timeout")]
+    [InlineData("tgs:garbage", 13, "malformed-response")]
+    public async Task Rdphs_serve_with_its_own_kdc_is_a_kerberos_server_with_kdc_faults_on_demand(string? kdcFault, int exit, string? cause)
+    {
+        int port = Peers.FreePort();
+        var kdcLine = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string[] fault = kdcFault is null ? [] : ["--kdc-fault", kdcFault];
+        (string fileName, string[] prefix) = Peers.Rdphs;
+        Task<ProcessResult> serve = Peers.RunAsync(fileName, [.. prefix, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--kdc-port", "0", "--kerberos-only", "--max-connections", "1", .. fault],
+            Limit, onStdErrLine: line =>
+            {
+                if (line.StartsWith("rdphs test KDC for RDPHS.TEST on ", StringComparison.Ordinal))
+                {
+                    kdcLine.TrySetResult(line);
+                }
+
+                return true;
+            });
+        await Task.WhenAny(kdcLine.Task, serve);
+        Assert.True(kdcLine.Task.IsCompleted, (serve.IsCompleted ? await serve : null)?.ToString());
+        string kdc = System.Text.RegularExpressions.Regex.Match(await kdcLine.Task, @" on (127\.0\.0\.1:\d+) ").Groups[1].Value;
+
+        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" },
+            "probe", $"localhost:{port}", "--user", "alice@RDPHS.TEST", "--auth", "kerberos", "--kdc", kdc, "--timeout", "2", "--json");
+        ProcessResult served = await serve;
+
+        Assert.True(run.ExitCode == exit, run.ToString());
+        JsonElement report = JsonDocument.Parse(run.StdOut).RootElement;
+        Assert.Equal(cause, report.GetProperty("diagnosis").ValueKind == JsonValueKind.Null ? null : report.GetProperty("diagnosis").GetProperty("cause").GetString());
+        Assert.True(served.ExitCode == 0, served.ToString());
+        if (cause is null)
+        {
+            Assert.Contains("reached finalized", served.StdOut, StringComparison.Ordinal);
+        }
+    }
 }
