@@ -85,6 +85,10 @@ internal static class Conventions
         ["--kdc-port"] = "PORT",
         ["--realm"] = "REALM",
         ["--kdc-fault"] = "REQUEST:KIND",
+        ["--format"] = "text|json|nagios",
+        ["--warn-days"] = "DAYS",
+        ["--crit-days"] = "DAYS",
+        ["--warn-expect"] = "CHECK",
     };
 
     /// <summary>One line per command for the top-level help: what it is for.</summary>

@@ -15,6 +15,11 @@ Conventions.Apply(root);
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 || Conventions.OptionTakenForArgument(parsed) is not null)
 {
+    if (NagiosOutput.Requested(args))
+    {
+        return NagiosOutput.WriteUnknown(Console.Out, Conventions.Describe(parsed));
+    }
+
     Console.Error.WriteLine($"rdphs: {Conventions.Describe(parsed)}");
     return ExitCodes.Usage;
 }
