@@ -169,6 +169,25 @@ public sealed class ExporterConfigTests : IDisposable
     }
 
     [Fact]
+    public void The_config_of_the_monitoring_docs_reads_as_it_says()
+    {
+        string docs = File.ReadAllText(Path.Combine(ArchitectureTests.FindRepositoryRoot(), "docs", "monitoring.md")).ReplaceLineEndings("\n");
+        const string Opening = "```yaml\n# /etc/rdphs/exporter.yaml\n";
+        int start = docs.IndexOf(Opening, StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/monitoring.md has no exporter.yaml example");
+        start += "```yaml\n".Length;
+        string yaml = docs[start..docs.IndexOf("```", start, StringComparison.Ordinal)];
+
+        ExporterConfig config = ExporterConfig.Load(Write(yaml), [], name => name == "RDPHS_MONITOR_PASSWORD" ? Password : null);
+        Assert.Equal(["negotiate", "nla_logon", "tls12", "tls_only"], config.Modules.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("CONTOSO\\rdp-monitor", config.Modules["nla_logon"].User);
+        Assert.True(config.AllowList.Allows(new ProbeTarget("10.0.0.200")));
+        Assert.True(config.AllowList.Allows(new ProbeTarget("x.rdp.example.com")));
+        Assert.False(config.AllowList.Allows(new ProbeTarget("127.0.0.1")));
+        Assert.Equal(3, config.Modules["tls12"].Checks.Count);
+    }
+
+    [Fact]
     public void A_config_file_that_cannot_be_read_and_a_bad_allow_target_are_refused()
     {
         Assert.Contains("cannot read it (no such file)", Refused(Path.Combine(_directory, "absent.yaml")).Message, StringComparison.Ordinal);
