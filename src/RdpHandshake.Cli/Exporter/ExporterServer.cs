@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -128,10 +127,8 @@ internal sealed class ExporterServer : IAsyncDisposable
         var prober = new ExporterProber(probe ?? new RdpProber(log).ProbeAsync);
         var server = new ExporterServer(settings, config, prober, log);
         await server._app.StartAsync(cancellationToken).ConfigureAwait(false);
-        string? bound = server._app.Services.GetService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) is Microsoft.AspNetCore.Hosting.Server.IServer http
-            ? http.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            : null;
-        server.Address = new Uri(bound ?? $"http://{settings.Listen}/");
+        // Once started, the addresses name the port the system chose for port 0.
+        server.Address = new Uri(server._app.Urls.FirstOrDefault() ?? $"http://{settings.Listen}/");
         return server;
     }
 
