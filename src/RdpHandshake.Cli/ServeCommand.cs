@@ -173,6 +173,30 @@ internal static class ServeCommand
         {
             Description = "Print one JSON line per connection on stdout instead of text.",
         };
+        var gateway = new Option<bool>("--gateway")
+        {
+            Description = "Run an RD Gateway (MS-TSGU over HTTPS, WebSocket and HTTP transports) on --port instead of the RDP server: it authenticates with NTLM or Basic against the accounts and relays each channel to its target.",
+        };
+        var gatewayAllow = new Option<string[]>("--gateway-allow")
+        {
+            Description = "The gateway's resource policy: a HOST:PORT a channel may be created to (repeatable); others get E_PROXY_RAP_ACCESSDENIED [default: every target].",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var gatewayAuth = new Option<string>("--gateway-auth")
+        {
+            Description = "HTTP authentication the gateway offers: ntlm, basic, or both comma-separated.",
+            DefaultValueFactory = _ => "ntlm,basic",
+        };
+        var gatewayTransports = new Option<string>("--gateway-transports")
+        {
+            Description = "Transports the gateway serves: websocket, http, or both comma-separated.",
+            DefaultValueFactory = _ => "websocket,http",
+        };
+        var gatewayFaults = new Option<string[]>("--gateway-fault")
+        {
+            Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Diagnostic log level on stderr.",
@@ -242,6 +266,11 @@ internal static class ServeCommand
         command.Options.Add(kerberosOnly);
         command.Options.Add(json);
         command.Options.Add(logLevel);
+        command.Options.Add(gateway);
+        command.Options.Add(gatewayAllow);
+        command.Options.Add(gatewayAuth);
+        command.Options.Add(gatewayTransports);
+        command.Options.Add(gatewayFaults);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
@@ -262,6 +291,19 @@ internal static class ServeCommand
             }
 
             IReadOnlyList<TestAccount> accounts = ParseAccounts(parse.GetValue(account) ?? [], parse.GetValue(accountsFile));
+            if (parse.GetValue(gateway))
+            {
+                Gateway.GatewayServerOptions gatewayOptions = GatewayCommand.ParseOptions(
+                    new IPEndPoint(address, listenPort), accounts.Count > 0 ? accounts : new TestServerOptions().Accounts,
+                    parse.GetValue(gatewayAllow) ?? [], parse.GetValue(gatewayAuth)!, parse.GetValue(gatewayTransports)!, parse.GetValue(gatewayFaults) ?? [],
+                    parse.GetValue(certificateFile), parse.GetValue(keyFile));
+                return await GatewayCommand.RunAsync(gatewayOptions, parse.GetValue(maxConnections), parse.GetValue(logLevel), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(gatewayAllow) is { Length: > 0 } || parse.GetValue(gatewayFaults) is { Length: > 0 })
+            {
+                throw new UsageException("--gateway-allow and --gateway-fault need --gateway");
+            }
 
             IReadOnlyList<SecurityProtocols> accepted = parse.GetValue(securityLayer) is { } layer
                 ? CommonOptions.ParseProtocolList("--security-layer", layer.ToLowerInvariant() switch

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace RdpHandshake.IntegrationTests;
+
+/// <summary>
+/// <c>rdphs serve --gateway</c> against real peers: xfreerdp 2.11 reaches a real xrdp's session through it over the
+/// WebSocket transport and over the HTTP transport (RDG_OUT_DATA + RDG_IN_DATA), and its resource policy refuses a
+/// target it does not allow.
+/// </summary>
+public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFixture<XrdpFixture>, IClassFixture<XvfbFixture>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(40);
+
+    /// <summary>Starts the test gateway on a free port; returns it and the port it listens on.</summary>
+    internal static async Task<(PeerProcess Gateway, int Port)> StartGatewayAsync(params string[] extra)
+    {
+        PeerProcess gateway = PeerProcess.Rdphs(["serve", "--gateway", "--port", "0", .. extra]);
+        Match listening = await gateway.WaitForLineAsync(@"test gateway listening on https://127\.0\.0\.1:(\d+)", Wait);
+        return (gateway, int.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture));
+    }
+
+    private PeerProcess StartXfreerdp(int gatewayPort, int targetPort, string transport, string home, string password = "Test-Password-1") =>
+        // stdbuf: FreeRDP's log goes through stdio, fully buffered into a pipe; line buffering shows each state as it happens.
+        PeerProcess.Start(
+            "stdbuf",
+            ["-oL", "-eL", "xfreerdp", $"/v:127.0.0.1:{targetPort}", $"/g:127.0.0.1:{gatewayPort}", "/gu:alice", $"/gp:{password}", $"/gt:{transport}", "/cert:ignore", "/u:alice", "/p:x", "/log-level:DEBUG"],
+            new Dictionary<string, string>
+            {
+                ["DISPLAY"] = xvfb.Display!,
+                ["HOME"] = home,
+                ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config"),
+            });
+
+    [Theory]
+    [InlineData("http", "websocket")]
+    [InlineData("http,no-websockets", "http")]
+    public async Task Xfreerdp_reaches_the_xrdp_session_through_the_gateway(string xfreerdpTransport, string servedTransport)
+    {
+        xrdp.Require();
+        Peers.Require("xfreerdp", "Xvfb");
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync("--gateway-allow", $"127.0.0.1:{xrdp.NegotiatePort}");
+        await using (gateway)
+        {
+            string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
+            try
+            {
+                await using (PeerProcess client = StartXfreerdp(gatewayPort, xrdp.NegotiatePort, xfreerdpTransport, home))
+                {
+                    // FreeRDP's own state machine says it: the capabilities exchange and finalization went through the tunnel.
+                    await client.WaitForLineAsync("CONNECTION_STATE_FINALIZATION --> CONNECTION_STATE_ACTIVE", Wait);
+                }
+
+                Match line = await gateway.WaitForLineAsync(
+                    $@"gateway 127\.0\.0\.1:\d+: {servedTransport}, user alice, target 127\.0\.0\.1:{xrdp.NegotiatePort}: .*\((\d+) bytes to the target, (\d+) from it\)", Wait);
+                Assert.True(long.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture) > 1000, line.Value);
+                Assert.True(long.Parse(line.Groups[2].Value, CultureInfo.InvariantCulture) > 1000, line.Value);
+            }
+            finally
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_resource_policy_refuses_a_target_it_does_not_allow_and_xfreerdp_says_so()
+    {
+        xrdp.Require();
+        Peers.Require("xfreerdp", "Xvfb");
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync("--gateway-allow", "127.0.0.1:1");
+        await using (gateway)
+        {
+            string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
+            try
+            {
+                await using (PeerProcess client = StartXfreerdp(gatewayPort, xrdp.NegotiatePort, "http", home))
+                {
+                    await client.WaitForLineAsync("E_PROXY_RAP_ACCESSDENIED", Wait);
+                }
+
+                await gateway.WaitForLineAsync($"target 127\\.0\\.0\\.1:{xrdp.NegotiatePort}: refused by the resource policy: E_PROXY_RAP_ACCESSDENIED", Wait);
+            }
+            finally
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_gateway_password_is_refused_before_any_tunnel()
+    {
+        Peers.Require("xfreerdp", "Xvfb");
+        xrdp.Require();
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync();
+        await using (gateway)
+        {
+            string home = Directory.CreateTempSubdirectory("rdphs-xfreerdp-").FullName;
+            try
+            {
+                await using (PeerProcess client = StartXfreerdp(gatewayPort, xrdp.NegotiatePort, "http", home, password: "wrong"))
+                {
+                    await client.WaitForLineAsync("ERRCONNECT_ACCESS_DENIED|401|ACCESS_DENIED", Wait);
+                }
+
+                await gateway.WaitForLineAsync("refused: NTLM authentication failed", Wait);
+                Assert.DoesNotContain("target 127.0.0.1", gateway.Output, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+    }
+}
