@@ -34,6 +34,9 @@ public static class ExitCodes
     public const int Capabilities = 17;
     public const int Finalization = 18;
 
+    /// <summary>The RD Gateway hop (its connection, TLS, HTTP authentication, tunnel or channel) failed.</summary>
+    public const int Gateway = 20;
+
     /// <summary>A bug in rdphs: the partial report is still written.</summary>
     public const int Internal = 70;
 
@@ -63,6 +66,7 @@ public static class ExitCodes
     public static int ForPhase(ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => Tcp,
+        ConnectionPhase.Gateway => Gateway,
         ConnectionPhase.X224 => X224,
         ConnectionPhase.Tls => Tls,
         ConnectionPhase.CredSsp => CredSsp,
@@ -82,6 +86,7 @@ public static class ExitCodes
         (ExpectationsFailed, "the run reached what was asked, but an --expect check failed"),
         (ReportNotWritten, "a report file asked for (--junit, --pcap, --report) could not be written"),
         (Tcp, "failed in phase tcp (refused, unreachable, timeout, name not resolved)"),
+        (Gateway, "failed in phase gateway (the RD Gateway refused, closed or stalled at its TLS, HTTP authentication, tunnel or channel)"),
         (X224, "failed in phase x224 (negotiation failure, closed or reset, malformed answer, timeout)"),
         (Tls, "failed in phase tls"),
         (CredSsp, "failed in phase credssp"),

@@ -62,6 +62,23 @@ public enum CauseId
     /// <summary>Another protocol's answer in place of the Connection Confirm; detail: its name (HTTP, SSH, SMB, VNC, TLS).</summary>
     NotRdp,
 
+    // The RD Gateway hop (MS-TSGU).
+
+    /// <summary>The gateway answered the tunnel request with an HTTP status that refuses it; detail: the status (401, 403, 404, 503, ...).</summary>
+    GatewayHttpStatus,
+
+    /// <summary>The gateway refused the credentials in HTTP authentication (a 401 after the NTLM AUTHENTICATE or Basic credentials).</summary>
+    GatewayAuthFailed,
+
+    /// <summary>A gateway response packet carried a failing status; detail: its MS-TSGU name (E_PROXY_*), code: its value.</summary>
+    GatewayRefused,
+
+    /// <summary>The gateway does not serve the transport asked for; detail: <c>websocket</c> or <c>http</c>.</summary>
+    GatewayTransportUnsupported,
+
+    /// <summary>The gateway closed the channel to the target (PKT_TYPE_CLOSE_CHANNEL) during the RDP sequence; detail: its status name.</summary>
+    GatewayChannelClosed,
+
     // TLS.
     ClosedAfterClientHello,
     ResetAfterClientHello,
@@ -178,6 +195,11 @@ public static class CauseNames
         CauseId.ProtocolNotRequested => "protocol-not-requested",
         CauseId.X224DisconnectRequest => "x224-disconnect-request",
         CauseId.NotRdp => "not-rdp",
+        CauseId.GatewayHttpStatus => "gateway-http-status",
+        CauseId.GatewayAuthFailed => "gateway-auth-failed",
+        CauseId.GatewayRefused => "gateway-refused",
+        CauseId.GatewayTransportUnsupported => "gateway-transport-unsupported",
+        CauseId.GatewayChannelClosed => "gateway-channel-closed",
         CauseId.ClosedAfterClientHello => "closed-after-client-hello",
         CauseId.ResetAfterClientHello => "reset-after-client-hello",
         CauseId.ServerTlsSetupFailed => "server-tls-setup-failed",
@@ -235,6 +257,9 @@ public static class CauseNames
         CauseId.KdcUnreachable => "HOW",
         CauseId.KerberosError => "ERROR",
         CauseId.NotRdp => "PROTOCOL",
+        CauseId.GatewayHttpStatus => "STATUS",
+        CauseId.GatewayRefused or CauseId.GatewayChannelClosed => "E_PROXY_NAME",
+        CauseId.GatewayTransportUnsupported => "TRANSPORT",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
             or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.ScrapeTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
@@ -245,7 +270,7 @@ public static class CauseNames
             or CauseId.CredentialsRequired or CauseId.RequestedProtocolsMismatch or CauseId.NoCommonEncryptionMethod or CauseId.FipsRequired
             or CauseId.ServerCertificateInvalid or CauseId.DecryptFailed or CauseId.StandardSecurityUnavailable
             or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed or CauseId.NtlmBlocked or CauseId.KdcNotFound
-            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed => null,
+            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed or CauseId.GatewayAuthFailed => null,
     };
 
     /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>

@@ -1,9 +1,15 @@
 namespace RdpHandshake.Protocol.Sequence;
 
-/// <summary>The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them.</summary>
+/// <summary>
+/// The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them and, when the
+/// connection goes through an RD Gateway (MS-TSGU), the gateway hop between the two.
+/// </summary>
 public enum ConnectionPhase
 {
     Tcp,
+
+    /// <summary>The RD Gateway hop: TLS and HTTP to the gateway, then its tunnel and channel to the target.</summary>
+    Gateway,
     X224,
     Tls,
     CredSsp,
@@ -20,6 +26,7 @@ public static class ConnectionPhaseNames
     public static string Name(this ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => "tcp",
+        ConnectionPhase.Gateway => "gateway",
         ConnectionPhase.X224 => "x224",
         ConnectionPhase.Tls => "tls",
         ConnectionPhase.CredSsp => "credssp",

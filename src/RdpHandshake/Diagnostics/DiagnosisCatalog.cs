@@ -45,6 +45,13 @@ public static class DiagnosisCatalog
             + "https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected) name no code for an RDP Negotiation Failure; "
             + "MS-RDPBCGR 2.2.1.2.2 defines only its failureCode, and FreeRDP (libfreerdp/core/nego.c) logs that failureCode without an mstsc equivalent";
 
+        /// <summary>An RD Gateway failure: mstsc shows its own gateway messages, with codes Microsoft does not document per cause.</summary>
+        public const string Gateway =
+            "undocumented: none of the disconnect reasons Microsoft documents for mstsc (IMsTscAxEvents::OnDisconnected, "
+            + "https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected) names an RD Gateway failure; mstsc reports these "
+            + "with its own gateway messages (\"the Remote Desktop Gateway server is temporarily unavailable\", \"...your user account is not authorized...\") "
+            + "whose codes are not published per cause";
+
         /// <summary>A server that breaks the protocol in a way the documented disconnect reasons do not name.</summary>
         public const string Undocumented =
             "undocumented: none of the disconnect reasons Microsoft documents for mstsc (IMsTscAxEvents::OnDisconnected, "
@@ -128,6 +135,132 @@ public static class DiagnosisCatalog
     /// </summary>
     public static IReadOnlyList<(string Where, string Cause, CatalogEntry Entry)> WithDisconnectReason(int disconnectReason) =>
         All.Where(c => c.Entry.Mstsc?.DisconnectReason == disconnectReason).ToList();
+
+    /// <summary>
+    /// The RD Gateway hop: its HTTP statuses, the E_PROXY_* statuses of MS-TSGU 2.2.6 one by one, and what closing or
+    /// stalling means at each of its steps.
+    /// </summary>
+    private static void AddGateway(RowBuilder rows)
+    {
+        rows.Add(CauseId.GatewayHttpStatus, "gateway", new(
+                "the RD Gateway refused the tunnel request with an HTTP status",
+                "The gateway's web server answered RDG_OUT_DATA (or RDG_IN_DATA) with an HTTP status other than the 101 Switching Protocols or 200 OK that opens a tunnel. The detail is the status.",
+                "The status names the layer: 401 authentication, 403 the gateway's or IIS's authorization, 404 no RD Gateway at /remoteDesktopGateway/ on this site, 503 the gateway service is stopped or overloaded. Check the RD Gateway Manager and the IIS site that hosts it.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.Detail(CauseId.GatewayHttpStatus, "401", new(
+                "the RD Gateway asks for credentials rdphs did not send or it did not accept",
+                "401 Unauthorized: the gateway authenticates every tunnel over HTTP (NTLM, Negotiate or Basic) before anything else, and this request carried no credentials it took.",
+                "Give the gateway's user with --gateway-user DOMAIN\\user (the password from RDPHS_GATEWAY_PASSWORD or the prompt); check the schemes the gateway offers (the step's wwwAuthenticate field) against --gateway-auth.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.Detail(CauseId.GatewayHttpStatus, "403", new(
+                "the RD Gateway's web server forbids the request",
+                "403 Forbidden: the user authenticated, but the web server or the gateway does not let this user (or this client address) use the gateway.",
+                "Check the gateway's connection authorization policy (RD CAP) user groups and any IIS IP restrictions on the RD Gateway site.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.Detail(CauseId.GatewayHttpStatus, "404", new(
+                "no RD Gateway answers at this address",
+                "404 Not Found: the HTTPS server has no /remoteDesktopGateway/ endpoint for this method: it is another web server, or an RD Gateway that does not serve the HTTP transport (old gateways speak only RPC over HTTP).",
+                "Check the gateway's name and port; on the gateway, check that the RD Gateway role is installed and its HTTP transport enabled (RD Gateway Manager, Transport Settings).",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.Detail(CauseId.GatewayHttpStatus, "503", new(
+                "the RD Gateway service is unavailable",
+                "503 Service Unavailable: the web server is up, but the gateway service behind it is stopped, overloaded or at its connection limit. This is mstsc's 'the Remote Desktop Gateway server is temporarily unavailable'.",
+                "Check that the Remote Desktop Gateway service (TSGateway) is running and its event log (TerminalServices-Gateway) for its connection limit and errors.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+
+        rows.Add(CauseId.GatewayAuthFailed, "gateway", new(
+                "the RD Gateway refused the credentials",
+                "The gateway answered the NTLM AUTHENTICATE (or the Basic credentials) with 401 again: the user name or password is wrong for the gateway, the account is locked or disabled, or the gateway does not accept this scheme.",
+                "Check the gateway user and its password (RDPHS_GATEWAY_PASSWORD), its domain (DOMAIN\\user), and the gateway's event log (TerminalServices-Gateway, Security) for the refused logon.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+
+        rows.Add(CauseId.GatewayRefused, "gateway", new(
+                "the RD Gateway refused the tunnel with an error status",
+                "A gateway response packet (handshake, tunnel, authorization or channel) carried a failing status. The detail is its MS-TSGU name.",
+                "The status names the check that failed; see its entry. The gateway's event log (Microsoft-Windows-TerminalServices-Gateway/Operational) records the same refusal with the user and the target.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        foreach ((string name, string title, string explanation, string remedy) in GatewayStatuses)
+        {
+            rows.Detail(CauseId.GatewayRefused, name, new(title, explanation, remedy, null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        }
+
+        rows.Add(CauseId.GatewayTransportUnsupported, "gateway", new(
+                "the RD Gateway does not serve the transport asked for",
+                "rdphs asked for one transport with --gateway-transport and the gateway answered as the other: a 200 to the WebSocket upgrade (a gateway without WebSocket), or a 101 where the HTTP transport was asked for.",
+                "Use --gateway-transport auto (what mstsc does: WebSocket when the gateway offers it, else RDG_OUT_DATA and RDG_IN_DATA), or enable the transport on the gateway.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+
+        rows.Add(CauseId.GatewayChannelClosed, "gateway", new(
+                "the RD Gateway closed the channel to the session host",
+                "During the RDP sequence the gateway sent PKT_TYPE_CLOSE_CHANNEL: its connection to the session host ended (the host closed it, or the gateway's session timeout or an administrator ended it). The detail is the status it gave.",
+                "Probe the session host directly from the gateway's network to see how its RDP sequence ends; check the gateway's session and idle timeouts.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+
+        rows.In(CauseId.ClosedByPeer, ConnectionPhase.Gateway, new(
+                "the RD Gateway closed the connection",
+                "The gateway (or a reverse proxy or load balancer in front of it) closed the TLS connection while the step waited for its answer: during the TLS handshake, the HTTP authentication, or a tunnel packet. The step in the evidence says which.",
+                "Check the gateway's event log (TerminalServices-Gateway) and any reverse proxy in front of it for this connection; `rdphs tls GW:443` shows whether its TLS handshake completes.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.Timeout, ConnectionPhase.Gateway, new(
+                "the RD Gateway did not answer in time",
+                "The gateway accepted the connection and then sent nothing (or not all of its answer) before the read timeout at this step: a hung gateway service, a reverse proxy that buffers the tunnel's HTTP response, or a gateway still trying to reach the session host.",
+                "Raise the timeout (--timeout 30) to tell a slow gateway from a hung one; a reverse proxy in front of the gateway must pass RDG_OUT_DATA and RDG_IN_DATA (and the WebSocket upgrade) through unbuffered.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.Reset, ConnectionPhase.Gateway, new(
+                "the RD Gateway reset the connection",
+                "A TCP reset ended the connection to the gateway while this step waited for it.",
+                "Check firewalls and reverse proxies in front of the gateway, and the gateway's event log for this connection.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.MalformedResponse, ConnectionPhase.Gateway, new(
+                "the RD Gateway answered with bytes that are not what MS-TSGU says",
+                "The gateway's HTTP response, WebSocket frame or tunnel packet could not be decoded at this step; the decode error in the evidence gives the field and its offset.",
+                "Check that the address is an RD Gateway and not another HTTPS service or a proxy that rewrites its responses.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+    }
+
+    /// <summary>The E_PROXY_* statuses of MS-TSGU 2.2.6 with what each means and what to do.</summary>
+    private static (string Name, string Title, string Explanation, string Remedy)[] GatewayStatuses =>
+    [
+        ("E_PROXY_NAP_ACCESSDENIED", "the RD Gateway's connection authorization policy refused this user",
+            "E_PROXY_NAP_ACCESSDENIED (0x800759DB): no connection authorization policy (RD CAP) lets this user, from this client, use the gateway (or, on old gateways, network access protection refused the client's health).",
+            "Add the user (or a group of theirs) to an RD CAP in RD Gateway Manager, and check its device redirection and authentication method requirements."),
+        ("E_PROXY_RAP_ACCESSDENIED", "the RD Gateway's resource authorization policy does not allow this target",
+            "E_PROXY_RAP_ACCESSDENIED (0x800759DA): no resource authorization policy (RD RAP) lets this user reach this computer through the gateway, or the target's name as sent is not the one the policy lists (a FQDN against a NetBIOS name, an address against a name).",
+            "Add the target (or its computer group) to an RD RAP for the user's group, or probe the target by the name the policy lists; check the RD RAP's allowed port."),
+        ("E_PROXY_TS_CONNECTFAILED", "the RD Gateway could not connect to the target",
+            "E_PROXY_TS_CONNECTFAILED (0x800759DD): the gateway accepted the tunnel but its own TCP connection to the session host failed: the host is down, the name does not resolve on the gateway, or a firewall between gateway and host drops the port.",
+            "From the gateway, test the target's name and port (Test-NetConnection HOST -Port 3389); fix DNS on the gateway or the firewall between gateway and host."),
+        ("E_PROXY_INTERNALERROR", "the RD Gateway hit an internal error",
+            "E_PROXY_INTERNALERROR (0x800759D8): the gateway failed on its own side.",
+            "Check the gateway's event log (TerminalServices-Gateway) and restart the Remote Desktop Gateway service if it persists."),
+        ("E_PROXY_QUARANTINE_ACCESSDENIED", "the RD Gateway's quarantine refused the client's health",
+            "E_PROXY_QUARANTINE_ACCESSDENIED (0x800759ED): the gateway requires a statement of health (NAP) the client did not satisfy.",
+            "Relax the gateway's health policy for this client, or connect from a compliant client."),
+        ("E_PROXY_NOCERTAVAILABLE", "the RD Gateway has no certificate",
+            "E_PROXY_NOCERTAVAILABLE (0x800759EE): no server authentication certificate is bound to the gateway.",
+            "Import and select an SSL certificate in RD Gateway Manager (Properties, SSL Certificate)."),
+        ("E_PROXY_CAPABILITYMISMATCH", "the client lacks a capability the RD Gateway requires",
+            "E_PROXY_CAPABILITYMISMATCH (0x800759E9): the gateway requires a capability the tunnel request did not offer (e.g. its consent message or statement of health).",
+            "Check the gateway's messaging and health settings against what the client offers."),
+        ("E_PROXY_ALREADYDISCONNECTED", "the RD Gateway had already disconnected the tunnel",
+            "E_PROXY_ALREADYDISCONNECTED (0x800759DF): the tunnel was closed on the gateway's side before this step.",
+            "Retry; check the gateway's idle and session timeouts."),
+        ("E_PROXY_COOKIE_BADPACKET", "the PAA cookie is malformed",
+            "E_PROXY_COOKIE_BADPACKET (0x800759F7): the gateway could not read the pluggable authentication cookie sent in the tunnel create packet.",
+            "Check the cookie (--gateway-paa-cookie) the web access or broker issued."),
+        ("E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED", "the RD Gateway refused the PAA cookie",
+            "E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED (0x800759F8): the pluggable authentication cookie was read and refused (expired, or for another user).",
+            "Get a fresh cookie from the web access or broker that issues them."),
+        ("E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD", "the RD Gateway does not support the authentication asked for",
+            "E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD (0x800759F9): the handshake asked for an extended authentication (smart card, PAA) the gateway is not configured for.",
+            "Use the gateway's configured method (HTTP authentication, or PAA through its web access)."),
+        ("E_PROXY_MAXCONNECTIONSREACHED", "the RD Gateway is at its connection limit",
+            "E_PROXY_MAXCONNECTIONSREACHED (0x000059E6): the gateway allows no more connections.",
+            "Raise the gateway's maximum connections (RD Gateway Manager, Properties, General) or retry later."),
+        ("E_PROXY_SESSIONTIMEOUT", "the RD Gateway's session timeout ended the connection",
+            "E_PROXY_SESSIONTIMEOUT (0x000059F6): the gateway's session timeout expired.",
+            "Check the session timeout of the gateway's RD CAP."),
+    ];
 
     private static FrozenDictionary<CauseId, CatalogRow> Build()
     {
@@ -706,6 +839,7 @@ public static class DiagnosisCatalog
                 : new CatalogEntry(title, explanation, remedy, null, NoMstscCode: NoMstscCodeReasons.Undocumented));
         }
 
+        AddGateway(rows);
         return rows.Build();
     }
 
