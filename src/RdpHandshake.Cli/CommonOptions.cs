@@ -217,7 +217,7 @@ internal sealed class CommonOptions
         return Credentials.Parse(user, password);
     }
 
-    private static Secret PromptPassword(string prompt)
+    internal static Secret PromptPassword(string prompt)
     {
         Console.Error.Write(prompt);
         var typed = new List<char>();

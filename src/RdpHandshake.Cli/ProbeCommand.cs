@@ -65,6 +65,7 @@ internal static class ProbeCommand
         };
 
         var formats = new NagiosOutput.Options();
+        var gateway = new GatewayOptionsCli();
         var command = new Command("probe", """
             Reproduce a client's connection attempt and record every step: name, timing, bytes sent and
             received, decoded fields and outcome. When the attempt fails, the diagnosis names the phase,
@@ -96,6 +97,7 @@ internal static class ProbeCommand
             """);
         command.Arguments.Add(target);
         command.Options.Add(protocols);
+        gateway.AddTo(command);
         command.Options.Add(verbose);
         command.Options.Add(hex);
         command.Options.Add(quiet);
@@ -135,6 +137,13 @@ internal static class ProbeCommand
             Fault[] serverFaultList = faults.Select(ServeCommand.ParseFault).ToArray();
             IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
             ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
+            if (gateway.Read(parse) is { } hop)
+            {
+                options = probeTarget is null
+                    ? throw new UsageException("--gateway needs a target: the HOST[:PORT] the gateway connects to")
+                    : options with { Gateway = hop };
+            }
+
             using ReportFile? junitFile = ReportFile.Open("--junit", parse.GetValue(junit), "JUnit report");
             using ReportFile? pcapFile = ReportFile.Open("--pcap", parse.GetValue(pcap), "capture");
             using KeyLogFile? keyLog = common.OpenKeyLog(parse);

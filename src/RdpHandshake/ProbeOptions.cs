@@ -105,4 +105,7 @@ public sealed record ProbeOptions
 
     /// <summary>The deadline for name resolution plus the TCP handshake.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
+
+    /// <summary>The RD Gateway to reach the target through (MS-TSGU), or null to connect to it directly.</summary>
+    public Gateway.GatewayOptions? Gateway { get; init; }
 }

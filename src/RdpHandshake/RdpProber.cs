@@ -80,6 +80,11 @@ public sealed partial class RdpProber
     private async Task<ProbeReport> AttemptAsync(ProbeTarget target, ProbeOptions options, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(_logger, _time, StepObserver, target.ToString(), options);
+        if (options.Gateway is { } gateway)
+        {
+            return await AttemptThroughGatewayAsync(attempt, gateway, target, cancellationToken).ConfigureAwait(false);
+        }
+
         IRdpTransport? transport;
         Diagnosis? failed;
         try
@@ -102,8 +107,38 @@ public sealed partial class RdpProber
         }
     }
 
+    /// <summary>
+    /// One attempt through an RD Gateway: the gateway hop's steps, then the sequence inside its channel, then the
+    /// channel's close.
+    /// </summary>
+    private async Task<ProbeReport> AttemptThroughGatewayAsync(Attempt attempt, Gateway.GatewayOptions gateway, ProbeTarget target, CancellationToken cancellationToken)
+    {
+        var hop = new Gateway.GatewayHop(attempt, gateway, target, _time);
+        Gateway.TunnelTransport? tunnel;
+        Diagnosis? failed;
+        try
+        {
+            (tunnel, failed) = await hop.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return attempt.Finish(attempt.FailInternally(ex, ex is OperationCanceledException && cancellationToken.IsCancellationRequested, ConnectionPhase.Gateway), null, null, null);
+        }
+
+        if (tunnel is null)
+        {
+            return attempt.Finish(failed, null, null, null);
+        }
+
+        attempt.MarkTunnelled(tunnel, $"RD Gateway {gateway}");
+        await using (tunnel.ConfigureAwait(false))
+        {
+            return await DriveAsync(attempt, tunnel, target.Host, cancellationToken, () => hop.CloseAsync(tunnel, cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Drives the connector over <paramref name="transport"/> with the services it needs, and reports.</summary>
-    private async Task<ProbeReport> DriveAsync(Attempt attempt, IRdpTransport transport, string? hostName, CancellationToken cancellationToken)
+    private async Task<ProbeReport> DriveAsync(Attempt attempt, IRdpTransport transport, string? hostName, CancellationToken cancellationToken, Func<Task>? beforeReport = null)
     {
         ProbeOptions options = attempt.Options;
         using var ntlm = new NtlmPackage(options.Credentials, $"TERMSRV/{hostName ?? "localhost"}", _time);
@@ -128,6 +163,18 @@ public sealed partial class RdpProber
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             diagnosis = attempt.FailInternally(ex, ex is OperationCanceledException && cancellationToken.IsCancellationRequested, connector.State.Reached);
+        }
+
+        if (beforeReport is not null)
+        {
+            try
+            {
+                await beforeReport().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException or ObjectDisposedException)
+            {
+                // Closing the tunnel is recorded when it can be; the verdict is the sequence's.
+            }
         }
 
         CredSspResult? credssp = connector.State.CredSsp is { } facts

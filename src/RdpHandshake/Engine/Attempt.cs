@@ -24,6 +24,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     private string? _local;
     private byte[] _lastSent = [];
     private TransportEndKind? _serverEnded;
+    private string? _tunnel;
 
     public TimeProvider Time => time;
 
@@ -47,6 +48,12 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
 
     public void End(StepRecord step, StepOutcome outcome, string? summary, IReadOnlyList<StepField>? fields = null, byte[]? sent = null, byte[]? received = null, string? pdu = null)
     {
+        if (_tunnel is not null && !step.Name.StartsWith("gateway.", StringComparison.Ordinal))
+        {
+            // Every step of the sequence after the gateway hop ran inside its tunnel.
+            fields = [.. fields ?? [], new StepField("tunnelled", _tunnel)];
+        }
+
         _recorder.End(step, outcome, summary, fields, sent, received, pdu);
         LogStep(step.Name, outcome, summary);
         if (logger.IsEnabled(LogLevel.Trace))
@@ -77,6 +84,19 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
         }
 
         End(step, StepOutcome.Ok, $"connected to {_remote}", fields);
+        LogConnected(_remote, _local);
+    }
+
+    /// <summary>
+    /// Records that the sequence runs inside a tunnel from here on (an RD Gateway's channel): the wire log starts with
+    /// the tunnelled stream, and every step after this is marked as tunnelled through <paramref name="via"/>.
+    /// </summary>
+    public void MarkTunnelled(IRdpTransport transport, string via)
+    {
+        _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed };
+        _remote = transport.RemoteDescription;
+        _local = transport.LocalDescription;
+        _tunnel = via;
         LogConnected(_remote, _local);
     }
 

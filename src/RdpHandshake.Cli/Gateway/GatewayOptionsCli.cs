@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using RdpHandshake.Crypto;
+using RdpHandshake.Gateway;
+
+namespace RdpHandshake.Cli;
+
+/// <summary>The options that send a probe through an RD Gateway: <c>--gateway</c>, its user, transport and authentication.</summary>
+internal sealed class GatewayOptionsCli
+{
+    public Option<string?> Gateway { get; } = new("--gateway")
+    {
+        Description = "Reach the target through this RD Gateway, https://GATEWAY[:PORT] (MS-TSGU over HTTPS, port 443 by default): the gateway's TLS, HTTP authentication, tunnel and channel are steps of phase gateway, and the RDP sequence runs inside its channel.",
+    };
+
+    public Option<string?> User { get; } = new("--gateway-user")
+    {
+        Description = "The gateway's user, DOMAIN\\user or user@domain. The password comes from $RDPHS_GATEWAY_PASSWORD or a prompt; never from the command line.",
+    };
+
+    public Option<string> Transport { get; } = new("--gateway-transport")
+    {
+        Description = "How the tunnel travels: auto (WebSocket when the gateway offers it, else HTTP, as mstsc does), websocket, or http (RDG_OUT_DATA and RDG_IN_DATA).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<string> Auth { get; } = new("--gateway-auth")
+    {
+        Description = "The HTTP authentication to the gateway: ntlm or basic.",
+        DefaultValueFactory = _ => "ntlm",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Gateway);
+        command.Options.Add(User);
+        command.Options.Add(Transport);
+        command.Options.Add(Auth);
+    }
+
+    /// <summary>The gateway the options name, or null; a <see cref="UsageException"/> for anything wrong, before anything is sent.</summary>
+    public GatewayOptions? Read(ParseResult parse)
+    {
+        string? url = parse.GetValue(Gateway);
+        if (url is null)
+        {
+            if (parse.GetValue(User) is not null)
+            {
+                throw new UsageException("--gateway-user needs --gateway");
+            }
+
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Host.Length == 0)
+        {
+            throw new UsageException($"--gateway '{url}': expected https://GATEWAY[:PORT]");
+        }
+
+        if (!string.Equals(uri.Scheme, "https", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"--gateway '{url}': an RD Gateway is reached over HTTPS; write https://{uri.Host}{(uri.IsDefaultPort ? string.Empty : $":{uri.Port.ToString(CultureInfo.InvariantCulture)}")}");
+        }
+
+        if (uri.AbsolutePath is not ("/" or "" or "/remoteDesktopGateway/" or "/remoteDesktopGateway") || uri.Query.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            throw new UsageException($"--gateway '{url}': give only https://GATEWAY[:PORT] (the path is always /remoteDesktopGateway/; the user goes in --gateway-user)");
+        }
+
+        GatewayTransport transport = parse.GetValue(Transport)!.ToLowerInvariant() switch
+        {
+            "auto" => GatewayTransport.Auto,
+            "websocket" or "ws" => GatewayTransport.WebSocket,
+            "http" => GatewayTransport.Http,
+            var other => throw new UsageException($"--gateway-transport '{other}': expected auto, websocket or http"),
+        };
+        GatewayAuthScheme auth = parse.GetValue(Auth)!.ToLowerInvariant() switch
+        {
+            "ntlm" => GatewayAuthScheme.Ntlm,
+            "basic" => GatewayAuthScheme.Basic,
+            var other => throw new UsageException($"--gateway-auth '{other}': expected ntlm or basic"),
+        };
+
+        Credentials? credentials = null;
+        if (parse.GetValue(User) is { } user)
+        {
+            Secret password = Environment.GetEnvironmentVariable("RDPHS_GATEWAY_PASSWORD") is { } fromEnvironment
+                ? new Secret(fromEnvironment)
+                : !Console.IsInputRedirected
+                    ? CommonOptions.PromptPassword($"Gateway password for {user}: ")
+                    : throw new UsageException("--gateway-user needs a password: set RDPHS_GATEWAY_PASSWORD, or run in a terminal to be asked");
+            credentials = Credentials.Parse(user, password);
+        }
+
+        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) { Credentials = credentials, Transport = transport, Auth = auth };
+    }
+}
