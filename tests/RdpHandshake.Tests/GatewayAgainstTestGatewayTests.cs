@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using RdpHandshake.Cli.Gateway;
+using RdpHandshake.Crypto;
+using RdpHandshake.Diagnostics;
+using RdpHandshake.Gateway;
+using RdpHandshake.Protocol.Sequence;
+using RdpHandshake.Recording;
+using RdpHandshake.Reporting;
+using RdpHandshake.TestServer;
+
+namespace RdpHandshake.Tests;
+
+/// <summary>
+/// The gateway hop against the test gateway (<c>rdphs serve --gateway</c>, Kestrel on loopback) in front of the test
+/// server: both transports reach finalization with every later step marked tunnelled, and every fault the gateway
+/// injects at each of its steps ends in a typed cause of phase <c>gateway</c> at that step, within the deadline.
+/// </summary>
+public sealed class GatewayAgainstTestGatewayTests
+{
+    private const string Password = "Test-Password-1";
+
+    private static async Task<ProbeReport> ProbeAsync(
+        GatewayTransport transport = GatewayTransport.Auto,
+        IReadOnlyList<GatewayFault>? faults = null,
+        string? user = "alice",
+        string password = Password,
+        GatewayAuthScheme auth = GatewayAuthScheme.Ntlm,
+        Func<int, IReadOnlyList<(string, int)>>? allow = null,
+        bool serveWebSocket = true,
+        bool serveHttp = true,
+        int? targetPort = null)
+    {
+        CancellationToken token = TestContext.Current.CancellationToken;
+        await using var server = new RdpTestServer(new TestServerOptions());
+        IPEndPoint rdp = server.Start();
+        int port = targetPort ?? rdp.Port;
+        var options = new GatewayServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Accounts = new TestServerOptions().Accounts,
+            Certificate = GatewayServer.CreateCertificate(),
+            Faults = faults ?? [],
+            Allowed = allow?.Invoke(port) ?? [],
+            WebSocket = serveWebSocket,
+            Http = serveHttp,
+        };
+        await using GatewayServer gateway = await GatewayServer.StartAsync(options, NullLogger.Instance, token);
+        var probeOptions = new ProbeOptions
+        {
+            ReadTimeout = TimeSpan.FromSeconds(2),
+            Credentials = new Credentials("alice", string.Empty, new Secret(Password)),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            Gateway = new GatewayOptions("127.0.0.1", gateway.Endpoint.Port)
+            {
+                Transport = transport,
+                Auth = auth,
+                Credentials = user is null ? null : new Credentials(user, string.Empty, new Secret(password)),
+            },
+        };
+        return await new RdpProber { Policies = [] }.ProbeAsync(new ProbeTarget("127.0.0.1", port), probeOptions, token);
+    }
+
+    [Theory]
+    [InlineData(GatewayTransport.WebSocket, GatewayAuthScheme.Ntlm)]
+    [InlineData(GatewayTransport.Http, GatewayAuthScheme.Ntlm)]
+    [InlineData(GatewayTransport.Auto, GatewayAuthScheme.Basic)]
+    public async Task The_sequence_reaches_finalization_inside_the_gateway_channel(GatewayTransport transport, GatewayAuthScheme auth)
+    {
+        ProbeReport report = await ProbeAsync(transport, auth: auth);
+
+        Assert.Null(report.Diagnosis);
+        Assert.Equal(ConnectionPhase.Finalization, report.Reached);
+        string[] gatewaySteps = [.. report.Steps.Where(s => s.Phase == ConnectionPhase.Gateway).Select(s => s.Name).Distinct()];
+        Assert.Equal(["gateway.connect", "gateway.tls", "gateway.http-auth", "gateway.handshake", "gateway.tunnel", "gateway.authorize", "gateway.channel", "gateway.close"], gatewaySteps);
+        Assert.All(report.Steps.Where(s => s.Phase != ConnectionPhase.Gateway), s => Assert.Contains(s.Fields, f => f.Name == "tunnelled"));
+        StepRecord close = report.Steps.Single(s => s.Name == "gateway.close");
+        Assert.Equal(StepOutcome.Ok, close.Outcome);
+        Assert.Contains(close.Fields, f => f.Name == "answer" && f.Value == "S_OK");
+        string expected = transport == GatewayTransport.Http ? "200 OK" : "101 Switching Protocols";
+        Assert.Contains(report.Steps.Where(s => s.Name == "gateway.http-auth"), s => s.Fields.Any(f => f.Value == expected));
+        if (transport == GatewayTransport.Http)
+        {
+            Assert.Equal(2, report.Steps.Count(s => s.Name == "gateway.tls"));
+        }
+    }
+
+    [Fact]
+    public async Task The_gateway_password_appears_nowhere_in_the_report()
+    {
+        ProbeReport report = await ProbeAsync(GatewayTransport.Http, auth: GatewayAuthScheme.Basic);
+        Assert.Null(report.Diagnosis);
+        string json = ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For);
+        Assert.DoesNotContain(Password, json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes($"alice:{Password}")), json, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string> Faults => new()
+    {
+        { "gateway.http-auth:close", "gateway.http-auth", "reset|closed-by-peer" },
+        { "gateway.http-auth:stall", "gateway.http-auth", "timeout" },
+        { "gateway.http-auth:401", "gateway.http-auth", "gateway-auth-failed" },
+        { "gateway.http-auth:403", "gateway.http-auth", "gateway-http-status:403" },
+        { "gateway.http-auth:404", "gateway.http-auth", "gateway-http-status:404" },
+        { "gateway.http-auth:503", "gateway.http-auth", "gateway-http-status:503" },
+        { "gateway.handshake:close", "gateway.handshake", "reset|closed-by-peer" },
+        { "gateway.handshake:stall", "gateway.handshake", "timeout" },
+        { "gateway.handshake:garbage", "gateway.handshake", "malformed-response" },
+        { "gateway.handshake:E_PROXY_INTERNALERROR", "gateway.handshake", "gateway-refused:E_PROXY_INTERNALERROR" },
+        { "gateway.tunnel:close", "gateway.tunnel", "reset|closed-by-peer" },
+        { "gateway.tunnel:stall", "gateway.tunnel", "timeout" },
+        { "gateway.tunnel:garbage", "gateway.tunnel", "malformed-response" },
+        { "gateway.tunnel:E_PROXY_CAPABILITYMISMATCH", "gateway.tunnel", "gateway-refused:E_PROXY_CAPABILITYMISMATCH" },
+        { "gateway.authorize:close", "gateway.authorize", "reset|closed-by-peer" },
+        { "gateway.authorize:stall", "gateway.authorize", "timeout" },
+        { "gateway.authorize:garbage", "gateway.authorize", "malformed-response" },
+        { "gateway.authorize:E_PROXY_NAP_ACCESSDENIED", "gateway.authorize", "gateway-refused:E_PROXY_NAP_ACCESSDENIED" },
+        { "gateway.channel:close", "gateway.channel", "reset|closed-by-peer" },
+        { "gateway.channel:stall", "gateway.channel", "timeout" },
+        { "gateway.channel:garbage", "gateway.channel", "malformed-response" },
+        { "gateway.channel:E_PROXY_TS_CONNECTFAILED", "gateway.channel", "gateway-refused:E_PROXY_TS_CONNECTFAILED" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task Every_gateway_fault_is_typed_at_its_step_over_both_transports(string faultText, string step, string cause)
+    {
+        Assert.True(GatewayFault.TryParse(faultText, out GatewayFault? fault, out string? error), error);
+        foreach (GatewayTransport transport in new[] { GatewayTransport.WebSocket, GatewayTransport.Http })
+        {
+            ProbeReport report = await ProbeAsync(transport, [fault!]);
+            Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+            Assert.Equal(ConnectionPhase.Gateway, diagnosis.Phase);
+            // Kestrel ends an aborted connection with a reset; a gateway behind a proxy may close it instead: both say the gateway hung up.
+            Assert.Contains(diagnosis.Cause.Name, cause.Split('|'));
+            Assert.Equal(step, diagnosis.Evidence.Step);
+            Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
+            Assert.DoesNotContain(report.Steps, s => s.Phase != ConnectionPhase.Gateway && s.Phase != ConnectionPhase.Tcp);
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_credentials_and_none_is_a_401()
+    {
+        ProbeReport wrong = await ProbeAsync(password: "not-the-password");
+        Assert.Equal("gateway-auth-failed", wrong.Diagnosis!.Cause.Name);
+        Assert.Equal("gateway.http-auth", wrong.Diagnosis.Evidence.Step);
+
+        ProbeReport none = await ProbeAsync(user: null);
+        Assert.Equal("gateway-http-status:401", none.Diagnosis!.Cause.Name);
+        Assert.Contains(none.Steps.Single(s => s.Name == "gateway.http-auth").Fields, f => f.Name == "wwwAuthenticate" && f.Value.Contains("NTLM", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_resource_policy_refuses_an_unlisted_target_at_the_channel()
+    {
+        ProbeReport report = await ProbeAsync(allow: _ => [("127.0.0.1", 1)]);
+        Assert.Equal("gateway-refused:E_PROXY_RAP_ACCESSDENIED", report.Diagnosis!.Cause.Name);
+        Assert.Equal("gateway.channel", report.Diagnosis.Evidence.Step);
+        Assert.Equal(0x800759DAu, report.Diagnosis.Cause.Code);
+    }
+
+    [Fact]
+    public async Task A_target_the_gateway_cannot_reach_is_its_connect_failure()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        ProbeReport report = await ProbeAsync(targetPort: port);
+        Assert.Equal("gateway-refused:E_PROXY_TS_CONNECTFAILED", report.Diagnosis!.Cause.Name);
+    }
+
+    [Fact]
+    public async Task Asking_for_websocket_from_an_http_only_gateway_is_an_unsupported_transport()
+    {
+        ProbeReport report = await ProbeAsync(GatewayTransport.WebSocket, serveWebSocket: false);
+        Assert.Equal("gateway-transport-unsupported:websocket", report.Diagnosis!.Cause.Name);
+
+        ProbeReport auto = await ProbeAsync(GatewayTransport.Auto, serveWebSocket: false);
+        Assert.Null(auto.Diagnosis);
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_is_a_network_failure_of_phase_gateway()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var options = new ProbeOptions { Gateway = new GatewayOptions("127.0.0.1", port) };
+        ProbeReport report = await new RdpProber { Policies = [] }.ProbeAsync(new ProbeTarget("127.0.0.1", 3389), options, TestContext.Current.CancellationToken);
+        Assert.Equal(ConnectionPhase.Gateway, report.Diagnosis!.Phase);
+        Assert.Equal("connection-refused", report.Diagnosis.Cause.Name);
+        Assert.Equal("gateway.connect", report.Diagnosis.Evidence.Step);
+    }
+}
