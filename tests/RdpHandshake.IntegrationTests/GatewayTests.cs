@@ -113,4 +113,51 @@ public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFix
             }
         }
     }
+
+    [Theory]
+    [InlineData("websocket", "101 Switching Protocols")]
+    [InlineData("http", "200 OK")]
+    public async Task Rdphs_probe_reaches_finalization_against_xrdp_through_the_gateway(string transport, string status)
+    {
+        xrdp.Require();
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync("--gateway-allow", $"127.0.0.1:{xrdp.NegotiatePort}");
+        await using (gateway)
+        {
+            ProcessResult probe = await Peers.RdphsAsync(
+                TimeSpan.FromSeconds(60),
+                new Dictionary<string, string> { ["RDPHS_GATEWAY_PASSWORD"] = "Test-Password-1" },
+                "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--gateway", $"https://127.0.0.1:{gatewayPort}", "--gateway-user", "alice",
+                "--gateway-transport", transport, "--json");
+            Assert.True(probe.ExitCode == 0, probe.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(probe.StdOut);
+            System.Text.Json.JsonElement root = json.RootElement;
+            Assert.Equal("finalization", root.GetProperty("outcome").GetProperty("reached").GetString());
+            System.Text.Json.JsonElement[] steps = [.. root.GetProperty("steps").EnumerateArray()];
+            Assert.Contains(steps, s => s.GetProperty("name").GetString() == "gateway.http-auth"
+                && s.GetProperty("fields").EnumerateObject().Any(f => f.Value.GetString() == status));
+            Assert.All(steps.Where(s => s.GetProperty("phase").GetString() is not ("gateway")),
+                s => Assert.True(s.GetProperty("fields").TryGetProperty("tunnelled", out _), s.ToString()));
+            Assert.DoesNotContain("Test-Password-1", probe.StdOut + probe.StdErr, StringComparison.Ordinal);
+            await gateway.WaitForLineAsync($"{(transport == "http" ? "http" : "websocket")}, user alice, target 127\\.0\\.0\\.1:{xrdp.NegotiatePort}: closed by the client's CLOSE_CHANNEL", Wait);
+        }
+    }
+
+    [Fact]
+    public async Task A_gateway_url_that_is_not_https_is_a_usage_error_before_anything_is_sent()
+    {
+        ProcessResult result = await Peers.RdphsAsync(TimeSpan.FromSeconds(30), "probe", "127.0.0.1:3389", "--gateway", "http://127.0.0.1:1");
+        Assert.Equal(2, result.ExitCode);
+        string[] lines = result.StdErr.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.Contains("--gateway 'http://127.0.0.1:1': an RD Gateway is reached over HTTPS", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_fails_in_phase_gateway_with_its_exit_code()
+    {
+        int port = Peers.FreePort();
+        ProcessResult result = await Peers.RdphsAsync(TimeSpan.FromSeconds(30), "probe", "127.0.0.1:3389", "--gateway", $"https://127.0.0.1:{port}");
+        Assert.Equal(20, result.ExitCode);
+        Assert.Contains("failed in gateway: connection-refused", result.StdOut, StringComparison.Ordinal);
+    }
 }
