@@ -160,4 +160,48 @@ public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFix
         Assert.Equal(20, result.ExitCode);
         Assert.Contains("failed in gateway: connection-refused", result.StdOut, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Tshark_decodes_the_gateway_tls_and_http_with_the_key_log()
+    {
+        xrdp.Require();
+        Peers.Require("tshark");
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync();
+        string directory = Directory.CreateTempSubdirectory("rdphs-gateway-capture-").FullName;
+        string pcap = Path.Combine(directory, "gateway.pcapng");
+        string keys = Path.Combine(directory, "keys.txt");
+        try
+        {
+            await using (gateway)
+            {
+                // tshark captures loopback itself (the tests run as root, as CI does); SIGINT lets it write the file whole.
+                await using (PeerProcess capture = PeerProcess.Start("tshark", ["-i", "lo", "-f", $"tcp port {gatewayPort}", "-w", pcap]))
+                {
+                    await capture.WaitForLineAsync("Capturing on", Wait);
+                    ProcessResult probe = await Peers.RdphsAsync(
+                        TimeSpan.FromSeconds(60),
+                        new Dictionary<string, string> { ["RDPHS_GATEWAY_PASSWORD"] = "Test-Password-1" },
+                        "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--gateway", $"https://127.0.0.1:{gatewayPort}", "--gateway-user", "alice",
+                        "--gateway-transport", "websocket", "--keylog", keys);
+                    Assert.True(probe.ExitCode == 0, probe.ToString());
+                    await Task.Delay(500, TestContext.Current.CancellationToken);
+                    await Peers.RunAsync("kill", ["-INT", capture.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+                    await capture.WaitForLineAsync("packets captured", Wait);
+                }
+            }
+
+            string[] decode = ["-r", pcap, "-d", $"tcp.port=={gatewayPort},tls", "-Y", "http.response", "-T", "fields", "-e", "http.response.code"];
+            ProcessResult withKeys = await Peers.RunAsync("tshark", ["-o", $"tls.keylog_file:{keys}", .. decode], TimeSpan.FromSeconds(60));
+            string[] codes = withKeys.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // NTLM's 401 with the CHALLENGE, then 101 Switching Protocols: the gateway's HTTP, read inside its TLS.
+            Assert.Contains("401", codes);
+            Assert.Contains("101", codes);
+            ProcessResult withoutKeys = await Peers.RunAsync("tshark", decode, TimeSpan.FromSeconds(60));
+            Assert.DoesNotContain("101", withoutKeys.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
