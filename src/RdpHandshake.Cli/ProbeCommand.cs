@@ -241,7 +241,7 @@ internal static class ProbeCommand
 
     /// <summary>The first line: the target, what the Connection Request offers, how far the run goes and how long it waits.</summary>
     private static string Header(ProbeTarget target, ProbeOptions options) =>
-        $"rdphs probe {target}: offering {NegotiationNames.SpecNames(options.Negotiation.RequestedProtocols)}, until {UntilName(options.Until)}, timeout {options.ReadTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
+        $"rdphs probe {target}{(options.Gateway is { } gateway ? $" through the RD Gateway {gateway} ({gateway.Transport.ToString().ToLowerInvariant()})" : string.Empty)}: offering {NegotiationNames.SpecNames(options.Negotiation.RequestedProtocols)}, until {UntilName(options.Until)}, timeout {options.ReadTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s";
 
     private static string UntilName(Protocol.Sequence.ConnectionPhase phase) => phase switch
     {

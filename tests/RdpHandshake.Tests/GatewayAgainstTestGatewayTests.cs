@@ -73,6 +73,7 @@ public sealed class GatewayAgainstTestGatewayTests
 
         Assert.Null(report.Diagnosis);
         Assert.Equal(ConnectionPhase.Finalization, report.Reached);
+        ReportSchemaTests.AssertValid(report);
         string[] gatewaySteps = [.. report.Steps.Where(s => s.Phase == ConnectionPhase.Gateway).Select(s => s.Name).Distinct()];
         Assert.Equal(["gateway.connect", "gateway.tls", "gateway.http-auth", "gateway.handshake", "gateway.tunnel", "gateway.authorize", "gateway.channel", "gateway.close"], gatewaySteps);
         Assert.All(report.Steps.Where(s => s.Phase != ConnectionPhase.Gateway), s => Assert.Contains(s.Fields, f => f.Name == "tunnelled"));
@@ -108,18 +109,22 @@ public sealed class GatewayAgainstTestGatewayTests
         { "gateway.handshake:close", "gateway.handshake", "reset|closed-by-peer" },
         { "gateway.handshake:stall", "gateway.handshake", "timeout" },
         { "gateway.handshake:garbage", "gateway.handshake", "malformed-response" },
+        { "gateway.handshake:huge-length", "gateway.handshake", "malformed-response" },
         { "gateway.handshake:E_PROXY_INTERNALERROR", "gateway.handshake", "gateway-refused:E_PROXY_INTERNALERROR" },
         { "gateway.tunnel:close", "gateway.tunnel", "reset|closed-by-peer" },
         { "gateway.tunnel:stall", "gateway.tunnel", "timeout" },
         { "gateway.tunnel:garbage", "gateway.tunnel", "malformed-response" },
+        { "gateway.tunnel:huge-length", "gateway.tunnel", "malformed-response" },
         { "gateway.tunnel:E_PROXY_CAPABILITYMISMATCH", "gateway.tunnel", "gateway-refused:E_PROXY_CAPABILITYMISMATCH" },
         { "gateway.authorize:close", "gateway.authorize", "reset|closed-by-peer" },
         { "gateway.authorize:stall", "gateway.authorize", "timeout" },
         { "gateway.authorize:garbage", "gateway.authorize", "malformed-response" },
+        { "gateway.authorize:huge-length", "gateway.authorize", "malformed-response" },
         { "gateway.authorize:E_PROXY_NAP_ACCESSDENIED", "gateway.authorize", "gateway-refused:E_PROXY_NAP_ACCESSDENIED" },
         { "gateway.channel:close", "gateway.channel", "reset|closed-by-peer" },
         { "gateway.channel:stall", "gateway.channel", "timeout" },
         { "gateway.channel:garbage", "gateway.channel", "malformed-response" },
+        { "gateway.channel:huge-length", "gateway.channel", "malformed-response" },
         { "gateway.channel:E_PROXY_TS_CONNECTFAILED", "gateway.channel", "gateway-refused:E_PROXY_TS_CONNECTFAILED" },
     };
 
@@ -133,6 +138,7 @@ public sealed class GatewayAgainstTestGatewayTests
             ProbeReport report = await ProbeAsync(transport, [fault!]);
             Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
             Assert.Equal(ConnectionPhase.Gateway, diagnosis.Phase);
+            ReportSchemaTests.AssertValid(report);
             // Kestrel ends an aborted connection with a reset; a gateway behind a proxy may close it instead: both say the gateway hung up.
             Assert.Contains(diagnosis.Cause.Name, cause.Split('|'));
             Assert.Equal(step, diagnosis.Evidence.Step);

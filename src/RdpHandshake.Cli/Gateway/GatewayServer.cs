@@ -71,7 +71,7 @@ internal sealed record GatewayFault(string Step, string Kind, uint? Status = nul
             return false;
         }
 
-        if (kind == "garbage")
+        if (kind is "garbage" or "huge-length")
         {
             fault = new GatewayFault(parts[0], kind);
             return true;
@@ -90,7 +90,7 @@ internal sealed record GatewayFault(string Step, string Kind, uint? Status = nul
             return true;
         }
 
-        error = $"'{text}': KIND is close, stall, garbage, an E_PROXY_* name (e.g. E_PROXY_RAP_ACCESSDENIED) or 0xHHHHHHHH";
+        error = $"'{text}': KIND is close, stall, garbage, huge-length, an E_PROXY_* name (e.g. E_PROXY_RAP_ACCESSDENIED) or 0xHHHHHHHH";
         return false;
     }
 }
@@ -708,6 +708,11 @@ internal sealed class GatewayServer : IAsyncDisposable
             case "garbage":
                 // A header whose length is smaller than any packet, then noise.
                 await pipe.WriteAsync([0x47, 0x41, 0x52, 0x42, 0x02, 0x00, 0x00, 0x00, .. RandomNumberGenerator.GetBytes(24)], context.RequestAborted).ConfigureAwait(false);
+                await StallAsync(context.RequestAborted).ConfigureAwait(false);
+                return false;
+            case "huge-length":
+                // A response header announcing a 2 GiB packet, then a few bytes: a client must refuse the length, not wait or allocate.
+                await pipe.WriteAsync([.. response(TsguStatus.Ok).AsSpan(0, 4), 0xFF, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0], context.RequestAborted).ConfigureAwait(false);
                 await StallAsync(context.RequestAborted).ConfigureAwait(false);
                 return false;
             default:
