@@ -247,7 +247,7 @@ public static class DiagnosisCatalog
             "Retry; check the gateway's idle and session timeouts."),
         ("E_PROXY_COOKIE_BADPACKET", "the PAA cookie is malformed",
             "E_PROXY_COOKIE_BADPACKET (0x800759F7): the gateway could not read the pluggable authentication cookie sent in the tunnel create packet.",
-            "Check the cookie (--gateway-paa-cookie) the web access or broker issued."),
+            "Check the cookie the web access or broker issued (GatewayOptions.PaaCookie in the library)."),
         ("E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED", "the RD Gateway refused the PAA cookie",
             "E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED (0x800759F8): the pluggable authentication cookie was read and refused (expired, or for another user).",
             "Get a fresh cookie from the web access or broker that issues them."),

@@ -331,6 +331,12 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         text.Append(CultureInfo.InvariantCulture, $"Host: {gateway.Host}\r\n");
         text.Append("Accept: */*\r\nCache-Control: no-cache\r\nPragma: no-cache\r\nUser-Agent: MS-RDGateway/1.0 (rdphs)\r\n");
         text.Append(CultureInfo.InvariantCulture, $"RDG-Connection-Id: {_connectionId}\r\n");
+        if (gateway.PaaCookie is not null)
+        {
+            // Pluggable authentication: the cookie in the tunnel create packet authenticates, as FreeRDP sends it.
+            text.Append("RDG-Auth-Scheme: PAA\r\n");
+        }
+
         if (webSocketKey is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {webSocketKey}\r\n");
