@@ -79,7 +79,9 @@ public sealed class GatewayAgainstTestGatewayTests
         Assert.All(report.Steps.Where(s => s.Phase != ConnectionPhase.Gateway), s => Assert.Contains(s.Fields, f => f.Name == "tunnelled"));
         StepRecord close = report.Steps.Single(s => s.Name == "gateway.close");
         Assert.Equal(StepOutcome.Ok, close.Outcome);
-        Assert.Contains(close.Fields, f => f.Name == "answer" && f.Value == "S_OK");
+        // Cleanly either way: rdphs's CLOSE_CHANNEL answered S_OK, or the test server ended the session after finalization
+        // first and the gateway closed the channel with S_OK (and got its answer).
+        Assert.Contains(close.Fields, f => f.Name is "answer" or "status" && f.Value == "S_OK");
         string expected = transport == GatewayTransport.Http ? "200 OK" : "101 Switching Protocols";
         Assert.Contains(report.Steps.Where(s => s.Name == "gateway.http-auth"), s => s.Fields.Any(f => f.Value == expected));
         if (transport == GatewayTransport.Http)
