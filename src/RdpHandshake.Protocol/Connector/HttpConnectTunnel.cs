@@ -118,10 +118,11 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
         string schemes = challenges.Length == 0 ? "no scheme named" : string.Join(", ", challenges.Select(c => c.Split(' ')[0]));
         ProtocolFailure failure = response.StatusCode switch
         {
-            407 when request.User is null => new ProtocolFailure(CauseId.ProxyAuthRequired,
-                $"the HTTP proxy requires authentication ({statusLine}; {schemes}), and no user was given"),
-            407 => new ProtocolFailure(CauseId.ProxyAuthFailed,
-                $"the HTTP proxy refused user {request.User} with Basic credentials ({statusLine}; it asks for {schemes})") { Code = 407 },
+            // 407 is the proxy's own challenge (RFC 9110 15.5.8); tinyproxy answers wrong Basic credentials with 401.
+            407 or 401 when request.User is null => new ProtocolFailure(CauseId.ProxyAuthRequired,
+                $"the HTTP proxy requires authentication ({statusLine}; {schemes}), and no user was given") { Code = (uint)response.StatusCode },
+            407 or 401 => new ProtocolFailure(CauseId.ProxyAuthFailed,
+                $"the HTTP proxy refused user {request.User} with Basic credentials ({statusLine}; it asks for {schemes})") { Code = (uint)response.StatusCode },
             _ => new ProtocolFailure(CauseId.ProxyHttpStatus, $"the HTTP proxy did not open a tunnel to {request.Authority}: {statusLine}")
             {
                 Detail = response.StatusCode.ToString("D3", System.Globalization.CultureInfo.InvariantCulture),
