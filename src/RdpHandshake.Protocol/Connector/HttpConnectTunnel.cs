@@ -88,7 +88,7 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
         DecodeResult<HttpResponseHead> decoded = Pdu.Decode<HttpResponseHead>(frame);
         if (!decoded.IsSuccess)
         {
-            return Fail(ProxySteps.Tunnel, ConnectionPhase.Proxy, Rejection.Malformed(HttpResponseHead.PduName, decoded.Error));
+            return MalformedAnswer(decoded.Error);
         }
 
         HttpResponseHead response = decoded.Value;
@@ -141,6 +141,15 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
                 new ProtocolFailure(CauseId.ProxyProtocolMismatch, $"the proxy answered {other.Answer}: {other.Service}, not an HTTP proxy") { Detail = other.Protocol, DecodeError = error });
         }
 
-        return base.RejectFrame(error, received);
+        return MalformedAnswer(error);
+    }
+
+    /// <summary>Bytes that cannot be the awaited answer: malformed, said of the proxy (not of the RDP server).</summary>
+    private StepResult MalformedAnswer(DecodeError error)
+    {
+        StepPlan plan = Next!;
+        string expecting = plan.Read!.Expecting;
+        return Fail(plan.Name, ConnectionPhase.Proxy, expecting, [new("error", error.ToString())],
+            ProtocolFailure.Malformed($"the proxy's answer is not a valid {expecting}: {error}", error));
     }
 }

@@ -65,7 +65,7 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
         DecodeResult<Socks5MethodSelection> decoded = Pdu.Decode<Socks5MethodSelection>(frame);
         if (!decoded.IsSuccess)
         {
-            return Fail(ProxySteps.Auth, ConnectionPhase.Proxy, Rejection.Malformed(Socks5MethodSelection.PduName, decoded.Error));
+            return MalformedAnswer(decoded.Error);
         }
 
         byte method = decoded.Value.Method;
@@ -126,7 +126,7 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
         DecodeResult<Socks5UsernamePasswordStatus> decoded = Pdu.Decode<Socks5UsernamePasswordStatus>(frame);
         if (!decoded.IsSuccess)
         {
-            return Fail(ProxySteps.Auth, ConnectionPhase.Proxy, Rejection.Malformed(Socks5UsernamePasswordStatus.PduName, decoded.Error));
+            return MalformedAnswer(decoded.Error);
         }
 
         List<StepField> fields = [new("status", $"0x{decoded.Value.Status:x2}")];
@@ -158,7 +158,7 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
         DecodeResult<Socks5Reply> decoded = Pdu.Decode<Socks5Reply>(frame);
         if (!decoded.IsSuccess)
         {
-            return Fail(ProxySteps.Tunnel, ConnectionPhase.Proxy, Rejection.Malformed(Socks5Reply.PduName, decoded.Error));
+            return MalformedAnswer(decoded.Error);
         }
 
         Socks5Reply reply = decoded.Value;
@@ -198,6 +198,15 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
                 new ProtocolFailure(CauseId.ProxyProtocolMismatch, $"the proxy answered {other.Answer}: {other.Service}, not a SOCKS5 proxy") { Detail = other.Protocol, DecodeError = error });
         }
 
-        return base.RejectFrame(error, received);
+        return MalformedAnswer(error);
+    }
+
+    /// <summary>Bytes that cannot be the awaited answer: malformed, said of the proxy (not of the RDP server).</summary>
+    private StepResult MalformedAnswer(DecodeError error)
+    {
+        StepPlan plan = Next!;
+        string expecting = plan.Read!.Expecting;
+        return Fail(plan.Name, ConnectionPhase.Proxy, expecting, [new("error", error.ToString())],
+            ProtocolFailure.Malformed($"the proxy's answer is not a valid {expecting}: {error}", error));
     }
 }
