@@ -156,6 +156,14 @@ internal static class FuzzCommand
             bool asJson = parse.GetValue(json);
             TextWriter human = asJson ? Console.Error : Console.Out;
 
+            if (proxy is not null && await runner.CheckLivenessAsync(cancellationToken).ConfigureAwait(false) is { Alive: false } unreachable)
+            {
+                // Through a proxy, a server that cannot be reached before the first case is the proxy's doing (or the path's),
+                // not a crash the fuzzing caused.
+                Console.Error.WriteLine($"rdphs: fuzz: {probeTarget} cannot be reached before the first case: {unreachable.Detail}");
+                return ExitCodes.Failure;
+            }
+
             if (replayCase is { } one)
             {
                 return await ReplayAsync(runner, options, probeTarget, one, asJson, human, cancellationToken).ConfigureAwait(false);

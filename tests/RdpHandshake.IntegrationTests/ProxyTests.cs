@@ -236,6 +236,39 @@ public sealed class ProxyTests(XrdpFixture xrdp, ProxyPeersFixture proxies) : IC
         }
     }
 
+    [Fact]
+    public async Task Protocols_tls_ntlm_info_scan_and_fuzz_go_through_the_proxy()
+    {
+        await RequireAsync();
+        string proxy = $"socks5://127.0.0.1:{proxies.DantePort}";
+        // Through dante to a port its rules block: only a run that went through the proxy can say so (a direct connection
+        // to the port, where nothing listens, would be refused in phase tcp).
+        foreach ((string[] args, int exit) in new (string[], int)[]
+        {
+            (["protocols", $"127.0.0.1:{proxies.DeniedPort}"], ExitCodes.Proxy),
+            (["tls", $"127.0.0.1:{proxies.DeniedPort}"], ExitCodes.Proxy),
+            (["ntlm-info", $"127.0.0.1:{proxies.DeniedPort}"], ExitCodes.Proxy),
+            (["scan", $"127.0.0.1:{proxies.DeniedPort}"], ExitCodes.Failure),
+            (["fuzz", $"127.0.0.1:{proxies.DeniedPort}", "--layer", "x224", "--cases", "2", "--seed", "1"], ExitCodes.Failure),
+        })
+        {
+            ProcessResult run = await Peers.RdphsAsync(Limit, [.. args, "--proxy", proxy]);
+            Assert.True(run.ExitCode == exit, $"{args[0]}: {run}");
+            Assert.Contains("socks-reply:not-allowed", run.StdOut + run.StdErr, StringComparison.Ordinal);
+        }
+
+        // And through it to xrdp, they get their answers.
+        ProcessResult protocols = await Peers.RdphsAsync(Limit, "protocols", $"127.0.0.1:{xrdp.NegotiatePort}", "--proxy", proxy);
+        Assert.True(protocols.ExitCode == ExitCodes.Success, protocols.ToString());
+        Assert.Contains("the server accepts", protocols.StdOut, StringComparison.Ordinal);
+        ProcessResult tls = await Peers.RdphsAsync(Limit, "tls", $"127.0.0.1:{xrdp.NegotiatePort}", "--proxy", proxy);
+        Assert.True(tls.ExitCode == ExitCodes.Success, tls.ToString());
+        Assert.Contains("TLS 1.3", tls.StdOut, StringComparison.Ordinal);
+        ProcessResult fuzz = await Peers.RdphsAsync(Limit, "fuzz", $"127.0.0.1:{xrdp.NegotiatePort}", "--layer", "x224", "--cases", "3", "--seed", "1", "--proxy", proxy);
+        Assert.True(fuzz.ExitCode == ExitCodes.Success, fuzz.ToString());
+        Assert.Contains("server alive after the run: yes", fuzz.StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("ftp://127.0.0.1:21", "scheme")]
     [InlineData("socks5://127.0.0.1", "names no port")]
@@ -243,9 +276,9 @@ public sealed class ProxyTests(XrdpFixture xrdp, ProxyPeersFixture proxies) : IC
     [InlineData("127.0.0.1:1080", "is not a URL")]
     public async Task A_bad_proxy_url_is_one_line_and_exit_2_before_anything_is_sent(string url, string says)
     {
-        foreach (string command in new[] { "probe", "protocols", "tls", "ntlm-info", "scan" })
+        foreach (string[] command in new[] { ["probe"], ["protocols"], ["tls"], ["ntlm-info"], ["scan"], new[] { "fuzz", "--layer", "x224" } })
         {
-            ProcessResult run = await Peers.RdphsAsync(Limit, command, "127.0.0.1:9", "--proxy", url);
+            ProcessResult run = await Peers.RdphsAsync(Limit, [command[0], "127.0.0.1:9", .. command[1..], "--proxy", url]);
             Assert.True(run.ExitCode == ExitCodes.Usage, $"{command}: {run}");
             string[] lines = run.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Single(lines);
