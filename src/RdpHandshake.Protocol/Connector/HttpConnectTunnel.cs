@@ -18,6 +18,8 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
     /// <summary>What replaces each character of the credentials in the recorded copy of the request.</summary>
     public const char RedactionCharacter = '*';
 
+    private bool _sentCredentials;
+
     public enum Steps
     {
         SendConnect,
@@ -47,6 +49,7 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
         if (request.User is { } user && connection.Services.ProxyPassword is { } password)
         {
             credentials = BasicCredentials(user, password);
+            _sentCredentials = true;
             fields.Add(new HttpHeader("Proxy-Authorization", $"Basic {credentials}"));
             recorded.Add(new StepField("Proxy-Authorization", $"Basic (user {user}; not shown)"));
         }
@@ -119,8 +122,8 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
         ProtocolFailure failure = response.StatusCode switch
         {
             // 407 is the proxy's own challenge (RFC 9110 15.5.8); tinyproxy answers wrong Basic credentials with 401.
-            407 or 401 when request.User is null => new ProtocolFailure(CauseId.ProxyAuthRequired,
-                $"the HTTP proxy requires authentication ({statusLine}; {schemes}), and no user was given") { Code = (uint)response.StatusCode },
+            407 or 401 when !_sentCredentials => new ProtocolFailure(CauseId.ProxyAuthRequired,
+                $"the HTTP proxy requires authentication ({statusLine}; {schemes}), and no {(request.User is null ? "user" : "password")} was given") { Code = (uint)response.StatusCode },
             407 or 401 => new ProtocolFailure(CauseId.ProxyAuthFailed,
                 $"the HTTP proxy refused user {request.User} with Basic credentials ({statusLine}; it asks for {schemes})") { Code = (uint)response.StatusCode },
             _ => new ProtocolFailure(CauseId.ProxyHttpStatus, $"the HTTP proxy did not open a tunnel to {request.Authority}: {statusLine}")

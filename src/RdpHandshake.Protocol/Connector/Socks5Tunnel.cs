@@ -129,7 +129,7 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
             return MalformedAnswer(decoded.Error);
         }
 
-        List<StepField> fields = [new("status", $"0x{decoded.Value.Status:x2}")];
+        List<StepField> fields = [new("method", $"{Socks5Methods.Name(Socks5Methods.UsernamePassword)} (0x02)"), new("user", request.User!), new("status", $"0x{decoded.Value.Status:x2}")];
         if (!decoded.Value.Succeeded)
         {
             return Fail(ProxySteps.Auth, ConnectionPhase.Proxy, Socks5UsernamePasswordStatus.PduName, fields, new ProtocolFailure(CauseId.ProxyAuthFailed,
