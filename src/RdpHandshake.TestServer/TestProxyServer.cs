@@ -310,12 +310,12 @@ public sealed class TestProxyServer(TestProxyOptions options) : IAsyncDisposable
         using (server)
         {
             var bound = (IPEndPoint)server.LocalEndPoint!;
-            await session.SendAsync(Pdu.Encode(new Socks5Reply(0, Socks5Address.For(bound.Address.ToString(), (ushort)bound.Port)))).ConfigureAwait(false);
+            await session.SendAsync(Pdu.Encode(new Socks5Reply(0, Socks5Address.Ip(bound.Address.GetAddressBytes(), (ushort)bound.Port)))).ConfigureAwait(false);
             return await session.RelayAsync(server).ConfigureAwait(false);
         }
     }
 
-    private static byte[] Reply(Socks5ReplyCode code) => Pdu.Encode(new Socks5Reply((byte)code, new Socks5Address(Socks5AddressType.IPv4, "0.0.0.0", 0)));
+    private static byte[] Reply(Socks5ReplyCode code) => Pdu.Encode(new Socks5Reply((byte)code, Socks5Address.Ip([0, 0, 0, 0], 0)));
 
     private async Task<string> HttpConnectAsync(Session session, byte[] first)
     {

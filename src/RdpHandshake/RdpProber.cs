@@ -126,7 +126,7 @@ public sealed partial class RdpProber
         if (options.Proxy is { } proxy && target is not null)
         {
             // The server's name goes to the proxy as given, for the proxy to resolve (SOCKS5 ATYP 3, CONNECT host:port).
-            connectorOptions = connectorOptions with { Proxy = new ProxyTunnelRequest(proxy.Kind, target.Host, target.Port, proxy.User) };
+            connectorOptions = connectorOptions with { Proxy = ProxyTunnelFor(proxy, target) };
         }
 
         var connector = new ClientConnector(connectorOptions, services, options.Sequence);
@@ -323,6 +323,13 @@ public sealed partial class RdpProber
         attempt.End(step, StepOutcome.Failed, summary, fields);
         return attempt.Diagnose(new Cause(step.Phase, cause), summary, step, socketError: error);
     }
+
+    /// <summary>The tunnel asked of <paramref name="proxy"/>: the server as given, with its bytes when it is an IP address.</summary>
+    internal static ProxyTunnelRequest ProxyTunnelFor(ProxySettings proxy, ProbeTarget target) =>
+        new(proxy.Kind, target.Host, target.Port, proxy.User)
+        {
+            TargetAddress = IPAddress.TryParse(target.Host, out IPAddress? address) ? new ReadOnlyMemory<byte>(address.GetAddressBytes()) : null,
+        };
 
     /// <summary>The system's cryptographic random number generator, for the core's nonces.</summary>
     private sealed class SystemRandom : IRandomSource

@@ -80,6 +80,20 @@ public sealed class ProxyTests(XrdpFixture xrdp, ProxyPeersFixture proxies) : IC
     }
 
     [Fact]
+    public async Task A_server_name_goes_to_dante_for_it_to_resolve()
+    {
+        await RequireAsync();
+        ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("localhost", xrdp.NegotiatePort), Through(ProxyKind.Socks5, proxies.DantePort),
+            TestContext.Current.CancellationToken);
+
+        AssertFinalizedThrough(report, ProxyKind.Socks5);
+        // RFC 1928 5: ATYP X'03', the name's length and the name; the port in network order.
+        byte[] name = Encoding.ASCII.GetBytes("localhost");
+        byte[] request = [0x05, 0x01, 0x00, 0x03, (byte)name.Length, .. name, (byte)(xrdp.NegotiatePort >> 8), (byte)xrdp.NegotiatePort];
+        Assert.EndsWith(Convert.ToHexStringLower(request), Convert.ToHexStringLower(report.Steps.Single(s => s.Name == "proxy.tunnel").Sent), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Probe_through_tinyproxy_reaches_finalization_against_xrdp()
     {
         await RequireAsync();

@@ -118,14 +118,15 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
             return new StepResult(ProxySteps.Tunnel, ConnectionPhase.Proxy, HttpResponseHead.PduName, fields, $"the proxy opened the tunnel to {request.Authority}: {statusLine}");
         }
 
-        string schemes = challenges.Length == 0 ? "no scheme named" : string.Join(", ", challenges.Select(c => c.Split(' ')[0]));
+        string schemes = challenges.Length == 0 ? "no Proxy-Authenticate challenge" : string.Join(", ", challenges.Select(c => c.Split(' ')[0]));
+        string asks = challenges.Length == 0 ? schemes : $"it asks for {schemes}";
         ProtocolFailure failure = response.StatusCode switch
         {
             // 407 is the proxy's own challenge (RFC 9110 15.5.8); tinyproxy answers wrong Basic credentials with 401.
             407 or 401 when !_sentCredentials => new ProtocolFailure(CauseId.ProxyAuthRequired,
                 $"the HTTP proxy requires authentication ({statusLine}; {schemes}), and no {(request.User is null ? "user" : "password")} was given") { Code = (uint)response.StatusCode },
             407 or 401 => new ProtocolFailure(CauseId.ProxyAuthFailed,
-                $"the HTTP proxy refused user {request.User} with Basic credentials ({statusLine}; it asks for {schemes})") { Code = (uint)response.StatusCode },
+                $"the HTTP proxy refused user {request.User} with Basic credentials ({statusLine}; {asks})") { Code = (uint)response.StatusCode },
             _ => new ProtocolFailure(CauseId.ProxyHttpStatus, $"the HTTP proxy did not open a tunnel to {request.Authority}: {statusLine}")
             {
                 Detail = response.StatusCode.ToString("D3", System.Globalization.CultureInfo.InvariantCulture),

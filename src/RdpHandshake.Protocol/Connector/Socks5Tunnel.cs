@@ -143,8 +143,17 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
 
     private StepResult SendConnect(IBufferWriter<byte> output)
     {
-        // INVARIANT: a name is at most 253 ASCII characters (the engine checks the target before anything is sent).
-        Socks5Address destination = Socks5Address.For(request.TargetHost, (ushort)request.TargetPort);
+        // An IP address goes as one (the engine gives its bytes), anything else as a name for the proxy to resolve.
+        Socks5Address destination = request.TargetAddress is { Length: 4 or 16 } ip
+            ? Socks5Address.Ip(ip.Span, (ushort)request.TargetPort)
+            : Socks5Address.Name(request.TargetHost, (ushort)request.TargetPort);
+        if (destination.Type == Socks5AddressType.DomainName
+            && (request.TargetHost.Length is 0 or > Socks5Address.MaxDomainNameLength || request.TargetHost.Any(c => c is < '!' or > '~')))
+        {
+            return Fail(ProxySteps.Tunnel, ConnectionPhase.Proxy, Socks5Request.PduName, [new("dst", request.TargetHost)], new ProtocolFailure(CauseId.NameNotResolved,
+                $"'{request.TargetHost}' cannot be sent to a SOCKS5 proxy: a name there is 1 to {Socks5Address.MaxDomainNameLength} printable ASCII characters (IDNA names in their xn-- form)"));
+        }
+
         Pdu.Encode(new Socks5Request(Socks5Command.Connect, destination), output);
         State = Steps.WaitReply;
         string how = destination.Type == Socks5AddressType.DomainName ? "by name, for the proxy to resolve" : "by address";

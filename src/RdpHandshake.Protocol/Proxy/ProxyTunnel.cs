@@ -23,6 +23,12 @@ public enum ProxyKind
 /// <param name="User">The proxy account, or null to offer no authentication.</param>
 public sealed record ProxyTunnelRequest(ProxyKind Kind, string TargetHost, int TargetPort, string? User)
 {
+    /// <summary>
+    /// The server's IP address in network order (4 or 16 bytes) when <see cref="TargetHost"/> is an IP address, for
+    /// SOCKS5 to send as one (ATYP 1 or 4); null for a name. The engine parses it: the core reads no address text.
+    /// </summary>
+    public ReadOnlyMemory<byte>? TargetAddress { get; init; }
+
     /// <summary>The target as an HTTP CONNECT request-target writes it (RFC 9112 3.2.3): <c>host:port</c>, <c>[v6]:port</c>.</summary>
     public string Authority => TargetHost.Contains(':', StringComparison.Ordinal) ? $"[{TargetHost}]:{TargetPort}" : $"{TargetHost}:{TargetPort}";
 }

@@ -1,5 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
+using System.Text;
 using RdpHandshake.Protocol.Encoding;
 
 namespace RdpHandshake.Protocol.Proxy;
@@ -30,11 +30,81 @@ public sealed record Socks5Address(Socks5AddressType Type, string Host, ushort P
 
     public static string PduName => "SOCKS5 address";
 
-    /// <summary>An IP literal as IPv4 or IPv6, anything else as a domain name for the proxy to resolve.</summary>
-    public static Socks5Address For(string host, ushort port) =>
-        IPAddress.TryParse(host, out IPAddress? address)
-            ? new Socks5Address(address.AddressFamily == AddressFamily.InterNetworkV6 ? Socks5AddressType.IPv6 : Socks5AddressType.IPv4, address.ToString(), port)
-            : new Socks5Address(Socks5AddressType.DomainName, host, port);
+    /// <summary>
+    /// The address bytes of an IPv4 (4 bytes) or IPv6 (16 bytes) address, in network order; empty for a domain name.
+    /// <see cref="Host"/> is their text form (the core parses no address text: the engine, which may use System.Net,
+    /// gives the bytes).
+    /// </summary>
+    public ReadOnlyMemory<byte> Address { get; private init; }
+
+    /// <summary>A name, for the proxy to resolve (ATYP 3).</summary>
+    public static Socks5Address Name(string host, ushort port) => new(Socks5AddressType.DomainName, host, port);
+
+    /// <summary>An IP address from its 4 (IPv4) or 16 (IPv6) bytes in network order.</summary>
+    public static Socks5Address Ip(ReadOnlySpan<byte> address, ushort port) => address.Length switch
+    {
+        4 => new Socks5Address(Socks5AddressType.IPv4, FormatIPv4(address), port) { Address = address.ToArray() },
+        16 => new Socks5Address(Socks5AddressType.IPv6, FormatIPv6(address), port) { Address = address.ToArray() },
+        _ => throw new ArgumentException($"an IP address has 4 or 16 bytes, not {address.Length}", nameof(address)),
+    };
+
+    /// <summary>Dotted decimal: <c>10.0.0.5</c>.</summary>
+    private static string FormatIPv4(ReadOnlySpan<byte> a) => string.Create(CultureInfo.InvariantCulture, $"{a[0]}.{a[1]}.{a[2]}.{a[3]}");
+
+    /// <summary>
+    /// RFC 5952 section 4: eight groups of lowercase hexadecimal without leading zeros, the longest run of two or more
+    /// zero groups (the first of equal runs) written <c>::</c>. Embedded IPv4 forms are not used: the text is one-to-one
+    /// with the bytes.
+    /// </summary>
+    private static string FormatIPv6(ReadOnlySpan<byte> a)
+    {
+        Span<int> groups = stackalloc int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            groups[i] = (a[2 * i] << 8) | a[(2 * i) + 1];
+        }
+
+        int bestStart = -1, bestLength = 0;
+        for (int i = 0; i < 8;)
+        {
+            if (groups[i] != 0)
+            {
+                i++;
+                continue;
+            }
+
+            int start = i;
+            while (i < 8 && groups[i] == 0)
+            {
+                i++;
+            }
+
+            if (i - start > bestLength && i - start >= 2)
+            {
+                (bestStart, bestLength) = (start, i - start);
+            }
+        }
+
+        var text = new StringBuilder(39);
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == bestStart)
+            {
+                text.Append("::");
+                i += bestLength - 1;
+                continue;
+            }
+
+            if (i > 0 && i != bestStart + bestLength)
+            {
+                text.Append(':');
+            }
+
+            text.Append(groups[i].ToString("x", CultureInfo.InvariantCulture));
+        }
+
+        return text.ToString();
+    }
 
     public int Size => 1 /* ATYP */ + Type switch
     {
@@ -51,7 +121,12 @@ public sealed record Socks5Address(Socks5AddressType Type, string Host, ushort P
         {
             case Socks5AddressType.IPv4:
             case Socks5AddressType.IPv6:
-                writer.WriteBytes(IPAddress.Parse(Host).GetAddressBytes());
+                if (Address.Length != (Type == Socks5AddressType.IPv4 ? 4 : 16))
+                {
+                    ThrowHelper.ThrowArgument(nameof(Address), $"a SOCKS5 {Type} address is made with Socks5Address.Ip from its bytes");
+                }
+
+                writer.WriteBytes(Address.Span);
                 break;
             case Socks5AddressType.DomainName:
                 byte[] name = System.Text.Encoding.ASCII.GetBytes(Host);
@@ -90,8 +165,8 @@ public sealed record Socks5Address(Socks5AddressType Type, string Host, ushort P
                     return shortAddress;
                 }
 
-                host = new IPAddress(reader.ReadBytes(length)).ToString();
-                break;
+                Socks5Address ip = Ip(reader.ReadBytes(length), 0);
+                return ip with { Port = reader.ReadUInt16Be() };
             case Socks5AddressType.DomainName:
                 if (reader.Ensure(1, PduName) is { } noLength)
                 {
@@ -148,6 +223,11 @@ public sealed record Socks5Address(Socks5AddressType Type, string Host, ushort P
             _ => -1,
         };
     }
+
+    /// <summary>Equal when type, text and port are: the text of an IP address is one-to-one with its bytes.</summary>
+    public bool Equals(Socks5Address? other) => other is not null && Type == other.Type && Host == other.Host && Port == other.Port;
+
+    public override int GetHashCode() => HashCode.Combine(Type, Host, Port);
 
     public override string ToString() => Type == Socks5AddressType.IPv6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

@@ -15,7 +15,7 @@ public static class ProxyHandshake
     public static async Task<string?> OpenAsync(IRdpTransport transport, ProxySettings proxy, ProbeTarget target, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var connector = new ClientConnector(
-            new ClientConnectorOptions { Until = ConnectionPhase.Proxy, Proxy = new ProxyTunnelRequest(proxy.Kind, target.Host, target.Port, proxy.User) },
+            new ClientConnectorOptions { Until = ConnectionPhase.Proxy, Proxy = RdpProber.ProxyTunnelFor(proxy, target) },
             new ConnectorServices { Random = NoRandom.Instance, ProxyPassword = proxy.Password is { } password ? new ProxySettings.PasswordSource(password) : null });
         var output = new ArrayBufferWriter<byte>();
         while (connector.Next is { } plan)

@@ -29,7 +29,10 @@ public sealed class ProxyTunnelTests
         {
             Negotiation = new NegotiationOptions { Cookie = "eltons", RequestedProtocols = SecurityProtocols.Rdp },
             Until = ConnectionPhase.X224,
-            Proxy = new ProxyTunnelRequest(kind, target, 3389, user),
+            Proxy = new ProxyTunnelRequest(kind, target, 3389, user)
+            {
+                TargetAddress = System.Net.IPAddress.TryParse(target, out System.Net.IPAddress? address) ? new ReadOnlyMemory<byte>(address.GetAddressBytes()) : null,
+            },
         },
         new ConnectorServices { Random = ConnectorTestRandom.Instance, ProxyPassword = password is null ? null : new Password(password) });
 

@@ -15,6 +15,24 @@ namespace RdpHandshake.Protocol.Tests.Proxy;
 [Properties(Arbitrary = [typeof(Socks5Arbitraries)], MaxTest = 300)]
 public sealed class Socks5CodecTests
 {
+    private static Socks5Address Ip(string address, ushort port) => Socks5Address.Ip(System.Net.IPAddress.Parse(address).GetAddressBytes(), port);
+
+    [Theory]
+    [InlineData("2001:db8::1", "2001:db8::1")]
+    [InlineData("::", "::")]
+    [InlineData("::1", "::1")]
+    [InlineData("2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1")]
+    [InlineData("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1")]
+    [InlineData("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1")]
+    [InlineData("fe80:0:0:1:0:0:0:1", "fe80:0:0:1::1")]
+    [InlineData("::ffff:192.0.2.1", "::ffff:c000:201")]
+    public void An_ipv6_address_is_written_as_rfc_5952_says(string given, string written)
+    {
+        // RFC 5952 4.1 to 4.3: no leading zeros, lowercase, the longest run of two or more zero groups shortened (the
+        // first of equal runs), a single zero group not; the text stays one-to-one with the bytes (no dotted tail).
+        Assert.Equal(written, Ip(given, 0).Host);
+    }
+
     [Fact]
     public void The_method_request_is_ver_nmethods_methods()
     {
@@ -49,7 +67,7 @@ public sealed class Socks5CodecTests
     public void A_connect_request_names_a_host_by_name_for_the_proxy_to_resolve()
     {
         // RFC 1928 4 and 5: ATYP X'03', one length byte, the name without a terminating NUL, DST.PORT in network order.
-        Socks5Address destination = Socks5Address.For("rdp.example.com", 3389);
+        Socks5Address destination = Socks5Address.Name("rdp.example.com", 3389);
         Assert.Equal(Socks5AddressType.DomainName, destination.Type);
         CodecAssert.Vector(new Socks5Request(Socks5Command.Connect, destination),
             Hex("05 01 00 03 0f 72 64 70 2e 65 78 61 6d 70 6c 65 2e 63 6f 6d 0d 3d"));
@@ -58,15 +76,15 @@ public sealed class Socks5CodecTests
     [Fact]
     public void A_connect_request_names_an_ip_address_by_its_own_type()
     {
-        CodecAssert.Vector(new Socks5Request(Socks5Command.Connect, Socks5Address.For("10.0.0.5", 3389)), Hex("05 01 00 01 0a 00 00 05 0d 3d"));
-        CodecAssert.Vector(new Socks5Request(Socks5Command.Connect, Socks5Address.For("2001:db8::1", 3389)),
+        CodecAssert.Vector(new Socks5Request(Socks5Command.Connect, Ip("10.0.0.5", 3389)), Hex("05 01 00 01 0a 00 00 05 0d 3d"));
+        CodecAssert.Vector(new Socks5Request(Socks5Command.Connect, Ip("2001:db8::1", 3389)),
             Hex("05 01 00 04 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 0d 3d"));
     }
 
     [Fact]
     public void A_reply_carries_the_code_and_the_bound_address()
     {
-        var reply = new Socks5Reply(0, Socks5Address.For("127.0.0.1", 1080));
+        var reply = new Socks5Reply(0, Ip("127.0.0.1", 1080));
         CodecAssert.Vector(reply, Hex("05 00 00 01 7f 00 00 01 04 38"));
         Assert.True(reply.Succeeded);
         Assert.Equal("127.0.0.1:1080", reply.Bound.ToString());
@@ -87,7 +105,7 @@ public sealed class Socks5CodecTests
     {
         Assert.Equal(name, Socks5ReplyNames.Name(code));
         Assert.Equal(meaning, Socks5ReplyNames.Meaning(code));
-        Assert.False(new Socks5Reply(code, Socks5Address.For("0.0.0.0", 0)).Succeeded);
+        Assert.False(new Socks5Reply(code, Ip("0.0.0.0", 0)).Succeeded);
     }
 
     [Theory]
@@ -192,7 +210,7 @@ public static class Socks5Arbitraries
         from port in Gen.Choose(0, 65535)
         select type == Socks5AddressType.DomainName
             ? new Socks5Address(type, new string(name), (ushort)port)
-            : new Socks5Address(type, new System.Net.IPAddress(raw).ToString(), (ushort)port);
+            : Socks5Address.Ip(raw, (ushort)port);
 
     public static Arbitrary<Socks5MethodRequest> MethodRequests() => Bytes(1, 255).Select(m => new Socks5MethodRequest(m)).ToArbitrary();
 
