@@ -226,6 +226,78 @@ public sealed class ProxyTests(XrdpFixture xrdp, ProxyPeersFixture proxies) : IC
     }
 
     [Fact]
+    public async Task Without_RDPHS_PROXY_PASSWORD_the_password_is_asked_for_on_the_terminal_and_not_echoed()
+    {
+        await RequireAsync();
+        proxies.RequireSocksUser();
+        Peers.Require("script");
+        (string fileName, string[] prefix) = Peers.Rdphs;
+        string[] args = [.. prefix, "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--proxy", $"socks5://{ProxyPeersFixture.SocksUser}@127.0.0.1:{proxies.DanteAuthPort}", "--until", "x224"];
+        string command = "exec " + string.Join(' ', new[] { fileName }.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        var info = new System.Diagnostics.ProcessStartInfo("script", ["--quiet", "--flush", "--return", "--command", command, "/dev/null"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment.Remove(ProxySettings.PasswordVariable);
+        info.Environment["TERM"] = "xterm";
+        info.Environment["NO_COLOR"] = string.Empty;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = new StringBuilder();
+        // The prompt ends without a newline: read the terminal's output as it comes, not by lines.
+        async Task PumpAsync(StreamReader reader)
+        {
+            char[] buffer = new char[256];
+            int read;
+            while ((read = await reader.ReadAsync(buffer, TestContext.Current.CancellationToken)) > 0)
+            {
+                lock (output)
+                {
+                    output.Append(buffer, 0, read);
+                }
+            }
+        }
+
+        string Text()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+
+        Task pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
+        try
+        {
+            // Type only once the prompt is there: the terminal no longer echoes then.
+            for (int waited = 0; !Text().Contains("Proxy password for", StringComparison.Ordinal) && waited < 300 && !process.HasExited; waited++)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            await process.StandardInput.WriteAsync(proxies.SocksPassword + "\r");
+            await process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(Limit, TestContext.Current.CancellationToken);
+            await pumps.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        string text = Text();
+        Assert.True(process.ExitCode == ExitCodes.Success, $"exit {process.ExitCode}:\n{text}");
+        Assert.Contains($"Proxy password for {ProxyPeersFixture.SocksUser}:", text, StringComparison.Ordinal);
+        Assert.Contains("authenticated as", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(proxies.SocksPassword, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_capture_of_a_probe_through_a_proxy_holds_the_tunnelled_rdp_stream_for_tshark()
     {
         await RequireAsync();
