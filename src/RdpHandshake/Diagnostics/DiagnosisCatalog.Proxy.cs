@@ -13,13 +13,13 @@ public static partial class DiagnosisCatalog
         // The transport causes, where the peer is the proxy.
         rows.In(CauseId.NameNotResolved, ConnectionPhase.Proxy, new(
                 "the proxy's name does not resolve",
-                "DNS returned no address for the proxy given with --proxy, so nothing was sent. The server's own name is not resolved here: the proxy resolves it.",
-                "Check the proxy's host name in --proxy and the DNS server in use, or give the proxy's IP address.",
+                "DNS returned no address for the proxy's host, so nothing was sent. The server's own name is not resolved here: the proxy resolves it.",
+                "Check the host name in the proxy URL and the DNS server in use, or give the proxy's IP address.",
                 null, NoMstscCode: NoProxyCode));
         rows.In(CauseId.ConnectionRefused, ConnectionPhase.Proxy, new(
                 "nothing listens on the proxy's port",
                 "The proxy's host answered the TCP connection with a reset: no proxy listens on that port (the proxy is stopped, or listens elsewhere).",
-                "Check the port in --proxy (SOCKS proxies commonly listen on 1080, HTTP proxies on 3128 or 8080) and that the proxy runs.",
+                "Check the port in the proxy URL (SOCKS proxies commonly listen on 1080, HTTP proxies on 3128 or 8080) and that the proxy runs.",
                 null, NoMstscCode: NoProxyCode));
         rows.In(CauseId.Unreachable, ConnectionPhase.Proxy, new(
                 "the proxy is unreachable",
@@ -29,7 +29,7 @@ public static partial class DiagnosisCatalog
         rows.In(CauseId.ConnectTimeout, ConnectionPhase.Proxy, new(
                 "no answer from the proxy to the TCP connection attempt",
                 "The SYN to the proxy went unanswered until the connect timeout: a firewall dropping packets, a proxy host that is down, or a wrong address.",
-                "Check the proxy address in --proxy and the firewalls between here and the proxy.",
+                "Check the address in the proxy URL and the firewalls between here and the proxy.",
                 null, NoMstscCode: NoProxyCode));
         rows.In(CauseId.SocketError, ConnectionPhase.Proxy, new(
                 "a socket error on the connection to the proxy",
@@ -39,7 +39,7 @@ public static partial class DiagnosisCatalog
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.Proxy, new(
                 "the proxy closed the connection without answering",
                 "The proxy closed the TCP connection (FIN) while this step waited for its answer: it refused this client before speaking (an address it does not serve, a connection limit), or the port holds another service that does not answer this protocol. The step says which request went unanswered.",
-                "Check the proxy's log for this connection and its client rules (dante: client pass/block; tinyproxy: Allow; squid: http_access), and that --proxy names the right scheme for the port.",
+                "Check the proxy's log for this connection and its client rules (dante: client pass/block; tinyproxy: Allow; squid: http_access), and that the proxy URL names the right scheme for the port.",
                 null, NoMstscCode: NoProxyCode));
         rows.In(CauseId.Reset, ConnectionPhase.Proxy, new(
                 "the proxy reset the connection",
@@ -49,7 +49,7 @@ public static partial class DiagnosisCatalog
         rows.In(CauseId.Timeout, ConnectionPhase.Proxy, new(
                 "the proxy did not answer",
                 "The proxy accepted the TCP connection and then sent nothing within the timeout in answer to this step's request: an overloaded or stuck proxy, a port that holds a service speaking another protocol and waiting for more, or (for the tunnel) a proxy still trying to reach the server.",
-                "Check that --proxy names the right scheme for the port (socks5:// or http://) and the proxy's log; raise --timeout when the proxy's own connection to the server is slow.",
+                "Check that the proxy URL names the right scheme for the port (socks5:// or http://) and the proxy's log; allow a longer timeout when the proxy's own connection to the server is slow.",
                 null, NoMstscCode: NoProxyCode));
         rows.In(CauseId.TruncatedResponse, ConnectionPhase.Proxy, new(
                 "the proxy closed the connection part-way through its answer",
@@ -64,7 +64,7 @@ public static partial class DiagnosisCatalog
         rows.In(CauseId.MalformedResponse, ConnectionPhase.Proxy, new(
                 "the proxy's answer is malformed",
                 "The proxy answered with bytes that its protocol does not allow (RFC 1928 and 1929 for SOCKS5, RFC 9112 for HTTP): a broken proxy, or a service that only looks like one.",
-                "The evidence shows the bytes and what is wrong with them; check that --proxy names the right scheme and port.",
+                "The evidence shows the bytes and what is wrong with them; check that the proxy URL names the right scheme and port.",
                 null, NoMstscCode: NoProxyCode));
 
         rows.Add(CauseId.SocksReply, "proxy", new(
@@ -80,17 +80,17 @@ public static partial class DiagnosisCatalog
         rows.Add(CauseId.ProxyAuthRequired, "proxy", new(
                 "the proxy requires a user and password",
                 "The proxy asks for credentials (a SOCKS5 proxy selecting username/password, an HTTP proxy answering 407 Proxy Authentication Required) and none were given.",
-                "Give the proxy's user in the URL (--proxy socks5://USER@HOST:PORT or http://USER@HOST:PORT) and its password in RDPHS_PROXY_PASSWORD or at the prompt.",
+                "Give the proxy's user in the proxy URL (socks5://USER@HOST:PORT or http://USER@HOST:PORT) and its password in RDPHS_PROXY_PASSWORD or at the prompt.",
                 null, NoMstscCode: NoProxyCode));
         rows.Add(CauseId.ProxyAuthFailed, "proxy", new(
                 "the proxy refused the user and password",
                 "The proxy rejected the credentials: a SOCKS5 username/password status other than success (RFC 1929), or an HTTP proxy answering 407 again to the Basic credentials.",
-                "Check the user in --proxy and the password in RDPHS_PROXY_PASSWORD; check the proxy's user database (dante: the system account; tinyproxy: BasicAuth; squid: its auth_param helper) and its log.",
+                "Check the user in the proxy URL and the password in RDPHS_PROXY_PASSWORD; check the proxy's user database (dante: the system account; tinyproxy: BasicAuth; squid: its auth_param helper) and its log.",
                 null, NoMstscCode: NoProxyCode));
         rows.Add(CauseId.ProxyNoAcceptableMethod, "proxy", new(
                 "the SOCKS5 proxy accepts none of the authentication methods offered",
                 "The SOCKS5 proxy answered the method negotiation with X'FF' NO ACCEPTABLE METHODS (RFC 1928 section 3), or selected a method that was not offered: it requires a method rdphs did not offer (username/password is offered only with a user; GSSAPI never).",
-                "Give a user in --proxy socks5://USER@HOST:PORT if the proxy takes username/password; otherwise check its socksmethod setting (dante) for the methods it requires.",
+                "Give a user in the proxy URL (socks5://USER@HOST:PORT) if the proxy takes username/password; otherwise check its socksmethod setting (dante) for the methods it requires.",
                 null, NoMstscCode: NoProxyCode));
         rows.Add(CauseId.ProxyHttpStatus, "proxy", new(
                 "the HTTP proxy did not open the tunnel",
@@ -120,7 +120,7 @@ public static partial class DiagnosisCatalog
         rows.Add(CauseId.ProxyProtocolMismatch, "proxy", new(
                 "the proxy port speaks another protocol",
                 "The port given as a proxy answered in another protocol than the one asked for: an HTTP proxy where socks5:// was given, a SOCKS server where http:// was given, a SOCKS4-only server, or another service altogether. The detail names what answered.",
-                "Give the scheme the port speaks (--proxy socks5://... or http://...), or the port of the proxy you meant.",
+                "Give the scheme the port speaks in the proxy URL (socks5:// or http://), or the port of the proxy you meant.",
                 null, NoMstscCode: NoProxyCode));
     }
 
