@@ -270,7 +270,7 @@ internal static class FuzzCommand
         FuzzCaseResult? example = result.Cases.FirstOrDefault(c => c.Interesting);
         if (example is not null)
         {
-            human.WriteLine($"replay one: rdphs fuzz {target} --layer {FuzzLayerNames.Name(result.Options.Layer)} --replay {example.Case.Id}");
+            human.WriteLine($"replay one: rdphs fuzz {target} --layer {FuzzLayerNames.Name(result.Options.Layer)} --replay {example.Case.Id}{(result.Options.Proxy is { } through ? $" --proxy {through}" : string.Empty)}");
         }
     }
 
