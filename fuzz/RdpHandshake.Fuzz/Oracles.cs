@@ -25,6 +25,7 @@ public static class Oracles
         ["mcs"] = SessionOracles.Mcs,
         ["session"] = SessionOracles.Session,
         ["kerberos"] = Kerberos,
+        ["proxy"] = ProxyOracle.Run,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

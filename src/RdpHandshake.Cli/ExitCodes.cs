@@ -33,6 +33,7 @@ public static class ExitCodes
     public const int Licensing = 16;
     public const int Capabilities = 17;
     public const int Finalization = 18;
+    public const int Proxy = 19;
 
     /// <summary>A bug in rdphs: the partial report is still written.</summary>
     public const int Internal = 70;
@@ -63,6 +64,7 @@ public static class ExitCodes
     public static int ForPhase(ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => Tcp,
+        ConnectionPhase.Proxy => Proxy,
         ConnectionPhase.X224 => X224,
         ConnectionPhase.Tls => Tls,
         ConnectionPhase.CredSsp => CredSsp,
@@ -90,6 +92,7 @@ public static class ExitCodes
         (Licensing, "failed in phase licensing"),
         (Capabilities, "failed in phase capabilities"),
         (Finalization, "failed in phase finalization"),
+        (Proxy, "failed in phase proxy (the proxy refused, failed or could not reach the server)"),
         (Internal, "internal error in rdphs (please report it with the JSON report)"),
         (Interrupted, "interrupted by Ctrl-C or SIGTERM; the partial report was written"),
     ];

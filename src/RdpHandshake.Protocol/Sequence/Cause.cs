@@ -49,6 +49,26 @@ public enum CauseId
     /// <summary>A Server Redirection PDU (a connection broker).</summary>
     Redirected,
 
+    // A proxy in front of the server (SOCKS5, HTTP CONNECT).
+
+    /// <summary>A SOCKS5 reply other than succeeded (RFC 1928 section 6); detail: the reply's name, code: REP.</summary>
+    SocksReply,
+
+    /// <summary>The proxy asks for credentials and none were given: SOCKS5 selecting username/password, HTTP 407.</summary>
+    ProxyAuthRequired,
+
+    /// <summary>The proxy refused the credentials: an RFC 1929 status other than 0, HTTP 407 after Basic credentials.</summary>
+    ProxyAuthFailed,
+
+    /// <summary>The SOCKS5 proxy accepts none of the methods offered (X'FF') or selects one that was not offered.</summary>
+    ProxyNoAcceptableMethod,
+
+    /// <summary>An HTTP proxy's status other than 2xx and 407 in answer to CONNECT; detail: the status code.</summary>
+    ProxyHttpStatus,
+
+    /// <summary>The proxy port answered another protocol than the one asked for; detail: its name (HTTP, SOCKS5, SOCKS4, TLS, ...).</summary>
+    ProxyProtocolMismatch,
+
     // X.224 negotiation.
 
     /// <summary>RDP_NEG_FAILURE; detail: the failure code's name, code: its value.</summary>
@@ -173,6 +193,12 @@ public static class CauseNames
         CauseId.DisconnectUltimatum => "disconnect-ultimatum",
         CauseId.ServerErrorInfo => "server-error-info",
         CauseId.Redirected => "redirected",
+        CauseId.SocksReply => "socks-reply",
+        CauseId.ProxyAuthRequired => "proxy-auth-required",
+        CauseId.ProxyAuthFailed => "proxy-auth-failed",
+        CauseId.ProxyNoAcceptableMethod => "proxy-no-acceptable-method",
+        CauseId.ProxyHttpStatus => "proxy-http-status",
+        CauseId.ProxyProtocolMismatch => "proxy-protocol-mismatch",
         CauseId.NegotiationFailure => "negotiation-failure",
         CauseId.NlaRequired => "nla-required",
         CauseId.ProtocolNotRequested => "protocol-not-requested",
@@ -234,7 +260,9 @@ public static class CauseNames
         CauseId.DisconnectUltimatum => "REASON",
         CauseId.KdcUnreachable => "HOW",
         CauseId.KerberosError => "ERROR",
-        CauseId.NotRdp => "PROTOCOL",
+        CauseId.NotRdp or CauseId.ProxyProtocolMismatch => "PROTOCOL",
+        CauseId.SocksReply => "REPLY",
+        CauseId.ProxyHttpStatus => "STATUS",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
             or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.ScrapeTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
@@ -245,7 +273,8 @@ public static class CauseNames
             or CauseId.CredentialsRequired or CauseId.RequestedProtocolsMismatch or CauseId.NoCommonEncryptionMethod or CauseId.FipsRequired
             or CauseId.ServerCertificateInvalid or CauseId.DecryptFailed or CauseId.StandardSecurityUnavailable
             or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed or CauseId.NtlmBlocked or CauseId.KdcNotFound
-            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed => null,
+            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed
+            or CauseId.ProxyAuthRequired or CauseId.ProxyAuthFailed or CauseId.ProxyNoAcceptableMethod => null,
     };
 
     /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>

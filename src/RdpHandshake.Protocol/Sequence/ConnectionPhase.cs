@@ -1,9 +1,15 @@
 namespace RdpHandshake.Protocol.Sequence;
 
-/// <summary>The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them.</summary>
+/// <summary>
+/// The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them and, when the
+/// connection goes through a proxy, the proxy's tunnel between the two.
+/// </summary>
 public enum ConnectionPhase
 {
     Tcp,
+
+    /// <summary>A SOCKS5 or HTTP CONNECT proxy: the connection to it, its authentication and the tunnel it opens to the server.</summary>
+    Proxy,
     X224,
     Tls,
     CredSsp,
@@ -20,6 +26,7 @@ public static class ConnectionPhaseNames
     public static string Name(this ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => "tcp",
+        ConnectionPhase.Proxy => "proxy",
         ConnectionPhase.X224 => "x224",
         ConnectionPhase.Tls => "tls",
         ConnectionPhase.CredSsp => "credssp",

@@ -34,7 +34,7 @@ public sealed record CatalogRow(CauseId Id, string Where, CatalogEntry Entry)
 /// The cause knowledge base: one row of data per <see cref="CauseId"/> with its explanation, remedy and the
 /// mstsc-equivalent code. A lookup takes the entry for the cause's detail, else for its phase, else the row's own.
 /// </summary>
-public static class DiagnosisCatalog
+public static partial class DiagnosisCatalog
 {
     /// <summary>Why a catalogue entry carries no mstsc code (<see cref="CatalogEntry.NoMstscCode"/>).</summary>
     public static class NoMstscCodeReasons
@@ -58,6 +58,11 @@ public static class DiagnosisCatalog
         public const string Interrupted =
             "none: the run was stopped from this side (Ctrl-C or SIGTERM), not by the server or the network; mstsc's code for a disconnection its own user asks for "
             + "(0x1, disconnectReasonLocalNotError) would say nothing about the server";
+
+        /// <summary>A SOCKS5 or HTTP CONNECT proxy's answer: mstsc does not go through such proxies.</summary>
+        public const string NoProxySupport =
+            "none: mstsc does not connect through SOCKS5 or HTTP CONNECT proxies (it reaches session hosts through an RD Gateway), "
+            + "so none of the disconnect reasons Microsoft documents for it (IMsTscAxEvents::OnDisconnected) names a proxy's answer";
 
         /// <summary>An rdphs setting, check or fault, not something that ends an mstsc connection.</summary>
         public const string RdphsOnly =
@@ -706,6 +711,7 @@ public static class DiagnosisCatalog
                 : new CatalogEntry(title, explanation, remedy, null, NoMstscCode: NoMstscCodeReasons.Undocumented));
         }
 
+        AddProxyRows(rows);
         return rows.Build();
     }
 

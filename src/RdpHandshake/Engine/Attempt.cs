@@ -20,6 +20,8 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
 {
     private readonly StepRecorder _recorder = new(time);
     private WireLog? _wire;
+    private IPEndPoint? _server;
+    private IPEndPoint? _client;
     private string? _remote;
     private string? _local;
     private byte[] _lastSent = [];
@@ -58,14 +60,21 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     }
 
     /// <summary>Records that the transport is up: the <c>tcp.connect</c> step ends (or is made) and the wire log starts.</summary>
+    /// <remarks>
+    /// Through a proxy (<c>proxy.connect</c>) the wire log starts only once the tunnel is open (<see cref="MarkTunnelled"/>):
+    /// the capture shows the tunnelled RDP stream, which a dissector reads from its first byte, and never the proxy's
+    /// credentials.
+    /// </remarks>
     public void MarkConnected(IRdpTransport transport, StepRecord? step = null, List<StepField>? fields = null)
     {
-        _wire = new WireLog(_recorder.StartedAt)
+        _server = (transport as SocketTransport)?.RemoteEndPoint;
+        _client = (transport as SocketTransport)?.LocalEndPoint;
+        bool viaProxy = step?.Phase == ConnectionPhase.Proxy;
+        if (!viaProxy)
         {
-            ConnectedAt = _recorder.Elapsed,
-            Server = (transport as SocketTransport)?.RemoteEndPoint,
-            Client = (transport as SocketTransport)?.LocalEndPoint,
-        };
+            _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed, Server = _server, Client = _client };
+        }
+
         _remote = transport.RemoteDescription;
         _local = transport.LocalDescription;
         step ??= Begin(RdpProber.TcpConnectStep, ConnectionPhase.Tcp);
@@ -76,8 +85,26 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             fields.Add(new StepField("local", _local));
         }
 
-        End(step, StepOutcome.Ok, $"connected to {_remote}", fields);
+        End(step, StepOutcome.Ok, viaProxy ? $"connected to the proxy {_remote}" : $"connected to {_remote}", fields);
         LogConnected(_remote, _local);
+    }
+
+    /// <summary>
+    /// Records that the proxy's tunnel to <paramref name="targetHost"/> is open: the wire log starts here, as a connection
+    /// from our end to the server's port (at the server's address when it is an IP address of the same family, else at
+    /// the proxy's), so that the capture holds the RDP stream as the server sees it.
+    /// </summary>
+    public void MarkTunnelled(string targetHost, int targetPort)
+    {
+        if (_wire is not null)
+        {
+            return;
+        }
+
+        IPAddress address = IPAddress.TryParse(targetHost, out IPAddress? literal) && literal.AddressFamily == (_client?.AddressFamily ?? literal.AddressFamily)
+            ? literal
+            : _server?.Address ?? IPAddress.Loopback;
+        _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed, Server = new IPEndPoint(address, targetPort), Client = _client };
     }
 
     /// <summary>Adds bytes the server sent to the wire log, for the capture.</summary>
@@ -138,6 +165,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             Options = options,
             Steps = _recorder.Steps,
             Negotiation = connection?.Negotiation,
+            Proxy = options.Proxy is { } proxy ? new ProxyHop(proxy.Kind, proxy.Address, proxy.User) { Remote = _remote, Facts = connection?.Proxy } : null,
             Tls = tlsResult,
             CredSsp = credssp,
             Session = session,
