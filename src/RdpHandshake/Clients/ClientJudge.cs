@@ -42,7 +42,7 @@ public static class ClientJudge
         if (report.Diagnosis is { } failed)
         {
             return ownOffer
-                ? new ClientVerdict(profile, false, true, ForClient(profile, failed), profile.Message(Kind(failed.Phase)), failed.Remedy)
+                ? new ClientVerdict(profile, false, true, ForClient(profile, failed), profile.Message(Kind(failed.Phase)), FixFor(profile, failed))
                 : new ClientVerdict(profile, false, false, failed, null, failed.Remedy);
         }
 
@@ -152,6 +152,16 @@ public static class ClientJudge
         };
         return new ClientVerdict(profile, false, true, diagnosis, message, fix);
     }
+
+    /// <summary>The server change that lets the client past a failure of the run made with its offer.</summary>
+    private static string FixFor(ClientProfile profile, Diagnosis failed) => failed.Cause.Id switch
+    {
+        CauseId.NoCommonVersion when profile.TlsVersions.Count > 0 =>
+            $"enable {TlsNames.Version(profile.TlsVersions.Max())} on the server (the client offers {string.Join(", ", profile.TlsVersions.OrderByDescending(v => v).Select(v => TlsNames.Version(v)))}; Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols)",
+        CauseId.NoCommonCipherSuite when profile.CipherSuites.Count > 0 =>
+            $"enable a cipher suite the client offers on the server, e.g. {TlsNames.CipherSuite(profile.CipherSuites[0])} (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers)",
+        _ => failed.Remedy,
+    };
 
     /// <summary>A run's own failure, as the client meets it: mstsc codes only for mstsc.</summary>
     private static Diagnosis ForClient(ClientProfile profile, Diagnosis failed) => profile.IsMstsc

@@ -130,8 +130,9 @@ public static class ClientProfiles
     public static string SchemeName(int scheme) => SchemeNames.TryGetValue(scheme, out string? name) ? name : $"0x{scheme:x4}";
 
     private static readonly FrozenDictionary<string, int> GroupsByName = Enumerable.Range(0, 0x0200)
-        .Where(g => NamedGroup.GetName(g) is { Length: > 0 } name && !name.StartsWith("UNKNOWN", StringComparison.Ordinal))
-        .ToFrozenDictionary(g => NamedGroup.GetName(g), g => g, StringComparer.OrdinalIgnoreCase);
+        .Where(g => NamedGroup.GetName(g) is { Length: > 0 } name && name.Any(char.IsLower))
+        .GroupBy(g => NamedGroup.GetName(g), StringComparer.OrdinalIgnoreCase)
+        .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
 
     // The TLS 1.3 names (RFC 8446 4.2.3); the TLS 1.2 hash/signature pairs without one are written 0xHHSS.
     private static readonly FrozenDictionary<int, string> SchemeNames = new Dictionary<int, string>
