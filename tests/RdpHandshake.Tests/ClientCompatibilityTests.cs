@@ -48,7 +48,7 @@ public sealed class ClientCompatibilityTests
     public static TheoryData<string, string[]> Table => new()
     {
         { "default", [Ok, Ok, "no-common-version", Ok, Ok, Ok, Ok] },
-        { "tls1.0-only", ["no-common-version", Ok, Ok, "no-common-version", Ok, "no-common-version", Ok] },
+        { "tls1.0-only", ["no-common-version", Ok, Ok, "no-common-version", "client-refused:tls-version", "no-common-version", Ok] },
         { "tls1.2-only", [Ok, Ok, "no-common-version", Ok, Ok, Ok, Ok] },
         { "3des-only", ["no-common-cipher-suite", Ok, "no-common-version", "no-common-cipher-suite", "no-common-cipher-suite", "no-common-cipher-suite", Ok] },
         { "rsa1024", [Ok, Ok, "no-common-version", "client-refused:certificate-key", Ok, "client-refused:certificate-key", Ok] },
@@ -124,8 +124,8 @@ public sealed class ClientCompatibilityTests
         ProbeReport annotated = ProbeCommand.WithRefusals(report);
 
         Assert.True(annotated.Success);
-        Assert.EndsWith("— refused by mstsc-win11, freerdp3, msrdc-macos (see `rdphs compat`)", annotated.Verdict);
-        Assert.True(Expectation.Parse("clients=mstsc-win10,freerdp2-openssl3").Evaluate(report).Passed);
+        Assert.EndsWith("— refused by mstsc-win11, freerdp3, freerdp2-openssl3, msrdc-macos (see `rdphs compat`)", annotated.Verdict);
+        Assert.True(Expectation.Parse("clients=mstsc-win10,mstsc-win7").Evaluate(report).Passed);
         ExpectationResult refused = Expectation.Parse("clients=mstsc-win10,mstsc-win11").Evaluate(report);
         Assert.False(refused.Passed);
         Assert.Contains("mstsc-win11 refuses this server: the server speaks TLS 1.0", refused.Message);

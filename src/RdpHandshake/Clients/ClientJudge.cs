@@ -65,11 +65,11 @@ public static class ClientJudge
 
         if (report.Tls is { HandshakeComplete: true } tls)
         {
-            if (tls.Version is { } version && profile.TlsVersions.Count > 0 && !profile.TlsVersions.Contains(version)
-                && (ownOffer || version < profile.TlsVersions.Min()))
+            if (tls.Version is { } version && profile.TlsVersions.Count > 0
+                && (version < profile.MinTlsVersion || (!profile.TlsVersions.Contains(version) && (ownOffer || version < profile.TlsVersions.Min()))))
             {
                 return Refuse(profile, report, ConnectionPhase.Tls, "tls-version", TlsUpgrade.ServerHelloStep,
-                    $"the server speaks {TlsNames.Version(version)}, which the client does not enable ({string.Join(", ", profile.TlsVersions.Select(v => TlsNames.Version(v)))})",
+                    $"the server speaks {TlsNames.Version(version)}, which the client does not accept ({string.Join(", ", profile.TlsVersions.Where(v => v >= profile.MinTlsVersion).Select(v => TlsNames.Version(v)))}{(profile.SecurityLevel is { } level && profile.TlsVersions.Any(v => v < profile.MinTlsVersion) ? $"; it offers older versions but OpenSSL 3 at security level {level.ToString(CultureInfo.InvariantCulture)} refuses them" : string.Empty)})",
                     $"enable {TlsNames.Version(profile.TlsVersions.Max())} on the server (Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols=TLSv1.2, TLSv1.3)");
             }
 

@@ -47,6 +47,12 @@ public sealed record ClientProfile
     /// <summary>TLS versions offered, newest first.</summary>
     public required IReadOnlyList<TlsVersion> TlsVersions { get; init; }
 
+    /// <summary>
+    /// The oldest TLS version the client goes on with once the server chose it. It can be newer than the oldest it
+    /// offers: OpenSSL 3 at security level 1 offers TLS 1.0 and then refuses it.
+    /// </summary>
+    public required TlsVersion MinTlsVersion { get; init; }
+
     /// <summary>Cipher suites in the client's order; empty for rdphs's defaults.</summary>
     public required IReadOnlyList<int> CipherSuites { get; init; }
 

@@ -20,7 +20,7 @@ public static class ClientProfiles
     /// <summary>The keys every profile file has, each an object with <c>value</c> and <c>source</c> or <c>assumption</c>.</summary>
     public static IReadOnlyList<string> ValueKeys { get; } =
     [
-        "requestedProtocols", "tlsVersions", "cipherSuites", "groups", "signatureAlgorithms", "minRsaBits", "minDhBits",
+        "requestedProtocols", "tlsVersions", "minTlsVersion", "cipherSuites", "groups", "signatureAlgorithms", "minRsaBits", "minDhBits",
         "securityLevel", "refusedCertificateHashes", "credSspVersion", "nonceBinding", "authentication", "standardSecurity",
         "certificate", "earlyUserAuthorization",
     ];
@@ -94,6 +94,7 @@ public static class ClientProfiles
             RequestedProtocols = Strings("requestedProtocols").Aggregate(SecurityProtocols.Rdp, (all, name) =>
                 all | (NegotiationNames.TryParseProtocol(name, out SecurityProtocols p) ? p : throw new FormatException($"{fileName}: unknown protocol '{name}'"))),
             TlsVersions = [.. Strings("tlsVersions").Select(v => TlsNames.TryParseVersion(v, out TlsVersion version) ? version : throw new FormatException($"{fileName}: unknown TLS version '{v}'"))],
+            MinTlsVersion = TlsNames.TryParseVersion(Value("minTlsVersion").GetString() ?? string.Empty, out TlsVersion minimum) ? minimum : throw new FormatException($"{fileName}: minTlsVersion is not a TLS version"),
             CipherSuites = [.. Strings("cipherSuites").Select(s => TlsNames.TryParseCipherSuite(s, out int suite) ? suite : throw new FormatException($"{fileName}: unknown cipher suite '{s}'"))],
             Groups = [.. Strings("groups").Select(g => ParseCode(g, GroupsByName) ?? throw new FormatException($"{fileName}: unknown group '{g}'"))],
             SignatureAlgorithms = [.. Strings("signatureAlgorithms").Select(g => ParseCode(g, SchemesByName) ?? throw new FormatException($"{fileName}: unknown signature scheme '{g}'"))],
