@@ -26,7 +26,8 @@ internal static class CompatCommand
             RDP Security methods) and is judged as that client judges the answer (TLS version, certificate key size
             and signature hash, CredSSP nonce binding, encryption method). Clients that would send the same bytes share
             a connection, and when the server answers without TLS, one connection answers for all; the header says
-            how many connections were made.
+            how many connections were made. The runs stop after the security exchange (Client Info), where the
+            clients stop differing; --until finalized goes on.
 
             Output: one row per client (security protocol, TLS version, cipher suite, certificate, NLA, result), then
             for each client that fails, why, what it shows, and the server change that fixes it. --json writes
@@ -50,6 +51,12 @@ internal static class CompatCommand
             ProbeTarget probeTarget = CommonOptions.ParseTarget(parse.GetValue(target)!);
             IReadOnlyList<ClientProfile> profiles = parse.GetValue(clients) is { } names ? ParseProfiles("--clients", names) : ClientProfiles.All;
             ProbeOptions options = common.BuildProbeOptions(parse, SecurityProtocols.Ssl | SecurityProtocols.Hybrid | SecurityProtocols.HybridEx);
+            if (parse.GetValue(common.Until) is null)
+            {
+                // The clients differ up to the security exchange (TLS, CredSSP, Standard RDP Security's method); what
+                // follows is the same for all of them, so the runs stop there unless --until asks for more.
+                options = options with { Until = ConnectionPhase.Security };
+            }
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             // One call, one connection: no retries or follow-ups, so the count printed is the count made.
             var prober = new RdpProber(loggers.CreateLogger("rdphs.compat")) { Policies = [] };

@@ -70,7 +70,7 @@ public static class ClientJudge
             {
                 return Refuse(profile, report, ConnectionPhase.Tls, "tls-version", TlsUpgrade.ServerHelloStep,
                     $"the server speaks {TlsNames.Version(version)}, which the client does not accept ({string.Join(", ", profile.TlsVersions.Where(v => v >= profile.MinTlsVersion).Select(v => TlsNames.Version(v)))}{(profile.SecurityLevel is { } level && profile.TlsVersions.Any(v => v < profile.MinTlsVersion) ? $"; it offers older versions but OpenSSL 3 at security level {level.ToString(CultureInfo.InvariantCulture)} refuses them" : string.Empty)})",
-                    $"enable {TlsNames.Version(profile.TlsVersions.Max())} on the server (Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols=TLSv1.2, TLSv1.3)");
+                    $"enable {TlsNames.Version(profile.TlsVersions.Contains(TlsVersion.Tls12) ? TlsVersion.Tls12 : profile.TlsVersions.Max())} on the server (Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols=TLSv1.2, TLSv1.3)");
             }
 
             if (ownOffer && tls.CipherSuite is { } suite && profile.CipherSuites.Count > 0 && !profile.CipherSuites.Contains(suite))
@@ -157,7 +157,7 @@ public static class ClientJudge
     private static string FixFor(ClientProfile profile, Diagnosis failed) => failed.Cause.Id switch
     {
         CauseId.NoCommonVersion when profile.TlsVersions.Count > 0 =>
-            $"enable {TlsNames.Version(profile.TlsVersions.Max())} on the server (the client offers {string.Join(", ", profile.TlsVersions.OrderByDescending(v => v).Select(v => TlsNames.Version(v)))}; Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols)",
+            $"enable {TlsNames.Version(profile.TlsVersions.Contains(TlsVersion.Tls12) ? TlsVersion.Tls12 : profile.TlsVersions.Max())} on the server (the client offers {string.Join(", ", profile.TlsVersions.OrderByDescending(v => v).Select(v => TlsNames.Version(v)))}; Windows: SCHANNEL\\Protocols; xrdp: ssl_protocols)",
         CauseId.NoCommonCipherSuite when profile.CipherSuites.Count > 0 =>
             $"enable a cipher suite the client offers on the server, e.g. {TlsNames.CipherSuite(profile.CipherSuites[0])} (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers)",
         _ => failed.Remedy,
