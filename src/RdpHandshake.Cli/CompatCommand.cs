@@ -59,9 +59,11 @@ internal static class CompatCommand
             }
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             // One call, one connection: no retries or follow-ups, so the count printed is the count made.
-            var prober = new RdpProber(loggers.CreateLogger("rdphs.compat")) { Policies = [] };
+            ILogger logger = loggers.CreateLogger("rdphs.compat");
             DateTimeOffset started = DateTimeOffset.UtcNow;
-            CompatibilityResult result = await Compatibility.RunAsync(prober.ProbeAsync, probeTarget, options, profiles, cancellationToken).ConfigureAwait(false);
+            CompatibilityResult result = await Compatibility.RunAsync(
+                (where, how, observer, token) => new RdpProber(logger) { Policies = [], StepObserver = observer }.ProbeAsync(where, how, token),
+                probeTarget, options, profiles, cancellationToken).ConfigureAwait(false);
 
             if (parse.GetValue(common.Json))
             {

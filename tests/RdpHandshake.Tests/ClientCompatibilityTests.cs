@@ -160,7 +160,8 @@ public sealed class ClientCompatibilityTests
     {
         await using var server = new RdpTestServer(options with { ReadTimeout = TimeSpan.FromSeconds(5) });
         IPEndPoint endpoint = server.Start();
-        var prober = new RdpProber { Policies = [] };
-        return await Compatibility.RunAsync(prober.ProbeAsync, new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(), ClientProfiles.All, TestContext.Current.CancellationToken);
+        return await Compatibility.RunAsync(
+            (where, how, observer, token) => new RdpProber { Policies = [], StepObserver = observer }.ProbeAsync(where, how, token),
+            new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(), ClientProfiles.All, TestContext.Current.CancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RdpHandshake.Protocol.X224;
+using RdpHandshake.Recording;
 
 namespace RdpHandshake.Clients;
 
@@ -25,13 +26,16 @@ public sealed record CompatibilityResult(string Target, IReadOnlyList<Compatibil
 public static class Compatibility
 {
     /// <summary>Probes <paramref name="target"/> as each of <paramref name="profiles"/> would connect, and judges each.</summary>
-    /// <param name="probe">Makes one connection with the options given (no retries: each call is one connection).</param>
+    /// <param name="probe">
+    /// Makes one connection with the options given (no retries: each call is one connection), telling the observer
+    /// about each step as it begins and ends.
+    /// </param>
     /// <param name="target">The server.</param>
     /// <param name="options">The base options (timeouts, how far to go); each profile's offer is applied on top.</param>
     /// <param name="profiles">The clients, in the matrix's order.</param>
     /// <param name="cancellationToken">Stops the runs.</param>
     public static async Task<CompatibilityResult> RunAsync(
-        Func<ProbeTarget, ProbeOptions, CancellationToken, Task<ProbeReport>> probe,
+        Func<ProbeTarget, ProbeOptions, Action<StepRecord>?, CancellationToken, Task<ProbeReport>> probe,
         ProbeTarget target,
         ProbeOptions options,
         IReadOnlyList<ClientProfile> profiles,
@@ -43,16 +47,22 @@ public static class Compatibility
         // The broadest request first: if it gets no TLS, nobody does, and one connection answers for everybody.
         ClientProfile broadest = profiles.OrderByDescending(p => BitCount((uint)p.RequestedProtocols)).ThenBy(p => p.Name == "rdphs" ? 0 : 1).First();
         List<ClientProfile> first = groups.First(g => g.Contains(broadest));
-        ProbeReport firstReport = await probe(target, broadest.Apply(options), cancellationToken).ConfigureAwait(false);
-        var reports = new Dictionary<string, (ProbeReport Report, int Connection, string Key)> { [broadest.OfferKey] = (firstReport, 1, broadest.OfferKey) };
-        bool noTls = firstReport.Negotiation is { Selected: null or SecurityProtocols.Rdp } && firstReport.Tls is null;
+        // The others start as soon as the first's Connection Confirm says whether TLS follows, not when it ends.
+        var negotiated = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<ProbeReport> firstRun = probe(target, broadest.Apply(options), step => Observe(step, negotiated), cancellationToken);
+        await Task.WhenAny(negotiated.Task, firstRun).ConfigureAwait(false);
+        bool noTls = negotiated.Task.IsCompleted
+            ? !negotiated.Task.Result
+            : (await firstRun.ConfigureAwait(false)) is { Negotiation.Selected: null or SecurityProtocols.Rdp, Tls: null };
         var rest = new List<List<ClientProfile>>();
+        var sharedWithFirst = new List<string>();
+        var reports = new Dictionary<string, (ProbeReport Report, int Connection, string Key)>();
         foreach (List<ClientProfile> group in groups.Where(g => g != first))
         {
             ClientProfile head = group[0];
             if (noTls && (head.RequestedProtocols & ~broadest.RequestedProtocols) == 0 && head.EncryptionMethods == broadest.EncryptionMethods)
             {
-                reports[head.OfferKey] = (firstReport, 1, broadest.OfferKey);
+                sharedWithFirst.Add(head.OfferKey);
             }
             else
             {
@@ -61,10 +71,16 @@ public static class Compatibility
         }
 
         int connections = 1;
-        var runs = rest.Select(group => (group[0].OfferKey, Connection: ++connections, Task: probe(target, group[0].Apply(options), cancellationToken))).ToList();
+        var runs = rest.Select(group => (group[0].OfferKey, Connection: ++connections, Task: probe(target, group[0].Apply(options), null, cancellationToken))).ToList();
+        reports[broadest.OfferKey] = (await firstRun.ConfigureAwait(false), 1, broadest.OfferKey);
         foreach (var run in runs)
         {
             reports[run.OfferKey] = (await run.Task.ConfigureAwait(false), run.Connection, run.OfferKey);
+        }
+
+        foreach (string key in sharedWithFirst)
+        {
+            reports[key] = reports[broadest.OfferKey] with { Key = broadest.OfferKey };
         }
 
         var rows = profiles.Select(p =>
@@ -73,6 +89,21 @@ public static class Compatibility
             return new CompatibilityRow(ClientJudge.Evaluate(p, report, ownOffer: true), report, connection, key != p.OfferKey);
         }).ToList();
         return new CompatibilityResult(target.ToString(), rows, connections, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="negotiated"/> when the Connection Confirm step ends: true when the server selected a
+    /// protocol that runs inside TLS, false for Standard RDP Security or a refusal.
+    /// </summary>
+    private static void Observe(StepRecord step, TaskCompletionSource<bool> negotiated)
+    {
+        if (step.Name != Protocol.Connector.X224Negotiation.ConnectionConfirmStep || step.Outcome == StepOutcome.InFlight)
+        {
+            return;
+        }
+
+        string? selected = step.Fields.Where(f => f.Name == "selectedProtocol").Select(f => f.Value).FirstOrDefault();
+        negotiated.TrySetResult(step.Outcome == StepOutcome.Ok && selected is not null && !selected.StartsWith(NegotiationNames.SpecNames(SecurityProtocols.Rdp) + " ", StringComparison.Ordinal));
     }
 
     private static int BitCount(uint value) => System.Numerics.BitOperations.PopCount(value);
