@@ -97,6 +97,34 @@ public sealed class XrdpCompatTests(XrdpCompatFixture xrdp, XvfbFixture xvfb) : 
 
     public static TheoryData<string> Configurations => new(XrdpCompatFixture.Configurations);
 
+    [Fact]
+    public async Task The_default_verdict_against_a_tls10_xrdp_names_the_clients_that_refuse_it()
+    {
+        xrdp.Require();
+
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", $"127.0.0.1:{xrdp.Port("tls1.0-only")}", "-q");
+        ProcessResult check = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), "probe", $"127.0.0.1:{xrdp.Port("tls1.0-only")}", "-q", "-e", "clients=mstsc-win10,mstsc-win11");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("TLS 1.0 with ", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("— refused by mstsc-win11, freerdp3, freerdp2-openssl3, msrdc-macos (see `rdphs compat`)", run.StdOut, StringComparison.Ordinal);
+        Assert.True(check.ExitCode == 3, check.ToString());
+    }
+
+    [Theory]
+    [InlineData("probe", "--client")]
+    [InlineData("compat", "--clients")]
+    public async Task An_unknown_profile_is_one_line_naming_the_valid_ones_and_exit_2(string command, string option)
+    {
+        ProcessResult run = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), command, "127.0.0.1:9", option, "mstsc-win12");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            $"rdphs: {option} 'mstsc-win12': unknown client profile (known: mstsc-win11, mstsc-win10, mstsc-win7, freerdp3, freerdp2-openssl3, msrdc-macos, rdphs)",
+            run.StdErr.Trim());
+        Assert.Equal(string.Empty, run.StdOut.Trim());
+    }
+
     /// <summary>The FreeRDP error family a cause of ours corresponds to: any failure in the TLS phase is ERRCONNECT_TLS_CONNECT_FAILED.</summary>
     private static string FreeRdpFamily(string cause) => cause switch
     {
