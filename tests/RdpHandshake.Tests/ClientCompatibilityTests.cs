@@ -147,6 +147,25 @@ public sealed class ClientCompatibilityTests
         Assert.Contains("SHA-256", asClient.Diagnosis.Remedy);
     }
 
+    [Fact]
+    public async Task A_client_that_takes_only_128_bit_meets_a_40_bit_only_server()
+    {
+        ClientProfile strict = ClientProfiles.Find("mstsc-win11")! with { Name = "strict", StandardSecurity = ["128bit", "fips"] };
+        (ProbeReport asStrict, _) = await EngineHarness.OverLoopbackAsync(Servers["standard-security-40bit"], strict.Apply(new ProbeOptions()), TestContext.Current.CancellationToken);
+        (ProbeReport permissive, _) = await EngineHarness.OverLoopbackAsync(Servers["standard-security-40bit"], cancellationToken: TestContext.Current.CancellationToken);
+
+        // Offered only 128-bit and FIPS, the server has nothing to choose: it refuses in its Connect Response.
+        ClientVerdict own = ClientJudge.Evaluate(strict, asStrict, ownOffer: true);
+        Assert.Equal((ConnectionPhase.Mcs, CauseId.ConnectResponseResult), (own.Failure!.Phase, own.Failure.Cause.Id));
+
+        // Judged from rdphs's offer, which the server answered with 40-bit: a refusal, but not a certain one.
+        ClientVerdict judged = ClientJudge.Evaluate(strict, permissive, ownOffer: false);
+        Assert.Equal(new Cause(ConnectionPhase.Security, CauseId.ClientRefused, "standard-security"), judged.Failure!.Cause);
+        Assert.False(judged.Certain);
+        Assert.Equal(0x506, judged.Failure.Mstsc!.DisconnectReason);
+        Assert.Empty(ClientJudge.Refusals(permissive, [strict]));
+    }
+
     [Theory]
     [InlineData("clients=nope", "'nope' is not a client profile (known: mstsc-win11")]
     [InlineData("clients!=freerdp3", "clients takes = and a list")]

@@ -250,7 +250,7 @@ public sealed partial class Expectation
             return new ExpectationResult(this, false, null, $"the run failed ({report.Diagnosis!.Cause.Name}), so {string.Join(", ", profiles.Select(p => p.Name))} would not connect either");
         }
 
-        ClientVerdict[] refusing = [.. profiles.Select(p => ClientJudge.Evaluate(p, report, ownOffer: false)).Where(v => !v.Connects)];
+        ClientVerdict[] refusing = [.. profiles.Select(p => ClientJudge.Evaluate(p, report, ownOffer: false)).Where(v => !v.Connects && v.Certain)];
         string actual = string.Join(",", profiles.Except(refusing.Select(v => v.Profile)).Select(p => p.Name));
         return refusing.Length == 0
             ? new ExpectationResult(this, true, actual, $"none of {string.Join(", ", profiles.Select(p => p.Name))} refuses what the server chose")

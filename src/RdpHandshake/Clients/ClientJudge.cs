@@ -57,9 +57,10 @@ public static class ClientJudge
 
             if (report.Session?.EncryptionMethod is { } method && MethodName(method) is { } name && !profile.StandardSecurity.Contains(name))
             {
+                // With another offer the server might have chosen a method of the client's: then this is not certain.
                 return Refuse(profile, report, ConnectionPhase.Security, "standard-security", SecurityCommencement.SecurityExchangeStep,
                     $"the server chose Standard RDP Security with {name} encryption, which the client does not accept ({string.Join(", ", profile.StandardSecurity)})",
-                    "enable TLS on the server (security_layer=negotiate), or an encryption method the client accepts");
+                    "enable TLS on the server (security_layer=negotiate), or an encryption method the client accepts") with { Certain = ownOffer };
             }
         }
 
