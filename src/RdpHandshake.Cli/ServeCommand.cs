@@ -105,6 +105,10 @@ internal static class ServeCommand
         {
             Description = "Cipher suites the server accepts, by IANA name or 0xHHHH, comma-separated [default: the TLS library's].",
         };
+        var credSspVersion = new Option<int?>("--credssp-version")
+        {
+            Description = "The TSRequest version the server answers with, 2 to 6 [default: 6]; below 5 it is a server without the 2018 CredSSP update, which updated clients refuse.",
+        };
         var certificate = new Option<string>("--certificate")
         {
             Description = $"The certificate the server presents: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))}.",
@@ -238,6 +242,7 @@ internal static class ServeCommand
         command.Options.Add(faults);
         command.Options.Add(dripMs);
         command.Options.Add(tlsVersions);
+        command.Options.Add(credSspVersion);
         command.Options.Add(tlsCiphers);
         command.Options.Add(certificate);
         command.Options.Add(certificateFile);
@@ -452,6 +457,13 @@ internal static class ServeCommand
             if (parse.GetValue(tlsVersions) is { } versionText)
             {
                 options = options with { TlsVersions = CommonOptions.ParseTlsVersions("--tls-versions", versionText) };
+            }
+
+            if (parse.GetValue(credSspVersion) is { } tsRequestVersion)
+            {
+                options = tsRequestVersion is >= 2 and <= 6
+                    ? options with { Ntlm = options.Ntlm with { CredSspVersion = tsRequestVersion } }
+                    : throw new UsageException($"--credssp-version {tsRequestVersion}: must be from 2 to 6");
             }
 
             if (parse.GetValue(tlsCiphers) is { } cipherText)

@@ -166,6 +166,15 @@ public enum CauseId
     LicenseError,
     LicenseRequestUnanswered,
     PlatformChallengeFailed,
+
+    // Client profiles.
+
+    /// <summary>
+    /// The server answered, but the client a profile describes would refuse what it chose; detail: what
+    /// (<c>tls-version</c>, <c>cipher-suite</c>, <c>certificate-key</c>, <c>certificate-signature</c>,
+    /// <c>credssp-version</c>, <c>standard-security</c>, <c>security-protocol</c>).
+    /// </summary>
+    ClientRefused,
 }
 
 /// <summary>The stable names of <see cref="CauseId"/>: what the JSON report, <c>--expect cause=</c> and the docs use.</summary>
@@ -241,6 +250,7 @@ public static class CauseNames
         CauseId.LicenseError => "license-error",
         CauseId.LicenseRequestUnanswered => "license-request-unanswered",
         CauseId.PlatformChallengeFailed => "platform-challenge-failed",
+        CauseId.ClientRefused => "client-refused",
     };
 
     /// <summary>
@@ -263,6 +273,7 @@ public static class CauseNames
         CauseId.NotRdp or CauseId.ProxyProtocolMismatch => "PROTOCOL",
         CauseId.SocksReply => "REPLY",
         CauseId.ProxyHttpStatus => "STATUS",
+        CauseId.ClientRefused => "WHAT",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
             or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.ScrapeTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu

@@ -130,7 +130,58 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
             DecodeError: decodeError ?? read?.Error?.ToString(),
             Fields: step?.Fields);
-        return new Diagnosis(cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
+        return new Diagnosis(cause, summary, Trigger(cause, step) + entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
+    }
+
+    /// <summary>
+    /// When the server closes or resets while the client waits: the client PDUs sent since the server last spoke, as
+    /// the likely trigger, read with the security mode in mind. After the Security Exchange and the Client Info under
+    /// Standard RDP Security the server may have failed to decrypt the client random (a wrong or corrupt server key, a
+    /// FIPS mismatch) or rejected the Client Info; under TLS, after the Client Info, it may have rejected the Client
+    /// Info. Said before the catalogue's generic explanation (licensing's, for a close while waiting for licensing).
+    /// </summary>
+    private string Trigger(Cause cause, StepRecord? failed)
+    {
+        if (cause.Id is not (CauseId.ClosedByPeer or CauseId.Reset or CauseId.TruncatedResponse) || cause.Phase <= ConnectionPhase.Tcp)
+        {
+            return string.Empty;
+        }
+
+        var sent = new List<string>();
+        IReadOnlyList<StepRecord> steps = _recorder.Steps;
+        for (int i = steps.Count - 1; i >= 0; i--)
+        {
+            StepRecord step = steps[i];
+            if (step.Received.Length > 0 && step != failed)
+            {
+                break;
+            }
+
+            if (step.Sent.Length > 0)
+            {
+                sent.Insert(0, step.Pdu is { Length: > 0 } pdu ? $"{pdu} ({step.Name})" : step.Name);
+            }
+        }
+
+        if (sent.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        bool standardSecurity = steps.Any(s => s.Name == Protocol.Connector.SecurityCommencement.SecurityExchangeStep);
+        bool exchange = sent.Any(s => s.Contains(Protocol.Connector.SecurityCommencement.SecurityExchangeStep, StringComparison.Ordinal));
+        bool clientInfo = sent.Any(s => s.Contains(Protocol.Connector.SecureSettingsExchange.ClientInfoStep, StringComparison.Ordinal));
+        string text = $"The server ended the connection after the client sent {string.Join(", then ", sent)} without answering: {(sent.Count == 1 ? "that PDU" : "those PDUs")} most likely triggered it. ";
+        if (standardSecurity && (exchange || clientInfo))
+        {
+            text += "Under Standard RDP Security, after the Security Exchange and the Client Info, the server may have failed to decrypt the client random (a wrong or corrupt server key, or a FIPS setting on one side only) or rejected the Client Info; look at that first. ";
+        }
+        else if (!standardSecurity && clientInfo)
+        {
+            text += "Under TLS, after the Client Info, the server may have rejected the Client Info (its user, domain, flags or time zone fields); look at that first. ";
+        }
+
+        return text;
     }
 
     /// <summary>The report of the attempt, ended by <paramref name="diagnosis"/> (null: it reached its goal).</summary>
