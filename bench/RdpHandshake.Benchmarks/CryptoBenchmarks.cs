@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using Org.BouncyCastle.Crypto.Digests;
+using Org.BouncyCastle.Crypto.Prng;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 using RdpHandshake.CredSsp;
 using RdpHandshake.Crypto;
@@ -162,5 +165,92 @@ public class TlsHandshakeBenchmarks
 
         server.OfferInput(toServer);
         return client.IsConnected && server.IsConnected;
+    }
+}
+
+/// <summary>
+/// The client's side of a TLS handshake alone: <see cref="TlsClientSession"/> fed a server flight recorded once in
+/// the setup. The client's randomness (key share, client random, nonces) is seeded the same for every run, so each
+/// run sends the ClientHello the recorded flight answers, and the handshake completes against it: what is timed is
+/// the probe's own TLS work (key agreement, transcript, certificate and CertificateVerify checks), not the server's.
+/// </summary>
+[MemoryDiagnoser]
+public class TlsClientHandshakeBenchmarks
+{
+    private readonly List<byte[]> _serverFlights = [];
+    private byte[] _clientHello = [];
+
+    [Params("1.2", "1.3")]
+    public string Version { get; set; } = "1.3";
+
+    private TlsVersion Chosen => Version == "1.2" ? TlsVersion.Tls12 : TlsVersion.Tls13;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        RdpHandshake.TestServer.ServerCertificate certificate = TestCertificates.For(CertificateProfile.Default);
+        var client = new TlsClientSession(new TlsOffer { Versions = [Chosen] }, new DeterministicCrypto());
+        var server = new TlsServerProtocol();
+        server.Accept(new TestTlsServer(new BcTlsCrypto(new SecureRandom()), certificate, [Chosen], null));
+        byte[] toServer = _clientHello = client.Start();
+        for (int round = 0; round < 10 && client.IsHandshaking; round++)
+        {
+            server.OfferInput(toServer);
+            byte[] toClient = new byte[server.GetAvailableOutputBytes()];
+            server.ReadOutput(toClient, 0, toClient.Length);
+            _serverFlights.Add(toClient);
+            (toServer, TlsFailure? failure) = client.Receive(toClient);
+            if (failure is not null)
+            {
+                throw new InvalidOperationException(failure.ToString());
+            }
+        }
+
+        if (!client.IsConnected || !ClientHandshake())
+        {
+            throw new InvalidOperationException("the recorded server flight does not complete a replayed handshake");
+        }
+    }
+
+    [Benchmark]
+    public bool ClientHandshake()
+    {
+        var client = new TlsClientSession(new TlsOffer { Versions = [Chosen] }, new DeterministicCrypto());
+        if (!client.Start().AsSpan().SequenceEqual(_clientHello))
+        {
+            throw new InvalidOperationException("the ClientHello differs from the recorded one: the client's randomness is not fixed");
+        }
+
+        foreach (byte[] flight in _serverFlights)
+        {
+            if (client.Receive(flight).Failure is { } failure)
+            {
+                throw new InvalidOperationException(failure.ToString());
+            }
+        }
+
+        return client.IsConnected;
+    }
+
+    /// <summary>BouncyCastle's crypto with every random byte from one fixed seed, nonces included (its own mix in the time).</summary>
+    private sealed class DeterministicCrypto() : BcTlsCrypto(Seeded(1))
+    {
+        private long _nonces = 2;
+
+        public override TlsNonceGenerator CreateNonceGenerator(byte[] additionalSeedMaterial) => new Nonces(Seeded(_nonces++));
+
+        public override TlsNonceGenerator CreateNonceGenerator(ReadOnlySpan<byte> additionalSeedMaterial) => new Nonces(Seeded(_nonces++));
+
+        private static SecureRandom Seeded(long seed)
+        {
+            var generator = new DigestRandomGenerator(new Sha256Digest());
+            generator.AddSeedMaterial(seed);
+            return new SecureRandom(generator);
+        }
+
+        private sealed class Nonces(SecureRandom random) : TlsNonceGenerator
+        {
+            public byte[] GenerateNonce(int size) => SecureRandom.GetNextBytes(random, size);
+        }
     }
 }

@@ -25,6 +25,7 @@ public static class Oracles
         ["mcs"] = SessionOracles.Mcs,
         ["session"] = SessionOracles.Session,
         ["kerberos"] = Kerberos,
+        ["proxy"] = ProxyOracle.Run,
         ["tsgu"] = TsguOracle.Run,
     };
 

@@ -26,6 +26,11 @@ internal sealed class CommonOptions
         Description = "Seconds to wait for name resolution and the TCP connection [default: the --timeout value].",
     };
 
+    public Option<string?> Proxy { get; } = new("--proxy")
+    {
+        Description = "Connect through this proxy: socks5://[USER@]HOST:PORT (SOCKS5, the proxy resolves the server's name) or http://[USER@]HOST:PORT (HTTP CONNECT); the proxy password comes from RDPHS_PROXY_PASSWORD or a prompt, never the URL.",
+    };
+
     public Option<string?> Cookie { get; } = new("--cookie")
     {
         Description = "Identifier sent as 'Cookie: mstshash=ID' in the X.224 Connection Request (mstsc sends the user name) [default: rdphs].",
@@ -273,6 +278,7 @@ internal sealed class CommonOptions
         {
             command.Options.Add(Timeout);
             command.Options.Add(ConnectTimeout);
+            command.Options.Add(Proxy);
             command.Options.Add(Cookie);
             command.Options.Add(NoCookie);
             command.Options.Add(RoutingToken);
@@ -339,7 +345,52 @@ internal sealed class CommonOptions
             Negotiation = negotiation,
             ReadTimeout = TimeSpan.FromSeconds(timeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
+            Proxy = ReadProxy(parse),
         };
+    }
+
+    /// <summary>
+    /// The proxy named by --proxy, with its user's password from RDPHS_PROXY_PASSWORD or a prompt; a URL that is not a
+    /// proxy URL is a usage error, before anything is sent.
+    /// </summary>
+    public ProxySettings? ReadProxy(ParseResult parse)
+    {
+        if (parse.GetValue(Proxy) is not { } url)
+        {
+            return null;
+        }
+
+        if (!ProxySettings.TryParse(url, out ProxySettings? proxy, out string? error))
+        {
+            throw new UsageException($"--proxy {error}");
+        }
+
+        if (proxy!.User is not { } user)
+        {
+            return proxy;
+        }
+
+        Secret password;
+        if (Environment.GetEnvironmentVariable(ProxySettings.PasswordVariable) is { } fromEnvironment)
+        {
+            password = new Secret(fromEnvironment);
+        }
+        else if (!Console.IsInputRedirected)
+        {
+            password = PromptPassword($"Proxy password for {user}: ");
+        }
+        else
+        {
+            throw new UsageException($"--proxy names the user {user} and needs a password: set {ProxySettings.PasswordVariable}, or run in a terminal to be asked");
+        }
+
+        if (password.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(password.Reveal()) > Protocol.Proxy.Socks5UsernamePasswordRequest.MaxFieldLength)
+        {
+            password.Dispose();
+            throw new UsageException($"the proxy password must be 1 to {Protocol.Proxy.Socks5UsernamePasswordRequest.MaxFieldLength} bytes of UTF-8");
+        }
+
+        return proxy with { Password = password };
     }
 
     /// <summary>Adds the TLS and --until choices of <c>probe</c> to <paramref name="options"/>.</summary>

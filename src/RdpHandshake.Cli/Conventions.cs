@@ -83,6 +83,10 @@ internal static class Conventions
         ["--dns-server"] = "IP[:PORT]",
         ["--kerberos-keytab"] = "FILE",
         ["--kdc-port"] = "PORT",
+        ["--proxy"] = "URL",
+        ["--proxy-port"] = "PORT",
+        ["--proxy-account"] = "USER:PASSWORD",
+        ["--proxy-fault"] = "STEP:KIND",
         ["--realm"] = "REALM",
         ["--kdc-fault"] = "REQUEST:KIND",
         ["--listen"] = "ADDRESS:PORT",
@@ -94,6 +98,8 @@ internal static class Conventions
         ["--warn-days"] = "DAYS",
         ["--crit-days"] = "DAYS",
         ["--warn-expect"] = "CHECK",
+        ["--client"] = "PROFILE",
+        ["--clients"] = "PROFILES",
     };
 
     /// <summary>One line per command for the top-level help: what it is for.</summary>
@@ -102,6 +108,7 @@ internal static class Conventions
         ["probe"] = "one connection attempt, step by step, with the diagnosis when it fails",
         ["protocols"] = "which security protocols (RDP, TLS, NLA, ...) the server accepts",
         ["tls"] = "which TLS versions, cipher suites and groups the server accepts, over RDP",
+        ["compat"] = "which clients (mstsc, FreeRDP, macOS) would connect, and what to change for the others",
         ["ntlm-info"] = "the names, domain, clock and Windows build an NLA server reveals",
         ["scan"] = "many hosts at once: protocol, TLS, certificate, NLA, how far each got",
         ["serve"] = "the scriptable test server, misbehaving on demand",

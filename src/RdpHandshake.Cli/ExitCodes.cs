@@ -33,6 +33,7 @@ public static class ExitCodes
     public const int Licensing = 16;
     public const int Capabilities = 17;
     public const int Finalization = 18;
+    public const int Proxy = 19;
 
     /// <summary>The RD Gateway hop (its connection, TLS, HTTP authentication, tunnel or channel) failed.</summary>
     public const int Gateway = 20;
@@ -66,6 +67,7 @@ public static class ExitCodes
     public static int ForPhase(ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => Tcp,
+        ConnectionPhase.Proxy => Proxy,
         ConnectionPhase.Gateway => Gateway,
         ConnectionPhase.X224 => X224,
         ConnectionPhase.Tls => Tls,
@@ -95,6 +97,7 @@ public static class ExitCodes
         (Licensing, "failed in phase licensing"),
         (Capabilities, "failed in phase capabilities"),
         (Finalization, "failed in phase finalization"),
+        (Proxy, "failed in phase proxy (the proxy refused, failed or could not reach the server)"),
         (Internal, "internal error in rdphs (please report it with the JSON report)"),
         (Interrupted, "interrupted by Ctrl-C or SIGTERM; the partial report was written"),
     ];

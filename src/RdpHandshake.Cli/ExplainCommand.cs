@@ -91,7 +91,7 @@ internal static class ExplainCommand
 
     private static Explanation Explain(int code, int? extendedCode)
     {
-        var causes = DiagnosisCatalog.WithDisconnectReason(code);
+        var causes = Rank(DiagnosisCatalog.WithDisconnectReason(code), extendedCode);
         var advice = new List<string>
         {
             "rdphs probe HOST            shows the step in which the socket closed, what the server sent last, and the cause",
@@ -109,6 +109,27 @@ internal static class ExplainCommand
             extendedCode is { } e ? MstscCodes.ExtendedReason(e) : null, causes, advice);
     }
 
+    /// <summary>
+    /// The steps in order of how well each fits the codes. An extended reason other than 0 arrives only in a Set Error
+    /// Info PDU, which a server can send only once MCS is up: the steps after MCS come first, the server's own
+    /// explanation (server-error-info) before them all, and the steps before MCS (TCP, X.224, TLS, CredSSP) last. Without
+    /// one, the server said nothing: the steps before MCS, where a server closes without a word, come first.
+    /// </summary>
+    internal static IReadOnlyList<(string Where, string Cause, CatalogEntry Entry)> Rank(IReadOnlyList<(string Where, string Cause, CatalogEntry Entry)> causes, int? extended) =>
+        [.. causes.Select((c, i) => (Cause: c, Index: i)).OrderBy(c => Score(c.Cause.Where, c.Cause.Cause, extended)).ThenBy(c => c.Index).Select(c => c.Cause)];
+
+    private static int Score(string where, string cause, int? extended)
+    {
+        bool afterMcs = where.StartsWith("mcs", StringComparison.Ordinal) || where is "security" or "licensing" or "capabilities" or "finalization";
+        bool beforeMcs = where is "tcp" or "x224" or "tls" or "credssp";
+        if (extended is { } code && code != 0)
+        {
+            return cause.StartsWith("server-error-info", StringComparison.Ordinal) ? 0 : afterMcs ? 1 : beforeMcs ? 3 : 2;
+        }
+
+        return beforeMcs ? 0 : afterMcs ? 2 : 1;
+    }
+
     private static void WriteText(TextWriter output, Explanation x)
     {
         output.WriteLine($"disconnect reason 0x{x.Code:x} ({x.Code}): {x.Reason?.Name ?? "unknown"} - {x.Reason?.Meaning ?? "a code rdphs does not know"}");
@@ -122,11 +143,14 @@ internal static class ExplainCommand
         output.WriteLine();
         if (x.Causes.Count > 0)
         {
-            output.WriteLine("Steps of an rdphs probe that end with this disconnect reason:");
+            output.WriteLine(x.ExtendedCode is { } e && e != 0
+                ? "Steps of an rdphs probe that end with this disconnect reason, best fit first (an extended reason comes only in a Set Error Info PDU, after MCS):"
+                : "Steps of an rdphs probe that end with this disconnect reason, best fit first:");
             int width = x.Causes.Max(c => $"{c.Where} {c.Cause}".Length);
+            int rank = 0;
             foreach ((string where, string cause, CatalogEntry entry) in x.Causes)
             {
-                output.WriteLine($"  {$"{where} {cause}".PadRight(width)}  {entry.Title}");
+                output.WriteLine($"  {++rank,2}. {$"{where} {cause}".PadRight(width)}  {entry.Title}");
             }
 
             output.WriteLine();

@@ -45,6 +45,7 @@ internal static class FuzzCommand
         var json = new Option<bool>("--json") { Description = "Write the report as JSON to stdout (schema rdphs.fuzz/1 in docs/report-format.md); progress and text go to stderr." };
         var report = new Option<string?>("--report") { Description = "Also write the JSON report to FILE." };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow a target that is not a loopback address. Only fuzz servers you run yourself or are allowed to test." };
+        var common = new CommonOptions();
         var noLiveness = new Option<bool>("--no-liveness-per-case") { Description = "Probe liveness only at the end of the run, not after every case (halves the connections; a crash is then not tied to its case)." };
 
         var command = new Command("fuzz", """
@@ -66,6 +67,7 @@ internal static class FuzzCommand
               rdphs fuzz 127.0.0.1 --layer mcs --seed 7 --cases 200 --json --report mcs.json
               rdphs fuzz 127.0.0.1 --layer tls --replay 7:42       replay one case, bytes in hex
               rdphs fuzz 10.0.0.5 --layer x224 --allow-remote --rate 2   a lab server you own
+              rdphs fuzz 127.0.0.1:3389 --layer x224 --proxy socks5://127.0.0.1:1080   each case through a proxy
 
             Exit codes: 0 the run ended and the server is alive; 1 the server stopped accepting connections;
             2 bad usage; 4 the --report file could not be written; 130 interrupted (the partial report is still written).
@@ -83,6 +85,7 @@ internal static class FuzzCommand
         command.Options.Add(report);
         command.Options.Add(allowRemote);
         command.Options.Add(noLiveness);
+        command.Options.Add(common.Proxy);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
@@ -127,7 +130,13 @@ internal static class FuzzCommand
                 : (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             (ulong Seed, int Index)? replayCase = parse.GetValue(replay) is { } replayText ? ParseCaseId(replayText) : null;
 
+            ProxySettings? proxy = common.ReadProxy(parse);
             await CheckTargetAsync(probeTarget, parse.GetValue(allowRemote), cancellationToken).ConfigureAwait(false);
+            if (proxy is not null)
+            {
+                await CheckTargetAsync(new ProbeTarget(proxy.Host, proxy.Port), parse.GetValue(allowRemote), cancellationToken).ConfigureAwait(false);
+            }
+
             using ReportFile? reportFile = replayCase is null ? ReportFile.Open("--report", parse.GetValue(report), "fuzz report") : null;
 
             var options = new FuzzOptions
@@ -141,10 +150,19 @@ internal static class FuzzCommand
                 Timeout = TimeSpan.FromSeconds(seconds),
                 ConnectTimeout = TimeSpan.FromSeconds(Math.Max(seconds, 5)),
                 CheckLivenessAfterEachCase = !parse.GetValue(noLiveness),
+                Proxy = proxy,
             };
             var runner = new FuzzRunner(probeTarget, options);
             bool asJson = parse.GetValue(json);
             TextWriter human = asJson ? Console.Error : Console.Out;
+
+            if (proxy is not null && await runner.CheckLivenessAsync(cancellationToken).ConfigureAwait(false) is { Alive: false } unreachable)
+            {
+                // Through a proxy, a server that cannot be reached before the first case is the proxy's doing (or the path's),
+                // not a crash the fuzzing caused.
+                Console.Error.WriteLine($"rdphs: fuzz: {probeTarget} cannot be reached before the first case: {unreachable.Detail}");
+                return ExitCodes.Failure;
+            }
 
             if (replayCase is { } one)
             {
@@ -252,7 +270,7 @@ internal static class FuzzCommand
         FuzzCaseResult? example = result.Cases.FirstOrDefault(c => c.Interesting);
         if (example is not null)
         {
-            human.WriteLine($"replay one: rdphs fuzz {target} --layer {FuzzLayerNames.Name(result.Options.Layer)} --replay {example.Case.Id}");
+            human.WriteLine($"replay one: rdphs fuzz {target} --layer {FuzzLayerNames.Name(result.Options.Layer)} --replay {example.Case.Id}{(result.Options.Proxy is { } through ? $" --proxy {through}" : string.Empty)}");
         }
     }
 

@@ -58,6 +58,10 @@ internal static class ProbeCommand
         {
             Description = "With --user: after authenticating at CredSSP version 5 or later, connect once more offering version 4 (the legacy pubKeyAuth binding without a nonce) and report whether the server refuses it (CVE-2018-0886 'Force Updated Clients'): credssp.nonceBindingEnforced.",
         };
+        var client = new Option<string?>("--client")
+        {
+            Description = $"Connect as this client would (docs/clients.md): offer what it offers (replaces --protocols and the TLS offer) and fail where it would refuse, with what it shows. Profiles: {string.Join(", ", RdpHandshake.Clients.ClientProfiles.Names)}.",
+        };
         var serverFaults = new Option<string[]>("--server-fault")
         {
             Description = "Only without a target: make the built-in test server misbehave, e.g. x224.confirm:reset (see 'rdphs serve --help').",
@@ -83,6 +87,8 @@ internal static class ProbeCommand
               rdphs probe 10.0.0.5:3390 -p rdp              offer Standard RDP Security only
               rdphs probe rdp.example.com --json > run.json stable JSON for scripts (docs/report-format.md)
               rdphs probe rdp.example.com --tls-versions 1.0  does the server still take TLS 1.0?
+              rdphs probe rdp.example.com --client freerdp3   would FreeRDP 3 connect? (rdphs compat: all clients)
+              rdphs probe rdp.example.com -e clients=mstsc-win11,freerdp3   fail if either would refuse the server
               rdphs probe rdp.example.com --cert-policy expired,weak-key,weak-signature   fail on a bad certificate
               rdphs probe rdp.example.com --keylog keys.txt --pcap run.pcapng   a capture Wireshark decrypts
               rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
@@ -107,6 +113,7 @@ internal static class ProbeCommand
         command.Options.Add(policy);
         command.Options.Add(junit);
         command.Options.Add(checkNonceBinding);
+        command.Options.Add(client);
         common.AddTlsOptions(command);
         common.AddTo(command);
         formats.AddTo(command);
@@ -134,6 +141,9 @@ internal static class ProbeCommand
                 throw new UsageException("--server-fault applies only to the built-in test server: drop the target to use it");
             }
 
+            RdpHandshake.Clients.ClientProfile? profile = parse.GetValue(client) is { } clientName
+                ? RdpHandshake.Clients.ClientProfiles.Find(clientName) ?? throw new UsageException($"--client '{clientName}': unknown client profile (known: {string.Join(", ", RdpHandshake.Clients.ClientProfiles.Names)})")
+                : null;
             Fault[] serverFaultList = faults.Select(ServeCommand.ParseFault).ToArray();
             IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
             ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
@@ -141,9 +151,12 @@ internal static class ProbeCommand
             {
                 options = probeTarget is null
                     ? throw new UsageException("--gateway needs a target: the HOST[:PORT] the gateway connects to")
-                    : options with { Gateway = hop };
+                    : options.Proxy is not null
+                        ? throw new UsageException("--gateway and --proxy together: rdphs reaches an RD Gateway directly, not through a proxy")
+                        : options with { Gateway = hop };
             }
 
+            options = profile?.Apply(options) ?? options;
             using ReportFile? junitFile = ReportFile.Open("--junit", parse.GetValue(junit), "JUnit report");
             using ReportFile? pcapFile = ReportFile.Open("--pcap", parse.GetValue(pcap), "capture");
             using KeyLogFile? keyLog = common.OpenKeyLog(parse);
@@ -189,6 +202,8 @@ internal static class ProbeCommand
                 var prober = new RdpProber(loggers.CreateLogger("rdphs.probe")) { StepObserver = progress.OnStep };
                 report = await prober.ProbeAsync(probeTarget!, options, cancellationToken).ConfigureAwait(false);
             }
+
+            report = profile is not null ? RdpHandshake.Clients.ClientJudge.AsClient(profile, report) : WithRefusals(report);
 
             IReadOnlyList<RdpHandshake.Checks.ExpectationResult> results = checks.Select(c => c.Evaluate(report)).ToArray();
             var notWritten = new List<string>();
@@ -237,6 +252,18 @@ internal static class ProbeCommand
             return outcome.ExitCode;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The verdict of a run with rdphs's own offer, saying which clients would certainly refuse what the server chose:
+    /// "... TLS 1.0 with ... — refused by mstsc-win11, freerdp3 (see `rdphs compat`)".
+    /// </summary>
+    internal static ProbeReport WithRefusals(ProbeReport report)
+    {
+        IReadOnlyList<RdpHandshake.Clients.ClientVerdict> refusals = RdpHandshake.Clients.ClientJudge.Refusals(report, RdpHandshake.Clients.ClientProfiles.All.Where(p => p.Name != "rdphs"));
+        return refusals.Count == 0
+            ? report
+            : report with { Verdict = $"{report.Verdict} — refused by {string.Join(", ", refusals.Select(v => v.Profile.Name))} (see `rdphs compat`)" };
     }
 
     /// <summary>The first line: the target, what the Connection Request offers, how far the run goes and how long it waits.</summary>

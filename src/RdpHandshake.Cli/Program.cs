@@ -5,6 +5,7 @@ var root = new RootCommand("rdphs replays the client side of an RDP connection s
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ProtocolsCommand.Create());
 root.Subcommands.Add(TlsCommand.Create());
+root.Subcommands.Add(CompatCommand.Create());
 root.Subcommands.Add(NtlmInfoCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());

@@ -103,6 +103,7 @@ internal static class ScanCommand
         command.Options.Add(quiet);
         command.Options.Add(common.Timeout);
         command.Options.Add(common.ConnectTimeout);
+        command.Options.Add(common.Proxy);
         command.Options.Add(common.Cookie);
         command.Options.Add(common.NoCookie);
         command.Options.Add(common.RoutingToken);

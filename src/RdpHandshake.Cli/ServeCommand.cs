@@ -105,6 +105,10 @@ internal static class ServeCommand
         {
             Description = "Cipher suites the server accepts, by IANA name or 0xHHHH, comma-separated [default: the TLS library's].",
         };
+        var credSspVersion = new Option<int?>("--credssp-version")
+        {
+            Description = "The TSRequest version the server answers with, 2 to 6 [default: 6]; below 5 it is a server without the 2018 CredSSP update, which updated clients refuse.",
+        };
         var certificate = new Option<string>("--certificate")
         {
             Description = $"The certificate the server presents: {string.Join(", ", TestCertificates.AllProfiles.Select(TestCertificates.Name))}.",
@@ -169,6 +173,19 @@ internal static class ServeCommand
             Description = "A fault of the built-in KDC, REQUEST:KIND[/TRANSPORT] (repeatable), e.g. as:stall, tgs:garbage, as:too-big/udp. Kinds: stall, drip, close, reset, garbage, garbage-framed, huge-length, truncated, unframed, too-big, wrong-nonce, wrong-key, other-principal.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var proxyPort = new Option<int?>("--proxy-port")
+        {
+            Description = "Also run a test proxy on this port (same address) speaking SOCKS5 and HTTP CONNECT (told apart by the client's first byte); it relays to loopback addresses only. 0 picks a free port.",
+        };
+        var proxyAccount = new Option<string?>("--proxy-account")
+        {
+            Description = "The account the test proxy requires, USER:PASSWORD (SOCKS5 username/password, HTTP Basic) [default: none required].",
+        };
+        var proxyFaults = new Option<string[]>("--proxy-fault")
+        {
+            Description = "A fault of the test proxy, STEP:KIND (repeatable): proxy.accept close|reset|stall; proxy.auth (SOCKS5 method selection) close|reset|stall|garbage|truncated|drip|reject|http; proxy.tunnel close|reset|stall|garbage|truncated|drip|reject|oversize-length.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON line per connection on stdout instead of text.",
@@ -221,6 +238,7 @@ internal static class ServeCommand
               rdphs serve --port 33890 --require-nonce-binding    refuses pre-2018 CredSSP clients (version 4 or older)
               rdphs serve --port 33890 --credssp-fault wrong-pubkeyauth   a man in the middle, as CredSSP sees it
               rdphs serve --port 33890 --certificate expired --tls-versions 1.2
+              rdphs serve --port 33890 --proxy-port 1080 --proxy-fault proxy.tunnel:stall   a proxy in front, stalling
               xfreerdp /v:127.0.0.1:33890 +auth-only              see what a real client sends
               xfreerdp /v:127.0.0.1:33890 /sec:tls /cert:ignore   a whole connection sequence, to finalization
 
@@ -248,6 +266,7 @@ internal static class ServeCommand
         command.Options.Add(faults);
         command.Options.Add(dripMs);
         command.Options.Add(tlsVersions);
+        command.Options.Add(credSspVersion);
         command.Options.Add(tlsCiphers);
         command.Options.Add(certificate);
         command.Options.Add(certificateFile);
@@ -264,6 +283,9 @@ internal static class ServeCommand
         command.Options.Add(realm);
         command.Options.Add(kdcFaults);
         command.Options.Add(kerberosOnly);
+        command.Options.Add(proxyPort);
+        command.Options.Add(proxyAccount);
+        command.Options.Add(proxyFaults);
         command.Options.Add(json);
         command.Options.Add(logLevel);
         command.Options.Add(gateway);
@@ -479,6 +501,13 @@ internal static class ServeCommand
                 options = options with { TlsVersions = CommonOptions.ParseTlsVersions("--tls-versions", versionText) };
             }
 
+            if (parse.GetValue(credSspVersion) is { } tsRequestVersion)
+            {
+                options = tsRequestVersion is >= 2 and <= 6
+                    ? options with { Ntlm = options.Ntlm with { CredSspVersion = tsRequestVersion } }
+                    : throw new UsageException($"--credssp-version {tsRequestVersion}: must be from 2 to 6");
+            }
+
             if (parse.GetValue(tlsCiphers) is { } cipherText)
             {
                 options = options with { TlsCipherSuites = CommonOptions.ParseCipherSuites("--tls-ciphers", cipherText) };
@@ -487,6 +516,44 @@ internal static class ServeCommand
             if (parse.GetValue(responseFlags) is { } flagsText)
             {
                 options = options with { ResponseFlags = (NegotiationResponseFlags)ParseByte("--response-flags", flagsText) };
+            }
+
+            TestProxyOptions? proxyOptions = null;
+            if (parse.GetValue(proxyPort) is { } proxyListenPort)
+            {
+                if (proxyListenPort is < 0 or > 65535)
+                {
+                    throw new UsageException($"--proxy-port {proxyListenPort}: must be from 0 to 65535");
+                }
+
+                var injected = new List<Fault>();
+                foreach (string text in parse.GetValue(proxyFaults) ?? [])
+                {
+                    if (!ProxyFaultSteps.TryParse(text, out Fault? proxyFault, out string? proxyError))
+                    {
+                        throw new UsageException($"--proxy-fault {proxyError}");
+                    }
+
+                    injected.Add(proxyFault! with { DripInterval = TimeSpan.FromMilliseconds(parse.GetValue(dripMs)) });
+                }
+
+                (string User, string Password)? required = null;
+                if (parse.GetValue(proxyAccount) is { } accountText)
+                {
+                    int colon = accountText.IndexOf(':', StringComparison.Ordinal);
+                    if (colon <= 0 || colon == accountText.Length - 1)
+                    {
+                        throw new UsageException("--proxy-account: expected USER:PASSWORD");
+                    }
+
+                    required = (accountText[..colon], accountText[(colon + 1)..]);
+                }
+
+                proxyOptions = new TestProxyOptions { Account = required, Faults = injected };
+            }
+            else if ((parse.GetValue(proxyFaults) ?? []).Length > 0 || parse.GetValue(proxyAccount) is not null)
+            {
+                throw new UsageException("--proxy-fault and --proxy-account need --proxy-port");
             }
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(logLevel));
@@ -554,6 +621,31 @@ internal static class ServeCommand
                 }
 
                 Console.Error.WriteLine($"rdphs test KDC for {kdcOptions!.Realm} on {kdcEndpoint} (TCP and UDP; services {string.Join(", ", kdcOptions.Services.Select(k => k.Spn))}; users {string.Join(", ", kdcOptions.Users.Select(u => u.Name))}{(kdcOptions.Faults.Count > 0 ? $"; faults {string.Join(", ", kdcOptions.Faults)}" : string.Empty)}): rdphs probe localhost:{endpoint.Port} --user {kdcOptions.Users[0].Name}@{kdcOptions.Realm} --kdc {kdcEndpoint}");
+            }
+
+            await using TestProxyServer? proxy = proxyOptions is null ? null : new TestProxyServer(proxyOptions);
+            if (proxy is not null)
+            {
+                proxy.ConnectionEnded += record =>
+                {
+                    lock (outputGate)
+                    {
+                        Console.Out.WriteLine($"proxy: {(record.Kind is { } kind ? kind == Protocol.Proxy.ProxyKind.Socks5 ? "SOCKS5" : "HTTP CONNECT" : "nothing")} to {record.Target ?? "-"}: {record.Ending}");
+                        Console.Out.Flush();
+                    }
+                };
+                IPEndPoint proxyEndpoint;
+                try
+                {
+                    proxyEndpoint = proxy.Start(new IPEndPoint(address, parse.GetValue(proxyPort)!.Value));
+                }
+                catch (System.Net.Sockets.SocketException ex)
+                {
+                    Console.Error.WriteLine($"rdphs: cannot run the proxy on {address}:{parse.GetValue(proxyPort)}: {Files.Describe(ex)}");
+                    return ExitCodes.Failure;
+                }
+
+                Console.Error.WriteLine($"rdphs test proxy (SOCKS5 and HTTP CONNECT) on {proxyEndpoint}{(proxyOptions!.Account is { } a ? $"; account {a.User}" : string.Empty)}{(proxyOptions.Faults.Count > 0 ? $"; faults {string.Join(", ", proxyOptions.Faults)}" : string.Empty)}: rdphs probe localhost:{endpoint.Port} --proxy socks5://{(proxyOptions.Account is { } u ? $"{u.User}@" : string.Empty)}{proxyEndpoint}");
             }
 
             Console.Error.WriteLine($"rdphs test server listening on {endpoint} (accepts {string.Join(", ", accepted.Select(NegotiationNames.ShortName))}; accounts {string.Join(", ", options.Accounts.Select(AccountName))}{(forced is { } f ? $"; refuses all with {NegotiationNames.Name(f)}" : string.Empty)}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");

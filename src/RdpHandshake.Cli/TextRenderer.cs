@@ -38,6 +38,11 @@ internal static class TextRenderer
         }
 
         output.Line();
+        if (report.Proxy is { } proxy)
+        {
+            output.Line(proxy.Describe());
+        }
+
         foreach (ProbeReport hop in report.PreviousHops)
         {
             output.Line($"first connection, to {hop.Target}: redirected to {hop.Session?.RedirectionTarget}");

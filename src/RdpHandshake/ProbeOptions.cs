@@ -103,6 +103,12 @@ public sealed record ProbeOptions
     /// </summary>
     public IReadOnlyList<SequenceLink> Sequence { get; init; } = ClientConnector.StandardLinks;
 
+    /// <summary>
+    /// The SOCKS5 or HTTP CONNECT proxy to go through, or null to connect to the server directly. The step
+    /// <c>proxy.connect</c> then connects to the proxy, and the proxy's tunnel is opened before X.224.
+    /// </summary>
+    public ProxySettings? Proxy { get; init; }
+
     /// <summary>The deadline for name resolution plus the TCP handshake.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
 

@@ -28,6 +28,9 @@ public sealed record ProbeReport
 
     public NegotiationResult? Negotiation { get; init; }
 
+    /// <summary>The proxy the connection went through, and what it said; null for a direct connection.</summary>
+    public ProxyHop? Proxy { get; init; }
+
     /// <summary>What the CredSSP phase learned (today: the NTLM CHALLENGE); null when it did not run.</summary>
     public CredSsp.CredSspResult? CredSsp { get; init; }
 

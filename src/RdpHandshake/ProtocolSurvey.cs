@@ -91,9 +91,10 @@ public static class ProtocolSurvey
             }
         }
 
-        // The first protocol alone: a target that cannot be reached over TCP fails the same way for every protocol.
+        // The first protocol alone: a target that cannot be reached over TCP, or through its proxy, fails the same way for
+        // every protocol.
         await AskAsync(protocols[0], 0).ConfigureAwait(false);
-        if (results[0] is { Answer: ProtocolAnswer.NoAnswer, Report.Diagnosis: { Phase: ConnectionPhase.Tcp } unreachable })
+        if (results[0] is { Answer: ProtocolAnswer.NoAnswer, Report.Diagnosis: { Phase: ConnectionPhase.Tcp or ConnectionPhase.Proxy } unreachable })
         {
             return new ProtocolSurveyReport(target.ToString(), started, TimeProvider.System.GetElapsedTime(origin), [results[0]]) { Failure = unreachable };
         }

@@ -16,6 +16,7 @@ using RdpHandshake.Policies;
 using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.CredSsp;
 using RdpHandshake.Protocol.Kerberos;
+using RdpHandshake.Protocol.Proxy;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Recording;
 using RdpHandshake.Tls;
@@ -89,7 +90,9 @@ public sealed partial class RdpProber
         Diagnosis? failed;
         try
         {
-            (transport, failed) = await ConnectAsync(attempt, target, cancellationToken).ConfigureAwait(false);
+            (transport, failed) = options.Proxy is { } proxy
+                ? await ConnectAsync(attempt, new ProbeTarget(proxy.Host, proxy.Port), ProxySteps.Connect, ConnectionPhase.Proxy, cancellationToken).ConfigureAwait(false)
+                : await ConnectAsync(attempt, target, TcpConnectStep, ConnectionPhase.Tcp, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -103,7 +106,7 @@ public sealed partial class RdpProber
 
         await using (transport.ConfigureAwait(false))
         {
-            return await DriveAsync(attempt, transport, target.Host, cancellationToken).ConfigureAwait(false);
+            return await DriveAsync(attempt, transport, target.Host, cancellationToken, target).ConfigureAwait(false);
         }
     }
 
@@ -133,12 +136,12 @@ public sealed partial class RdpProber
         attempt.MarkTunnelled(tunnel, $"RD Gateway {gateway}");
         await using (tunnel.ConfigureAwait(false))
         {
-            return await DriveAsync(attempt, tunnel, target.Host, cancellationToken, () => hop.CloseAsync(tunnel, cancellationToken)).ConfigureAwait(false);
+            return await DriveAsync(attempt, tunnel, target.Host, cancellationToken, beforeReport: () => hop.CloseAsync(tunnel, cancellationToken)).ConfigureAwait(false);
         }
     }
 
     /// <summary>Drives the connector over <paramref name="transport"/> with the services it needs, and reports.</summary>
-    private async Task<ProbeReport> DriveAsync(Attempt attempt, IRdpTransport transport, string? hostName, CancellationToken cancellationToken, Func<Task>? beforeReport = null)
+    private async Task<ProbeReport> DriveAsync(Attempt attempt, IRdpTransport transport, string? hostName, CancellationToken cancellationToken, ProbeTarget? target = null, Func<Task>? beforeReport = null)
     {
         ProbeOptions options = attempt.Options;
         using var ntlm = new NtlmPackage(options.Credentials, $"TERMSRV/{hostName ?? "localhost"}", _time);
@@ -152,8 +155,16 @@ public sealed partial class RdpProber
             Authentication = package,
             StandardSecurity = new StandardSecurityProvider(),
             Licensing = licensing,
+            ProxyPassword = options.Proxy?.Password is { } proxyPassword ? new ProxySettings.PasswordSource(proxyPassword) : null,
         };
-        var connector = new ClientConnector(ConnectorOptions(options), services, options.Sequence);
+        ClientConnectorOptions connectorOptions = ConnectorOptions(options);
+        if (options.Proxy is { } proxy && target is not null)
+        {
+            // The server's name goes to the proxy as given, for the proxy to resolve (SOCKS5 ATYP 3, CONNECT host:port).
+            connectorOptions = connectorOptions with { Proxy = ProxyTunnelFor(proxy, target) };
+        }
+
+        var connector = new ClientConnector(connectorOptions, services, options.Sequence);
         Diagnosis? diagnosis;
         try
         {
@@ -264,11 +275,15 @@ public sealed partial class RdpProber
         return new ProbeTlsSession(session, serverName, hostName, _time.GetUtcNow, options.Trust, options.CertificatePolicy);
     }
 
-    /// <summary>The <c>tcp.connect</c> step: name resolution and the TCP handshake under the connect timeout.</summary>
-    private static async Task<(IRdpTransport? Transport, Diagnosis? Failure)> ConnectAsync(Attempt attempt, ProbeTarget target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <c>tcp.connect</c> step (or <c>proxy.connect</c>, to the proxy in front of the server): name resolution and
+    /// the TCP handshake under the connect timeout.
+    /// </summary>
+    private static async Task<(IRdpTransport? Transport, Diagnosis? Failure)> ConnectAsync(Attempt attempt, ProbeTarget target, string stepName, ConnectionPhase phase,
+        CancellationToken cancellationToken)
     {
         ProbeOptions options = attempt.Options;
-        StepRecord step = attempt.Begin(TcpConnectStep, ConnectionPhase.Tcp);
+        StepRecord step = attempt.Begin(stepName, phase);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.ConnectTimeout);
         string connectTimeout = $"{options.ConnectTimeout.TotalSeconds:0.###} s";
@@ -323,7 +338,7 @@ public sealed partial class RdpProber
             catch (OperationCanceledException)
             {
                 socket.Dispose();
-                return (null, Fail(attempt, step, CauseId.ConnectTimeout, $"no answer from {address}:{target.Port} within the connect timeout ({connectTimeout})", SocketError.TimedOut, fields));
+                return (null, Fail(attempt, step, CauseId.ConnectTimeout, $"no answer from {(phase == ConnectionPhase.Proxy ? "the proxy " : string.Empty)}{address}:{target.Port} within the connect timeout ({connectTimeout})", SocketError.TimedOut, fields));
             }
             catch (SocketException ex)
             {
@@ -341,20 +356,27 @@ public sealed partial class RdpProber
             SocketError.TimedOut => CauseId.ConnectTimeout,
             _ => CauseId.SocketError,
         };
-        return (null, Fail(attempt, step, cause, $"connecting to {target} failed: {last?.Message ?? error.ToString()}", error, fields));
+        return (null, Fail(attempt, step, cause, $"connecting to {(phase == ConnectionPhase.Proxy ? "the proxy " : string.Empty)}{target} failed: {last?.Message ?? error.ToString()}", error, fields));
     }
 
     private static Diagnosis Interrupted(Attempt attempt, StepRecord step)
     {
         attempt.End(step, StepOutcome.Interrupted, "interrupted");
-        return attempt.Diagnose(new Cause(ConnectionPhase.Tcp, CauseId.Interrupted), "interrupted while connecting", step);
+        return attempt.Diagnose(new Cause(step.Phase, CauseId.Interrupted), "interrupted while connecting", step);
     }
 
     private static Diagnosis Fail(Attempt attempt, StepRecord step, CauseId cause, string summary, SocketError? error, IReadOnlyList<StepField>? fields = null)
     {
         attempt.End(step, StepOutcome.Failed, summary, fields);
-        return attempt.Diagnose(new Cause(ConnectionPhase.Tcp, cause), summary, step, socketError: error);
+        return attempt.Diagnose(new Cause(step.Phase, cause), summary, step, socketError: error);
     }
+
+    /// <summary>The tunnel asked of <paramref name="proxy"/>: the server as given, with its bytes when it is an IP address.</summary>
+    internal static ProxyTunnelRequest ProxyTunnelFor(ProxySettings proxy, ProbeTarget target) =>
+        new(proxy.Kind, target.Host, target.Port, proxy.User)
+        {
+            TargetAddress = IPAddress.TryParse(target.Host, out IPAddress? address) ? new ReadOnlyMemory<byte>(address.GetAddressBytes()) : null,
+        };
 
     /// <summary>The system's cryptographic random number generator, for the core's nonces.</summary>
     private sealed class SystemRandom : IRandomSource

@@ -199,9 +199,10 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("probe", "<HOST[:PORT]>", "--timeout <SECONDS>", "--junit <FILE>", "--pcap <FILE>", "--password-file <FILE>")]
+    [InlineData("probe", "<HOST[:PORT]>", "--timeout <SECONDS>", "--junit <FILE>", "--pcap <FILE>", "--password-file <FILE>", "--client <PROFILE>")]
     [InlineData("protocols", "<HOST[:PORT]>", "--timeout <SECONDS>", "--concurrency <N>")]
     [InlineData("tls", "<HOST[:PORT]>", "--timeout <SECONDS>")]
+    [InlineData("compat", "<HOST[:PORT]>", "--clients <PROFILES>", "--timeout <SECONDS>")]
     [InlineData("ntlm-info", "<HOST[:PORT]>", "--connect-timeout <SECONDS>")]
     [InlineData("scan", "<TARGETS>", "--targets-file <FILE>", "--host-timeout <SECONDS>")]
     [InlineData("serve", "--port <PORT>", "--certificate-file <FILE>")]

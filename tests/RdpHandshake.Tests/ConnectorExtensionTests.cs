@@ -44,7 +44,7 @@ public sealed class ConnectorExtensionTests
     public async Task A_sequence_of_ones_own_runs_in_its_place_with_one_class_and_one_link()
     {
         List<SequenceLink> links = [.. ClientConnector.StandardLinks];
-        links.Insert(1, new SequenceLink("noop", ConnectionPhase.X224, state => new NoOp(state)));
+        links.Insert(links.FindIndex(link => link.Name == "x224") + 1, new SequenceLink("noop", ConnectionPhase.X224, state => new NoOp(state)));
 
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { Accepted = SecurityProtocols.Ssl }, new ProbeOptions { Sequence = links }, TestContext.Current.CancellationToken);

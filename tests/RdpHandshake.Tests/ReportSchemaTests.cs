@@ -4,6 +4,7 @@ using RdpHandshake.Checks;
 using RdpHandshake.Cli;
 using RdpHandshake.Crypto;
 using RdpHandshake.Protocol.Connector;
+using RdpHandshake.Protocol.Proxy;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.X224;
 using RdpHandshake.Reporting;
@@ -83,6 +84,38 @@ public sealed class ReportSchemaTests
         ProbeReport report = await new RdpProber().ProbeAsync(new ProbeTarget("127.0.0.1", 1), EngineHarness.FastOptions(), TestContext.Current.CancellationToken);
         Assert.Null(report.Negotiation);
         AssertValid(report);
+    }
+
+    [Theory]
+    [InlineData(ProxyKind.Socks5, null)]
+    [InlineData(ProxyKind.HttpConnect, null)]
+    [InlineData(ProxyKind.Socks5, "proxy.tunnel:reject")]
+    [InlineData(ProxyKind.HttpConnect, "proxy.tunnel:reject")]
+    public async Task Runs_through_a_proxy_record_the_hop(ProxyKind kind, string? fault)
+    {
+        Fault[] faults = [];
+        if (fault is not null)
+        {
+            Assert.True(ProxyFaultSteps.TryParse(fault, out Fault? parsed, out string? error), error);
+            faults = [parsed!];
+        }
+
+        (ProbeReport report, _) = await HostileProxyMatrixTests.ThroughTestProxyAsync(kind, new TestProxyOptions { Faults = faults }, new ProbeOptions { Until = ConnectionPhase.Tls });
+        Assert.Equal(fault is null, report.Success);
+        AssertValid(report);
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
+        JsonElement proxy = document.RootElement.GetProperty("proxy");
+        Assert.Equal(kind == ProxyKind.Socks5 ? "socks5" : "http-connect", proxy.GetProperty("kind").GetString());
+        Assert.Equal(fault is null, proxy.GetProperty("tunnelled").GetBoolean());
+        Assert.Equal(fault is null ? 0 : ExitCodes.Proxy, document.RootElement.GetProperty("outcome").GetProperty("exitCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_direct_run_has_a_null_proxy()
+    {
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(new TestServerOptions { Accepted = SecurityProtocols.Ssl }, new ProbeOptions { Until = ConnectionPhase.X224 }, TestContext.Current.CancellationToken);
+        using JsonDocument document = JsonDocument.Parse(ProbeReportJson.ToJson(report, ExitCodes.For));
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("proxy").ValueKind);
     }
 
     [Fact]

@@ -269,4 +269,20 @@ public sealed class NtlmInfoAgainstTestServerTests
         Assert.True(record.NtlmChallengeSent);
         Assert.Equal(6, record.CredSspClientVersion);
     }
+
+    [Theory]
+    [InlineData(TlsVersion.Tls12, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)]
+    [InlineData(TlsVersion.Tls13, CipherSuite.TLS_AES_128_GCM_SHA256)]
+    public async Task A_server_with_an_ecdsa_certificate_is_reached_over_both_versions(TlsVersion version, int suite)
+    {
+        var server = new TestServerOptions { Certificate = CertificateProfile.EcdsaP256, TlsVersions = [version] };
+        (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(report.Success, report.Verdict);
+        Assert.Equal(version, report.Tls!.Version);
+        Assert.Equal(suite, report.Tls.CipherSuite);
+        CertificateReport certificate = report.Tls.Certificate!;
+        Assert.Equal(("EC", 256), (certificate.KeyType, certificate.KeyBits));
+        Assert.Equal(["digitalSignature"], certificate.KeyUsages);
+        Assert.DoesNotContain(certificate.Findings, f => f.Severity != FindingSeverity.Info);
+    }
 }

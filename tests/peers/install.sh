@@ -4,7 +4,8 @@
 # tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server), MIT Kerberos (a KDC
 # with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process),
 # dnsmasq (a DNS server on loopback answering a realm's KDC SRV records), prometheus (scrapes rdphs exporter; the
-# tests run their own in the foreground, on loopback).
+# tests run their own in the foreground, on loopback), dante-server (danted, a SOCKS5 proxy) and tinyproxy (an HTTP
+# CONNECT proxy), which the proxy tests start in the foreground on loopback.
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -22,6 +23,8 @@ declare -A package_of=(
   [faketime]=faketime
   [dnsmasq]=dnsmasq-base
   [prometheus]=prometheus
+  [danted]=dante-server
+  [tinyproxy]=tinyproxy
 )
 
 missing=()
@@ -30,7 +33,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq, prometheus)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq, prometheus, danted, tinyproxy)"
   exit 0
 fi
 

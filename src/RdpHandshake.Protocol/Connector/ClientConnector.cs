@@ -24,6 +24,7 @@ public sealed class ClientConnector
     /// <summary>The standard order of the connection sequence. A new phase is one sequence class and one link here.</summary>
     public static IReadOnlyList<SequenceLink> StandardLinks { get; } =
     [
+        new("proxy", ConnectionPhase.Proxy, ProxyTunnel),
         new("x224", ConnectionPhase.X224, state => new X224Negotiation(state)),
         new("tls", ConnectionPhase.Tls, state => state.Negotiation!.RequiresTls ? new TlsUpgrade(state) : null),
         new("credssp", ConnectionPhase.CredSsp, state => state.Negotiation!.RequiresCredSsp ? new CredSspSequence(state) : null),
@@ -204,4 +205,11 @@ public sealed class ClientConnector
     }
 
     private static bool ChannelsJoined(ConnectionState state) => state.Reached >= ConnectionPhase.Mcs;
+
+    /// <summary>The proxy's tunnel, when the connection goes through one: SOCKS5 or HTTP CONNECT.</summary>
+    private static IConnectionSequence? ProxyTunnel(ConnectionState state) => state.Options.Proxy is not { } request ? null : request.Kind switch
+    {
+        Proxy.ProxyKind.Socks5 => new Socks5Tunnel(state, request),
+        Proxy.ProxyKind.HttpConnect => new HttpConnectTunnel(state, request),
+    };
 }

@@ -33,6 +33,12 @@ public sealed record ClientConnectorOptions
 
     /// <summary>Where the TLS handshake may stop early: after the ServerHello is enough to learn the version and suite.</summary>
     public TlsMilestone TlsStopAfter { get; init; } = TlsMilestone.Finished;
+
+    /// <summary>
+    /// The proxy tunnel to open first, over the connection to the proxy (SOCKS5 or HTTP CONNECT), or null to speak
+    /// RDP on the connection at once. Its password is a service (<see cref="ConnectorServices.ProxyPassword"/>).
+    /// </summary>
+    public Proxy.ProxyTunnelRequest? Proxy { get; init; }
 }
 
 /// <summary>What the client offers in the X.224 Connection Request (MS-RDPBCGR 2.2.1.1).</summary>

@@ -111,6 +111,9 @@ public sealed class ConnectionState
 
     public NegotiationResult? Negotiation { get; internal set; }
 
+    /// <summary>What the proxy said, once a proxy tunnel was asked for.</summary>
+    public Proxy.ProxyFacts? Proxy { get; internal set; }
+
     /// <summary>The security protocol the server selected (Standard RDP Security when it sent no negotiation data).</summary>
     public SecurityProtocols Selected => Negotiation?.Selected ?? SecurityProtocols.Rdp;
 

@@ -31,4 +31,7 @@ public sealed class ConnectorServices
 
     /// <summary>Answers a server that asks for a license.</summary>
     public ILicensingProvider? Licensing { get; init; }
+
+    /// <summary>The password of <see cref="ClientConnectorOptions.Proxy"/>'s user, written out only into the request that carries it.</summary>
+    public Proxy.IProxyPassword? ProxyPassword { get; init; }
 }

@@ -49,6 +49,26 @@ public enum CauseId
     /// <summary>A Server Redirection PDU (a connection broker).</summary>
     Redirected,
 
+    // A proxy in front of the server (SOCKS5, HTTP CONNECT).
+
+    /// <summary>A SOCKS5 reply other than succeeded (RFC 1928 section 6); detail: the reply's name, code: REP.</summary>
+    SocksReply,
+
+    /// <summary>The proxy asks for credentials and none were given: SOCKS5 selecting username/password, HTTP 407.</summary>
+    ProxyAuthRequired,
+
+    /// <summary>The proxy refused the credentials: an RFC 1929 status other than 0, HTTP 407 after Basic credentials.</summary>
+    ProxyAuthFailed,
+
+    /// <summary>The SOCKS5 proxy accepts none of the methods offered (X'FF') or selects one that was not offered.</summary>
+    ProxyNoAcceptableMethod,
+
+    /// <summary>An HTTP proxy's status other than 2xx and 407 in answer to CONNECT; detail: the status code.</summary>
+    ProxyHttpStatus,
+
+    /// <summary>The proxy port answered another protocol than the one asked for; detail: its name (HTTP, SOCKS5, SOCKS4, TLS, ...).</summary>
+    ProxyProtocolMismatch,
+
     // X.224 negotiation.
 
     /// <summary>RDP_NEG_FAILURE; detail: the failure code's name, code: its value.</summary>
@@ -163,6 +183,15 @@ public enum CauseId
     LicenseError,
     LicenseRequestUnanswered,
     PlatformChallengeFailed,
+
+    // Client profiles.
+
+    /// <summary>
+    /// The server answered, but the client a profile describes would refuse what it chose; detail: what
+    /// (<c>tls-version</c>, <c>cipher-suite</c>, <c>certificate-key</c>, <c>certificate-signature</c>,
+    /// <c>credssp-version</c>, <c>standard-security</c>, <c>security-protocol</c>).
+    /// </summary>
+    ClientRefused,
 }
 
 /// <summary>The stable names of <see cref="CauseId"/>: what the JSON report, <c>--expect cause=</c> and the docs use.</summary>
@@ -190,6 +219,12 @@ public static class CauseNames
         CauseId.DisconnectUltimatum => "disconnect-ultimatum",
         CauseId.ServerErrorInfo => "server-error-info",
         CauseId.Redirected => "redirected",
+        CauseId.SocksReply => "socks-reply",
+        CauseId.ProxyAuthRequired => "proxy-auth-required",
+        CauseId.ProxyAuthFailed => "proxy-auth-failed",
+        CauseId.ProxyNoAcceptableMethod => "proxy-no-acceptable-method",
+        CauseId.ProxyHttpStatus => "proxy-http-status",
+        CauseId.ProxyProtocolMismatch => "proxy-protocol-mismatch",
         CauseId.NegotiationFailure => "negotiation-failure",
         CauseId.NlaRequired => "nla-required",
         CauseId.ProtocolNotRequested => "protocol-not-requested",
@@ -237,6 +272,7 @@ public static class CauseNames
         CauseId.LicenseError => "license-error",
         CauseId.LicenseRequestUnanswered => "license-request-unanswered",
         CauseId.PlatformChallengeFailed => "platform-challenge-failed",
+        CauseId.ClientRefused => "client-refused",
     };
 
     /// <summary>
@@ -256,7 +292,10 @@ public static class CauseNames
         CauseId.DisconnectUltimatum => "REASON",
         CauseId.KdcUnreachable => "HOW",
         CauseId.KerberosError => "ERROR",
-        CauseId.NotRdp => "PROTOCOL",
+        CauseId.NotRdp or CauseId.ProxyProtocolMismatch => "PROTOCOL",
+        CauseId.SocksReply => "REPLY",
+        CauseId.ProxyHttpStatus => "STATUS",
+        CauseId.ClientRefused => "WHAT",
         CauseId.GatewayHttpStatus => "STATUS",
         CauseId.GatewayRefused or CauseId.GatewayChannelClosed => "E_PROXY_NAME",
         CauseId.GatewayTransportUnsupported => "TRANSPORT",
@@ -270,7 +309,8 @@ public static class CauseNames
             or CauseId.CredentialsRequired or CauseId.RequestedProtocolsMismatch or CauseId.NoCommonEncryptionMethod or CauseId.FipsRequired
             or CauseId.ServerCertificateInvalid or CauseId.DecryptFailed or CauseId.StandardSecurityUnavailable
             or CauseId.LicenseRequestUnanswered or CauseId.PlatformChallengeFailed or CauseId.NtlmBlocked or CauseId.KdcNotFound
-            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed or CauseId.GatewayAuthFailed => null,
+            or CauseId.KerberosReplyInvalid or CauseId.KerberosRejected or CauseId.KerberosMutualAuthFailed or CauseId.GatewayAuthFailed
+            or CauseId.ProxyAuthRequired or CauseId.ProxyAuthFailed or CauseId.ProxyNoAcceptableMethod => null,
     };
 
     /// <summary>The id whose name is <paramref name="name"/> (the part before any detail), for parsing checks.</summary>

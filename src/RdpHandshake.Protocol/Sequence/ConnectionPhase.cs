@@ -2,12 +2,14 @@ namespace RdpHandshake.Protocol.Sequence;
 
 /// <summary>
 /// The phases of the RDP connection sequence (MS-RDPBCGR 1.3.1.1), plus the TCP connect before them and, when the
-/// connection goes through an RD Gateway (MS-TSGU), the gateway hop between the two.
+/// connection goes through a proxy or an RD Gateway (MS-TSGU), the proxy's tunnel and the gateway hop between the two.
 /// </summary>
 public enum ConnectionPhase
 {
     Tcp,
 
+    /// <summary>A SOCKS5 or HTTP CONNECT proxy: the connection to it, its authentication and the tunnel it opens to the server.</summary>
+    Proxy,
     /// <summary>The RD Gateway hop: TLS and HTTP to the gateway, then its tunnel and channel to the target.</summary>
     Gateway,
     X224,
@@ -26,6 +28,7 @@ public static class ConnectionPhaseNames
     public static string Name(this ConnectionPhase phase) => phase switch
     {
         ConnectionPhase.Tcp => "tcp",
+        ConnectionPhase.Proxy => "proxy",
         ConnectionPhase.Gateway => "gateway",
         ConnectionPhase.X224 => "x224",
         ConnectionPhase.Tls => "tls",

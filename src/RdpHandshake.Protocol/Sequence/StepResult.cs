@@ -24,6 +24,13 @@ public sealed record StepResult(string StepName, ConnectionPhase Phase, string P
     public string? BytesWithheld { get; init; }
 
     /// <summary>
+    /// What the timeline and the evidence record in place of the bytes the step wrote, when those carry a secret that
+    /// the protocol sends in the clear (a SOCKS5 password, HTTP Basic credentials): the same PDU with the secret
+    /// overwritten, byte for byte. Null to record what was sent.
+    /// </summary>
+    public byte[]? RedactedOutput { get; init; }
+
+    /// <summary>
     /// The step is not over: it needs more frames (a TLS flight spread over several records). The driver keeps it
     /// open, with its deadline, and reads the next frame for it.
     /// </summary>

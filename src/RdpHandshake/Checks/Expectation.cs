@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using RdpHandshake.Clients;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
@@ -78,6 +79,7 @@ public sealed partial class Expectation
         ["error-info"] = "the last Set Error Info name (none when the server sent none)",
         ["channels"] = "the static channels the server gave IDs to, comma-separated",
         ["elapsed-ms"] = "the run's duration in milliseconds",
+        ["clients"] = "client profiles, comma-separated (clients=mstsc-win11,freerdp3): passes only if none of them would refuse what the server chose (docs/clients.md; `rdphs compat` tries each with its own offer)",
     };
 
     /// <summary>
@@ -176,6 +178,11 @@ public sealed partial class Expectation
                 return Array.IndexOf(EncryptionMethods, value.ToLowerInvariant()) < 0 ? $"'{value}' is not an encryption method ({string.Join(", ", EncryptionMethods)})" : null;
             case "encryption-level":
                 return Array.IndexOf(EncryptionLevels, value.ToLowerInvariant()) < 0 ? $"'{value}' is not an encryption level ({string.Join(", ", EncryptionLevels)})" : null;
+            case "clients":
+                return op != "=" ? $"clients takes = and a list of client profiles, e.g. clients=mstsc-win11,freerdp3"
+                    : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(n => ClientProfiles.Find(n) is null) is { } unknown
+                        ? $"'{unknown}' is not a client profile (known: {string.Join(", ", ClientProfiles.Names)})"
+                        : null;
         }
 
         if (ordering)
@@ -203,6 +210,11 @@ public sealed partial class Expectation
 
     public ExpectationResult Evaluate(ProbeReport report)
     {
+        if (Key == "clients")
+        {
+            return EvaluateClients(report);
+        }
+
         string? actual = Read(report);
         if (actual is null)
         {
@@ -224,6 +236,25 @@ public sealed partial class Expectation
             },
         };
         return new ExpectationResult(this, passed, actual, passed ? $"{Key} is {actual}" : $"expected {Key} {Operator} {Value}, got {actual}");
+    }
+
+    /// <summary>
+    /// <c>clients=A,B</c>: every named client would connect. The run's own offer is rdphs's, so only refusals that do not
+    /// depend on the offer count (a failed run fails the check: none of them would get further).
+    /// </summary>
+    private ExpectationResult EvaluateClients(ProbeReport report)
+    {
+        ClientProfile[] profiles = [.. Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => ClientProfiles.Find(n)!)];
+        if (!report.Success)
+        {
+            return new ExpectationResult(this, false, null, $"the run failed ({report.Diagnosis!.Cause.Name}), so {string.Join(", ", profiles.Select(p => p.Name))} would not connect either");
+        }
+
+        ClientVerdict[] refusing = [.. profiles.Select(p => ClientJudge.Evaluate(p, report, ownOffer: false)).Where(v => !v.Connects && v.Certain)];
+        string actual = string.Join(",", profiles.Except(refusing.Select(v => v.Profile)).Select(p => p.Name));
+        return refusing.Length == 0
+            ? new ExpectationResult(this, true, actual, $"none of {string.Join(", ", profiles.Select(p => p.Name))} refuses what the server chose")
+            : new ExpectationResult(this, false, actual, string.Join("; ", refusing.Select(v => v.Reason)));
     }
 
     private int? Compare(string actual)

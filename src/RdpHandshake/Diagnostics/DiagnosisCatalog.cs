@@ -34,7 +34,7 @@ public sealed record CatalogRow(CauseId Id, string Where, CatalogEntry Entry)
 /// The cause knowledge base: one row of data per <see cref="CauseId"/> with its explanation, remedy and the
 /// mstsc-equivalent code. A lookup takes the entry for the cause's detail, else for its phase, else the row's own.
 /// </summary>
-public static class DiagnosisCatalog
+public static partial class DiagnosisCatalog
 {
     /// <summary>Why a catalogue entry carries no mstsc code (<see cref="CatalogEntry.NoMstscCode"/>).</summary>
     public static class NoMstscCodeReasons
@@ -65,6 +65,20 @@ public static class DiagnosisCatalog
         public const string Interrupted =
             "none: the run was stopped from this side (Ctrl-C or SIGTERM), not by the server or the network; mstsc's code for a disconnection its own user asks for "
             + "(0x1, disconnectReasonLocalNotError) would say nothing about the server";
+
+        /// <summary>A SOCKS5 or HTTP CONNECT proxy's answer: mstsc does not go through such proxies.</summary>
+        public const string NoProxySupport =
+            "none: mstsc does not connect through SOCKS5 or HTTP CONNECT proxies (it reaches session hosts through an RD Gateway), "
+            + "so none of the disconnect reasons Microsoft documents for it (IMsTscAxEvents::OnDisconnected) names a proxy's answer";
+
+        /// <summary>A client profile's refusal that mstsc does not make (it accepts the key or hash, or prompts).</summary>
+        public const string NotAnMstscRefusal =
+            "none: mstsc does not refuse this (it accepts RSA 1024 keys and SHA-1 signed server certificates, showing at most its usual certificate prompt), so this is not an mstsc failure";
+
+        /// <summary>mstsc's CredSSP encryption oracle message, whose disconnect reason is not documented.</summary>
+        public const string CredSspOracle =
+            "undocumented: mstsc shows 'An authentication error has occurred ... This could be due to CredSSP encryption oracle remediation' "
+            + "(https://support.microsoft.com/help/4295591), a disconnect reason the documented list (IMsTscAxEvents::OnDisconnected) does not name";
 
         /// <summary>An rdphs setting, check or fault, not something that ends an mstsc connection.</summary>
         public const string RdphsOnly =
@@ -690,6 +704,47 @@ public static class DiagnosisCatalog
                 "Restart the server's Remote Desktop Licensing and Remote Desktop Services; report it if it repeats.",
                 MstscCodes.For(0x808)));
 
+        rows.Add(CauseId.ClientRefused, "x224, tls, credssp, security", new(
+                "the client named by --client would refuse what the server chose",
+                "The server answered, and a permissive client goes on, but the client profile (docs/clients.md) refuses what the server chose: a TLS version or cipher suite it does not enable, a certificate key or signature below its security level, a CredSSP without the 2018 nonce binding, or Standard RDP Security it does not speak. The summary names the client and what it shows.",
+                "Change the server as the summary says (`rdphs compat HOST` shows every client at once), or change the client's settings.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+        rows.Detail(CauseId.ClientRefused, "tls-version", new(
+                "the client does not enable the TLS version the server speaks",
+                "The server negotiates only TLS versions the client has turned off: typically a server limited to TLS 1.0 or 1.1 meeting Windows 11 or FreeRDP 3 (TLS 1.2 and up), or a TLS 1.2+ server meeting Windows 7's mstsc (TLS 1.0 unless DefaultSecureProtocols is set). The client ends the handshake with a protocol_version alert.",
+                "Enable TLS 1.2 on the server (Windows: SCHANNEL\\Protocols\\TLS 1.2\\Server Enabled=1 and the TLS 1.2 update on 2008 R2/2012; xrdp: ssl_protocols=TLSv1.2, TLSv1.3), or, for Windows 7 clients, enable TLS 1.1/1.2 for them (KB3140245, DefaultSecureProtocols).",
+                SocketClosed));
+        rows.Detail(CauseId.ClientRefused, "cipher-suite", new(
+                "no cipher suite of the client's is enabled on the server",
+                "The server's cipher suites and the client's have nothing in common: RC4 or 3DES only servers meet clients that dropped them, or AEAD-only servers meet Windows 7.",
+                "Enable an AES-GCM suite with ECDHE on the server (Windows: 'SSL Cipher Suite Order' policy; xrdp: tls_ciphers=HIGH).",
+                SocketClosed));
+        rows.Detail(CauseId.ClientRefused, "certificate-key", new(
+                "the server certificate's key is too small for the client",
+                "The client enforces a minimum RSA key size (OpenSSL security level 2 and macOS: 2048 bits) and the server's certificate has a smaller key, so the client aborts the TLS handshake after the server's Certificate.",
+                "Replace the RDP certificate with one on an RSA key of 2048 bits or more (Windows: delete the self-signed certificate in the 'Remote Desktop' store and restart TermService; xrdp: a new certificate and key_file).",
+                null, NoMstscCode: NoMstscCodeReasons.NotAnMstscRefusal));
+        rows.Detail(CauseId.ClientRefused, "certificate-signature", new(
+                "the server certificate's signature hash is refused by the client",
+                "The certificate is signed with a hash the client no longer trusts (SHA-1 or MD5): OpenSSL from security level 1 and macOS refuse SHA-1 signed server certificates, so the client aborts the TLS handshake.",
+                "Reissue the RDP certificate signed with SHA-256 (a new self-signed certificate, or one from the organisation's CA).",
+                null, NoMstscCode: NoMstscCodeReasons.NotAnMstscRefusal));
+        rows.Detail(CauseId.ClientRefused, "credssp-version", new(
+                "the server's CredSSP predates the 2018 update the client requires",
+                "The server answered with a TSRequest version below 5: it has not installed the CredSSP update for CVE-2018-0886, and an updated client whose 'Encryption Oracle Remediation' policy is 'Mitigated' (the default since May 2018) refuses to fall back to it.",
+                "Install the CredSSP update on the server (any cumulative update since May 2018); relaxing the client policy to 'Vulnerable' is the last resort.",
+                null, NoMstscCode: NoMstscCodeReasons.CredSspOracle));
+        rows.Detail(CauseId.ClientRefused, "standard-security", new(
+                "the client cannot use the server's Standard RDP Security",
+                "The server offers only Standard RDP Security (RC4, no server authentication) and an encryption method the client does not accept, or the client's RC4 is unavailable.",
+                "Enable TLS on the server (Windows: Security Layer 'Negotiate' or 'SSL'; xrdp: security_layer=negotiate) and, while Standard RDP Security remains, set its encryption level to High or Client Compatible (crypt_level=high).",
+                MstscCodes.For(0x506)));
+        rows.Detail(CauseId.ClientRefused, "security-protocol", new(
+                "the client requires TLS and the server offers Standard RDP Security only",
+                "The server selected Standard RDP Security (no TLS), which the client does not speak at all.",
+                "Enable TLS on the server: Windows: Security Layer 'Negotiate' or 'SSL' (SecurityLayer=1 or 2 under RDP-Tcp); xrdp: security_layer=negotiate or tls with a certificate.",
+                SocketClosed));
+
         rows.Add(CauseId.ServerErrorInfo, "mcs and later", new(
                 "the server said why it ended the connection",
                 "The server sent a Set Error Info PDU (MS-RDPBCGR 2.2.5.1) before closing: its code is the reason mstsc shows as the extended disconnect reason.",
@@ -839,6 +894,7 @@ public static class DiagnosisCatalog
                 : new CatalogEntry(title, explanation, remedy, null, NoMstscCode: NoMstscCodeReasons.Undocumented));
         }
 
+        AddProxyRows(rows);
         AddGateway(rows);
         return rows.Build();
     }

@@ -20,6 +20,8 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
 {
     private readonly StepRecorder _recorder = new(time);
     private WireLog? _wire;
+    private IPEndPoint? _server;
+    private IPEndPoint? _client;
     private string? _remote;
     private string? _local;
     private byte[] _lastSent = [];
@@ -65,14 +67,21 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     }
 
     /// <summary>Records that the transport is up: the <c>tcp.connect</c> step ends (or is made) and the wire log starts.</summary>
+    /// <remarks>
+    /// Through a proxy (<c>proxy.connect</c>) the wire log starts only once the tunnel is open (<see cref="MarkProxyTunnelOpen"/>):
+    /// the capture shows the tunnelled RDP stream, which a dissector reads from its first byte, and never the proxy's
+    /// credentials.
+    /// </remarks>
     public void MarkConnected(IRdpTransport transport, StepRecord? step = null, List<StepField>? fields = null)
     {
-        _wire = new WireLog(_recorder.StartedAt)
+        _server = (transport as SocketTransport)?.RemoteEndPoint;
+        _client = (transport as SocketTransport)?.LocalEndPoint;
+        bool viaProxy = step?.Phase == ConnectionPhase.Proxy;
+        if (!viaProxy)
         {
-            ConnectedAt = _recorder.Elapsed,
-            Server = (transport as SocketTransport)?.RemoteEndPoint,
-            Client = (transport as SocketTransport)?.LocalEndPoint,
-        };
+            _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed, Server = _server, Client = _client };
+        }
+
         _remote = transport.RemoteDescription;
         _local = transport.LocalDescription;
         step ??= Begin(RdpProber.TcpConnectStep, ConnectionPhase.Tcp);
@@ -83,7 +92,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             fields.Add(new StepField("local", _local));
         }
 
-        End(step, StepOutcome.Ok, $"connected to {_remote}", fields);
+        End(step, StepOutcome.Ok, viaProxy ? $"connected to the proxy {_remote}" : $"connected to {_remote}", fields);
         LogConnected(_remote, _local);
     }
 
@@ -98,6 +107,24 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
         _local = transport.LocalDescription;
         _tunnel = via;
         LogConnected(_remote, _local);
+    }
+
+    /// <summary>
+    /// Records that the proxy's tunnel to <paramref name="targetHost"/> is open: the wire log starts here, as a connection
+    /// from our end to the server's port (at the server's address when it is an IP address of the same family, else at
+    /// the proxy's), so that the capture holds the RDP stream as the server sees it.
+    /// </summary>
+    public void MarkProxyTunnelOpen(string targetHost, int targetPort)
+    {
+        if (_wire is not null)
+        {
+            return;
+        }
+
+        IPAddress address = IPAddress.TryParse(targetHost, out IPAddress? literal) && literal.AddressFamily == (_client?.AddressFamily ?? literal.AddressFamily)
+            ? literal
+            : _server?.Address ?? IPAddress.Loopback;
+        _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed, Server = new IPEndPoint(address, targetPort), Client = _client };
     }
 
     /// <summary>Adds bytes the server sent to the wire log, for the capture.</summary>
@@ -123,7 +150,58 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             SocketError: (read?.End?.SocketError ?? socketError)?.ToString(),
             DecodeError: decodeError ?? read?.Error?.ToString(),
             Fields: step?.Fields);
-        return new Diagnosis(cause, summary, entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
+        return new Diagnosis(cause, summary, Trigger(cause, step) + entry.Explanation, evidence, entry.Mstsc, entry.Remedy) { MstscNote = entry.NoMstscCode };
+    }
+
+    /// <summary>
+    /// When the server closes or resets while the client waits: the client PDUs sent since the server last spoke, as
+    /// the likely trigger, read with the security mode in mind. After the Security Exchange and the Client Info under
+    /// Standard RDP Security the server may have failed to decrypt the client random (a wrong or corrupt server key, a
+    /// FIPS mismatch) or rejected the Client Info; under TLS, after the Client Info, it may have rejected the Client
+    /// Info. Said before the catalogue's generic explanation (licensing's, for a close while waiting for licensing).
+    /// </summary>
+    private string Trigger(Cause cause, StepRecord? failed)
+    {
+        if (cause.Id is not (CauseId.ClosedByPeer or CauseId.Reset or CauseId.TruncatedResponse) || cause.Phase <= ConnectionPhase.Tcp)
+        {
+            return string.Empty;
+        }
+
+        var sent = new List<string>();
+        IReadOnlyList<StepRecord> steps = _recorder.Steps;
+        for (int i = steps.Count - 1; i >= 0; i--)
+        {
+            StepRecord step = steps[i];
+            if (step.Received.Length > 0 && step != failed)
+            {
+                break;
+            }
+
+            if (step.Sent.Length > 0)
+            {
+                sent.Insert(0, step.Pdu is { Length: > 0 } pdu ? $"{pdu} ({step.Name})" : step.Name);
+            }
+        }
+
+        if (sent.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        bool standardSecurity = steps.Any(s => s.Name == Protocol.Connector.SecurityCommencement.SecurityExchangeStep);
+        bool exchange = sent.Any(s => s.Contains(Protocol.Connector.SecurityCommencement.SecurityExchangeStep, StringComparison.Ordinal));
+        bool clientInfo = sent.Any(s => s.Contains(Protocol.Connector.SecureSettingsExchange.ClientInfoStep, StringComparison.Ordinal));
+        string text = $"The server ended the connection after the client sent {string.Join(", then ", sent)} without answering: {(sent.Count == 1 ? "that PDU" : "those PDUs")} most likely triggered it. ";
+        if (standardSecurity && (exchange || clientInfo))
+        {
+            text += "Under Standard RDP Security, after the Security Exchange and the Client Info, the server may have failed to decrypt the client random (a wrong or corrupt server key, or a FIPS setting on one side only) or rejected the Client Info; look at that first. ";
+        }
+        else if (!standardSecurity && clientInfo)
+        {
+            text += "Under TLS, after the Client Info, the server may have rejected the Client Info (its user, domain, flags or time zone fields); look at that first. ";
+        }
+
+        return text;
     }
 
     /// <summary>The report of the attempt, ended by <paramref name="diagnosis"/> (null: it reached its goal).</summary>
@@ -158,6 +236,7 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
             Options = options,
             Steps = _recorder.Steps,
             Negotiation = connection?.Negotiation,
+            Proxy = options.Proxy is { } proxy ? new ProxyHop(proxy.Kind, proxy.Address, proxy.User) { Remote = _remote, Facts = connection?.Proxy } : null,
             Tls = tlsResult,
             CredSsp = credssp,
             Session = session,

@@ -106,9 +106,11 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                     }
                 }
 
-                sent.AddRange(written);
+                // A secret the protocol sends in the clear (a proxy password) is recorded overwritten.
+                byte[] recorded = result.RedactedOutput ?? written;
+                sent.AddRange(recorded);
                 // The evidence's last sent PDU: none for a step whose bytes are withheld (not the PDU before it).
-                attempt.NoteSent(result.BytesWithheld is null ? written : []);
+                attempt.NoteSent(result.BytesWithheld is null ? recorded : []);
             }
 
             if (plan.Layer == FrameLayer.Kdc && written.Length > 0)
@@ -126,6 +128,11 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
             step.Name = result.StepName;
             step.Phase = result.Phase;
             EndStep(step, kdcPeer is null ? result : result with { Fields = [new StepField("kdc", kdcPeer), .. result.Fields] }, [.. sent], [.. received]);
+            if (connector.State is { Proxy.Tunnelled: true, Options.Proxy: { } tunnel })
+            {
+                attempt.MarkProxyTunnelOpen(tunnel.TargetHost, tunnel.TargetPort);
+            }
+
             kdcPeer = null;
             open = null;
             sent.Clear();

@@ -44,6 +44,9 @@ public sealed record FuzzOptions
 
     /// <summary>How many bytes of each answer are kept.</summary>
     public int MaxReceivedBytes { get; init; } = 512;
+
+    /// <summary>The proxy every connection goes through (its tunnel opened before each case), or null.</summary>
+    public ProxySettings? Proxy { get; init; }
 }
 
 /// <summary>One case and the server's reaction to it.</summary>
@@ -420,20 +423,30 @@ public sealed class FuzzRunner
         deadline.CancelAfter(_options.ConnectTimeout);
         try
         {
-            IPAddress[] addresses = IPAddress.TryParse(_target.Host, out IPAddress? literal)
+            // Through a proxy the connection goes to the proxy, which resolves and reaches the target.
+            ProbeTarget first = _options.Proxy is { } via ? new ProbeTarget(via.Host, via.Port) : _target;
+            IPAddress[] addresses = IPAddress.TryParse(first.Host, out IPAddress? literal)
                 ? [literal]
-                : await Dns.GetHostAddressesAsync(_target.Host, deadline.Token).ConfigureAwait(false);
+                : await Dns.GetHostAddressesAsync(first.Host, deadline.Token).ConfigureAwait(false);
             if (addresses.Length == 0)
             {
-                return (null, $"{_target.Host} resolved to no address");
+                return (null, $"{first.Host} resolved to no address");
             }
 
-            var remote = new IPEndPoint(addresses[0], _target.Port);
+            var remote = new IPEndPoint(addresses[0], first.Port);
             var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
                 await socket.ConnectAsync(remote, deadline.Token).ConfigureAwait(false);
-                return (SocketTransport.Create(socket, remote), null);
+                SocketTransport transport = SocketTransport.Create(socket, remote);
+                if (_options.Proxy is { } proxy
+                    && await ProxyHandshake.OpenAsync(transport, proxy, _target, _options.Timeout, cancellationToken).ConfigureAwait(false) is { } refused)
+                {
+                    await transport.DisposeAsync().ConfigureAwait(false);
+                    return (null, $"through the proxy {first}: {refused}");
+                }
+
+                return (transport, null);
             }
             catch
             {

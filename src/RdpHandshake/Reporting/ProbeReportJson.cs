@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using RdpHandshake.Checks;
 using RdpHandshake.Diagnostics;
+using RdpHandshake.Protocol.Proxy;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Protocol.X224;
@@ -54,6 +55,33 @@ public static class ProbeReportJson
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>The hop through a proxy: which, where, and what it said. Never its password.</summary>
+    private static void WriteProxy(Utf8JsonWriter json, ProxyHop proxy)
+    {
+        json.WriteStartObject("proxy");
+        json.WriteString("kind", proxy.KindName);
+        json.WriteString("address", proxy.Address);
+        WriteNullable(json, "remote", proxy.Remote);
+        WriteNullable(json, "user", proxy.User);
+        ProxyFacts? facts = proxy.Facts;
+        WriteNullable(json, "method", facts?.Method);
+        json.WriteBoolean("authenticated", facts?.AuthenticatedAs is not null);
+        WriteNullable(json, "bound", facts?.Bound);
+        if (facts?.HttpStatus is { } status)
+        {
+            json.WriteNumber("httpStatus", status);
+        }
+        else
+        {
+            json.WriteNull("httpStatus");
+        }
+
+        WriteNullable(json, "statusLine", facts?.StatusLine);
+        WriteNullable(json, "agent", facts?.Agent);
+        json.WriteBoolean("tunnelled", facts?.Tunnelled == true);
+        json.WriteEndObject();
+    }
+
     public static void Write(ProbeReport report, Stream stream, Func<Cause?, int> exitCode, IReadOnlyList<ExpectationResult>? expectations = null)
     {
         using var json = new Utf8JsonWriter(stream, WriterOptions);
@@ -74,6 +102,15 @@ public static class ProbeReportJson
         WriteNullable(json, "remote", report.RemoteAddress);
         WriteNullable(json, "local", report.LocalAddress);
         json.WriteEndObject();
+
+        if (report.Proxy is { } proxy)
+        {
+            WriteProxy(json, proxy);
+        }
+        else
+        {
+            json.WriteNull("proxy");
+        }
 
         json.WriteString("startedAt", report.StartedAt.ToString("O", CultureInfo.InvariantCulture));
         json.WriteNumber("elapsedMs", Ms(report.Elapsed));

@@ -67,7 +67,10 @@ public static class CertificateAnalysis
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>Analyses the leaf of <paramref name="chain"/>; null when the chain is empty.</summary>
-    public static CertificateReport? Analyze(IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now, TrustAnchors? trust = null)
+    public static CertificateReport? Analyze(IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now, TrustAnchors? trust = null) =>
+        RsaKeyChecks.WithoutPrimalityRounds(() => AnalyzeLeaf(chain, hostName, now, trust));
+
+    private static CertificateReport? AnalyzeLeaf(IReadOnlyList<byte[]> chain, string? hostName, DateTimeOffset now, TrustAnchors? trust)
     {
         if (chain.Count == 0)
         {

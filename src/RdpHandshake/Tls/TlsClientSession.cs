@@ -18,9 +18,15 @@ public sealed class TlsClientSession : ITlsRecordLayer
     /// <param name="random">The random source (tests may fix it).</param>
     /// <param name="keyLog">Receives NSS key log lines so a capture of the connection can be decrypted; null for none.</param>
     public TlsClientSession(TlsOffer offer, SecureRandom? random = null, Action<string>? keyLog = null)
+        : this(offer, new BcTlsCrypto(random ?? new SecureRandom()), keyLog)
+    {
+    }
+
+    /// <summary>With a crypto of the caller's (a benchmark replays a recorded server flight with a deterministic one).</summary>
+    internal TlsClientSession(TlsOffer offer, BcTlsCrypto crypto, Action<string>? keyLog = null)
     {
         Offer = offer;
-        Client = new ProbeTlsClient(new BcTlsCrypto(random ?? new SecureRandom()), offer, Seen) { KeyLog = keyLog };
+        Client = new ProbeTlsClient(crypto, offer, Seen) { KeyLog = keyLog };
     }
 
     public TlsOffer Offer { get; }
@@ -46,7 +52,8 @@ public sealed class TlsClientSession : ITlsRecordLayer
         int raisedBefore = Seen.AlertsRaised.Count;
         try
         {
-            _protocol.OfferInput(bytes.ToArray());
+            byte[] input = bytes.ToArray();
+            RsaKeyChecks.WithoutPrimalityRounds(() => _protocol.OfferInput(input));
             Client.LogSecrets();
             return new TlsReceiveResult(DrainOutput(), null);
         }
