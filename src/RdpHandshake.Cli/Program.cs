@@ -10,6 +10,7 @@ root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FuzzCommand.Create());
+root.Subcommands.Add(AnalyzeCommand.Create());
 Conventions.Apply(root);
 
 ParseResult parsed = root.Parse(args);
