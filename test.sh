@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test.sh - runs the whole test suite on a fresh machine: installs the real peers (xrdp, xfreerdp, Xvfb)
+# test.sh - runs the whole test suite on a fresh machine: installs the real peers (xrdp, xfreerdp, Xvfb, Prometheus)
 # when missing, builds everything with warnings as errors, runs the unit and integration tests (which start
 # and stop their own peers on loopback ports), runs a fuzz smoke (every harness under AFL++ for
 # ${RDPHS_FUZZ_SMOKE_SECS:-10} s; 0 skips it; each harness counts as one test), and ends with the line

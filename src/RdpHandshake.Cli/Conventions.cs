@@ -85,6 +85,15 @@ internal static class Conventions
         ["--kdc-port"] = "PORT",
         ["--realm"] = "REALM",
         ["--kdc-fault"] = "REQUEST:KIND",
+        ["--listen"] = "ADDRESS:PORT",
+        ["--config"] = "FILE",
+        ["--allow-targets"] = "HOSTS",
+        ["--max-concurrent"] = "N",
+        ["--timeout-offset"] = "SECONDS",
+        ["--format"] = "text|json|nagios",
+        ["--warn-days"] = "DAYS",
+        ["--crit-days"] = "DAYS",
+        ["--warn-expect"] = "CHECK",
     };
 
     /// <summary>One line per command for the top-level help: what it is for.</summary>
@@ -98,6 +107,7 @@ internal static class Conventions
         ["serve"] = "the scriptable test server, misbehaving on demand",
         ["explain"] = "what mstsc's disconnect codes mean, and which steps end that way",
         ["fuzz"] = "mutated client PDUs against a server under test",
+        ["exporter"] = "a Prometheus exporter: /probe?target=HOST&module=NAME answers a probe's metrics",
     };
 
     /// <summary>Applies the conventions to every command under <paramref name="root"/>.</summary>

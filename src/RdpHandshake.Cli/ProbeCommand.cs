@@ -64,6 +64,7 @@ internal static class ProbeCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var formats = new NagiosOutput.Options();
         var command = new Command("probe", """
             Reproduce a client's connection attempt and record every step: name, timing, bytes sent and
             received, decoded fields and outcome. When the attempt fails, the diagnosis names the phase,
@@ -85,11 +86,13 @@ internal static class ProbeCommand
               rdphs probe rdp.example.com --keylog keys.txt --pcap run.pcapng   a capture Wireshark decrypts
               rdphs probe rdp.example.com -e tls>=1.2 -e 'cipher!~CBC' -e cert.days-left>=30 --junit rdp.xml
               rdphs probe rdp.example.com --user 'CONTOSO\alice' --check-nonce-binding   does it refuse pre-2018 CredSSP clients?
+              rdphs probe rdp.example.com --format nagios --warn-days 30   a Nagios/Icinga check: one line, exit 0-3
 
             Exit codes: 0 reached the step asked for; 2 bad usage; 3 an --expect check failed; 4 a --junit or --pcap
             file could not be written; 10 tcp, 11 x224, 12 tls, 13 credssp,
             14 mcs, 15 security, 16 licensing, 17 capabilities, 18 finalization failed; 70 internal error;
-            130 interrupted (the partial report is still written).
+            130 interrupted (the partial report is still written). With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL,
+            3 UNKNOWN instead (docs/monitoring.md).
             """);
         command.Arguments.Add(target);
         command.Options.Add(protocols);
@@ -104,13 +107,15 @@ internal static class ProbeCommand
         command.Options.Add(checkNonceBinding);
         common.AddTlsOptions(command);
         common.AddTo(command);
+        formats.AddTo(command);
 
-        command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
+        command.SetAction((parse, cancellationToken) => formats.GuardAsync(parse, async () =>
         {
             // Everything the command line says is checked here, before a server starts or a byte is sent.
             IReadOnlyList<SecurityProtocols> offered = CommonOptions.ParseProtocolList("--protocols", parse.GetValue(protocols)!);
             SecurityProtocols requested = CommonOptions.Combine(offered);
-            bool json = parse.GetValue(common.Json);
+            bool json = formats.Json(parse, common.Json);
+            NagiosOutput? nagios = formats.Read(parse, common.Json, verbose, hex);
             Terminal.Detail detail = (parse.GetValue(verbose) || parse.GetValue(hex), parse.GetValue(quiet)) switch
             {
                 (true, true) => throw new UsageException("--quiet and --verbose ask for opposite things: give one"),
@@ -118,6 +123,7 @@ internal static class ProbeCommand
                 (false, true) => Terminal.Detail.Quiet,
                 _ => Terminal.Detail.Phases,
             };
+            detail = nagios is null ? detail : Terminal.Detail.Quiet;
             string[] faults = parse.GetValue(serverFaults) ?? [];
             string? targetText = parse.GetValue(target);
             ProbeTarget? probeTarget = targetText is null ? null : CommonOptions.ParseTarget(targetText);
@@ -138,7 +144,7 @@ internal static class ProbeCommand
             }
 
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
-            var human = new Terminal.Lines(json ? Console.Error : Console.Out);
+            var human = new Terminal.Lines(nagios is not null ? TextWriter.Null : json ? Console.Error : Console.Out);
             await using RdpTestServer? server = probeTarget is null
                 ? new RdpTestServer(new TestServerOptions { Faults = serverFaultList }, loggers.CreateLogger("rdphs.test-server"))
                 : null;
@@ -198,6 +204,11 @@ internal static class ProbeCommand
             if (junitFile is not null && !junitFile.TryWrite(file => JUnitWriter.Write(report, results, file), Console.Error))
             {
                 notWritten.Add(junitFile.What);
+            }
+
+            if (nagios is not null)
+            {
+                return nagios.Write(Console.Out, report, results, notWritten);
             }
 
             ProbeOutcome outcome = Outcome(report, results, notWritten);

@@ -11,11 +11,17 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FuzzCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
+root.Subcommands.Add(RdpHandshake.Cli.Exporter.ExporterCommand.Create());
 Conventions.Apply(root);
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 || Conventions.OptionTakenForArgument(parsed) is not null)
 {
+    if (NagiosOutput.Requested(args))
+    {
+        return NagiosOutput.WriteUnknown(Console.Out, Conventions.Describe(parsed));
+    }
+
     Console.Error.WriteLine($"rdphs: {Conventions.Describe(parsed)}");
     return ExitCodes.Usage;
 }

@@ -457,8 +457,10 @@ public sealed class CliTests
         string[] args = command["rdphs ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(word => word switch
             {
-                "HOST" => $"127.0.0.1:{endpoint.Port}",
+                // A name, not an address: a Kerberos remedy needs one to make the server's principal of.
+                "HOST" => $"localhost:{endpoint.Port}",
                 "DOMAIN\\user" => "alice",
+                "KDC" => $"127.0.0.1:{Peers.FreePort()}",
                 "CODE" => "0x904",
                 "TOKEN" => "msts=3640205228.15629.0000",
                 _ => word,

@@ -202,12 +202,20 @@ public sealed class KdcFixture : IAsyncLifetime
         using Process process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {program}");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (input is not null)
+        try
         {
-            await process.StandardInput.WriteAsync(input);
-        }
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input);
+            }
 
-        process.StandardInput.Close();
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The tool exited before reading its input (kinit for an account the KDC refuses before any password is
+            // asked): its exit code and output say what happened.
+        }
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         bool timedOut = false;
         try

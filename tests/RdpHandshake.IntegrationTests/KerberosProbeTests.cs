@@ -96,6 +96,38 @@ public sealed class KerberosProbeTests(KdcFixture kdc) : IClassFixture<KdcFixtur
     }
 
     [Fact]
+    public async Task Rdphs_probe_reaches_finalization_with_kerberos_against_rdphs_serve_with_the_realms_keytab()
+    {
+        kdc.Require();
+        int port = Peers.FreePort();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (string fileName, string[] prefix) = Peers.Rdphs;
+        Task<ProcessResult> serve = Peers.RunAsync(fileName,
+            [.. prefix, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--kerberos-keytab", kdc.KeytabPath, "--kerberos-only", "--max-connections", "1", "--json"],
+            Limit, onStdErrLine: line =>
+            {
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    listening.TrySetResult();
+                }
+
+                return true;
+            });
+        await Task.WhenAny(listening.Task, serve);
+        Assert.True(listening.Task.IsCompleted, (serve.IsCompleted ? await serve : null)?.ToString());
+
+        (ProcessResult run, JsonElement report) = await ProbeAsync(new IPEndPoint(IPAddress.Loopback, port), "alice", kdc.Password("alice"), "--kdc", Kdc);
+        ProcessResult served = await serve;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.StartsWith("reached finalization", report.GetProperty("outcome").GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Kerberos", report.GetProperty("credssp").GetProperty("package").GetString());
+        using var record = JsonDocument.Parse(served.StdOut);
+        Assert.Equal(("Kerberos", $"alice@{kdc.Realm}", "finalized"),
+            (record.RootElement.GetProperty("credSspPackage").GetString(), record.RootElement.GetProperty("credSspUser").GetString(), record.RootElement.GetProperty("stage").GetString()));
+    }
+
+    [Fact]
     public async Task Kdc_requests_over_udp_reach_the_same_verdict()
     {
         kdc.Require();

@@ -316,7 +316,7 @@ public sealed class KerberosTestServerTests(KdcFixture kdc) : IClassFixture<KdcF
         using var json = System.Text.Json.JsonDocument.Parse(served.StdOut);
         Assert.Equal("Kerberos", json.RootElement.GetProperty("credSspPackage").GetString());
         Assert.Equal($"alice@{kdc.Realm}", json.RootElement.GetProperty("credSspUser").GetString());
-        Assert.Equal("CredSspCompleted", json.RootElement.GetProperty("stage").GetString());
+        Assert.Equal("credssp-completed", json.RootElement.GetProperty("stage").GetString());
         Assert.DoesNotContain(kdc.Password("alice"), served.StdOut + served.StdErr, StringComparison.Ordinal);
     }
 

@@ -3,7 +3,8 @@
 # xrdp (server), xfreerdp (client), Xvfb (a display for xfreerdp), openssl (certificates), ss (port checks),
 # tshark (captures that the TLS key log must decrypt), freerdp-shadow-cli (an NLA server), MIT Kerberos (a KDC
 # with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process),
-# dnsmasq (a DNS server on loopback answering a realm's KDC SRV records).
+# dnsmasq (a DNS server on loopback answering a realm's KDC SRV records), prometheus (scrapes rdphs exporter; the
+# tests run their own in the foreground, on loopback).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ declare -A package_of=(
   [kinit]=krb5-user
   [faketime]=faketime
   [dnsmasq]=dnsmasq-base
+  [prometheus]=prometheus
 )
 
 missing=()
@@ -28,7 +30,7 @@ for program in "${!package_of[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq, prometheus)"
   exit 0
 fi
 

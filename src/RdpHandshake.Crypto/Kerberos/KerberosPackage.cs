@@ -459,9 +459,13 @@ public sealed class KerberosPackage : IAuthenticationPackage, IDisposable
                 EtypeInfo2Entry? chosen = info?.Entries.FirstOrDefault(e => _options.Etypes.Contains((KerberosEtype)e.EType) && KerberosCipher.TryFor((int)e.EType, out _));
                 if (chosen is null)
                 {
-                    string kdc = info is null ? "no ETYPE-INFO2" : string.Join(", ", info.Entries.Select(e => KerberosNames.EncryptionType(e.EType)));
+                    // The KDC names the types it would take the pre-authentication in; none of them is one offered (MIT names
+                    // none at all when the account has no key of an offered type): no common type, said as KDC_ERR_ETYPE_NOSUPP.
+                    string kdc = info is null || info.Entries.Count == 0
+                        ? "the KDC asks for pre-authentication and names no type it would take it in (the account has no key of a type offered)"
+                        : $"the KDC would take the pre-authentication in {string.Join(", ", info.Entries.Select(e => KerberosNames.EncryptionType(e.EType)))}";
                     return Failed(KrbError.PduName, new ProtocolFailure(CauseId.KerberosError,
-                        $"the KDC requires pre-authentication with an encryption type rdphs did not offer: the KDC has {kdc}, rdphs offered {OfferedNames}")
+                        $"the KDC of {error.Realm} and rdphs share no encryption type for {_credentials.User}@{_clientRealm}: rdphs offered {OfferedNames}; {kdc}")
                     {
                         Detail = nameof(KerberosErrorCode.KDC_ERR_ETYPE_NOSUPP),
                         Code = (uint)KerberosErrorCode.KDC_ERR_ETYPE_NOSUPP,

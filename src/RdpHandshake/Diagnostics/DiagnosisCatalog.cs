@@ -615,6 +615,11 @@ public static class DiagnosisCatalog
                 "The scan gives each host a deadline for its whole probe (--host-timeout); this host had not finished when it passed. The phase says how far it got.",
                 "Raise the per-host deadline (`rdphs scan HOST --host-timeout 60`), or probe the host on its own (`rdphs probe HOST`) to see which step is slow.",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
+        rows.Add(CauseId.ScrapeTimeout, "any", new(
+                "the exporter's deadline for the probe passed",
+                "rdphs exporter gives each probe the scrape timeout Prometheus announces (X-Prometheus-Scrape-Timeout-Seconds) less --timeout-offset, or the module's timeout when that is shorter; this probe had not finished when it passed. The phase says how far it got.",
+                "Raise scrape_timeout in the Prometheus job (or the module's timeout), or probe the host on its own (`rdphs probe HOST`) to see which step is slow.",
+                null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
         rows.Add(CauseId.ClientClosed, "any", new(
                 "the client ended the connection",
