@@ -370,14 +370,11 @@ internal sealed class ConnectionObserver
         bool late = read.Status switch
         {
             CursorStatus.Frame or CursorStatus.Invalid => read.Time > end.Time,
-            CursorStatus.Ended => _server.Stream.End!.Time > end.Time,
+            CursorStatus.Ended => end.Before(_server.Stream.End!),
             _ => true,
         };
-        return late && _clientCursor.Stream.Chunks.Count > 0 && ClientDone() ? end.Time : null;
+        return late && _clientCursor.Stream.Chunks.Count > 0 ? end.Time : null;
     }
-
-    /// <summary>True when the client sent nothing more the sequence waits on: it was waiting.</summary>
-    private bool ClientDone() => true;
 
     /// <summary>A read that gave no frame: the server's FIN or RST, the client giving up, a gap, or the end of the capture.</summary>
     private void FailRead(StepPlan plan, StepRecord step, CursorRead read, bool clientGaveUp)

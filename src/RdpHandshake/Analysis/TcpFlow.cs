@@ -26,6 +26,7 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
     private long _next;
     private long? _finOffset;
     private DateTimeOffset? _finTime;
+    private long _finFrame;
 
     private sealed class Unacked(int length, DateTimeOffset first)
     {
@@ -130,7 +131,7 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
             if (Stream.End is null)
             {
                 FlushPending(segment.Time);
-                Stream.End = new StreamEnd(StreamEndKind.Reset, segment.Time);
+                Stream.End = new StreamEnd(StreamEndKind.Reset, segment.Time) { Frame = segment.Frame };
             }
 
             return;
@@ -156,6 +157,7 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
         {
             _finOffset = offset + length;
             _finTime = segment.Time;
+            _finFrame = segment.Frame;
             TryEnd();
         }
     }
@@ -344,7 +346,7 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
     {
         if (Stream.End is null && _finOffset is { } fin && _next >= fin && _pending.Count == 0)
         {
-            Stream.End = new StreamEnd(StreamEndKind.Fin, _finTime!.Value);
+            Stream.End = new StreamEnd(StreamEndKind.Fin, _finTime!.Value) { Frame = _finFrame };
         }
     }
 }

@@ -16,6 +16,12 @@ public enum StreamEndKind
 /// <summary>The end of a direction: how, when, and what the sender said (a TLS alert) if anything.</summary>
 public sealed record StreamEnd(StreamEndKind Kind, DateTimeOffset Time, string? Detail = null)
 {
+    /// <summary>The capture's frame number of the FIN or RST, which orders two endings captured at the same time.</summary>
+    public long Frame { get; init; }
+
+    /// <summary>True when this ending came before <paramref name="other"/> in the capture.</summary>
+    public bool Before(StreamEnd other) => Time < other.Time || (Time == other.Time && Frame != 0 && Frame < other.Frame);
+
     public string Describe(string who) => Kind switch
     {
         StreamEndKind.Fin => Detail ?? $"{who} closed the connection (FIN)",
