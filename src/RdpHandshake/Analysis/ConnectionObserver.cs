@@ -371,6 +371,8 @@ internal sealed class ConnectionObserver
         {
             CursorStatus.Frame or CursorStatus.Invalid => read.Time > end.Time,
             CursorStatus.Ended => end.Before(_server.Stream.End!),
+            // Bytes of the server's are missing: whether they would have been the answer is not known, and not guessed.
+            CursorStatus.Gap => false,
             _ => true,
         };
         return late && _clientCursor.Stream.Chunks.Count > 0 ? end.Time : null;
