@@ -1187,19 +1187,29 @@ internal sealed class ConnectionObserver
         public void Fill(Span<byte> buffer) => buffer.Clear();
     }
 
-    /// <summary>The client's licensing answers are in the capture; the observer's connector only needs to go on.</summary>
+    /// <summary>
+    /// The client's licensing answers are in the capture (its New License Request and Platform Challenge Response are
+    /// passed over as client PDUs no step of the sequence sends); the observer's connector only needs to go on, so it
+    /// is handed placeholders that nobody reads. What licensing encrypts (with a premaster secret only the client and
+    /// the server know) is not decrypted: the server's next licensing message or its Demand Active says how it went.
+    /// </summary>
     private sealed class ObservedLicensing : Protocol.Licensing.ILicensingProvider
     {
+        private static readonly Protocol.Licensing.LicenseBinaryBlob Empty = new(Protocol.Licensing.LicenseBlobType.Data, ByteString.Empty);
+
         public Protocol.Licensing.ClientNewLicenseRequest? AnswerLicenseRequest(Protocol.Licensing.ServerLicenseRequest request, ByteString standardSecurityCertificate, out string? problem)
         {
-            problem = "a passive observer does not answer licence requests";
-            return null;
+            problem = null;
+            return new Protocol.Licensing.ClientNewLicenseRequest(Protocol.Licensing.KeyExchangeAlgorithm.Rsa, 0, new ByteString(new byte[32]),
+                new Protocol.Licensing.LicenseBinaryBlob(Protocol.Licensing.LicenseBlobType.Random, ByteString.Empty),
+                new Protocol.Licensing.LicenseBinaryBlob(Protocol.Licensing.LicenseBlobType.ClientUserName, ByteString.Empty),
+                new Protocol.Licensing.LicenseBinaryBlob(Protocol.Licensing.LicenseBlobType.ClientMachineName, ByteString.Empty));
         }
 
         public Protocol.Licensing.ClientPlatformChallengeResponse? AnswerPlatformChallenge(Protocol.Licensing.ServerPlatformChallenge challenge, out string? problem)
         {
-            problem = "a passive observer does not answer platform challenges";
-            return null;
+            problem = null;
+            return new Protocol.Licensing.ClientPlatformChallengeResponse(Empty, Empty, new ByteString(new byte[16]));
         }
     }
 }
