@@ -39,8 +39,9 @@ internal static class AnalyzeCommand
               rdphs analyze run.pcapng -e reached=finalized --junit analysis.xml
 
             Exit codes: 0 every connection analysed reached finalization or could not be followed further; 1 the file is
-            not a readable capture, or holds no RDP connection; 2 bad usage; 3 a check failed; 4 the JUnit report could not
-            be written; 10 to 18 the phase in which the first analysed connection failed (as for probe).
+            not a readable capture; 2 bad usage; 3 a check failed; 4 the JUnit report could not be written; 5 the capture
+            holds no RDP connection (or none selected); 10 to 18 the phase in which the first analysed connection failed
+            (as for probe).
             """);
         command.Arguments.Add(file);
         command.Options.Add(keyLog);
@@ -124,12 +125,12 @@ internal static class AnalyzeCommand
         return command;
     }
 
-    /// <summary>0 when nothing failed; 1 without any RDP connection; 3 a check failed; else the phase code of the first failed connection.</summary>
+    /// <summary>0 when nothing failed; 5 without any RDP connection; 3 a check failed; else the phase code of the first failed connection.</summary>
     internal static int ExitCode(AnalysisReport report, IReadOnlyDictionary<int, IReadOnlyList<ExpectationResult>> results)
     {
         if (report.Connections.Count == 0)
         {
-            return ExitCodes.Failure;
+            return ExitCodes.NoRdp;
         }
 
         if (report.Connections.FirstOrDefault(c => c.Report.Diagnosis is not null) is { } failed)

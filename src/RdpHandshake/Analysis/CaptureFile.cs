@@ -150,7 +150,8 @@ public sealed class CaptureFile : IDisposable
 
         RawCapture raw = capture.GetPacket();
         _number++;
-        return new CapturedFrame(_number, new DateTimeOffset(raw.Timeval.Date, TimeSpan.Zero), raw.LinkLayerType, raw.Data, raw.PacketLength);
+        // The header's length is the frame's on the wire; the data is what the snap length kept.
+        return new CapturedFrame(_number, new DateTimeOffset(raw.Timeval.Date, TimeSpan.Zero), raw.LinkLayerType, raw.Data, capture.Header is PcapHeader header ? (int)Math.Max(header.PacketLength, (uint)raw.Data.Length) : raw.Data.Length);
     }
 
     public void Dispose()

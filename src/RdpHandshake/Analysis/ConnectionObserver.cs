@@ -129,7 +129,7 @@ internal sealed class ConnectionObserver
         var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [ClientConnector.StandardLinks[0], ClientConnector.StandardLinks[1]]);
         _negotiated = upgrade.State;
         (byte[] Bytes, DateTimeOffset? Time)? pendingRequest = (request.Bytes, request.Time);
-        if (!Drive(upgrade, plan =>
+        bool upgraded = Drive(upgrade, plan =>
         {
             if (plan.Name == X224Negotiation.ConnectionRequestStep && pendingRequest is { } r)
             {
@@ -138,12 +138,13 @@ internal sealed class ConnectionObserver
             }
 
             return plan.Name == TlsUpgrade.ClientHelloStep ? ClientHello(conversation) : null;
-        }, TlsHandshakeOpaque))
+        }, TlsHandshakeOpaque);
+        _reached = upgrade.State.Reached;
+        if (!upgraded)
         {
             return;
         }
 
-        _reached = upgrade.State.Reached;
         if (upgrade.State.Negotiation is not { Selected: { } selected } negotiated)
         {
             return;

@@ -57,9 +57,20 @@ public static class SegmentDecoder
     {
         segment = null;
         Packet packet;
+
+        // A frame the snap length cut: PacketDotNet reads headers by the lengths they announce, so the frame is given
+        // to it at its wire length, the bytes never captured as zeros, and those are taken off the payload after.
+        int cut = frame.WireLength > frame.Data.Length && frame.WireLength - frame.Data.Length <= 65_535 ? frame.WireLength - frame.Data.Length : 0;
+        byte[] data = frame.Data;
+        if (cut > 0)
+        {
+            data = new byte[frame.WireLength];
+            frame.Data.CopyTo(data, 0);
+        }
+
         try
         {
-            packet = Packet.ParsePacket(frame.LinkType, frame.Data);
+            packet = Packet.ParsePacket(frame.LinkType, data);
         }
         catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotImplementedException or OverflowException or NullReferenceException)
         {
@@ -91,6 +102,18 @@ public static class SegmentDecoder
             // The IP header says how long the segment was on the wire; the capture may hold less (the snap length).
             int ipPayload = ip is IPv4Packet v4 ? v4.TotalLength - (v4.HeaderLength * 4) : ip.PayloadLength;
             byte[] payload = tcp.PayloadData ?? [];
+            if (cut > 0)
+            {
+                // The payload ends the frame: what the snap length cut is its tail. A cut into the headers leaves
+                // nothing to trust (ports, sequence numbers would be the zeros put there).
+                if (cut > payload.Length)
+                {
+                    return FrameKind.Undecodable;
+                }
+
+                payload = payload[..(payload.Length - cut)];
+            }
+
             int wire = Math.Max(payload.Length, ipPayload - headerLength);
             // An IPv4 total length of 0 (TCP segmentation offload on the capturing host) says nothing: trust the capture.
             if (ip is IPv4Packet { TotalLength: 0 })
