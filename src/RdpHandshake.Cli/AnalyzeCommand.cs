@@ -209,7 +209,7 @@ internal static class AnalyzeCommand
             }
         }
 
-        using var writer = new StreamWriter(output, new System.Text.UTF8Encoding(false));
+        using var writer = new StreamWriter(output, new System.Text.UTF8Encoding(false), leaveOpen: true);
         writer.Write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites>\n");
         foreach (string part in parts)
         {
