@@ -25,6 +25,8 @@ public static class Oracles
         ["mcs"] = SessionOracles.Mcs,
         ["session"] = SessionOracles.Session,
         ["kerberos"] = Kerberos,
+        ["capture"] = AnalysisOracles.Capture,
+        ["tcp-stream"] = AnalysisOracles.TcpStream,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

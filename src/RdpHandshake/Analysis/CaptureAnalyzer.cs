@@ -127,6 +127,33 @@ public static class CaptureAnalyzer
         return new AnalysisReport(summary, analyses, Findings(summary, analyses)) { NotKept = notKept };
     }
 
+    /// <summary>
+    /// Analyses TCP segments already decoded (a test's or a fuzzer's), in capture order, as <see cref="Analyze"/> does a
+    /// capture's: every RDP connection among them, reassembled and observed.
+    /// </summary>
+    public static IReadOnlyList<ConnectionAnalysis> AnalyzeSegments(IEnumerable<TcpSegment> segments, AnalysisOptions options)
+    {
+        var analyses = new List<ConnectionAnalysis>();
+        var tracker = new TcpTracker(options.Bound)
+        {
+            Completed = connection =>
+            {
+                if (options.Selects(connection) && analyses.Count < options.MaxReports)
+                {
+                    analyses.Add(new ConnectionObserver(connection, options.Keys).Run());
+                }
+            },
+        };
+        foreach (TcpSegment segment in segments)
+        {
+            tracker.Add(segment);
+        }
+
+        tracker.Finish();
+        analyses.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return analyses;
+    }
+
     private static List<Finding> Findings(CaptureSummary capture, List<ConnectionAnalysis> analyses)
     {
         var findings = new List<Finding>();

@@ -151,7 +151,18 @@ public sealed class CaptureFile : IDisposable
         RawCapture raw = capture.GetPacket();
         _number++;
         // The header's length is the frame's on the wire; the data is what the snap length kept.
-        return new CapturedFrame(_number, new DateTimeOffset(raw.Timeval.Date, TimeSpan.Zero), raw.LinkLayerType, raw.Data, capture.Header is PcapHeader header ? (int)Math.Max(header.PacketLength, (uint)raw.Data.Length) : raw.Data.Length);
+        return new CapturedFrame(_number, TimeOf(raw.Timeval.Value), raw.LinkLayerType, raw.Data, capture.Header is PcapHeader header ? (int)Math.Max(header.PacketLength, (uint)raw.Data.Length) : raw.Data.Length);
+    }
+
+    /// <summary>
+    /// A record's time (seconds since 1970, to the nanosecond), clamped into what a date can hold: a damaged or hostile
+    /// record may carry any 64-bit value, and the frame is still analysed.
+    /// </summary>
+    internal static DateTimeOffset TimeOf(decimal seconds)
+    {
+        const decimal Latest = 253_402_300_799m; // 9999-12-31T23:59:59Z
+        decimal clamped = Math.Clamp(seconds, 0m, Latest);
+        return DateTimeOffset.UnixEpoch.AddTicks((long)(clamped * TimeSpan.TicksPerSecond));
     }
 
     public void Dispose()
