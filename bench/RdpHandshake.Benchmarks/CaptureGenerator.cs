@@ -5,7 +5,8 @@ namespace RdpHandshake.Benchmarks;
 
 /// <summary>
 /// Writes a large pcap for the <c>rdphs analyze</c> benchmark (docs/performance.md): a real capture of xfreerdp
-/// against xrdp (fuzz/corpus/capture/xfreerdp-xrdp-tls13.pcap, 66 Ethernet frames) replayed over and over with other
+/// against xrdp (bench/data/xfreerdp-xrdp-tls13.pcap, 66 Ethernet frames, whose TLS 1.3 secrets are in
+/// bench/data/xfreerdp-xrdp-tls13.keys: every replay has the same client random, so that key log decrypts them all) replayed over and over with other
 /// client addresses and ports and later times, each RDP connection followed by a bulk non-RDP TCP transfer of 256 KiB
 /// in full-size segments, until the file reaches the size asked. Streaming: one frame in memory at a time.
 /// </summary>
@@ -18,6 +19,7 @@ public static class CaptureGenerator
     public static void Generate(string seed, string output, long bytes)
     {
         var frames = new List<(TimeSpan At, byte[] Data)>();
+        ushort serverPort = 0;
         using (CaptureFile capture = CaptureFile.Open(seed))
         {
             DateTimeOffset? first = null;
@@ -25,6 +27,10 @@ public static class CaptureGenerator
             {
                 first ??= frame.Time;
                 frames.Add((frame.Time - first.Value, frame.Data));
+                if (serverPort == 0 && SegmentDecoder.Decode(frame, out TcpSegment? syn) == FrameKind.Tcp && syn!.Flags == TcpFlags.Syn)
+                {
+                    serverPort = (ushort)syn.Destination.Port;
+                }
             }
         }
 
@@ -46,7 +52,7 @@ public static class CaptureGenerator
             foreach ((TimeSpan at, byte[] data) in frames)
             {
                 byte[] copy = (byte[])data.Clone();
-                Readdress(copy, client, port);
+                Readdress(copy, client, port, serverPort);
                 Write(file, time + at, copy, copy.Length);
             }
 
@@ -55,8 +61,8 @@ public static class CaptureGenerator
         }
     }
 
-    /// <summary>Puts the client at <paramref name="client"/>:<paramref name="port"/> (the seed's client is the side that is not port 3389's server).</summary>
-    private static void Readdress(byte[] frame, byte[] client, ushort port)
+    /// <summary>Puts the client (the side that is not the server's port, which the seed's SYN names) at <paramref name="client"/>:<paramref name="port"/>.</summary>
+    private static void Readdress(byte[] frame, byte[] client, ushort port, ushort serverPort)
     {
         Span<byte> ip = frame.AsSpan(EthernetHeader);
         if (ip.Length < 40 || ip[0] >> 4 != 4 || ip[9] != 6)
@@ -65,9 +71,7 @@ public static class CaptureGenerator
         }
 
         int tcp = (ip[0] & 0xF) * 4;
-        ushort source = BinaryPrimitives.ReadUInt16BigEndian(ip[tcp..]);
-        ushort destination = BinaryPrimitives.ReadUInt16BigEndian(ip[(tcp + 2)..]);
-        bool fromClient = source > destination;
+        bool fromClient = BinaryPrimitives.ReadUInt16BigEndian(ip[(tcp + 2)..]) == serverPort;
         client.CopyTo(ip[(fromClient ? 12 : 16)..]);
         BinaryPrimitives.WriteUInt16BigEndian(ip[(fromClient ? tcp : tcp + 2)..], port);
     }

@@ -66,6 +66,7 @@ public static class CaptureAnalyzer
     {
         using CaptureFile file = CaptureFile.Open(path);
         var analyses = new List<ConnectionAnalysis>();
+        var certificates = new CertificateCache();
         int notKept = 0;
         var tracker = new TcpTracker(options.Bound)
         {
@@ -76,7 +77,7 @@ public static class CaptureAnalyzer
                     return;
                 }
 
-                ConnectionAnalysis analysis = new ConnectionObserver(connection, options.Keys).Run();
+                ConnectionAnalysis analysis = new ConnectionObserver(connection, options.Keys, certificates).Run();
                 if (analyses.Count < options.MaxReports)
                 {
                     analyses.Add(analysis);
@@ -134,13 +135,14 @@ public static class CaptureAnalyzer
     public static IReadOnlyList<ConnectionAnalysis> AnalyzeSegments(IEnumerable<TcpSegment> segments, AnalysisOptions options)
     {
         var analyses = new List<ConnectionAnalysis>();
+        var certificates = new CertificateCache();
         var tracker = new TcpTracker(options.Bound)
         {
             Completed = connection =>
             {
                 if (options.Selects(connection) && analyses.Count < options.MaxReports)
                 {
-                    analyses.Add(new ConnectionObserver(connection, options.Keys).Run());
+                    analyses.Add(new ConnectionObserver(connection, options.Keys, certificates).Run());
                 }
             },
         };

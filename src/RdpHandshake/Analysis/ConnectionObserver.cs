@@ -71,10 +71,13 @@ internal sealed class ConnectionObserver
     private ConnectionPhase? _reached;
     private ProbeOptions _options = new();
 
-    public ConnectionObserver(TcpConnection connection, TlsKeyLog keys)
+    private readonly CertificateCache? _certificates;
+
+    public ConnectionObserver(TcpConnection connection, TlsKeyLog keys, CertificateCache? certificates = null)
     {
         _connection = connection;
         _keys = keys;
+        _certificates = certificates;
         _client = connection.Client!;
         _server = connection.Server!;
         _clock.Now = _client.SynAt ?? connection.FirstSeen;
@@ -124,7 +127,7 @@ internal sealed class ConnectionObserver
         _options = new ProbeOptions { Negotiation = negotiation, Until = ConnectionPhase.Finalization, ReadTimeout = TimeSpan.Zero };
 
         var conversation = new TlsConversation(_keys);
-        _tls = new ObservedTlsSession(conversation, () => _clock.Now);
+        _tls = new ObservedTlsSession(conversation, () => _clock.Now, _certificates);
         var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing() };
         var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [ClientConnector.StandardLinks[0], ClientConnector.StandardLinks[1]]);
         _negotiated = upgrade.State;

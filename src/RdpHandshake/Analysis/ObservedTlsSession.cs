@@ -11,7 +11,7 @@ namespace RdpHandshake.Analysis;
 /// the server's records through a <see cref="TlsConversation"/>, so that the upgrade's steps, milestones and failure
 /// causes are the probe's own. The certificate is analysed as the probe analyses it, at the capture's time.
 /// </summary>
-public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTimeOffset> now) : ITlsSession
+public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTimeOffset> now, CertificateCache? certificates = null) : ITlsSession
 {
     private CertificateReport? _certificate;
     private bool _analyzed;
@@ -46,7 +46,9 @@ public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTi
             {
                 try
                 {
-                    _certificate = CertificateAnalysis.Analyze(Seen.CertificateChain, conversation.ServerName, now());
+                    _certificate = certificates is null
+                        ? CertificateAnalysis.Analyze(Seen.CertificateChain, conversation.ServerName, now())
+                        : certificates.Analyze(Seen.CertificateChain, conversation.ServerName, now());
                 }
                 catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or Org.BouncyCastle.Security.Certificates.CertificateException or IOException)
                 {

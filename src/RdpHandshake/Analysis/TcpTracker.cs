@@ -78,6 +78,18 @@ public sealed class TcpConnection
     /// <summary>Decides whether the connection is RDP from the client's first frame; without a SYN, from whichever side spoke first.</summary>
     internal void Classify()
     {
+        // An RDP client speaks first, and its Connection Request is small: a server that sends before its client did,
+        // or a side that sent more than any Connection Request without one being found, is not RDP, and nothing of it
+        // is kept (a server-first protocol or a bulk transfer would otherwise be held until the connection ends).
+        if ((Client is not null && Client.Stream.Length == 0 && Server!.Stream.Length > 0)
+            || (Client is null && (A.Stream.Length > UndecidedLimit || B.Stream.Length > UndecidedLimit)))
+        {
+            Kind = ConnectionKind.Other;
+            A.Stream.Release();
+            B.Stream.Release();
+            return;
+        }
+
         TcpFlow[] candidates = Client is not null ? [Client] : [A, B];
         foreach (TcpFlow flow in candidates)
         {
@@ -103,6 +115,9 @@ public sealed class TcpConnection
             }
         }
     }
+
+    /// <summary>How many bytes a side may send before the connection is decided (far more than any Connection Request).</summary>
+    internal const int UndecidedLimit = 64 * 1024;
 
     /// <summary>Whether a client's first bytes are a Connection Request: unknown until the first TPKT is whole.</summary>
     internal static ConnectionKind KindOf(TimedStream stream)
