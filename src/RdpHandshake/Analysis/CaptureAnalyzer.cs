@@ -21,8 +21,12 @@ public sealed record AnalysisOptions
     /// <summary>What each direction keeps for the analysis.</summary>
     public long Bound { get; init; } = TimedStream.DefaultBound;
 
-    /// <summary>How many connection reports are kept whole; later ones are counted (their summary kept).</summary>
-    public int MaxReports { get; init; } = 1000;
+    /// <summary>
+    /// How many connection reports are kept (each holds its steps' bytes, tens of KiB): later RDP connections are
+    /// analysed and counted, and <c>--stream</c>, <c>--host</c> or <c>--port</c> select them. This keeps a capture of
+    /// thousands of connections within bounded memory.
+    /// </summary>
+    public int MaxReports { get; init; } = 200;
 
     public bool Selects(TcpConnection connection) =>
         (Stream is null || connection.Index == Stream)

@@ -149,8 +149,17 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
                 TruncatedTo = Math.Max(TruncatedTo, segment.Payload.Length);
             }
 
-            Track(offset, length, segment.Time);
-            Deliver(offset, segment.Payload, segment.Missing, segment.Time);
+            if (Stream.Retain)
+            {
+                Track(offset, length, segment.Time);
+                Deliver(offset, segment.Payload, segment.Missing, segment.Time);
+            }
+            else
+            {
+                // Nothing of this direction is kept (not RDP, or analysed): only where it got to, for its FIN.
+                Forget();
+                _next = Math.Max(_next, offset + length);
+            }
         }
 
         if (segment.Has(TcpFlags.Fin) && _finOffset is null)
@@ -207,6 +216,22 @@ public sealed class TcpFlow(IPEndPoint from, IPEndPoint to, long bound = TimedSt
             {
                 BlackHole = (entry.Length, entry.Sent, entry.Last - entry.First, LargestAcked);
             }
+        }
+    }
+
+    /// <summary>Drops what waits for an acknowledgement or out of order: the direction's bytes are no longer kept.</summary>
+    public void Forget()
+    {
+        if (_unacked.Count > 0)
+        {
+            _unacked.Clear();
+            _unacked.TrimExcess();
+        }
+
+        if (_pending.Count > 0)
+        {
+            _pending.Clear();
+            _pendingBytes = 0;
         }
     }
 

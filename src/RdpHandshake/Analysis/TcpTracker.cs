@@ -87,6 +87,8 @@ public sealed class TcpConnection
             Kind = ConnectionKind.Other;
             A.Stream.Release();
             B.Stream.Release();
+            A.Forget();
+            B.Forget();
             return;
         }
 
@@ -111,6 +113,8 @@ public sealed class TcpConnection
                 Kind = ConnectionKind.Other;
                 A.Stream.Release();
                 B.Stream.Release();
+                A.Forget();
+                B.Forget();
                 return;
             }
         }
@@ -264,6 +268,8 @@ public sealed class TcpTracker(long bound = TimedStream.DefaultBound)
         connection.Analysed = true;
         connection.A.Stream.Release();
         connection.B.Stream.Release();
+        connection.A.Forget();
+        connection.B.Forget();
     }
 
     private void Evict()
