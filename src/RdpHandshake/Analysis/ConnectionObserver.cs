@@ -263,6 +263,11 @@ internal sealed class ConnectionObserver
                 step = open ?? _recorder.Begin(plan.Name, plan.Phase);
                 result = connector.Step(ReadOnlySpan<byte>.Empty, _discard);
                 sent = pdu.Value.Bytes;
+                if (plan.Name == SecureSettingsExchange.ClientInfoStep && CapturedClientInfo(sent) is { } info)
+                {
+                    result = result with { Summary = info.Summary, Fields = info.Fields };
+                }
+
                 _lastSent = sent;
                 _lastPdu = result.Pdu;
                 _lastFromClient = true;
@@ -943,6 +948,42 @@ internal sealed class ConnectionObserver
 
         byte[] frame = _clientCursor.Peek(size.Length, out time);
         return frame.Length == size.Length ? frame : null;
+    }
+
+    /// <summary>
+    /// What the captured client's Client Info PDU says (in the clear: under TLS, or Standard RDP Security without
+    /// encryption): its user and domain, and whether it carries a password, never the password itself.
+    /// </summary>
+    internal static (string Summary, IReadOnlyList<StepField> Fields)? CapturedClientInfo(byte[] frame)
+    {
+        if (Pdu.Decode<X224Data>(frame) is not { IsSuccess: true } data
+            || Pdu.Decode<SendData>(data.Value.UserData.Span) is not { IsSuccess: true } send)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<byte> payload = send.Value.UserData.Span;
+        if (payload.Length < 4 || ((Protocol.Security.SecurityHeaderFlags)(payload[0] | (payload[1] << 8)) & Protocol.Security.SecurityHeaderFlags.Encrypt) != 0)
+        {
+            return null;
+        }
+
+        if (Pdu.Decode<Protocol.Rdp.ClientInfoPacket>(payload[4..]) is not { IsSuccess: true } decoded)
+        {
+            return null;
+        }
+
+        Protocol.Rdp.ClientInfoPacket info = decoded.Value;
+        var fields = new List<StepField>
+        {
+            new("flags", $"0x{(uint)info.Flags:x8}"),
+            new("domain", info.Domain.Length == 0 ? "(empty)" : info.Domain),
+            new("userName", info.UserName.Length == 0 ? "(empty)" : info.UserName),
+            new("password", info.Password.Length == 0 ? "(none)" : "(present, not shown)"),
+        };
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(info.Password);
+        string summary = info.UserName.Length == 0 ? "client info without user name" : $"client info for {(info.Domain.Length == 0 ? string.Empty : info.Domain + "\\")}{info.UserName}";
+        return (summary, fields);
     }
 
     /// <summary>Names a client frame by the step that sends it (<c>mcs.channel-join.1004</c>), or what it is when no step sends it.</summary>
