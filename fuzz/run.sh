@@ -4,7 +4,7 @@
 #   fuzz/run.sh TARGET SECONDS      e.g.  fuzz/run.sh ntlm 600
 #   fuzz/run.sh all SECONDS         every target in turn, SECONDS each
 #
-# Targets: x224, tls-record, ntlm, credssp, certificate, tls-session, mcs, session, kerberos, proxy, tsgu (fuzz/README.md). Seeds come from
+# Targets: x224, tls-record, ntlm, credssp, certificate, tls-session, mcs, session, kerberos, proxy, tsgu, capture, tcp-stream (fuzz/README.md). Seeds come from
 # fuzz/corpus/TARGET; AFL++'s state goes to fuzz/findings/TARGET (not committed).
 # Installs what is missing: afl++ (Debian package) and the SharpFuzz instrumenter
 # (dotnet tool, into fuzz/.tools). The harness is published to fuzz/out and the

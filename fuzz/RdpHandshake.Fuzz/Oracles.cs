@@ -27,6 +27,8 @@ public static class Oracles
         ["kerberos"] = Kerberos,
         ["proxy"] = ProxyOracle.Run,
         ["tsgu"] = TsguOracle.Run,
+        ["capture"] = AnalysisOracles.Capture,
+        ["tcp-stream"] = AnalysisOracles.TcpStream,
     };
 
     private static readonly DateTimeOffset AnalysisTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -24,6 +24,9 @@ public static class ExitCodes
     /// </summary>
     public const int ReportNotWritten = 4;
 
+    /// <summary><c>rdphs analyze</c>: the capture was read, but holds no RDP connection (or none that the selection keeps).</summary>
+    public const int NoRdp = 5;
+
     public const int Tcp = 10;
     public const int X224 = 11;
     public const int Tls = 12;

@@ -11,6 +11,7 @@ root.Subcommands.Add(ScanCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(FuzzCommand.Create());
+root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(RdpHandshake.Cli.Exporter.ExporterCommand.Create());
 Conventions.Apply(root);
 

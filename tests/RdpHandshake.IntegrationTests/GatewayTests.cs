@@ -153,6 +153,16 @@ public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFix
     }
 
     [Fact]
+    public async Task A_gateway_and_a_proxy_together_are_a_usage_error_before_anything_is_sent()
+    {
+        ProcessResult result = await Peers.RdphsAsync(TimeSpan.FromSeconds(30), "probe", "127.0.0.1:3389", "--gateway", "https://127.0.0.1:1", "--proxy", "socks5://127.0.0.1:1");
+        Assert.Equal(2, result.ExitCode);
+        string[] lines = result.StdErr.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.Contains("--gateway and --proxy together", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_gateway_fails_in_phase_gateway_with_its_exit_code()
     {
         int port = Peers.FreePort();

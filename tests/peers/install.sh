@@ -5,7 +5,8 @@
 # with kadmin.local, and kinit: the realm of the Kerberos NLA tests, kdc.sh), faketime (a skewed clock for a process),
 # dnsmasq (a DNS server on loopback answering a realm's KDC SRV records), prometheus (scrapes rdphs exporter; the
 # tests run their own in the foreground, on loopback), dante-server (danted, a SOCKS5 proxy) and tinyproxy (an HTTP
-# CONNECT proxy), which the proxy tests start in the foreground on loopback.
+# CONNECT proxy), which the proxy tests start in the foreground on loopback, tcpdump (records real peers on lo for
+# rdphs analyze) and gcc (builds sslkeylog.c, which gives xfreerdp an SSLKEYLOGFILE).
 # Non-interactive; needs root (CI and the development machines run as root). Prints what it installs.
 set -euo pipefail
 
@@ -25,15 +26,19 @@ declare -A package_of=(
   [prometheus]=prometheus
   [danted]=dante-server
   [tinyproxy]=tinyproxy
+  [tcpdump]=tcpdump
+  [gcc]=gcc
 )
 
 missing=()
 for program in "${!package_of[@]}"; do
   command -v "$program" >/dev/null 2>&1 || missing+=("${package_of[$program]}")
 done
+# gcc without the C library's headers cannot build sslkeylog.c (apt-get leaves them out with --no-install-recommends).
+[[ -f /usr/include/stdio.h ]] || missing+=(libc6-dev)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq, prometheus, danted, tinyproxy)"
+  echo "install.sh: all real peers present (xrdp, xfreerdp, Xvfb, openssl, ss, tshark, freerdp-shadow-cli, krb5kdc, kadmin.local, kinit, faketime, dnsmasq, prometheus, danted, tinyproxy, tcpdump, gcc)"
   exit 0
 fi
 

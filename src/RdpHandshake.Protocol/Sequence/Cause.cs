@@ -33,6 +33,9 @@ public enum CauseId
     /// <summary>The exporter's deadline for a probe passed: the scrape timeout less its offset, or the module's timeout.</summary>
     ScrapeTimeout,
 
+    /// <summary>In a capture: the client ended the connection (FIN, RST, an MCS or X.224 disconnect) where the sequence needed it to go on.</summary>
+    ClientClosed,
+
     // The bytes, in any phase.
     MalformedResponse,
     UnexpectedPdu,
@@ -213,6 +216,7 @@ public static class CauseNames
         CauseId.InternalError => "internal-error",
         CauseId.HostTimeout => "host-timeout",
         CauseId.ScrapeTimeout => "scrape-timeout",
+        CauseId.ClientClosed => "client-closed",
         CauseId.MalformedResponse => "malformed-response",
         CauseId.UnexpectedPdu => "unexpected-pdu",
         CauseId.NoProgress => "no-progress",
@@ -301,7 +305,7 @@ public static class CauseNames
         CauseId.GatewayTransportUnsupported => "TRANSPORT",
         CauseId.NameNotResolved or CauseId.ConnectionRefused or CauseId.Unreachable or CauseId.ConnectTimeout or CauseId.SocketError
             or CauseId.ClosedByPeer or CauseId.TruncatedResponse or CauseId.Reset or CauseId.Timeout or CauseId.TimeoutMidAnswer
-            or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.ScrapeTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
+            or CauseId.Interrupted or CauseId.InternalError or CauseId.HostTimeout or CauseId.ClientClosed or CauseId.ScrapeTimeout or CauseId.MalformedResponse or CauseId.UnexpectedPdu
             or CauseId.NoProgress or CauseId.Redirected or CauseId.NlaRequired or CauseId.ProtocolNotRequested or CauseId.X224DisconnectRequest
             or CauseId.ClosedAfterClientHello or CauseId.ResetAfterClientHello or CauseId.ServerTlsSetupFailed or CauseId.NoCommonVersion
             or CauseId.NoCommonCipherSuite or CauseId.MalformedRecord or CauseId.NtlmRejected or CauseId.ClosedAfterAuthenticate

@@ -809,6 +809,12 @@ public static partial class DiagnosisCatalog
                 "Raise scrape_timeout in the Prometheus job (or the module's timeout), or probe the host on its own (`rdphs probe HOST`) to see which step is slow.",
                 null, NoMstscCode: NoMstscCodeReasons.RdphsOnly));
 
+        rows.Add(CauseId.ClientClosed, "any", new(
+                "the client ended the connection",
+                "In the capture the client closed or reset the connection, or sent a disconnect, where the connection sequence needed it to send its next PDU: the client itself decided to stop (a certificate or a server it does not trust, credentials it had none for, a setting it refuses, a user who cancelled).",
+                "Read the client's own log or error for this connection (mstsc's event log, xfreerdp's output): it says why it stopped; the steps show the server's last answer, which the client did not like.",
+                null, NoMstscCode: NoMstscCodeReasons.Undocumented));
+
         // One entry per NTSTATUS whose mstsc disconnect reason is documented: the SSL_ERR code with the same name and meaning
         // in the OnDisconnected list (https://learn.microsoft.com/windows/win32/termserv/imstscaxevents-ondisconnected).
         (string Status, int Code, string Meaning, string Title, string Remedy)[] authFailures =
