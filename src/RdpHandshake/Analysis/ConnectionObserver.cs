@@ -129,7 +129,7 @@ internal sealed class ConnectionObserver
         var conversation = new TlsConversation(_keys);
         _tls = new ObservedTlsSession(conversation, () => _clock.Now, _certificates);
         var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing() };
-        var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [ClientConnector.StandardLinks[0], ClientConnector.StandardLinks[1]]);
+        var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [.. ClientConnector.StandardLinks.Where(link => link.Phase is ConnectionPhase.X224 or ConnectionPhase.Tls)]);
         _negotiated = upgrade.State;
         (byte[] Bytes, DateTimeOffset? Time)? pendingRequest = (request.Bytes, request.Time);
         bool upgraded = Drive(upgrade, plan =>
