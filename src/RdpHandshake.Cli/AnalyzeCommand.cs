@@ -13,8 +13,8 @@ internal static class AnalyzeCommand
     {
         var file = new Argument<string>("FILE") { Description = "The capture: pcap or pcapng (Wireshark, tcpdump, pktmon/etl2pcapng, rdphs probe --pcap)." };
         var keyLog = new Option<string?>("--keylog") { Description = "An NSS key log (rdphs probe --keylog, SSLKEYLOGFILE): TLS 1.2 and 1.3 are decrypted, and the analysis goes on into CredSSP, MCS and the rest." };
-        var stream = new Option<int?>("--stream") { Description = "Analyse only the TCP connection of this index (as --list numbers them)." };
-        var host = new Option<string?>("--host") { Description = "Analyse only connections to or from this IP address." };
+        var stream = new Option<int?>("--stream") { HelpName = "N", Description = "Analyse only the TCP connection of this index (as --list numbers them)." };
+        var host = new Option<string?>("--host") { HelpName = "ADDRESS", Description = "Analyse only connections to or from this IP address." };
         var port = new Option<int?>("--port") { Description = "Analyse only connections to or from this TCP port (RDP is found on any port)." };
         var list = new Option<bool>("--list") { Description = "List the RDP connections (endpoints, times, how far each got and how it ended) without the timelines." };
         var json = new Option<bool>("--json") { Description = "One JSON document on stdout (schema rdphs.analyze/1, docs/report-format.md); text goes to stderr." };

@@ -196,21 +196,25 @@ internal static class ServeCommand
         };
         var gatewayAllow = new Option<string[]>("--gateway-allow")
         {
+            HelpName = "HOST:PORT",
             Description = "The gateway's resource policy: a HOST:PORT a channel may be created to (repeatable); others get E_PROXY_RAP_ACCESSDENIED [default: every target].",
             AllowMultipleArgumentsPerToken = false,
         };
         var gatewayAuth = new Option<string>("--gateway-auth")
         {
+            HelpName = "SCHEMES",
             Description = "HTTP authentication the gateway offers: ntlm, basic, or both comma-separated.",
             DefaultValueFactory = _ => "ntlm,basic",
         };
         var gatewayTransports = new Option<string>("--gateway-transports")
         {
+            HelpName = "TRANSPORTS",
             Description = "Transports the gateway serves: websocket, http, or both comma-separated.",
             DefaultValueFactory = _ => "websocket,http",
         };
         var gatewayFaults = new Option<string[]>("--gateway-fault")
         {
+            HelpName = "STEP:KIND",
             Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, huge-length, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503.",
             AllowMultipleArgumentsPerToken = false,
         };

@@ -464,12 +464,15 @@ public sealed class CliTests
                 "KDC" => $"127.0.0.1:{Peers.FreePort()}",
                 "CODE" => "0x904",
                 "TOKEN" => "msts=3640205228.15629.0000",
+                "https://GATEWAY" => $"https://127.0.0.1:{Peers.FreePort()}",
                 _ => word,
             })
             .ToArray();
         Assert.DoesNotContain(args, word => System.Text.RegularExpressions.Regex.IsMatch(word, "^[A-Z]{2,}$")); // every placeholder is filled
 
-        ProcessResult run = await Peers.RdphsAsync(Limit, new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" }, args);
+        // A suggested command that names a gateway or proxy user takes that password from the environment, as the remedy says.
+        var environment = new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1", ["RDPHS_GATEWAY_PASSWORD"] = "Test-Password-1", ["RDPHS_PROXY_PASSWORD"] = "Test-Password-1" };
+        ProcessResult run = await Peers.RdphsAsync(Limit, environment, args);
         Assert.True(run.ExitCode != ExitCodes.Usage, $"{command}: {run}");
         Assert.False(run.TimedOut, $"{command}: {run}");
     }

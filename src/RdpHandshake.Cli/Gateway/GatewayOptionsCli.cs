@@ -10,22 +10,26 @@ internal sealed class GatewayOptionsCli
 {
     public Option<string?> Gateway { get; } = new("--gateway")
     {
+        HelpName = "URL",
         Description = "Reach the target through this RD Gateway, https://GATEWAY[:PORT] (MS-TSGU over HTTPS, port 443 by default): the gateway's TLS, HTTP authentication, tunnel and channel are steps of phase gateway, and the RDP sequence runs inside its channel.",
     };
 
     public Option<string?> User { get; } = new("--gateway-user")
     {
+        HelpName = "USER",
         Description = "The gateway's user, DOMAIN\\user or user@domain. The password comes from $RDPHS_GATEWAY_PASSWORD or a prompt; never from the command line.",
     };
 
     public Option<string> Transport { get; } = new("--gateway-transport")
     {
+        HelpName = "auto|websocket|http",
         Description = "How the tunnel travels: auto (WebSocket when the gateway offers it, else HTTP, as mstsc does), websocket, or http (RDG_OUT_DATA and RDG_IN_DATA).",
         DefaultValueFactory = _ => "auto",
     };
 
     public Option<string> Auth { get; } = new("--gateway-auth")
     {
+        HelpName = "ntlm|basic",
         Description = "The HTTP authentication to the gateway: ntlm or basic.",
         DefaultValueFactory = _ => "ntlm",
     };

@@ -164,7 +164,7 @@ public static partial class DiagnosisCatalog
         rows.Detail(CauseId.GatewayHttpStatus, "401", new(
                 "the RD Gateway asks for credentials rdphs did not send or it did not accept",
                 "401 Unauthorized: the gateway authenticates every tunnel over HTTP (NTLM, Negotiate or Basic) before anything else, and this request carried no credentials it took.",
-                "Give the gateway's user with --gateway-user DOMAIN\\user (the password from RDPHS_GATEWAY_PASSWORD or the prompt); check the schemes the gateway offers (the step's wwwAuthenticate field) against --gateway-auth.",
+                "Give the gateway's user (`rdphs probe HOST --gateway https://GATEWAY --gateway-user DOMAIN\\user`, the password from RDPHS_GATEWAY_PASSWORD or the prompt); check the schemes the gateway offers (the step's wwwAuthenticate field) against the one rdphs used (`rdphs probe HOST --gateway https://GATEWAY --gateway-user DOMAIN\\user --gateway-auth basic` tries Basic).",
                 null, NoMstscCode: NoMstscCodeReasons.Gateway));
         rows.Detail(CauseId.GatewayHttpStatus, "403", new(
                 "the RD Gateway's web server forbids the request",
@@ -201,7 +201,7 @@ public static partial class DiagnosisCatalog
         rows.Add(CauseId.GatewayTransportUnsupported, "gateway", new(
                 "the RD Gateway does not serve the transport asked for",
                 "rdphs asked for one transport with --gateway-transport and the gateway answered as the other: a 200 to the WebSocket upgrade (a gateway without WebSocket), or a 101 where the HTTP transport was asked for.",
-                "Use --gateway-transport auto (what mstsc does: WebSocket when the gateway offers it, else RDG_OUT_DATA and RDG_IN_DATA), or enable the transport on the gateway.",
+                "Let rdphs choose as mstsc does (`rdphs probe HOST --gateway https://GATEWAY --gateway-transport auto`: WebSocket when the gateway offers it, else RDG_OUT_DATA and RDG_IN_DATA), or enable the transport on the gateway.",
                 null, NoMstscCode: NoMstscCodeReasons.Gateway));
 
         rows.Add(CauseId.GatewayChannelClosed, "gateway", new(
@@ -218,7 +218,7 @@ public static partial class DiagnosisCatalog
         rows.In(CauseId.Timeout, ConnectionPhase.Gateway, new(
                 "the RD Gateway did not answer in time",
                 "The gateway accepted the connection and then sent nothing (or not all of its answer) before the read timeout at this step: a hung gateway service, a reverse proxy that buffers the tunnel's HTTP response, or a gateway still trying to reach the session host.",
-                "Raise the timeout (--timeout 30) to tell a slow gateway from a hung one; a reverse proxy in front of the gateway must pass RDG_OUT_DATA and RDG_IN_DATA (and the WebSocket upgrade) through unbuffered.",
+                "Raise the timeout (`rdphs probe HOST --gateway https://GATEWAY --timeout 30`) to tell a slow gateway from a hung one; a reverse proxy in front of the gateway must pass RDG_OUT_DATA and RDG_IN_DATA (and the WebSocket upgrade) through unbuffered.",
                 null, NoMstscCode: NoMstscCodeReasons.Gateway));
         rows.In(CauseId.Reset, ConnectionPhase.Gateway, new(
                 "the RD Gateway reset the connection",
