@@ -93,7 +93,7 @@ done
 
 echo
 echo "== where the time goes in one rdphs probe (per-step table, ms) =="
-$RDPHS probe "$target" --until finalized 2>&1 | grep -E '^ +#|^ +[0-9]+ +[a-z]' | awk '{ printf "  %-32s at %8s  took %8s\n", $2, $3, $4 }'
+$RDPHS probe "$target" --until finalized -v 2>&1 | grep -E '^ +#|^ +[0-9]+ +[a-z]' | awk '{ printf "  %-32s at %8s  took %8s\n", $2, $3, $4 }'
 
 echo
 echo "== timing: $RUNS runs each, interleaved =="

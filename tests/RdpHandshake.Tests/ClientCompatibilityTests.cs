@@ -98,6 +98,45 @@ public sealed class ClientCompatibilityTests
     }
 
     [Fact]
+    public async Task No_more_than_three_connections_are_open_at_once()
+    {
+        // A server with a short accept queue (xrdp: backlog 2) drops the SYNs beyond it; compat keeps under that.
+        await using var server = new RdpTestServer(Servers["default"] with { ReadTimeout = TimeSpan.FromSeconds(5) });
+        IPEndPoint endpoint = server.Start();
+        int open = 0, most = 0;
+        CompatibilityResult result = await Compatibility.RunAsync(
+            async (where, how, observer, token) =>
+            {
+                int now = Interlocked.Increment(ref open);
+                InterlockedMax(ref most, now);
+                try
+                {
+                    await Task.Delay(50, token);
+                    return await new RdpProber { Policies = [], StepObserver = observer }.ProbeAsync(where, how, token);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref open);
+                }
+            },
+            new ProbeTarget(endpoint.Address.ToString(), endpoint.Port), EngineHarness.FastOptions(), ClientProfiles.All, TestContext.Current.CancellationToken);
+
+        Assert.True(result.Connections > Compatibility.MaxConnectionsAtOnce, $"{result.Connections} connections: too few to show the limit");
+        Assert.Equal(Compatibility.MaxConnectionsAtOnce, most);
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            for (int seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            {
+                if (Interlocked.CompareExchange(ref target, value, seen) == seen)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_compat_json_follows_its_published_schema()
     {
         CompatibilityResult result = await RunAsync(Servers["rsa1024"]);

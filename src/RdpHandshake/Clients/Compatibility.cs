@@ -71,7 +71,11 @@ public static class Compatibility
         }
 
         int connections = 1;
-        var runs = rest.Select(group => (group[0].OfferKey, Connection: ++connections, Task: probe(target, group[0].Apply(options), null, cancellationToken))).ToList();
+        // At most MaxConnectionsAtOnce connections at a time, the first one included: a server with a short accept
+        // queue (xrdp listens with a backlog of 2) has the kernel drop the SYNs beyond it, which the client sends again
+        // only after a second, so more at once is slower, not faster.
+        using var slots = new SemaphoreSlim(MaxConnectionsAtOnce - 1);
+        var runs = rest.Select(group => (group[0].OfferKey, Connection: ++connections, Task: Limited(slots, () => probe(target, group[0].Apply(options), null, cancellationToken), cancellationToken))).ToList();
         reports[broadest.OfferKey] = (await firstRun.ConfigureAwait(false), 1, broadest.OfferKey);
         foreach (var run in runs)
         {
@@ -104,6 +108,22 @@ public static class Compatibility
 
         string? selected = step.Fields.Where(f => f.Name == "selectedProtocol").Select(f => f.Value).FirstOrDefault();
         negotiated.TrySetResult(step.Outcome == StepOutcome.Ok && selected is not null && !selected.StartsWith(NegotiationNames.SpecNames(SecurityProtocols.Rdp) + " ", StringComparison.Ordinal));
+    }
+
+    /// <summary>How many connections to the server are open at once, at most.</summary>
+    public const int MaxConnectionsAtOnce = 3;
+
+    private static async Task<ProbeReport> Limited(SemaphoreSlim slots, Func<Task<ProbeReport>> run, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
     }
 
     private static int BitCount(uint value) => System.Numerics.BitOperations.PopCount(value);
