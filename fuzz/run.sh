@@ -73,11 +73,12 @@ for t in "${targets[@]}"; do
   fi
   stats=$findings/default/fuzzer_stats
   stat() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-  crashes=$(find "$findings/default/crashes" "$findings.lost/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
+  found() { find "$findings/default/crashes" -type f -name 'id:*'; [[ ! -d $findings.lost ]] || find "$findings.lost/default/crashes" -type f -name 'id:*' 2>/dev/null || true; }
+  crashes=$(found | wc -l)
   echo "$t: $(stat execs_done) executions, $(stat execs_per_sec) execs/s, $(stat corpus_count) paths, $crashes crash(es)"
   if ((crashes > 0)); then
     crashed=1
-    find "$findings/default/crashes" "$findings.lost/default/crashes" -type f -name 'id:*' 2>/dev/null | head -n 5 | sed 's/^/  replay: dotnet fuzz\/RdpHandshake.Fuzz\/bin\/Release\/net10.0\/RdpHandshake.Fuzz.dll replay '"$t"' /'
+    found | head -n 5 | sed 's/^/  replay: dotnet fuzz\/RdpHandshake.Fuzz\/bin\/Release\/net10.0\/RdpHandshake.Fuzz.dll replay '"$t"' /'
   fi
 done
 exit $crashed
