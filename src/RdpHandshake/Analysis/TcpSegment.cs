@@ -52,6 +52,11 @@ public enum FrameKind
 /// </summary>
 public static class SegmentDecoder
 {
+    /// <summary>
+    /// How many layers a frame may nest: link, up to two VLAN tags, IP, a tunnelled IP, TCP, with room to spare.
+    /// </summary>
+    private const int MaxLayers = 12;
+
     /// <summary>Decodes <paramref name="frame"/>; <paramref name="segment"/> is set when it is TCP.</summary>
     public static FrameKind Decode(CapturedFrame frame, out TcpSegment? segment)
     {
@@ -77,17 +82,37 @@ public static class SegmentDecoder
             return FrameKind.Undecodable;
         }
 
-        IPPacket? ip;
-        TcpPacket? tcp;
+        IPPacket? ip = null;
+        TcpPacket? tcp = null;
         try
         {
-            ip = packet.Extract<IPPacket>();
+            // The layers are walked here, a bounded number of them, rather than with PacketDotNet's Extract: a
+            // damaged IP header (an IPv4 header length of 0 with protocol 4, IP in IP) makes each layer's payload the
+            // same bytes again, an endless chain that Extract would follow for ever.
+            Packet? layer = packet;
+            for (int depth = 0; layer is not null && tcp is null; depth++, layer = layer.PayloadPacket)
+            {
+                if (depth == MaxLayers)
+                {
+                    return FrameKind.Undecodable;
+                }
+
+                switch (layer)
+                {
+                    case TcpPacket found when ip is not null:
+                        tcp = found;
+                        break;
+                    case IPPacket found:
+                        ip = found;
+                        break;
+                }
+            }
+
             if (ip is null)
             {
                 return FrameKind.NotIp;
             }
 
-            tcp = packet.Extract<TcpPacket>();
             if (tcp is null)
             {
                 return FrameKind.OtherIp;

@@ -201,4 +201,29 @@ public sealed class BadCaptureTests : IDisposable
         Assert.Equal(3, report.Capture.NotIp + report.Capture.Undecodable + report.Capture.OtherIp);
         Assert.Equal("no-tcp", Assert.Single(report.Findings).Code);
     }
+
+    [Fact]
+    public async Task An_IP_header_that_nests_itself_for_ever_is_undecodable_not_a_hang()
+    {
+        // An IPv4 header of length 0 carrying protocol 4 (IP in IP): each layer's payload is the same bytes again.
+        // PacketDotNet's Extract followed that chain without end (found by the capture fuzz target).
+        byte[] frame = [.. new byte[12], 0x08, 0x00, 0x40, 0, 0, 40, 0, 0, 0, 0, 64, 4, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2, .. new byte[20]];
+        string path = PathOf("nested.pcap");
+        using (FileStream file = File.Create(path))
+        {
+            file.Write([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0]);
+            byte[] record = new byte[16];
+            BitConverter.TryWriteBytes(record.AsSpan(8), frame.Length);
+            BitConverter.TryWriteBytes(record.AsSpan(12), frame.Length);
+            file.Write(record);
+            file.Write(frame);
+        }
+
+        // The analysis runs beside the test so that a regression fails it instead of stopping the run.
+        AnalysisReport report = await Task.Run(() => Analyse(path), TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, report.Capture.Frames);
+        Assert.Equal(1, report.Capture.Undecodable);
+    }
 }
