@@ -1,6 +1,7 @@
 using RdpHandshake.Fuzz;
 
-// rdphs-fuzz afl TARGET              run under afl-fuzz (SharpFuzz forkserver), input on stdin
+// rdphs-fuzz afl TARGET              run under afl-fuzz (SharpFuzz forkserver), input on stdin; an input that runs
+//                                    over 3 s is written to $RDPHS_FUZZ_HANGS and the process exits (HangWatchdog)
 // rdphs-fuzz replay TARGET PATH...   run files (or every file in directories) through the oracle
 // rdphs-fuzz replay-corpus DIR       replay DIR/TARGET/* for every target that has a directory
 // rdphs-fuzz targets                 list the targets
@@ -15,13 +16,22 @@ if (args is ["targets"])
 if (args is ["afl", string aflTarget])
 {
     Action<byte[]> oracle = Find(aflTarget);
+    // fuzz/run.sh names the directory for inputs that hang (afl-fuzz cannot save them in persistent mode).
+    HangWatchdog? watchdog = HangWatchdog.Start(aflTarget, TimeSpan.FromSeconds(3), Environment.GetEnvironmentVariable("RDPHS_FUZZ_HANGS"));
     SharpFuzz.Fuzzer.Run(stream =>
     {
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         if (buffer.Length <= MaxInput)
         {
-            oracle(buffer.ToArray());
+            if (watchdog is null)
+            {
+                oracle(buffer.ToArray());
+            }
+            else
+            {
+                watchdog.Run(oracle, buffer.ToArray());
+            }
         }
     });
     return 0;
