@@ -13,7 +13,12 @@ namespace RdpHandshake.Fuzz;
 /// </summary>
 public static class AnalysisOracles
 {
-    private static readonly string CapturePath = Path.Combine(Path.GetTempPath(), $"rdphs-fuzz-capture-{Environment.ProcessId}.pcap");
+    /// <summary>
+    /// Where each input is written for libpcap to read: fuzz/run.sh names a scratch directory in memory (tmpfs), as a
+    /// file created and removed on disk for every execution costs more than the analysis. The file is overwritten
+    /// for each input and removed when the process ends normally.
+    /// </summary>
+    private static readonly string CapturePath = ScratchFile();
 
     private static readonly IPEndPoint Client = new(IPAddress.Parse("10.0.0.1"), 50_000);
     private static readonly IPEndPoint Server = new(IPAddress.Parse("10.0.0.2"), 3389);
@@ -40,10 +45,6 @@ public static class AnalysisOracles
 
             return;
         }
-        finally
-        {
-            File.Delete(CapturePath);
-        }
 
         if (report.Capture.Frames < report.Capture.TcpSegments + report.Capture.OtherIp + report.Capture.NotIp + report.Capture.Undecodable)
         {
@@ -54,6 +55,13 @@ public static class AnalysisOracles
         {
             Consistent(connection);
         }
+    }
+
+    private static string ScratchFile()
+    {
+        string path = Path.Combine(Environment.GetEnvironmentVariable("RDPHS_FUZZ_SCRATCH") ?? Path.GetTempPath(), $"rdphs-fuzz-capture-{Environment.ProcessId}.pcap");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
     }
 
     /// <summary>
