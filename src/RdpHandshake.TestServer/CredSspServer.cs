@@ -135,21 +135,7 @@ internal sealed partial class CredSspServer(TestServerOptions options, byte[] se
 
         _negotiate = token.Span.ToArray();
         _version = Math.Min(identity.CredSspVersion, request.Version);
-        _challenge = new NtlmChallengeMessage(
-            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
-                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
-                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
-            new ByteString(RandomNumberGenerator.GetBytes(8)),
-            identity.NetBiosDomain,
-            [
-                NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
-                NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
-                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
-                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
-            ],
-            identity.Version);
+        _challenge = NtlmAcceptor.NewChallenge(identity);
         _challengeBytes = Pdu.Encode(_challenge);
         byte[] negoToken = _spnego ? Pdu.Encode(new SpnegoNegTokenResp(SpnegoNegState.AcceptIncomplete, Spnego.NtlmOid, new ByteString(_challengeBytes))) : _challengeBytes;
         return Pdu.Encode(new TsRequest(_version, [new ByteString(negoToken)]));

@@ -25,24 +25,30 @@ public sealed class NtlmAcceptor(IReadOnlyList<TestAccount> accounts, NtlmIdenti
         }
 
         _negotiate = negotiate.ToArray();
-        _challenge = new NtlmChallengeMessage(
-            NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
-                | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
-                | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
-            new ByteString(RandomNumberGenerator.GetBytes(8)),
-            identity.NetBiosDomain,
-            [
-                NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
-                NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
-                NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
-                NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
-                new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
-            ],
-            identity.Version);
+        _challenge = NewChallenge(identity);
         _challengeBytes = Pdu.Encode(_challenge);
         return _challengeBytes;
     }
+
+    /// <summary>
+    /// A CHALLENGE as Windows sends it (MS-NLMP 2.2.1.2): NTLMv2 with extended session security, signing, sealing and
+    /// key exchange, a random server challenge, the server's names and the time in its target information.
+    /// </summary>
+    internal static NtlmChallengeMessage NewChallenge(NtlmIdentity identity) => new(
+        NtlmNegotiateFlags.Unicode | NtlmNegotiateFlags.RequestTarget | NtlmNegotiateFlags.Sign | NtlmNegotiateFlags.Seal | NtlmNegotiateFlags.Ntlm
+            | NtlmNegotiateFlags.AlwaysSign | NtlmNegotiateFlags.TargetTypeDomain | NtlmNegotiateFlags.ExtendedSessionSecurity | NtlmNegotiateFlags.TargetInfo
+            | NtlmNegotiateFlags.Version | NtlmNegotiateFlags.Negotiate128 | NtlmNegotiateFlags.KeyExchange | NtlmNegotiateFlags.Negotiate56,
+        new ByteString(RandomNumberGenerator.GetBytes(8)),
+        identity.NetBiosDomain,
+        [
+            NtlmAvPair.FromText(NtlmAvId.NbDomainName, identity.NetBiosDomain),
+            NtlmAvPair.FromText(NtlmAvId.NbComputerName, identity.NetBiosComputer),
+            NtlmAvPair.FromText(NtlmAvId.DnsDomainName, identity.DnsDomain),
+            NtlmAvPair.FromText(NtlmAvId.DnsComputerName, identity.DnsComputer),
+            NtlmAvPair.FromText(NtlmAvId.DnsTreeName, identity.DnsTree),
+            new NtlmAvPair(NtlmAvId.Timestamp, new ByteString(BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()))),
+        ],
+        identity.Version);
 
     /// <summary>
     /// Checks the AUTHENTICATE against the challenge sent and the accounts: the user as <c>DOMAIN\user</c> when its
