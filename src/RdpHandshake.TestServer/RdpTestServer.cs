@@ -87,19 +87,7 @@ public sealed partial class RdpTestServer : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> connections have ended, or the timeout passes.</summary>
     public async Task<IReadOnlyList<ServerConnectionRecord>> WaitForConnectionsAsync(int count, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        while (_connections.Count < count && !cts.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(10, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
+        await Polling.UntilAsync(() => _connections.Count >= count, timeout).ConfigureAwait(false);
         return Connections;
     }
 

@@ -136,19 +136,7 @@ public sealed class TestProxyServer(TestProxyOptions options) : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> connections have ended, or the timeout passes.</summary>
     public async Task<IReadOnlyList<ProxyConnectionRecord>> WaitForConnectionsAsync(int count, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        while (Connections.Count < count && !cts.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(10, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
+        await Polling.UntilAsync(() => Connections.Count >= count, timeout).ConfigureAwait(false);
         return Connections;
     }
 

@@ -108,19 +108,7 @@ public sealed partial class TestKdcHost : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> requests have arrived, or the timeout passes.</summary>
     public async Task<IReadOnlyList<KdcRequestRecord>> WaitForRequestsAsync(int count, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        while (_requests.Count < count && !cts.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(10, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
+        await Polling.UntilAsync(() => _requests.Count >= count, timeout).ConfigureAwait(false);
         return Requests;
     }
 
