@@ -13,7 +13,7 @@ namespace RdpHandshake.Protocol.Connector;
 /// (RFC 7617) sent with the request when a user is given, as curl and FreeRDP send them; any 2xx answer opens the tunnel
 /// and the same connection carries RDP (<c>proxy.tunnel</c>).
 /// </summary>
-public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelRequest request) : Sequence<HttpConnectTunnel.Steps>(Steps.SendConnect)
+public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelRequest request) : ProxyTunnelSequence<HttpConnectTunnel.Steps>(Steps.SendConnect, ProxyKind.HttpConnect, "an HTTP proxy")
 {
     /// <summary>What replaces each character of the credentials in the recorded copy of the request.</summary>
     public const char RedactionCharacter = '*';
@@ -139,21 +139,6 @@ public sealed class HttpConnectTunnel(ConnectionState connection, ProxyTunnelReq
     /// <summary>An answer that is not an HTTP response: a SOCKS server, a TLS service, SSH, or garbage.</summary>
     public override StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
-        if (ProxyAnswers.Recognise(received, ProxyKind.HttpConnect) is { } other)
-        {
-            return Fail(ProxySteps.Tunnel, ConnectionPhase.Proxy, $"{other.Protocol} answer", [new("answer", other.Answer), new("protocol", other.Protocol), new("error", error.ToString())],
-                new ProtocolFailure(CauseId.ProxyProtocolMismatch, $"the proxy answered {other.Answer}: {other.Service}, not an HTTP proxy") { Detail = other.Protocol, DecodeError = error });
-        }
-
-        return MalformedAnswer(error);
-    }
-
-    /// <summary>Bytes that cannot be the awaited answer: malformed, said of the proxy (not of the RDP server).</summary>
-    private StepResult MalformedAnswer(DecodeError error)
-    {
-        StepPlan plan = Next!;
-        string expecting = plan.Read!.Expecting;
-        return Fail(plan.Name, ConnectionPhase.Proxy, expecting, [new("error", error.ToString())],
-            ProtocolFailure.Malformed($"the proxy's answer is not a valid {expecting}: {error}", error));
+        return UnexpectedAnswer(error, received);
     }
 }

@@ -12,7 +12,7 @@ namespace RdpHandshake.Protocol.Connector;
 /// negotiation and the username/password exchange (<c>proxy.auth</c>), then CONNECT with the target's name for the
 /// proxy to resolve (<c>proxy.tunnel</c>). Once the proxy answers succeeded, the same connection carries RDP.
 /// </summary>
-public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest request) : Sequence<Socks5Tunnel.Steps>(Steps.SendMethods)
+public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest request) : ProxyTunnelSequence<Socks5Tunnel.Steps>(Steps.SendMethods, ProxyKind.Socks5, "a SOCKS5 proxy")
 {
     public enum Steps
     {
@@ -195,27 +195,11 @@ public sealed class Socks5Tunnel(ConnectionState connection, ProxyTunnelRequest 
     /// </summary>
     public override StepResult RejectFrame(DecodeError error, ReadOnlySpan<byte> received)
     {
-        StepPlan plan = Next!;
         if (State == Steps.WaitReply && received.Length >= 2 && received[0] == Socks5MethodRequest.Version5 && received[1] != 0)
         {
             return Refused(received[1], [new("rep", $"{Socks5ReplyNames.Meaning(received[1])} (0x{received[1]:x2})"), new("error", error.ToString())]);
         }
 
-        if (ProxyAnswers.Recognise(received, ProxyKind.Socks5) is { } other)
-        {
-            return Fail(plan.Name, ConnectionPhase.Proxy, $"{other.Protocol} answer", [new("answer", other.Answer), new("protocol", other.Protocol), new("error", error.ToString())],
-                new ProtocolFailure(CauseId.ProxyProtocolMismatch, $"the proxy answered {other.Answer}: {other.Service}, not a SOCKS5 proxy") { Detail = other.Protocol, DecodeError = error });
-        }
-
-        return MalformedAnswer(error);
-    }
-
-    /// <summary>Bytes that cannot be the awaited answer: malformed, said of the proxy (not of the RDP server).</summary>
-    private StepResult MalformedAnswer(DecodeError error)
-    {
-        StepPlan plan = Next!;
-        string expecting = plan.Read!.Expecting;
-        return Fail(plan.Name, ConnectionPhase.Proxy, expecting, [new("error", error.ToString())],
-            ProtocolFailure.Malformed($"the proxy's answer is not a valid {expecting}: {error}", error));
+        return UnexpectedAnswer(error, received);
     }
 }
