@@ -65,7 +65,7 @@ for t in "${targets[@]}"; do
   findings=$here/findings/$t hangs=$here/findings/$t.hangs
   rm -rf "$findings" "$hangs"; mkdir -p "$here/findings"
   echo "fuzzing $t $say ..."
-  if ! RDPHS_FUZZ_HANGS=$hangs afl-fuzz -i "$here/corpus/$t" -o "$findings" "${limit[@]}" -t 5000 -m none \
+  if ! RDPHS_FUZZ_HANGS=$hangs afl-fuzz -i "$here/corpus/$t" -o "$findings" "${limit[@]}" -t 10000 -m none \
       -- dotnet "$out/RdpHandshake.Fuzz.dll" afl "$t" >"$findings.log" 2>&1; then
     # In persistent mode the harness process is afl-fuzz's fork server: when it dies, afl-fuzz stops. The watchdog
     # ends it on an input that hangs (and keeps the input); anything else that kills it is a failure of its own.
@@ -77,7 +77,8 @@ for t in "${targets[@]}"; do
     fi
   fi
   stats=$findings/default/fuzzer_stats
-  stat() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+  # No statistics when the harness died before afl-fuzz wrote any (an input of the seed corpus hung it).
+  stat() { if [[ -f $stats ]]; then awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; else echo '?'; fi; }
   found() { find "$findings/default/crashes" -type f -name 'id:*'; find "$hangs" -type f 2>/dev/null || true; }
   crashes=$(found | wc -l)
   echo "$t: $(stat execs_done) executions, $(stat execs_per_sec) execs/s, $(stat run_time) s, $(stat corpus_count) paths, $crashes crash(es) or hang(s)"

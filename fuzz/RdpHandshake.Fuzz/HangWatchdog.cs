@@ -1,13 +1,12 @@
-using System.Diagnostics;
-
 namespace RdpHandshake.Fuzz;
 
 /// <summary>
 /// Catches an input that keeps an oracle running. Under afl-fuzz a run past its time limit is killed, and in
 /// SharpFuzz's persistent mode the process killed is the fork server itself, so afl-fuzz stops ("Unable to communicate
 /// with fork server") without saving what hung. The watchdog looks at the running input four times a second; one
-/// that has run longer than the limit (below afl-fuzz's) is written to the hangs directory and the process exits, so
-/// the runner can say which input hung.
+/// that has used more than the limit of processor time (not of wall-clock time: a machine busy with other work, or a
+/// paused process, must not make a slow input of a fast one) is written to the hangs directory and the process exits,
+/// so the runner can say which input hung.
 /// </summary>
 public sealed class HangWatchdog
 {
@@ -18,7 +17,7 @@ public sealed class HangWatchdog
     private readonly TimeSpan _limit;
     private readonly string _directory;
     private byte[]? _input;
-    private long _started;
+    private long _runs;
 
     private HangWatchdog(string target, TimeSpan limit, string directory)
     {
@@ -44,7 +43,7 @@ public sealed class HangWatchdog
     /// <summary>Runs <paramref name="oracle"/> on <paramref name="input"/> under watch.</summary>
     public void Run(Action<byte[]> oracle, byte[] input)
     {
-        Volatile.Write(ref _started, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _runs);
         Volatile.Write(ref _input, input);
         try
         {
@@ -58,19 +57,30 @@ public sealed class HangWatchdog
 
     private void Watch()
     {
+        long watched = -1;
+        TimeSpan since = TimeSpan.Zero;
         while (true)
         {
             Thread.Sleep(250);
+            long run = Interlocked.Read(ref _runs);
             byte[]? input = Volatile.Read(ref _input);
-            TimeSpan running = Stopwatch.GetElapsedTime(Volatile.Read(ref _started));
-            if (input is null || running < _limit || !ReferenceEquals(input, Volatile.Read(ref _input)))
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
+            if (input is null || run != watched)
+            {
+                // A new input since the last look (or none): its processor time is counted from here.
+                (watched, since) = (run, cpu);
+                continue;
+            }
+
+            TimeSpan used = cpu - since;
+            if (used < _limit || Interlocked.Read(ref _runs) != run)
             {
                 continue;
             }
 
             string path = Path.Combine(_directory, $"hang-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Environment.ProcessId}");
             File.WriteAllBytes(path, input);
-            Console.Error.WriteLine($"{_target}: an input ran for {running.TotalSeconds:0.0} s (limit {_limit.TotalSeconds:0.0} s), saved as {path}");
+            Console.Error.WriteLine($"{_target}: an input used {used.TotalSeconds:0.0} s of processor time (limit {_limit.TotalSeconds:0.0} s), saved as {path}");
             Environment.Exit(ExitCode);
         }
     }

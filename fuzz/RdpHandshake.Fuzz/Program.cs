@@ -1,7 +1,7 @@
 using RdpHandshake.Fuzz;
 
-// rdphs-fuzz afl TARGET              run under afl-fuzz (SharpFuzz forkserver), input on stdin; an input that runs
-//                                    over 3 s is written to $RDPHS_FUZZ_HANGS and the process exits (HangWatchdog)
+// rdphs-fuzz afl TARGET              run under afl-fuzz (SharpFuzz forkserver), input on stdin; an input that uses
+//                                    over 3 s of CPU is written to $RDPHS_FUZZ_HANGS and the process exits (HangWatchdog)
 // rdphs-fuzz replay TARGET PATH...   run files (or every file in directories) through the oracle
 // rdphs-fuzz replay-corpus DIR       replay DIR/TARGET/* for every target that has a directory
 // rdphs-fuzz targets                 list the targets
