@@ -203,8 +203,8 @@ internal static class ServeCommand
         var gatewayAuth = new Option<string>("--gateway-auth")
         {
             HelpName = "SCHEMES",
-            Description = "HTTP authentication the gateway offers: ntlm, basic, or both comma-separated.",
-            DefaultValueFactory = _ => "ntlm,basic",
+            Description = "HTTP authentication the gateway offers, comma-separated: ntlm, basic, negotiate (Kerberos, RFC 4559, with the HTTP/ keys of --kerberos-keytab) [default: ntlm,basic, and negotiate when --kerberos-keytab is given].",
+            DefaultValueFactory = _ => GatewayCommand.DefaultAuth,
         };
         var gatewayTransports = new Option<string>("--gateway-transports")
         {
@@ -322,7 +322,7 @@ internal static class ServeCommand
                 Gateway.GatewayServerOptions gatewayOptions = GatewayCommand.ParseOptions(
                     new IPEndPoint(address, listenPort), accounts.Count > 0 ? accounts : new TestServerOptions().Accounts,
                     parse.GetValue(gatewayAllow) ?? [], parse.GetValue(gatewayAuth)!, parse.GetValue(gatewayTransports)!, parse.GetValue(gatewayFaults) ?? [],
-                    parse.GetValue(certificateFile), parse.GetValue(keyFile));
+                    parse.GetValue(certificateFile), parse.GetValue(keyFile), GatewayKeytab(parse.GetValue(kerberosKeytab)));
                 return await GatewayCommand.RunAsync(gatewayOptions, parse.GetValue(maxConnections), parse.GetValue(logLevel), cancellationToken).ConfigureAwait(false);
             }
 
@@ -731,6 +731,18 @@ internal static class ServeCommand
         public string Path { get; }
 
         public void Dispose() => Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
+    }
+
+    /// <summary>The gateway's keytab, whole path, checked usable before anything listens; null when none is given.</summary>
+    private static string? GatewayKeytab(string? keytab)
+    {
+        if (keytab is null)
+        {
+            return null;
+        }
+
+        keytab = Path.GetFullPath(keytab);
+        return GssapiCheck(keytab) is { } unusable ? throw new UsageException($"--kerberos-keytab '{keytab}': {unusable}") : keytab;
     }
 
     private static string? GssapiCheck(string keytab) =>

@@ -29,9 +29,15 @@ internal sealed class GatewayOptionsCli
 
     public Option<string> Auth { get; } = new("--gateway-auth")
     {
-        HelpName = "ntlm|basic",
-        Description = "The HTTP authentication to the gateway: ntlm or basic.",
+        HelpName = "ntlm|basic|negotiate",
+        Description = "The HTTP authentication to the gateway: ntlm, basic, or negotiate (Kerberos, RFC 4559: a ticket for the gateway's HTTP/ principal from the realm's KDC, found as for --auth kerberos through --kdc, krb5.conf or DNS; kerberos is the same).",
         DefaultValueFactory = _ => "ntlm",
+    };
+
+    public Option<string?> Spn { get; } = new("--gateway-spn")
+    {
+        HelpName = "SERVICE/HOST",
+        Description = "The gateway's Kerberos principal for --gateway-auth negotiate, e.g. HTTP/gw.example.com [default: HTTP/ and the gateway's name].",
     };
 
     public void AddTo(Command command)
@@ -40,6 +46,7 @@ internal sealed class GatewayOptionsCli
         command.Options.Add(User);
         command.Options.Add(Transport);
         command.Options.Add(Auth);
+        command.Options.Add(Spn);
     }
 
     /// <summary>The gateway the options name, or null; a <see cref="UsageException"/> for anything wrong, before anything is sent.</summary>
@@ -82,8 +89,28 @@ internal sealed class GatewayOptionsCli
         {
             "ntlm" => GatewayAuthScheme.Ntlm,
             "basic" => GatewayAuthScheme.Basic,
-            var other => throw new UsageException($"--gateway-auth '{other}': expected ntlm or basic"),
+            "negotiate" or "kerberos" => GatewayAuthScheme.Negotiate,
+            var other => throw new UsageException($"--gateway-auth '{other}': expected ntlm, basic or negotiate"),
         };
+
+        string? spn = parse.GetValue(Spn);
+        if (spn is not null)
+        {
+            if (auth != GatewayAuthScheme.Negotiate)
+            {
+                throw new UsageException("--gateway-spn names the gateway's Kerberos principal: it needs --gateway-auth negotiate");
+            }
+
+            if (!spn.Contains('/', StringComparison.Ordinal) || !RdpHandshake.Protocol.Kerberos.PrincipalName.TryParseService(spn, out _))
+            {
+                throw new UsageException($"--gateway-spn '{spn}': write SERVICE/HOST without a realm, e.g. HTTP/gw.example.com");
+            }
+        }
+
+        if (auth == GatewayAuthScheme.Negotiate && parse.GetValue(User) is { } kerberosUser && !kerberosUser.Contains('@', StringComparison.Ordinal) && !kerberosUser.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new UsageException($"--gateway-auth negotiate: the gateway user '{kerberosUser}' names no realm; write user@REALM or REALM\\user");
+        }
 
         Credentials? credentials = null;
         if (parse.GetValue(User) is { } user)
@@ -96,6 +123,6 @@ internal sealed class GatewayOptionsCli
             credentials = Credentials.Parse(user, password);
         }
 
-        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) { Credentials = credentials, Transport = transport, Auth = auth };
+        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) { Credentials = credentials, Transport = transport, Auth = auth, ServicePrincipal = spn };
     }
 }

@@ -110,6 +110,12 @@ internal sealed record GatewayServerOptions
 
     public bool Basic { get; init; } = true;
 
+    /// <summary>
+    /// The keytab with the gateway's <c>HTTP/</c> keys: Negotiate (RFC 4559, Kerberos in SPNEGO) is accepted through
+    /// the system GSS-API with it; null offers no Negotiate.
+    /// </summary>
+    public string? KerberosKeytab { get; init; }
+
     public bool WebSocket { get; init; } = true;
 
     public bool Http { get; init; } = true;
@@ -320,11 +326,39 @@ internal sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>
     /// HTTP authentication (MS-TSGU 3.3.5.1 step 1): NTLM across two requests on one connection (the NEGOTIATE gets
-    /// 401 with the CHALLENGE), or Basic. The user, or null after a 401 was written.
+    /// 401 with the CHALLENGE), Negotiate with Kerberos (RFC 4559: the SPNEGO token to the system GSS-API, its answer,
+    /// the AP-REP, in the 101 or 200), or Basic. The user, or null after a 401 was written.
     /// </summary>
     private string? Authenticate(HttpContext context, IDictionary<object, object?> items)
     {
         string header = context.Request.Headers.Authorization.ToString();
+        if (_options.KerberosKeytab is { } keytab && header.StartsWith("Negotiate ", StringComparison.OrdinalIgnoreCase) && TryBase64(header[10..], out byte[] spnego))
+        {
+            using GssapiAcceptor? acceptor = GssapiAcceptor.TryCreate(keytab, out string? unusable);
+            if (acceptor is null)
+            {
+                Report(context, "auth", null, null, $"refused: Negotiate: {unusable}");
+                Deny(context, null);
+                return null;
+            }
+
+            GssAcceptResult result = acceptor.Accept(spnego);
+            if (result.Status == GssAcceptStatus.Complete && acceptor.ClientName is { } client)
+            {
+                if (result.Output.Length > 0)
+                {
+                    context.Response.Headers.WWWAuthenticate = $"Negotiate {Convert.ToBase64String(result.Output)}";
+                }
+
+                return client;
+            }
+
+            // Kerberos needs no second round trip: an unfinished context is refused like a failed one, with GSS-API's token.
+            Report(context, "auth", null, null, $"refused: Negotiate authentication failed: {(result.Status == GssAcceptStatus.Failed ? result.Message : "the context needs another round trip")}");
+            Deny(context, result.Output.Length > 0 ? $"Negotiate {Convert.ToBase64String(result.Output)}" : null);
+            return null;
+        }
+
         if (_options.Ntlm && header.StartsWith("NTLM ", StringComparison.OrdinalIgnoreCase) && TryBase64(header[5..], out byte[] token) && token.Length > 12)
         {
             if (token[8] == 1)
@@ -386,6 +420,11 @@ internal sealed class GatewayServer : IAsyncDisposable
         }
         else
         {
+            if (_options.KerberosKeytab is not null)
+            {
+                schemes.Add("Negotiate");
+            }
+
             if (_options.Ntlm)
             {
                 schemes.Add("NTLM");

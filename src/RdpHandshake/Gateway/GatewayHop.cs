@@ -226,13 +226,26 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         var fields = new List<StepField> { new("request", $"{method} /remoteDesktopGateway/"), new("transport", webSocket ? "websocket upgrade asked" : "http") };
         string? key = webSocket ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) : null;
         using NtlmPackage? ntlm = gateway is { Credentials: { } credentials, Auth: GatewayAuthScheme.Ntlm } ? new NtlmPackage(credentials, $"HTTP/{gateway.Host}", time) : null;
+        await using GatewayKerberos? kerberos = gateway is { Credentials: not null, Auth: GatewayAuthScheme.Negotiate }
+            ? GatewayKerberos.Create(gateway, Options.Kerberos, ReadTimeout, Options.ConnectTimeout, time)
+            : null;
+        fields.Add(new StepField("auth", gateway.Credentials is null ? "none" : $"{gateway.Auth.ToString().ToUpperInvariant()} as {gateway.Credentials}"));
         string? authorization = gateway.Credentials switch
         {
             null => null,
             { } c when gateway.Auth == GatewayAuthScheme.Basic => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{c}:{c.Password.Reveal()}")),
+            _ when kerberos is not null => null,
             _ => "NTLM " + Convert.ToBase64String(ntlm!.FirstToken().Token),
         };
-        fields.Add(new StepField("auth", gateway.Credentials is null ? "none" : $"{gateway.Auth.ToString().ToUpperInvariant()} as {gateway.Credentials}"));
+        if (kerberos is not null)
+        {
+            (authorization, ProtocolFailure? kdcFailure) = await kerberos.AuthorizationAsync(fields, cancellationToken).ConfigureAwait(false);
+            if (kdcFailure is not null)
+            {
+                return (null, FailKerberos(step, kdcFailure, fields, "getting a Kerberos ticket for the RD Gateway"));
+            }
+        }
+
         var sent = new List<byte>();
         var received = new List<byte>();
         for (int round = 0; ; round++)
@@ -269,6 +282,11 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                         return (null, attempt.Diagnose(new Cause(Phase, CauseId.MalformedResponse), "the RD Gateway switched to WebSocket with a Sec-WebSocket-Accept that does not answer the key sent (RFC 6455 4.2.2)", step));
                     }
 
+                    if (kerberos is not null && MutualAuthentication(kerberos, head, fields) is { } unproven)
+                    {
+                        return (null, FailKerberos(step, unproven, fields, "the RD Gateway's Kerberos answer", [.. sent], [.. received]));
+                    }
+
                     attempt.End(step, StepOutcome.Ok, $"{method}: 101 Switching Protocols, WebSocket transport{(gateway.Credentials is null ? string.Empty : $", authenticated as {gateway.Credentials}")}", fields, [.. sent], [.. received]);
                     return (head, null);
                 case 200 when gateway.Transport == GatewayTransport.WebSocket && method == "RDG_OUT_DATA":
@@ -276,6 +294,11 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayTransportUnsupported, "websocket"), "the RD Gateway answered the WebSocket upgrade with 200: it serves only the HTTP transport (RDG_OUT_DATA and RDG_IN_DATA)", step));
                 case 200:
                     await DiscardBodyAsync(connection, head, method == "RDG_IN_DATA", cancellationToken).ConfigureAwait(false);
+                    if (kerberos is not null && MutualAuthentication(kerberos, head, fields) is { } unproven200)
+                    {
+                        return (null, FailKerberos(step, unproven200, fields, "the RD Gateway's Kerberos answer", [.. sent], [.. received]));
+                    }
+
                     attempt.End(step, StepOutcome.Ok, $"{method}: 200 OK, HTTP transport{(gateway.Credentials is null ? string.Empty : $", authenticated as {gateway.Credentials}")}", fields, [.. sent], [.. received]);
                     return (head, null);
                 case 401 when round == 0 && ntlm is not null && NtlmChallenge(head) is { } challenge:
@@ -293,6 +316,8 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                 case 401 when gateway.Credentials is null:
                     attempt.End(step, StepOutcome.Failed, $"401: the gateway asks for credentials ({offered})", fields, [.. sent], [.. received]);
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayHttpStatus, "401"), $"the RD Gateway answered {method} with 401 Unauthorized and rdphs has no gateway credentials (give --gateway-user); it offers {(offered.Length == 0 ? "no scheme" : offered)}", step));
+                case 401 when kerberos is not null && NegotiateToken(head) is { Length: > 0 } refusal && kerberos.AcceptGatewayToken(refusal, fields) is { } why:
+                    return (null, FailKerberos(step, why, fields, "the RD Gateway refused the Kerberos token", [.. sent], [.. received]));
                 case 401:
                     attempt.End(step, StepOutcome.Failed, $"401: the gateway refused the {gateway.Auth} credentials of {gateway.Credentials}", fields, [.. sent], [.. received]);
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayAuthFailed), $"the RD Gateway refused the {gateway.Auth.ToString().ToUpperInvariant()} credentials of {gateway.Credentials} (401 Unauthorized{(offered.Length == 0 ? string.Empty : $"; it offers {offered}")})", step));
@@ -302,6 +327,55 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayHttpStatus, status, (uint)head.StatusCode), $"the RD Gateway answered {method} with HTTP {head.StatusCode} {head.Reason}", step));
             }
         }
+    }
+
+    /// <summary>
+    /// Mutual authentication: the AP-REP in the gateway's <c>WWW-Authenticate: Negotiate</c> answer, checked; null when
+    /// it proves the gateway holds its key, or when the gateway sent none (RFC 4559 makes it optional; the step says so).
+    /// </summary>
+    private static ProtocolFailure? MutualAuthentication(GatewayKerberos kerberos, HttpResponseHead head, List<StepField> fields)
+    {
+        if (NegotiateToken(head) is not { Length: > 0 } token)
+        {
+            fields.Add(new StepField("kerberos.mutual-auth", "not offered: the gateway's answer carries no Negotiate token"));
+            return null;
+        }
+
+        ProtocolFailure? failure = kerberos.AcceptGatewayToken(token, fields);
+        if (failure is null)
+        {
+            fields.Add(new StepField("kerberos.mutual-auth", "the gateway's AP-REP checked"));
+        }
+
+        return failure;
+    }
+
+    /// <summary>The token of a <c>WWW-Authenticate: Negotiate</c> header; empty for a bare <c>Negotiate</c>, null when there is none or it is not base64.</summary>
+    private static byte[]? NegotiateToken(HttpResponseHead head)
+    {
+        foreach (string value in head.AllHeaders("WWW-Authenticate"))
+        {
+            if (value.StartsWith("Negotiate", StringComparison.OrdinalIgnoreCase) && (value.Length == 9 || value[9] == ' '))
+            {
+                try
+                {
+                    return Convert.FromBase64String(value[9..].Trim());
+                }
+                catch (FormatException)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A Kerberos failure at <c>gateway.http-auth</c>: the KDC's or the gateway's, typed as for the session host.</summary>
+    private Diagnosis FailKerberos(StepRecord step, ProtocolFailure failure, List<StepField> fields, string what, byte[]? sent = null, byte[]? received = null)
+    {
+        attempt.End(step, StepOutcome.Failed, $"{what}: {failure.Reason}", [.. fields, new StepField("kdc.bytes", "withheld: the KDC exchanges carry tickets")], sent, received);
+        return attempt.Diagnose(new Cause(Phase, failure.Cause, failure.Detail, failure.Code), $"{what}: {failure.Reason}", step, decodeError: failure.DecodeError?.ToString());
     }
 
     private static byte[]? NtlmChallenge(HttpResponseHead head)
