@@ -215,7 +215,7 @@ internal static class ServeCommand
         var gatewayFaults = new Option<string[]>("--gateway-fault")
         {
             HelpName = "STEP:KIND",
-            Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, huge-length, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503.",
+            Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, huge-length, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503; at gateway.tls: close, reset, stall, garbage, alert.",
             AllowMultipleArgumentsPerToken = false,
         };
         var logLevel = new Option<LogLevel>("--log-level")

@@ -106,6 +106,11 @@ public sealed class GatewayAgainstTestGatewayTests
 
     public static TheoryData<string, string, string> Faults => new()
     {
+        { "gateway.tls:close", "gateway.tls", "closed-by-peer" },
+        { "gateway.tls:reset", "gateway.tls", "reset|closed-by-peer" },
+        { "gateway.tls:stall", "gateway.tls", "timeout" },
+        { "gateway.tls:garbage", "gateway.tls", "malformed-record" },
+        { "gateway.tls:alert", "gateway.tls", "server-alert" },
         { "gateway.http-auth:close", "gateway.http-auth", "reset|closed-by-peer" },
         { "gateway.http-auth:stall", "gateway.http-auth", "timeout" },
         { "gateway.http-auth:401", "gateway.http-auth", "gateway-auth-failed" },
@@ -150,6 +155,28 @@ public sealed class GatewayAgainstTestGatewayTests
             Assert.Equal(step, diagnosis.Evidence.Step);
             Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
             Assert.DoesNotContain(report.Steps, s => s.Phase != ConnectionPhase.Gateway && s.Phase != ConnectionPhase.Tcp);
+            // Bounded memory: no step held more received bytes than its bound, as in the server and proxy matrices.
+            Assert.All(report.Steps, s => Assert.True(
+                s.PeakBuffered <= HostileServerMatrixTests.BufferBound(s),
+                $"{faultText} over {transport}: step {s.Name} held {s.PeakBuffered} received bytes, above its bound {HostileServerMatrixTests.BufferBound(s)}"));
+        }
+    }
+
+    [Fact]
+    public async Task Every_gateway_step_that_reads_counts_the_bytes_it_holds_against_the_gateway_bound()
+    {
+        foreach (GatewayTransport transport in new[] { GatewayTransport.WebSocket, GatewayTransport.Http })
+        {
+            ProbeReport report = await ProbeAsync(transport);
+            Assert.Null(report.Diagnosis);
+            foreach (string name in new[] { "gateway.tls", "gateway.http-auth", "gateway.handshake", "gateway.tunnel", "gateway.authorize", "gateway.channel" })
+            {
+                StepRecord step = report.Steps.First(s => s.Name == name);
+                // The measurement is live: the step read its answer, so it held some bytes, and never more than the bound.
+                Assert.True(step.PeakBuffered > 0, $"{transport}: {name} counted no bytes held");
+                Assert.True(step.FrameBound >= GatewayConnection.HeldBound, $"{transport}: {name} has bound {step.FrameBound}");
+                Assert.True(step.PeakBuffered <= HostileServerMatrixTests.BufferBound(step), $"{transport}: {name} held {step.PeakBuffered}");
+            }
         }
     }
 

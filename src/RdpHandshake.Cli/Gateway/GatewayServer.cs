@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -22,19 +23,22 @@ namespace RdpHandshake.Cli.Gateway;
 /// <summary>The steps of the gateway's side where a fault can be injected, by their report names.</summary>
 internal static class GatewaySteps
 {
+    public const string Tls = "gateway.tls";
     public const string HttpAuth = "gateway.http-auth";
     public const string Handshake = "gateway.handshake";
     public const string Tunnel = "gateway.tunnel";
     public const string Authorize = "gateway.authorize";
     public const string Channel = "gateway.channel";
 
-    public static IReadOnlyList<string> All { get; } = [HttpAuth, Handshake, Tunnel, Authorize, Channel];
+    public static IReadOnlyList<string> All { get; } = [Tls, HttpAuth, Handshake, Tunnel, Authorize, Channel];
 }
 
 /// <summary>
 /// A fault of the test gateway at one step: <c>close</c> (abort the connection), <c>stall</c> (never answer),
 /// <c>garbage</c> (bytes that are no packet), an E_PROXY_* status in the step's response packet, or at
-/// <c>gateway.http-auth</c> an HTTP status (401, 403, 404, 503).
+/// <c>gateway.http-auth</c> an HTTP status (401, 403, 404, 503). At <c>gateway.tls</c>, once the ClientHello has
+/// arrived: <c>close</c> (FIN), <c>reset</c> (RST), <c>stall</c>, <c>garbage</c> (bytes that are not a TLS record)
+/// or <c>alert</c> (a fatal handshake_failure alert).
 /// </summary>
 internal sealed record GatewayFault(string Step, string Kind, uint? Status = null, int? HttpStatus = null)
 {
@@ -53,6 +57,18 @@ internal sealed record GatewayFault(string Step, string Kind, uint? Status = nul
         }
 
         string kind = parts[1];
+        if (parts[0] == GatewaySteps.Tls)
+        {
+            if (kind is "close" or "reset" or "stall" or "garbage" or "alert")
+            {
+                fault = new GatewayFault(parts[0], kind);
+                return true;
+            }
+
+            error = $"'{text}': {GatewaySteps.Tls} takes close, reset, stall, garbage or alert";
+            return false;
+        }
+
         if (kind is "close" or "stall")
         {
             fault = new GatewayFault(parts[0], kind);
@@ -173,6 +189,12 @@ internal sealed class GatewayServer : IAsyncDisposable
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (options.Faults.FirstOrDefault(f => f.Step == GatewaySteps.Tls) is { } tlsFault)
+                {
+                    // Before the TLS layer: the fault answers the ClientHello instead of Kestrel's TLS.
+                    listen.Use(_ => connection => TlsFaultAsync(connection, tlsFault));
+                }
+
                 listen.UseHttps(options.Certificate);
             });
         });
@@ -444,6 +466,45 @@ internal sealed class GatewayServer : IAsyncDisposable
     {
         bytes = new byte[text.Length];
         return Convert.TryFromBase64String(text.Trim(), bytes, out int written) && (bytes = bytes[..written]).Length > 0;
+    }
+
+    /// <summary>A fault at <c>gateway.tls</c>: waits for the ClientHello's first bytes, then misbehaves in its place.</summary>
+    private async Task TlsFaultAsync(ConnectionContext connection, GatewayFault fault)
+    {
+        System.IO.Pipelines.PipeReader input = connection.Transport.Input;
+        try
+        {
+            System.IO.Pipelines.ReadResult hello = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            input.AdvanceTo(hello.Buffer.End);
+            switch (fault.Kind)
+            {
+                case "close":
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+                case "reset":
+                    connection.Abort();
+                    break;
+                case "stall":
+                    await StallAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                    break;
+                case "garbage":
+                    await connection.Transport.Output.WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), connection.ConnectionClosed).ConfigureAwait(false);
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+                default:
+                    // A TLS 1.2 record: alert(21), fatal(2), handshake_failure(40) (RFC 5246 7.2).
+                    await connection.Transport.Output.WriteAsync(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 }, connection.ConnectionClosed).ConfigureAwait(false);
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            // The client gave up first.
+        }
+
+        string remote = connection.RemoteEndPoint?.ToString() ?? "-";
+        TunnelEnded?.Invoke(new GatewayTunnelRecord(remote, "tls", null, null, $"fault {fault}", 0, 0));
     }
 
     private static async Task ApplyHttpFaultAsync(HttpContext context, GatewayFault fault)

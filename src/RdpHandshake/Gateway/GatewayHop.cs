@@ -55,6 +55,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         try
         {
             (HttpResponseHead? head, failed) = await AuthenticateAsync(outChannel, "RDG_OUT_DATA", wantWebSocket, cancellationToken).ConfigureAwait(false);
+            outChannel.Step = null;
             if (head is null)
             {
                 await outChannel.DisposeAsync().ConfigureAwait(false);
@@ -83,6 +84,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                 }
 
                 (HttpResponseHead? inHead, failed) = await AuthenticateAsync(inChannel, "RDG_IN_DATA", false, cancellationToken).ConfigureAwait(false);
+                inChannel.Step = null;
                 if (inHead is null)
                 {
                     await outChannel.DisposeAsync().ConfigureAwait(false);
@@ -96,6 +98,8 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
             var channel = new GatewayChannel(outChannel, inChannel, webSocket, chunked, time, afterSeed);
             Diagnosis? refused = await TunnelAsync(channel, cancellationToken).ConfigureAwait(false);
+            // From here the RDP sequence's steps read through the tunnel transport, which bounds and counts its own reads.
+            channel.Step = null;
             if (refused is not null)
             {
                 await channel.DisposeAsync().ConfigureAwait(false);
@@ -186,8 +190,9 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         string? serverName = IPAddress.TryParse(gateway.Host, out _) ? null : gateway.Host;
         var session = new TlsClientSession(Options.Tls with { ServerName = serverName }, keyLog: Options.KeyLog);
         var tls = new ProbeTlsSession(session, serverName, gateway.Host, time.GetUtcNow, Options.Trust, Options.CertificatePolicy);
-        var connection = new GatewayConnection(transport, tls, time);
+        var connection = new GatewayConnection(transport, tls, time) { Step = tlsStep };
         FrameReadResult? ended = await connection.HandshakeAsync(ReadTimeout, cancellationToken).ConfigureAwait(false);
+        connection.Step = null;
         List<StepField> tlsFields = [new("channel", channel), new("sni", serverName ?? "none")];
         if (tls.Milestone >= Protocol.Tls.TlsMilestone.ServerHello)
         {
@@ -223,6 +228,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
     private async Task<(HttpResponseHead? Head, Diagnosis? Failure)> AuthenticateAsync(GatewayConnection connection, string method, bool webSocket, CancellationToken cancellationToken)
     {
         StepRecord step = attempt.Begin(HttpAuthStep, Phase);
+        connection.Step = step;
         var fields = new List<StepField> { new("request", $"{method} /remoteDesktopGateway/"), new("transport", webSocket ? "websocket upgrade asked" : "http") };
         string? key = webSocket ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) : null;
         using NtlmPackage? ntlm = gateway is { Credentials: { } credentials, Auth: GatewayAuthScheme.Ntlm } ? new NtlmPackage(credentials, $"HTTP/{gateway.Host}", time) : null;
@@ -570,6 +576,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         where T : IPdu<T>
     {
         StepRecord step = attempt.Begin(name, Phase);
+        channel.Step = step;
         attempt.NoteSent(request);
         if (await channel.SendPacketAsync(request, cancellationToken).ConfigureAwait(false) is { } end)
         {
