@@ -212,6 +212,11 @@ internal static class ServeCommand
             Description = "Transports the gateway serves: websocket, http, or both comma-separated.",
             DefaultValueFactory = _ => "websocket,http",
         };
+        var gatewayPaaCookie = new Option<string?>("--gateway-paa-cookie-file")
+        {
+            HelpName = "FILE",
+            Description = "Require this pluggable authentication (PAA) cookie, read from FILE, in every tunnel create: a request marked RDG-Auth-Scheme: PAA then needs no HTTP authentication; a tunnel without the cookie gets E_PROXY_COOKIE_BADPACKET, one with another cookie E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED.",
+        };
         var gatewayFaults = new Option<string[]>("--gateway-fault")
         {
             HelpName = "STEP:KIND",
@@ -297,6 +302,7 @@ internal static class ServeCommand
         command.Options.Add(gatewayAuth);
         command.Options.Add(gatewayTransports);
         command.Options.Add(gatewayFaults);
+        command.Options.Add(gatewayPaaCookie);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
@@ -322,13 +328,14 @@ internal static class ServeCommand
                 Gateway.GatewayServerOptions gatewayOptions = GatewayCommand.ParseOptions(
                     new IPEndPoint(address, listenPort), accounts.Count > 0 ? accounts : new TestServerOptions().Accounts,
                     parse.GetValue(gatewayAllow) ?? [], parse.GetValue(gatewayAuth)!, parse.GetValue(gatewayTransports)!, parse.GetValue(gatewayFaults) ?? [],
-                    parse.GetValue(certificateFile), parse.GetValue(keyFile), GatewayKeytab(parse.GetValue(kerberosKeytab)));
+                    parse.GetValue(certificateFile), parse.GetValue(keyFile), GatewayKeytab(parse.GetValue(kerberosKeytab)),
+                    GatewayOptionsCli.ReadPaaCookie(parse.GetValue(gatewayPaaCookie), null));
                 return await GatewayCommand.RunAsync(gatewayOptions, parse.GetValue(maxConnections), parse.GetValue(logLevel), cancellationToken).ConfigureAwait(false);
             }
 
-            if (parse.GetValue(gatewayAllow) is { Length: > 0 } || parse.GetValue(gatewayFaults) is { Length: > 0 })
+            if (parse.GetValue(gatewayAllow) is { Length: > 0 } || parse.GetValue(gatewayFaults) is { Length: > 0 } || parse.GetValue(gatewayPaaCookie) is not null)
             {
-                throw new UsageException("--gateway-allow and --gateway-fault need --gateway");
+                throw new UsageException("--gateway-allow, --gateway-fault and --gateway-paa-cookie-file need --gateway");
             }
 
             IReadOnlyList<SecurityProtocols> accepted = parse.GetValue(securityLayer) is { } layer

@@ -31,7 +31,9 @@ public sealed class GatewayAgainstTestGatewayTests
         Func<int, IReadOnlyList<(string, int)>>? allow = null,
         bool serveWebSocket = true,
         bool serveHttp = true,
-        int? targetPort = null)
+        int? targetPort = null,
+        string? requiredCookie = null,
+        string? cookie = null)
     {
         CancellationToken token = TestContext.Current.CancellationToken;
         await using var server = new RdpTestServer(new TestServerOptions());
@@ -46,6 +48,7 @@ public sealed class GatewayAgainstTestGatewayTests
             Allowed = allow?.Invoke(port) ?? [],
             WebSocket = serveWebSocket,
             Http = serveHttp,
+            PaaCookie = requiredCookie,
         };
         await using GatewayServer gateway = await GatewayServer.StartAsync(options, NullLogger.Instance, token);
         var probeOptions = new ProbeOptions
@@ -58,6 +61,7 @@ public sealed class GatewayAgainstTestGatewayTests
                 Transport = transport,
                 Auth = auth,
                 Credentials = user is null ? null : new Credentials(user, string.Empty, new Secret(password)),
+                PaaCookie = cookie,
             },
         };
         return await new RdpProber { Policies = [] }.ProbeAsync(new ProbeTarget("127.0.0.1", port), probeOptions, token);
@@ -234,5 +238,48 @@ public sealed class GatewayAgainstTestGatewayTests
         Assert.Equal(ConnectionPhase.Gateway, report.Diagnosis!.Phase);
         Assert.Equal("connection-refused", report.Diagnosis.Cause.Name);
         Assert.Equal("gateway.connect", report.Diagnosis.Evidence.Step);
+    }
+
+    private const string Cookie = "paa-cookie-7f3e9b1c2d";
+
+    [Theory]
+    [InlineData(GatewayTransport.WebSocket)]
+    [InlineData(GatewayTransport.Http)]
+    public async Task A_paa_cookie_alone_authenticates_the_tunnel_and_never_appears_in_the_report(GatewayTransport transport)
+    {
+        ProbeReport report = await ProbeAsync(transport, user: null, requiredCookie: Cookie, cookie: Cookie);
+
+        Assert.Null(report.Diagnosis);
+        Assert.Equal(ConnectionPhase.Finalization, report.Reached);
+        StepRecord tunnel = report.Steps.Single(s => s.Name == "gateway.tunnel");
+        Assert.Contains(tunnel.Fields, f => f.Name == "paaCookie" && f.Value == $"sent ({Cookie.Length} characters, withheld)");
+        Assert.Contains(report.Steps.Single(s => s.Name == "gateway.handshake").Fields, f => f.Name == "extendedAuth" && f.Value == "Paa");
+        // The tunnel create is recorded with the cookie overwritten: same length, no cookie bytes.
+        byte[] cookieBytes = Encoding.Unicode.GetBytes(Cookie);
+        Assert.Equal(RdpHandshake.Protocol.Gateway.TsguTunnelCreate.FixedSize + 2 + cookieBytes.Length + 2, tunnel.Sent.Length);
+        string json = ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For);
+        Assert.DoesNotContain(Cookie, json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexStringLower(cookieBytes), json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexStringLower(cookieBytes[..8]), json, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "gateway-refused:E_PROXY_COOKIE_BADPACKET", 0x800759F7u)]
+    [InlineData("another-cookie", "gateway-refused:E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED", 0x800759F8u)]
+    public async Task A_gateway_that_requires_a_paa_cookie_refuses_a_missing_or_wrong_one_at_the_tunnel(string? cookie, string cause, uint code)
+    {
+        foreach (GatewayTransport transport in new[] { GatewayTransport.WebSocket, GatewayTransport.Http })
+        {
+            // Without a cookie the client authenticates over HTTP (NTLM), and the gateway still wants the cookie.
+            ProbeReport report = await ProbeAsync(transport, user: cookie is null ? "alice" : null, requiredCookie: Cookie, cookie: cookie);
+            Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+            Assert.Equal(ConnectionPhase.Gateway, diagnosis.Phase);
+            Assert.Equal(cause, diagnosis.Cause.Name);
+            Assert.Equal(code, diagnosis.Cause.Code);
+            Assert.Equal("gateway.tunnel", diagnosis.Evidence.Step);
+            CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Cause);
+            Assert.Contains("PAA cookie", entry.Title, StringComparison.Ordinal);
+            Assert.DoesNotContain(Cookie, ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For), StringComparison.Ordinal);
+        }
     }
 }

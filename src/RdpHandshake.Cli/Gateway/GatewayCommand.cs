@@ -24,7 +24,8 @@ internal static class GatewayCommand
         IEnumerable<string> faults,
         string? certificateFile,
         string? keyFile,
-        string? kerberosKeytab = null)
+        string? kerberosKeytab = null,
+        string? paaCookie = null)
     {
         var allowed = new List<(string Host, int Port)>();
         foreach (string text in allow)
@@ -96,6 +97,7 @@ internal static class GatewayCommand
             Http = kinds.Contains("http"),
             Certificate = certificate,
             Faults = parsedFaults,
+            PaaCookie = paaCookie,
         };
     }
 
@@ -140,7 +142,7 @@ internal static class GatewayCommand
             string policy = options.Allowed.Count == 0 ? "any target" : string.Join(", ", options.Allowed.Select(a => $"{a.Host}:{a.Port}"));
             string auth = string.Join(", ", new[] { options.KerberosKeytab is null ? null : "Negotiate", options.Ntlm ? "NTLM" : null, options.Basic ? "Basic" : null }.OfType<string>());
             string transports = string.Join(", ", new[] { options.WebSocket ? "websocket" : null, options.Http ? "http" : null }.OfType<string>());
-            Console.Error.WriteLine($"rdphs test gateway listening on https://{server.Endpoint} (transports {transports}; auth {auth}; accounts {string.Join(", ", options.Accounts.Select(a => a.Domain.Length == 0 ? a.User : $"{a.Domain}\\{a.User}"))}; allows {policy}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
+            Console.Error.WriteLine($"rdphs test gateway listening on https://{server.Endpoint} (transports {transports}; auth {auth}; accounts {string.Join(", ", options.Accounts.Select(a => a.Domain.Length == 0 ? a.User : $"{a.Domain}\\{a.User}"))}; allows {policy}{(options.PaaCookie is null ? string.Empty : "; a PAA cookie required")}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
             try
             {
                 await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -40,6 +40,18 @@ internal sealed class GatewayOptionsCli
         Description = "The gateway's Kerberos principal for --gateway-auth negotiate, e.g. HTTP/gw.example.com [default: HTTP/ and the gateway's name].",
     };
 
+    public Option<string?> PaaCookieFile { get; } = new("--gateway-paa-cookie-file")
+    {
+        HelpName = "FILE",
+        Description = "A pluggable authentication (PAA) cookie for the gateway, as RD Web Access issues it, read from FILE (or from $RDPHS_GATEWAY_PAA_COOKIE; never from the command line): sent in the tunnel create packet (MS-TSGU 2.2.10.19), recorded only as its length.",
+    };
+
+    /// <summary>The environment variable a PAA cookie may come from instead of a file.</summary>
+    public const string PaaCookieVariable = "RDPHS_GATEWAY_PAA_COOKIE";
+
+    /// <summary>The longest cookie a tunnel create packet carries: its UTF-16 and the NUL within a 16-bit length.</summary>
+    public const int MaxPaaCookieLength = (ushort.MaxValue / 2) - 1;
+
     public void AddTo(Command command)
     {
         command.Options.Add(Gateway);
@@ -47,6 +59,58 @@ internal sealed class GatewayOptionsCli
         command.Options.Add(Transport);
         command.Options.Add(Auth);
         command.Options.Add(Spn);
+        command.Options.Add(PaaCookieFile);
+    }
+
+    /// <summary>
+    /// The PAA cookie from <c>--gateway-paa-cookie-file</c> or <see cref="PaaCookieVariable"/>, trimmed; null when neither
+    /// gives one. A file that cannot be read, an empty cookie or one too long for the packet is a usage error, and the
+    /// message never shows the cookie.
+    /// </summary>
+    public static string? ReadPaaCookie(string? file, string? fromEnvironment, string option = "--gateway-paa-cookie-file")
+    {
+        string? text;
+        string origin;
+        if (file is not null)
+        {
+            origin = $"{option} '{file}'";
+            try
+            {
+                var info = new FileInfo(file);
+                if (info.Exists && info.Length > 4 * MaxPaaCookieLength)
+                {
+                    throw new UsageException($"{origin}: {info.Length} bytes, more than a PAA cookie can be ({MaxPaaCookieLength} characters)");
+                }
+
+                text = File.ReadAllText(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{origin}: cannot read it ({Files.Describe(ex)})");
+            }
+        }
+        else if (fromEnvironment is not null)
+        {
+            origin = $"${PaaCookieVariable}";
+            text = fromEnvironment;
+        }
+        else
+        {
+            return null;
+        }
+
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            throw new UsageException($"{origin}: the PAA cookie is empty");
+        }
+
+        if (text.Length > MaxPaaCookieLength || text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new UsageException($"{origin}: not a PAA cookie ({(text.Length > MaxPaaCookieLength ? $"longer than {MaxPaaCookieLength} characters" : "it contains a NUL")})");
+        }
+
+        return text;
     }
 
     /// <summary>The gateway the options name, or null; a <see cref="UsageException"/> for anything wrong, before anything is sent.</summary>
@@ -58,6 +122,11 @@ internal sealed class GatewayOptionsCli
             if (parse.GetValue(User) is not null)
             {
                 throw new UsageException("--gateway-user needs --gateway");
+            }
+
+            if (parse.GetValue(PaaCookieFile) is not null)
+            {
+                throw new UsageException("--gateway-paa-cookie-file needs --gateway");
             }
 
             return null;
@@ -123,6 +192,12 @@ internal sealed class GatewayOptionsCli
             credentials = Credentials.Parse(user, password);
         }
 
-        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) { Credentials = credentials, Transport = transport, Auth = auth, ServicePrincipal = spn };
+        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) {
+            Credentials = credentials,
+            Transport = transport,
+            Auth = auth,
+            ServicePrincipal = spn,
+            PaaCookie = ReadPaaCookie(parse.GetValue(PaaCookieFile), Environment.GetEnvironmentVariable(PaaCookieVariable)),
+        };
     }
 }

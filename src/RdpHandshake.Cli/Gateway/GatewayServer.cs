@@ -134,6 +134,14 @@ internal sealed record GatewayServerOptions
 
     public bool WebSocket { get; init; } = true;
 
+    /// <summary>
+    /// The pluggable authentication cookie every tunnel must carry (MS-TSGU 2.2.10.19), or null for none. With one, a
+    /// request marked <c>RDG-Auth-Scheme: PAA</c> needs no HTTP authentication: the cookie in the tunnel create
+    /// authenticates it. A tunnel create without it is refused with E_PROXY_COOKIE_BADPACKET, one with another
+    /// cookie with E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED (MS-TSGU 3.2.6.1.1).
+    /// </summary>
+    public string? PaaCookie { get; init; }
+
     public bool Http { get; init; } = true;
 
     public required X509Certificate2 Certificate { get; init; }
@@ -167,6 +175,9 @@ internal sealed class GatewayServer : IAsyncDisposable
 {
     private const string UserItem = "rdphs.gateway.user";
     private const string NtlmItem = "rdphs.gateway.ntlm";
+
+    /// <summary>The user of a tunnel that authenticates with its PAA cookie alone.</summary>
+    private const string PaaUser = "(paa cookie)";
 
     private readonly GatewayServerOptions _options;
     private readonly ILogger _log;
@@ -277,7 +288,9 @@ internal sealed class GatewayServer : IAsyncDisposable
                 return;
             }
 
-            user = Authenticate(context, items);
+            user = _options.PaaCookie is not null && string.Equals(request.Headers["RDG-Auth-Scheme"].ToString(), "PAA", StringComparison.OrdinalIgnoreCase)
+                ? PaaUser
+                : Authenticate(context, items);
             if (user is null)
             {
                 return;
@@ -507,6 +520,18 @@ internal sealed class GatewayServer : IAsyncDisposable
         TunnelEnded?.Invoke(new GatewayTunnelRecord(remote, "tls", null, null, $"fault {fault}", 0, 0));
     }
 
+    /// <summary>The status that refuses the tunnel create's PAA cookie (MS-TSGU 3.2.6.1.1), or null when it is the expected one.</summary>
+    private static uint? PaaRefusal(TsguTunnelCreate create, string expected)
+    {
+        if (create.PaaCookie is not { Length: > 0 } cookie)
+        {
+            return TsguStatus.CookieBadPacket;
+        }
+
+        byte[] given = Encoding.UTF8.GetBytes(TsguText.Text(cookie));
+        return CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(expected)) ? null : TsguStatus.CookieAuthenticationAccessDenied;
+    }
+
     private static async Task ApplyHttpFaultAsync(HttpContext context, GatewayFault fault)
     {
         switch (fault.Kind)
@@ -651,16 +676,25 @@ internal sealed class GatewayServer : IAsyncDisposable
                 return;
             }
 
-            if (!await AnswerAsync(context, pipe, GatewaySteps.Handshake, code => Pdu.Encode(new TsguHandshakeResponse(code, TsguExtendedAuth.None, 1, 0, 0))).ConfigureAwait(false))
+            TsguExtendedAuth extended = _options.PaaCookie is not null && Pdu.Decode<TsguHandshakeRequest>(packet).Value.ExtendedAuth.HasFlag(TsguExtendedAuth.Paa) ? TsguExtendedAuth.Paa : TsguExtendedAuth.None;
+            if (!await AnswerAsync(context, pipe, GatewaySteps.Handshake, code => Pdu.Encode(new TsguHandshakeResponse(code, extended, 1, 0, 0))).ConfigureAwait(false))
             {
                 outcome = $"fault {FaultAt(GatewaySteps.Handshake)}";
                 return;
             }
 
             packet = await pipe.ReadAsync(aborted).ConfigureAwait(false);
-            if (packet is null || !Pdu.Decode<TsguTunnelCreate>(packet).IsSuccess)
+            DecodeResult<TsguTunnelCreate> create = packet is null ? default : Pdu.Decode<TsguTunnelCreate>(packet);
+            if (!create.IsSuccess)
             {
                 outcome = "refused: no HTTP_TUNNEL_PACKET after the handshake";
+                return;
+            }
+
+            if (_options.PaaCookie is { } expected && PaaRefusal(create.Value, expected) is { } refusal)
+            {
+                await pipe.WriteAsync(Pdu.Encode(new TsguTunnelResponse(refusal)), aborted).ConfigureAwait(false);
+                outcome = $"refused: {(create.Value.PaaCookie is null ? "no PAA cookie" : "the PAA cookie is not the one expected")}: {TsguStatus.Name(refusal)}";
                 return;
             }
 

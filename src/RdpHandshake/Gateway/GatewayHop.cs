@@ -545,11 +545,15 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         }
 
         TsguCapabilities caps = TsguCapabilities.QuarantineSoh | TsguCapabilities.ConsentMessage | TsguCapabilities.ServiceMessage;
+        // The PAA cookie (MS-TSGU 2.2.10.19) is a credential: sent as given, recorded as asterisks of the same length.
+        string? cookie = gateway.PaaCookie;
         failed = await ExchangeAsync<TsguTunnelResponse>(channel, TunnelStep,
-            Pdu.Encode(new TsguTunnelCreate(caps, gateway.PaaCookie is null ? null : TsguText.Encode(gateway.PaaCookie))),
+            Pdu.Encode(new TsguTunnelCreate(caps, cookie is null ? null : TsguText.Encode(cookie))),
             "HTTP_TUNNEL_RESPONSE", r => r.StatusCode,
             r => [new("tunnelId", r.TunnelId?.ToString(CultureInfo.InvariantCulture) ?? "none"), new("capabilities", r.Capabilities?.ToString() ?? "none"), .. r.ConsentMessage is { } consent ? [new StepField("consentMessage", TsguText.Text(consent))] : Array.Empty<StepField>()],
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            recorded: cookie is null ? null : Pdu.Encode(new TsguTunnelCreate(caps, TsguText.Encode(new string('*', cookie.Length)))),
+            sentFields: [new("paaCookie", cookie is null ? "none" : $"sent ({cookie.Length} characters, withheld)")]).ConfigureAwait(false);
         if (failed is not null)
         {
             return failed;
@@ -572,13 +576,17 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
     /// <summary>One request packet and its response packet: the step, its fields, and the cause of a failing status.</summary>
     private async Task<Diagnosis?> ExchangeAsync<T>(
-        GatewayChannel channel, string name, byte[] request, string expecting, Func<T, uint> status, Func<T, IReadOnlyList<StepField>> describe, CancellationToken cancellationToken)
+        GatewayChannel channel, string name, byte[] request, string expecting, Func<T, uint> status, Func<T, IReadOnlyList<StepField>> describe, CancellationToken cancellationToken,
+        byte[]? recorded = null, IReadOnlyList<StepField>? sentFields = null)
         where T : IPdu<T>
     {
         StepRecord step = attempt.Begin(name, Phase);
         channel.Step = step;
+        byte[] wire = request;
+        // A secret inside the packet (the PAA cookie) is recorded overwritten: the report keeps the packet's shape only.
+        request = recorded ?? request;
         attempt.NoteSent(request);
-        if (await channel.SendPacketAsync(request, cancellationToken).ConfigureAwait(false) is { } end)
+        if (await channel.SendPacketAsync(wire, cancellationToken).ConfigureAwait(false) is { } end)
         {
             attempt.End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", sent: request);
             return attempt.Diagnose(new Cause(Phase, end.Kind == TransportEndKind.Reset ? CauseId.Reset : CauseId.SocketError), $"sending to the RD Gateway failed: {end.Describe()}", step, socketError: end.SocketError);
@@ -586,7 +594,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
         long started = time.GetTimestamp();
         var received = new List<byte>();
-        var fields = new List<StepField>();
+        var fields = new List<StepField>(sentFields ?? []);
         while (true)
         {
             TimeSpan left = ReadTimeout - time.GetElapsedTime(started);
