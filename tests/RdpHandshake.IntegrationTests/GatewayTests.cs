@@ -310,4 +310,51 @@ public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFix
             }
         }
     }
+
+    [Fact]
+    public async Task Protocols_tls_and_ntlm_info_go_through_the_gateway()
+    {
+        xrdp.Require();
+        var environment = new Dictionary<string, string> { ["RDPHS_GATEWAY_PASSWORD"] = "Test-Password-1" };
+
+        // A gateway whose resource policy refuses the target: only a run that went through it can say so.
+        (PeerProcess refusing, int refusingPort) = await StartGatewayAsync("--gateway-allow", "127.0.0.1:1");
+        await using (refusing)
+        {
+            foreach (string command in new[] { "protocols", "tls", "ntlm-info" })
+            {
+                ProcessResult run = await Peers.RdphsAsync(
+                    TimeSpan.FromSeconds(60), environment,
+                    command, $"127.0.0.1:{xrdp.NegotiatePort}", "--gateway", $"https://127.0.0.1:{refusingPort}", "--gateway-user", "alice");
+                Assert.True(run.ExitCode == 20, $"{command}: {run}");
+                Assert.Contains("gateway-refused:E_PROXY_RAP_ACCESSDENIED", run.StdOut + run.StdErr, StringComparison.Ordinal);
+                Assert.DoesNotContain("Test-Password-1", run.StdOut + run.StdErr, StringComparison.Ordinal);
+            }
+        }
+
+        // Through a gateway that lets them pass, each gets its answer: xrdp's protocols and TLS versions, and the test
+        // server's NTLM names (xrdp has no NLA to ask).
+        PeerProcess server = PeerProcess.Rdphs("serve", "--port", "0");
+        await using (server)
+        {
+            Match listening = await server.WaitForLineAsync(@"rdphs test server listening on 127\.0\.0\.1:(\d+)", Wait);
+            string serverPort = listening.Groups[1].Value;
+            (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync("--gateway-allow", $"127.0.0.1:{xrdp.NegotiatePort}", "--gateway-allow", $"127.0.0.1:{serverPort}");
+            await using (gateway)
+            {
+                string[] via = ["--gateway", $"https://127.0.0.1:{gatewayPort}", "--gateway-user", "alice"];
+                ProcessResult protocols = await Peers.RdphsAsync(TimeSpan.FromSeconds(90), environment, ["protocols", $"127.0.0.1:{xrdp.NegotiatePort}", .. via]);
+                Assert.True(protocols.ExitCode == 0, protocols.ToString());
+                Assert.Contains("the server accepts", protocols.StdOut, StringComparison.Ordinal);
+                ProcessResult tls = await Peers.RdphsAsync(TimeSpan.FromSeconds(120), environment, ["tls", $"127.0.0.1:{xrdp.NegotiatePort}", .. via]);
+                Assert.True(tls.ExitCode == 0, tls.ToString());
+                Assert.Contains("TLS 1.3", tls.StdOut, StringComparison.Ordinal);
+                ProcessResult ntlm = await Peers.RdphsAsync(TimeSpan.FromSeconds(60), environment, ["ntlm-info", $"127.0.0.1:{serverPort}", .. via]);
+                Assert.True(ntlm.ExitCode == 0, ntlm.ToString());
+                Assert.Contains("RDPHS", ntlm.StdOut, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("Test-Password-1", protocols.StdOut + protocols.StdErr + tls.StdOut + tls.StdErr + ntlm.StdOut + ntlm.StdErr, StringComparison.Ordinal);
+                Assert.Contains($"target 127.0.0.1:{serverPort}", gateway.Output, StringComparison.Ordinal);
+            }
+        }
+    }
 }

@@ -113,6 +113,18 @@ internal sealed class GatewayOptionsCli
         return text;
     }
 
+    /// <summary>
+    /// <paramref name="options"/> with the gateway the options name (unchanged without <c>--gateway</c>); a usage error
+    /// when there is no target for the gateway to reach, or a proxy too.
+    /// </summary>
+    public ProbeOptions Apply(ParseResult parse, ProbeOptions options, bool hasTarget = true) => Read(parse) is not { } hop
+        ? options
+        : !hasTarget
+            ? throw new UsageException("--gateway needs a target: the HOST[:PORT] the gateway connects to")
+            : options.Proxy is not null
+                ? throw new UsageException("--gateway and --proxy together: rdphs reaches an RD Gateway directly, not through a proxy")
+                : options with { Gateway = hop };
+
     /// <summary>The gateway the options name, or null; a <see cref="UsageException"/> for anything wrong, before anything is sent.</summary>
     public GatewayOptions? Read(ParseResult parse)
     {
