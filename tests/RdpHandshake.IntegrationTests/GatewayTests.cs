@@ -357,4 +357,42 @@ public sealed class GatewayTests(XrdpFixture xrdp, XvfbFixture xvfb) : IClassFix
             }
         }
     }
+
+    [Fact]
+    public async Task The_pcap_of_a_gateway_run_holds_the_rdp_stream_between_real_addresses_and_says_how()
+    {
+        xrdp.Require();
+        Peers.Require("tshark", "capinfos");
+        (PeerProcess gateway, int gatewayPort) = await StartGatewayAsync("--gateway-allow", $"127.0.0.1:{xrdp.NegotiatePort}");
+        string directory = Directory.CreateTempSubdirectory("rdphs-gw-pcap-").FullName;
+        try
+        {
+            await using (gateway)
+            {
+                string capture = Path.Combine(directory, "gw.pcapng");
+                ProcessResult probe = await Peers.RdphsAsync(
+                    TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["RDPHS_GATEWAY_PASSWORD"] = "Test-Password-1" },
+                    "probe", $"127.0.0.1:{xrdp.NegotiatePort}", "--gateway", $"https://127.0.0.1:{gatewayPort}", "--gateway-user", "alice", "--pcap", capture);
+                Assert.True(probe.ExitCode == 0, probe.ToString());
+
+                string port = xrdp.NegotiatePort.ToString(CultureInfo.InvariantCulture);
+                ProcessResult packets = await Peers.RunAsync("tshark",
+                    ["-r", capture, "-T", "fields", "-e", "ip.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "tcp.dstport", "-c", "1"], TimeSpan.FromSeconds(30));
+                string[] first = packets.StdOut.Trim().Split('\t');
+                Assert.Equal("127.0.0.1", first[0]);
+                Assert.NotEqual("50000", first[1]); // the real local port of the gateway connection, not a stand-in
+                Assert.Equal(["127.0.0.1", port], first[2..]);
+                ProcessResult rdp = await Peers.RunAsync("tshark",
+                    ["-r", capture, "-d", $"tcp.port=={port},tpkt", "-Y", "rdp", "-T", "fields", "-e", "_ws.col.Info"], TimeSpan.FromSeconds(30));
+                Assert.Contains("Negotiate Request", rdp.StdOut, StringComparison.Ordinal);
+                ProcessResult comment = await Peers.RunAsync("capinfos", ["-k", capture], TimeSpan.FromSeconds(30));
+                Assert.Contains($"tunnelled through RD Gateway https://127.0.0.1:{gatewayPort}", comment.StdOut, StringComparison.Ordinal);
+                Assert.Contains($"(127.0.0.1:{first[1]})", comment.StdOut, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -282,4 +282,28 @@ public sealed class GatewayAgainstTestGatewayTests
             Assert.DoesNotContain(Cookie, ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For), StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(GatewayTransport.WebSocket)]
+    [InlineData(GatewayTransport.Http)]
+    public async Task The_capture_of_a_gateway_run_shows_the_real_local_endpoint_and_the_targets_address_and_says_so(GatewayTransport transport)
+    {
+        ProbeReport report = await ProbeAsync(transport);
+        Assert.Null(report.Diagnosis);
+        RdpHandshake.Capture.WireLog wire = Assert.IsType<RdpHandshake.Capture.WireLog>(report.Wire);
+        StepRecord connect = report.Steps.First(s => s.Name == "gateway.connect");
+        IPEndPoint client = Assert.IsType<IPEndPoint>(wire.Client);
+        IPEndPoint server = Assert.IsType<IPEndPoint>(wire.Server);
+        // The local end of the first connection to the gateway, as the system chose it, not a made-up one.
+        Assert.Equal(IPAddress.Loopback, client.Address);
+        Assert.NotEqual(0, client.Port);
+        // The target was given as 127.0.0.1:PORT: its own address and port.
+        int targetPort = int.Parse(report.Steps.First(s => s.Name == "gateway.channel").Fields.Single(f => f.Name == "target").Value.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, targetPort), server);
+        Assert.NotEqual(int.Parse(connect.Fields.Single(f => f.Name == "remote").Value.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture), server.Port);
+        Assert.Contains("tunnelled through RD Gateway https://127.0.0.1:", wire.Comment, StringComparison.Ordinal);
+        Assert.Contains($"({client})", wire.Comment, StringComparison.Ordinal);
+        Assert.Contains("the target's address", wire.Comment, StringComparison.Ordinal);
+        Assert.NotEmpty(wire.Events);
+    }
 }

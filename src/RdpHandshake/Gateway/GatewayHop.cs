@@ -106,7 +106,11 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                 return (null, refused);
             }
 
-            var tunnel = new TunnelTransport(channel, $"{target} via {gateway}", outChannel.Transport.LocalDescription);
+            var tunnel = new TunnelTransport(channel, $"{target} via {gateway}", outChannel.Transport.LocalDescription)
+            {
+                LocalEndPoint = outChannel.Transport.LocalEndPoint,
+                GatewayEndPoint = outChannel.Transport.RemoteEndPoint,
+            };
             return (tunnel, null);
         }
         catch

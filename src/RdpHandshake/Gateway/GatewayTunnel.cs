@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Security.Cryptography;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Gateway;
@@ -209,6 +210,12 @@ internal sealed class TunnelTransport : IRdpTransport
     public string RemoteDescription { get; }
 
     public string? LocalDescription { get; }
+
+    /// <summary>The local end of the connection to the gateway (its OUT channel).</summary>
+    public IPEndPoint? LocalEndPoint { get; init; }
+
+    /// <summary>The gateway's end of that connection.</summary>
+    public IPEndPoint? GatewayEndPoint { get; init; }
 
     /// <summary>The status of the gateway's PKT_TYPE_CLOSE_CHANNEL, once it sent one.</summary>
     public uint? ClosedByGateway { get; private set; }
