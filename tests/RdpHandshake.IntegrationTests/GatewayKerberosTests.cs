@@ -128,6 +128,25 @@ public sealed class GatewayKerberosTests(KdcFixture kdc, XrdpFixture xrdp) : ICl
     }
 
     [Fact]
+    public async Task A_gateway_without_the_key_of_its_http_principal_refuses_the_ticket_and_rdphs_says_why_in_phase_gateway()
+    {
+        kdc.Require();
+        xrdp.Require();
+        // The gateway's keytab holds only the TERMSRV/ keys: the ticket for HTTP/localhost is one it cannot decrypt.
+        PeerProcess gateway = PeerProcess.Rdphs("serve", "--gateway", "--port", "0", "--kerberos-keytab", kdc.KeytabPath);
+        await using (gateway)
+        {
+            Match listening = await gateway.WaitForLineAsync(@"test gateway listening on https://127\.0\.0\.1:(\d+)", Wait);
+            await kdc.AddServiceAsync("HTTP/localhost");
+            (ProcessResult run, JsonElement report) = await ProbeAsync(int.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture), "alice", kdc.Password("alice"), "websocket");
+            string cause = report.GetProperty("diagnosis").GetProperty("cause").GetString()!;
+            Assert.True(cause.StartsWith("kerberos-error:", StringComparison.Ordinal) || cause == "kerberos-rejected", run.ToString());
+            EndedAtHttpAuth(run, report, cause);
+            await gateway.WaitForLineAsync("refused: Negotiate authentication failed", Wait);
+        }
+    }
+
+    [Fact]
     public async Task A_kdc_that_does_not_listen_ends_in_phase_gateway_as_kdc_unreachable()
     {
         kdc.Require();
