@@ -33,7 +33,8 @@ public sealed class GatewayAgainstTestGatewayTests
         bool serveHttp = true,
         int? targetPort = null,
         string? requiredCookie = null,
-        string? cookie = null)
+        string? cookie = null,
+        RdpHandshake.Kerberos.KerberosSettings? kerberos = null)
     {
         CancellationToken token = TestContext.Current.CancellationToken;
         await using var server = new RdpTestServer(new TestServerOptions());
@@ -56,11 +57,12 @@ public sealed class GatewayAgainstTestGatewayTests
             ReadTimeout = TimeSpan.FromSeconds(2),
             Credentials = new Credentials("alice", string.Empty, new Secret(Password)),
             ConnectTimeout = TimeSpan.FromSeconds(2),
+            Kerberos = kerberos ?? new RdpHandshake.Kerberos.KerberosSettings(),
             Gateway = new GatewayOptions("127.0.0.1", gateway.Endpoint.Port)
             {
                 Transport = transport,
                 Auth = auth,
-                Credentials = user is null ? null : new Credentials(user, string.Empty, new Secret(password)),
+                Credentials = user is null ? null : Credentials.Parse(user, new Secret(password)),
                 PaaCookie = cookie,
             },
         };
@@ -305,5 +307,28 @@ public sealed class GatewayAgainstTestGatewayTests
         Assert.Contains($"({client})", wire.Comment, StringComparison.Ordinal);
         Assert.Contains("the target's address", wire.Comment, StringComparison.Ordinal);
         Assert.NotEmpty(wire.Events);
+    }
+
+    [Fact]
+    public async Task Negotiate_to_the_gateway_with_a_kdc_that_does_not_listen_ends_at_http_auth_in_phase_gateway_without_sending_a_request()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        Assert.True(RdpHandshake.Kerberos.KdcEndpoint.TryParse($"127.0.0.1:{port}", out RdpHandshake.Kerberos.KdcEndpoint? kdc, out string? error), error);
+
+        ProbeReport report = await ProbeAsync(GatewayTransport.WebSocket, user: "alice@RDPHS.TEST", auth: GatewayAuthScheme.Negotiate,
+            kerberos: new RdpHandshake.Kerberos.KerberosSettings { Kdcs = [kdc!] });
+
+        Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+        Assert.Equal((ConnectionPhase.Gateway, "kdc-unreachable:refused", "gateway.http-auth"), (diagnosis.Phase, diagnosis.Cause.Name, diagnosis.Evidence.Step));
+        StepRecord auth = report.Steps.Single(s => s.Name == "gateway.http-auth");
+        Assert.Contains(auth.Fields, f => f.Name == "kerberos.spn" && f.Value == "HTTP/127.0.0.1");
+        Assert.Contains(auth.Fields, f => f.Name == "kerberos.realm" && f.Value == "RDPHS.TEST");
+        // The KDC failed before any HTTP request: nothing was sent to the gateway on this connection.
+        Assert.Empty(auth.Sent);
+        Assert.Equal("the KDC could not be reached for the gateway's ticket", DiagnosisCatalog.Lookup(diagnosis.Cause).Title);
+        Assert.DoesNotContain(Password, ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For), StringComparison.Ordinal);
     }
 }

@@ -48,12 +48,6 @@ internal sealed class GatewayKerberos : IAsyncDisposable
             ? parsed!
             : PrincipalName.TryParseService($"HTTP/{gateway.Host}", out PrincipalName? http) ? http! : throw new InvalidOperationException($"no principal for HTTP/{gateway.Host}");
 
-    /// <summary>Why Kerberos cannot authenticate to this gateway, or null: it needs a realm in the user name.</summary>
-    public static string? Unavailable(GatewayOptions gateway) =>
-        gateway.Credentials is not { } credentials ? "no gateway user (give --gateway-user user@REALM)"
-            : credentials.Domain.Length == 0 ? "the gateway user names no realm (write user@REALM or REALM\\user for Kerberos)"
-            : null;
-
     public static GatewayKerberos Create(GatewayOptions gateway, KerberosSettings settings, TimeSpan readTimeout, TimeSpan connectTimeout, TimeProvider time)
     {
         Credentials credentials = gateway.Credentials ?? throw new InvalidOperationException("Kerberos to the gateway needs its credentials");
@@ -71,7 +65,7 @@ internal sealed class GatewayKerberos : IAsyncDisposable
     public async Task<(string? Authorization, ProtocolFailure? Failure)> AuthorizationAsync(List<StepField> fields, CancellationToken cancellationToken)
     {
         fields.Add(new StepField("kerberos.realm", _realm));
-        fields.Add(new StepField("kerberos.service", Service));
+        fields.Add(new StepField("kerberos.spn", Service));
         while (_package.PendingKdcExchange is { } exchange)
         {
             PackageAnswer answer = await ExchangeAsync(exchange, fields, cancellationToken).ConfigureAwait(false);
