@@ -42,12 +42,15 @@ internal static class NtlmInfoCommand
             13 when the CredSSP exchange fails; 2 bad usage.
             """);
         command.Arguments.Add(target);
+        var gateway = new GatewayOptionsCli();
+        gateway.AddTo(command);
         common.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
             ProbeTarget probeTarget = CommonOptions.ParseTarget(parse.GetValue(target)!);
             ProbeOptions options = common.BuildProbeOptions(parse, SecurityProtocols.Hybrid | SecurityProtocols.HybridEx) with { Until = ConnectionPhase.CredSsp };
+            options = gateway.Apply(parse, options);
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             var prober = new RdpProber(loggers.CreateLogger("rdphs.ntlm-info"));
             ProbeReport report = await prober.ProbeAsync(probeTarget, options, cancellationToken).ConfigureAwait(false);

@@ -147,14 +147,7 @@ internal static class ProbeCommand
             Fault[] serverFaultList = faults.Select(ServeCommand.ParseFault).ToArray();
             IReadOnlyList<RdpHandshake.Checks.Expectation> checks = Checks.Load(parse.GetValue(expect) ?? [], parse.GetValue(policy), targetText);
             ProbeOptions options = common.WithTlsOptions(parse, common.BuildProbeOptions(parse, requested)) with { CheckNonceBinding = parse.GetValue(checkNonceBinding) };
-            if (gateway.Read(parse) is { } hop)
-            {
-                options = probeTarget is null
-                    ? throw new UsageException("--gateway needs a target: the HOST[:PORT] the gateway connects to")
-                    : options.Proxy is not null
-                        ? throw new UsageException("--gateway and --proxy together: rdphs reaches an RD Gateway directly, not through a proxy")
-                        : options with { Gateway = hop };
-            }
+            options = gateway.Apply(parse, options, hasTarget: probeTarget is not null);
 
             options = profile?.Apply(options) ?? options;
             using ReportFile? junitFile = ReportFile.Open("--junit", parse.GetValue(junit), "JUnit report");

@@ -43,6 +43,8 @@ internal static class ProtocolsCommand
         command.Arguments.Add(target);
         command.Options.Add(protocols);
         command.Options.Add(concurrency);
+        var gateway = new GatewayOptionsCli();
+        gateway.AddTo(command);
         common.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
@@ -56,6 +58,8 @@ internal static class ProtocolsCommand
             }
 
             ProbeOptions options = common.BuildProbeOptions(parse, SecurityProtocols.Rdp);
+
+            options = gateway.Apply(parse, options);
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             var prober = new RdpProber(loggers.CreateLogger("rdphs.protocols"));
             ProtocolSurveyReport survey = await ProtocolSurvey.RunAsync(probeTarget, options, asked, parallel, prober, cancellationToken).ConfigureAwait(false);

@@ -203,8 +203,8 @@ internal static class ServeCommand
         var gatewayAuth = new Option<string>("--gateway-auth")
         {
             HelpName = "SCHEMES",
-            Description = "HTTP authentication the gateway offers: ntlm, basic, or both comma-separated.",
-            DefaultValueFactory = _ => "ntlm,basic",
+            Description = "HTTP authentication the gateway offers, comma-separated: ntlm, basic, negotiate (Kerberos, RFC 4559, with the HTTP/ keys of --kerberos-keytab) [default: ntlm,basic, and negotiate when --kerberos-keytab is given].",
+            DefaultValueFactory = _ => GatewayCommand.DefaultAuth,
         };
         var gatewayTransports = new Option<string>("--gateway-transports")
         {
@@ -212,10 +212,15 @@ internal static class ServeCommand
             Description = "Transports the gateway serves: websocket, http, or both comma-separated.",
             DefaultValueFactory = _ => "websocket,http",
         };
+        var gatewayPaaCookie = new Option<string?>("--gateway-paa-cookie-file")
+        {
+            HelpName = "FILE",
+            Description = "Require this pluggable authentication (PAA) cookie, read from FILE, in every tunnel create: a request marked RDG-Auth-Scheme: PAA then needs no HTTP authentication; a tunnel without the cookie gets E_PROXY_COOKIE_BADPACKET, one with another cookie E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED.",
+        };
         var gatewayFaults = new Option<string[]>("--gateway-fault")
         {
             HelpName = "STEP:KIND",
-            Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, huge-length, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503.",
+            Description = $"A fault of the gateway, STEP:KIND (repeatable). Steps: {string.Join(", ", Gateway.GatewaySteps.All)}. Kinds: close, stall, garbage, huge-length, an E_PROXY_* name or 0xHHHHHHHH; at gateway.http-auth: close, stall, 401, 403, 404, 500, 502, 503; at gateway.tls: close, reset, stall, garbage, alert.",
             AllowMultipleArgumentsPerToken = false,
         };
         var logLevel = new Option<LogLevel>("--log-level")
@@ -297,6 +302,7 @@ internal static class ServeCommand
         command.Options.Add(gatewayAuth);
         command.Options.Add(gatewayTransports);
         command.Options.Add(gatewayFaults);
+        command.Options.Add(gatewayPaaCookie);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
         {
@@ -322,13 +328,14 @@ internal static class ServeCommand
                 Gateway.GatewayServerOptions gatewayOptions = GatewayCommand.ParseOptions(
                     new IPEndPoint(address, listenPort), accounts.Count > 0 ? accounts : new TestServerOptions().Accounts,
                     parse.GetValue(gatewayAllow) ?? [], parse.GetValue(gatewayAuth)!, parse.GetValue(gatewayTransports)!, parse.GetValue(gatewayFaults) ?? [],
-                    parse.GetValue(certificateFile), parse.GetValue(keyFile));
+                    parse.GetValue(certificateFile), parse.GetValue(keyFile), GatewayKeytab(parse.GetValue(kerberosKeytab)),
+                    GatewayOptionsCli.ReadPaaCookie(parse.GetValue(gatewayPaaCookie), null));
                 return await GatewayCommand.RunAsync(gatewayOptions, parse.GetValue(maxConnections), parse.GetValue(logLevel), cancellationToken).ConfigureAwait(false);
             }
 
-            if (parse.GetValue(gatewayAllow) is { Length: > 0 } || parse.GetValue(gatewayFaults) is { Length: > 0 })
+            if (parse.GetValue(gatewayAllow) is { Length: > 0 } || parse.GetValue(gatewayFaults) is { Length: > 0 } || parse.GetValue(gatewayPaaCookie) is not null)
             {
-                throw new UsageException("--gateway-allow and --gateway-fault need --gateway");
+                throw new UsageException("--gateway-allow, --gateway-fault and --gateway-paa-cookie-file need --gateway");
             }
 
             IReadOnlyList<SecurityProtocols> accepted = parse.GetValue(securityLayer) is { } layer
@@ -731,6 +738,18 @@ internal static class ServeCommand
         public string Path { get; }
 
         public void Dispose() => Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: true);
+    }
+
+    /// <summary>The gateway's keytab, whole path, checked usable before anything listens; null when none is given.</summary>
+    private static string? GatewayKeytab(string? keytab)
+    {
+        if (keytab is null)
+        {
+            return null;
+        }
+
+        keytab = Path.GetFullPath(keytab);
+        return GssapiCheck(keytab) is { } unusable ? throw new UsageException($"--kerberos-keytab '{keytab}': {unusable}") : keytab;
     }
 
     private static string? GssapiCheck(string keytab) =>

@@ -57,6 +57,8 @@ internal static class TlsCommand
         command.Options.Add(concurrency);
         command.Options.Add(delay);
         command.Options.Add(noGroups);
+        var gateway = new GatewayOptionsCli();
+        gateway.AddTo(command);
         common.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => CommonOptions.GuardAsync(async () =>
@@ -86,6 +88,8 @@ internal static class TlsCommand
             }
 
             ProbeOptions options = common.BuildProbeOptions(parse, SecurityProtocols.Ssl);
+
+            options = gateway.Apply(parse, options);
             using ILoggerFactory loggers = CommonOptions.CreateLoggerFactory(parse.GetValue(common.LogLevel));
             var prober = new RdpProber(loggers.CreateLogger("rdphs.tls"));
             var progress = new StderrProgress();

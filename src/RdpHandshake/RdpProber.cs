@@ -133,7 +133,7 @@ public sealed partial class RdpProber
             return attempt.Finish(failed, null, null, null);
         }
 
-        attempt.MarkTunnelled(tunnel, $"RD Gateway {gateway}");
+        attempt.MarkTunnelled(tunnel, $"RD Gateway {gateway}", tunnel.LocalEndPoint, tunnel.GatewayEndPoint, target);
         await using (tunnel.ConfigureAwait(false))
         {
             return await DriveAsync(attempt, tunnel, target.Host, cancellationToken, beforeReport: () => hop.CloseAsync(tunnel, cancellationToken)).ConfigureAwait(false);

@@ -26,6 +26,7 @@ public sealed class KdcFixture : IAsyncLifetime
 
     private readonly List<Process> _kdcs = [];
     private readonly Dictionary<string, string> _passwords = [];
+    private readonly SemaphoreSlim _serviceGate = new(1, 1);
     private Task<SkewedKdc>? _skewed;
 
     public string Realm => DefaultRealm;
@@ -175,6 +176,34 @@ public sealed class KdcFixture : IAsyncLifetime
 
         ProcessResult added = await RunAsync("kadmin.local", ["-r", Realm, "-q", $"addprinc -pw {password} +requires_preauth {user}"], null, environment);
         Assert.True(added.ExitCode == 0 && !added.StdErr.Contains("while", StringComparison.Ordinal), $"kadmin.local addprinc {user}: {added}");
+    }
+
+    /// <summary>
+    /// Adds the service principal <paramref name="service"/> (e.g. <c>HTTP/localhost</c>) with random keys, once, and
+    /// writes its keys to a keytab of its own in the realm's directory; returns the keytab's path.
+    /// </summary>
+    public async Task<string> AddServiceAsync(string service)
+    {
+        string keytab = Path.Combine(RealmDirectory, $"{service.Replace('/', '_')}.keytab");
+        var environment = new Dictionary<string, string>(ToolEnvironment()) { ["KRB5_KDC_PROFILE"] = Path.Combine(RealmDirectory, "kdc.conf") };
+        await _serviceGate.WaitAsync();
+        try
+        {
+            if (File.Exists(keytab))
+            {
+                return keytab;
+            }
+
+            ProcessResult added = await RunAsync("kadmin.local", ["-r", Realm, "-q", $"addprinc -randkey {service}"], null, environment);
+            Assert.True(added.ExitCode == 0 && !added.StdErr.Contains("while", StringComparison.Ordinal), $"kadmin.local addprinc {service}: {added}");
+            ProcessResult written = await RunAsync("kadmin.local", ["-r", Realm, "-q", $"ktadd -k {keytab} {service}"], null, environment);
+            Assert.True(written.ExitCode == 0 && File.Exists(keytab), $"kadmin.local ktadd {service}: {written}");
+            return keytab;
+        }
+        finally
+        {
+            _serviceGate.Release();
+        }
     }
 
     /// <summary>Runs an MIT tool with this realm's KRB5_CONFIG and trace, optional stdin, within 30 s.</summary>

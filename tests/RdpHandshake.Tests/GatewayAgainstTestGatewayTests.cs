@@ -31,7 +31,10 @@ public sealed class GatewayAgainstTestGatewayTests
         Func<int, IReadOnlyList<(string, int)>>? allow = null,
         bool serveWebSocket = true,
         bool serveHttp = true,
-        int? targetPort = null)
+        int? targetPort = null,
+        string? requiredCookie = null,
+        string? cookie = null,
+        RdpHandshake.Kerberos.KerberosSettings? kerberos = null)
     {
         CancellationToken token = TestContext.Current.CancellationToken;
         await using var server = new RdpTestServer(new TestServerOptions());
@@ -46,6 +49,7 @@ public sealed class GatewayAgainstTestGatewayTests
             Allowed = allow?.Invoke(port) ?? [],
             WebSocket = serveWebSocket,
             Http = serveHttp,
+            PaaCookie = requiredCookie,
         };
         await using GatewayServer gateway = await GatewayServer.StartAsync(options, NullLogger.Instance, token);
         var probeOptions = new ProbeOptions
@@ -53,11 +57,13 @@ public sealed class GatewayAgainstTestGatewayTests
             ReadTimeout = TimeSpan.FromSeconds(2),
             Credentials = new Credentials("alice", string.Empty, new Secret(Password)),
             ConnectTimeout = TimeSpan.FromSeconds(2),
+            Kerberos = kerberos ?? new RdpHandshake.Kerberos.KerberosSettings(),
             Gateway = new GatewayOptions("127.0.0.1", gateway.Endpoint.Port)
             {
                 Transport = transport,
                 Auth = auth,
-                Credentials = user is null ? null : new Credentials(user, string.Empty, new Secret(password)),
+                Credentials = user is null ? null : Credentials.Parse(user, new Secret(password)),
+                PaaCookie = cookie,
             },
         };
         return await new RdpProber { Policies = [] }.ProbeAsync(new ProbeTarget("127.0.0.1", port), probeOptions, token);
@@ -106,6 +112,11 @@ public sealed class GatewayAgainstTestGatewayTests
 
     public static TheoryData<string, string, string> Faults => new()
     {
+        { "gateway.tls:close", "gateway.tls", "closed-by-peer" },
+        { "gateway.tls:reset", "gateway.tls", "reset|closed-by-peer" },
+        { "gateway.tls:stall", "gateway.tls", "timeout" },
+        { "gateway.tls:garbage", "gateway.tls", "malformed-record" },
+        { "gateway.tls:alert", "gateway.tls", "server-alert" },
         { "gateway.http-auth:close", "gateway.http-auth", "reset|closed-by-peer" },
         { "gateway.http-auth:stall", "gateway.http-auth", "timeout" },
         { "gateway.http-auth:401", "gateway.http-auth", "gateway-auth-failed" },
@@ -150,6 +161,28 @@ public sealed class GatewayAgainstTestGatewayTests
             Assert.Equal(step, diagnosis.Evidence.Step);
             Assert.Equal(StepOutcome.Failed, report.Steps[^1].Outcome);
             Assert.DoesNotContain(report.Steps, s => s.Phase != ConnectionPhase.Gateway && s.Phase != ConnectionPhase.Tcp);
+            // Bounded memory: no step held more received bytes than its bound, as in the server and proxy matrices.
+            Assert.All(report.Steps, s => Assert.True(
+                s.PeakBuffered <= HostileServerMatrixTests.BufferBound(s),
+                $"{faultText} over {transport}: step {s.Name} held {s.PeakBuffered} received bytes, above its bound {HostileServerMatrixTests.BufferBound(s)}"));
+        }
+    }
+
+    [Fact]
+    public async Task Every_gateway_step_that_reads_counts_the_bytes_it_holds_against_the_gateway_bound()
+    {
+        foreach (GatewayTransport transport in new[] { GatewayTransport.WebSocket, GatewayTransport.Http })
+        {
+            ProbeReport report = await ProbeAsync(transport);
+            Assert.Null(report.Diagnosis);
+            foreach (string name in new[] { "gateway.tls", "gateway.http-auth", "gateway.handshake", "gateway.tunnel", "gateway.authorize", "gateway.channel" })
+            {
+                StepRecord step = report.Steps.First(s => s.Name == name);
+                // The measurement is live: the step read its answer, so it held some bytes, and never more than the bound.
+                Assert.True(step.PeakBuffered > 0, $"{transport}: {name} counted no bytes held");
+                Assert.True(step.FrameBound >= GatewayConnection.HeldBound, $"{transport}: {name} has bound {step.FrameBound}");
+                Assert.True(step.PeakBuffered <= HostileServerMatrixTests.BufferBound(step), $"{transport}: {name} held {step.PeakBuffered}");
+            }
         }
     }
 
@@ -207,5 +240,95 @@ public sealed class GatewayAgainstTestGatewayTests
         Assert.Equal(ConnectionPhase.Gateway, report.Diagnosis!.Phase);
         Assert.Equal("connection-refused", report.Diagnosis.Cause.Name);
         Assert.Equal("gateway.connect", report.Diagnosis.Evidence.Step);
+    }
+
+    private const string Cookie = "paa-cookie-7f3e9b1c2d";
+
+    [Theory]
+    [InlineData(GatewayTransport.WebSocket)]
+    [InlineData(GatewayTransport.Http)]
+    public async Task A_paa_cookie_alone_authenticates_the_tunnel_and_never_appears_in_the_report(GatewayTransport transport)
+    {
+        ProbeReport report = await ProbeAsync(transport, user: null, requiredCookie: Cookie, cookie: Cookie);
+
+        Assert.Null(report.Diagnosis);
+        Assert.Equal(ConnectionPhase.Finalization, report.Reached);
+        StepRecord tunnel = report.Steps.Single(s => s.Name == "gateway.tunnel");
+        Assert.Contains(tunnel.Fields, f => f.Name == "paaCookie" && f.Value == $"sent ({Cookie.Length} characters, withheld)");
+        Assert.Contains(report.Steps.Single(s => s.Name == "gateway.handshake").Fields, f => f.Name == "extendedAuth" && f.Value == "Paa");
+        // The tunnel create is recorded with the cookie overwritten: same length, no cookie bytes.
+        byte[] cookieBytes = Encoding.Unicode.GetBytes(Cookie);
+        Assert.Equal(RdpHandshake.Protocol.Gateway.TsguTunnelCreate.FixedSize + 2 + cookieBytes.Length + 2, tunnel.Sent.Length);
+        string json = ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For);
+        Assert.DoesNotContain(Cookie, json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexStringLower(cookieBytes), json, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexStringLower(cookieBytes[..8]), json, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "gateway-refused:E_PROXY_COOKIE_BADPACKET", 0x800759F7u)]
+    [InlineData("another-cookie", "gateway-refused:E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED", 0x800759F8u)]
+    public async Task A_gateway_that_requires_a_paa_cookie_refuses_a_missing_or_wrong_one_at_the_tunnel(string? cookie, string cause, uint code)
+    {
+        foreach (GatewayTransport transport in new[] { GatewayTransport.WebSocket, GatewayTransport.Http })
+        {
+            // Without a cookie the client authenticates over HTTP (NTLM), and the gateway still wants the cookie.
+            ProbeReport report = await ProbeAsync(transport, user: cookie is null ? "alice" : null, requiredCookie: Cookie, cookie: cookie);
+            Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+            Assert.Equal(ConnectionPhase.Gateway, diagnosis.Phase);
+            Assert.Equal(cause, diagnosis.Cause.Name);
+            Assert.Equal(code, diagnosis.Cause.Code);
+            Assert.Equal("gateway.tunnel", diagnosis.Evidence.Step);
+            CatalogEntry entry = DiagnosisCatalog.Lookup(diagnosis.Cause);
+            Assert.Contains("PAA cookie", entry.Title, StringComparison.Ordinal);
+            Assert.DoesNotContain(Cookie, ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(GatewayTransport.WebSocket)]
+    [InlineData(GatewayTransport.Http)]
+    public async Task The_capture_of_a_gateway_run_shows_the_real_local_endpoint_and_the_targets_address_and_says_so(GatewayTransport transport)
+    {
+        ProbeReport report = await ProbeAsync(transport);
+        Assert.Null(report.Diagnosis);
+        RdpHandshake.Capture.WireLog wire = Assert.IsType<RdpHandshake.Capture.WireLog>(report.Wire);
+        StepRecord connect = report.Steps.First(s => s.Name == "gateway.connect");
+        IPEndPoint client = Assert.IsType<IPEndPoint>(wire.Client);
+        IPEndPoint server = Assert.IsType<IPEndPoint>(wire.Server);
+        // The local end of the first connection to the gateway, as the system chose it, not a made-up one.
+        Assert.Equal(IPAddress.Loopback, client.Address);
+        Assert.NotEqual(0, client.Port);
+        // The target was given as 127.0.0.1:PORT: its own address and port.
+        int targetPort = int.Parse(report.Steps.First(s => s.Name == "gateway.channel").Fields.Single(f => f.Name == "target").Value.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, targetPort), server);
+        Assert.NotEqual(int.Parse(connect.Fields.Single(f => f.Name == "remote").Value.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture), server.Port);
+        Assert.Contains("tunnelled through RD Gateway https://127.0.0.1:", wire.Comment, StringComparison.Ordinal);
+        Assert.Contains($"({client})", wire.Comment, StringComparison.Ordinal);
+        Assert.Contains("the target's address", wire.Comment, StringComparison.Ordinal);
+        Assert.NotEmpty(wire.Events);
+    }
+
+    [Fact]
+    public async Task Negotiate_to_the_gateway_with_a_kdc_that_does_not_listen_ends_at_http_auth_in_phase_gateway_without_sending_a_request()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        Assert.True(RdpHandshake.Kerberos.KdcEndpoint.TryParse($"127.0.0.1:{port}", out RdpHandshake.Kerberos.KdcEndpoint? kdc, out string? error), error);
+
+        ProbeReport report = await ProbeAsync(GatewayTransport.WebSocket, user: "alice@RDPHS.TEST", auth: GatewayAuthScheme.Negotiate,
+            kerberos: new RdpHandshake.Kerberos.KerberosSettings { Kdcs = [kdc!] });
+
+        Diagnosis diagnosis = Assert.IsType<Diagnosis>(report.Diagnosis);
+        Assert.Equal((ConnectionPhase.Gateway, "kdc-unreachable:refused", "gateway.http-auth"), (diagnosis.Phase, diagnosis.Cause.Name, diagnosis.Evidence.Step));
+        StepRecord auth = report.Steps.Single(s => s.Name == "gateway.http-auth");
+        Assert.Contains(auth.Fields, f => f.Name == "kerberos.spn" && f.Value == "HTTP/127.0.0.1");
+        Assert.Contains(auth.Fields, f => f.Name == "kerberos.realm" && f.Value == "RDPHS.TEST");
+        // The KDC failed before any HTTP request: nothing was sent to the gateway on this connection.
+        Assert.Empty(auth.Sent);
+        Assert.Equal("the KDC could not be reached for the gateway's ticket", DiagnosisCatalog.Lookup(diagnosis.Cause).Title);
+        Assert.DoesNotContain(Password, ProbeReportJson.ToJson(report, RdpHandshake.Cli.ExitCodes.For), StringComparison.Ordinal);
     }
 }

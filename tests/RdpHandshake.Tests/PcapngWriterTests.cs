@@ -69,6 +69,31 @@ public sealed class PcapngWriterTests
         Assert.Equal(0xd0, confirm[40 + 5]);
     }
 
+    [Fact]
+    public void A_comment_goes_in_the_section_header_as_opt_comment_and_without_one_there_are_no_options()
+    {
+        var log = new WireLog(DateTimeOffset.UnixEpoch)
+        {
+            Client = new IPEndPoint(IPAddress.Loopback, 50123),
+            Server = new IPEndPoint(IPAddress.Loopback, 3389),
+            Comment = "tunnelled through an RD Gateway",
+        };
+        using var stream = new MemoryStream();
+        PcapngWriter.Write(log, stream);
+        byte[] header = Blocks(stream.ToArray())[0].Body;
+        // magic(4) version(2+2) section length(8), then opt_comment(1) with its length, the text padded, opt_endofopt.
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(16)));
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(18));
+        Assert.Equal("tunnelled through an RD Gateway", System.Text.Encoding.UTF8.GetString(header, 20, length));
+        int end = 20 + ((length + 3) & ~3);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(end)));
+        Assert.Equal(end + 4, header.Length);
+
+        using var plain = new MemoryStream();
+        PcapngWriter.Write(new WireLog(DateTimeOffset.UnixEpoch), plain);
+        Assert.Equal(16, Blocks(plain.ToArray())[0].Body.Length);
+    }
+
     private static int OnesComplementSum(ReadOnlySpan<byte> bytes)
     {
         uint sum = 0;

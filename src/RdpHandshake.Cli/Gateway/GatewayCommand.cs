@@ -11,6 +11,9 @@ namespace RdpHandshake.Cli;
 /// <summary><c>rdphs serve --gateway</c>: the options of the test gateway, and its run until Ctrl-C.</summary>
 internal static class GatewayCommand
 {
+    /// <summary>What <c>--gateway-auth</c> is when not given.</summary>
+    public const string DefaultAuth = "ntlm,basic";
+
     /// <summary>The gateway's options from the command line; a <see cref="UsageException"/> for anything wrong.</summary>
     public static GatewayServerOptions ParseOptions(
         IPEndPoint listen,
@@ -20,7 +23,9 @@ internal static class GatewayCommand
         string transports,
         IEnumerable<string> faults,
         string? certificateFile,
-        string? keyFile)
+        string? keyFile,
+        string? kerberosKeytab = null,
+        string? paaCookie = null)
     {
         var allowed = new List<(string Host, int Port)>();
         foreach (string text in allow)
@@ -35,9 +40,14 @@ internal static class GatewayCommand
         }
 
         string[] schemes = auth.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (schemes.Length == 0 || schemes.Any(s => s is not ("ntlm" or "basic")))
+        if (schemes.Length == 0 || schemes.Any(s => s is not ("ntlm" or "basic" or "negotiate")))
         {
-            throw new UsageException($"--gateway-auth '{auth}': expected ntlm, basic or both (comma-separated)");
+            throw new UsageException($"--gateway-auth '{auth}': expected ntlm, basic, negotiate, or several comma-separated");
+        }
+
+        if (schemes.Contains("negotiate") && kerberosKeytab is null)
+        {
+            throw new UsageException("--gateway-auth negotiate needs --kerberos-keytab FILE with the gateway's HTTP/ keys");
         }
 
         string[] kinds = transports.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -81,10 +91,13 @@ internal static class GatewayCommand
             Allowed = allowed,
             Ntlm = schemes.Contains("ntlm"),
             Basic = schemes.Contains("basic"),
+            // A keytab turns Negotiate on next to the schemes listed, unless they are listed and it is not among them.
+            KerberosKeytab = kerberosKeytab is not null && (schemes.Contains("negotiate") || auth == DefaultAuth) ? kerberosKeytab : null,
             WebSocket = kinds.Contains("websocket"),
             Http = kinds.Contains("http"),
             Certificate = certificate,
             Faults = parsedFaults,
+            PaaCookie = paaCookie,
         };
     }
 
@@ -127,9 +140,9 @@ internal static class GatewayCommand
             }
 
             string policy = options.Allowed.Count == 0 ? "any target" : string.Join(", ", options.Allowed.Select(a => $"{a.Host}:{a.Port}"));
-            string auth = string.Join(", ", new[] { options.Ntlm ? "NTLM" : null, options.Basic ? "Basic" : null }.OfType<string>());
+            string auth = string.Join(", ", new[] { options.KerberosKeytab is null ? null : "Negotiate", options.Ntlm ? "NTLM" : null, options.Basic ? "Basic" : null }.OfType<string>());
             string transports = string.Join(", ", new[] { options.WebSocket ? "websocket" : null, options.Http ? "http" : null }.OfType<string>());
-            Console.Error.WriteLine($"rdphs test gateway listening on https://{server.Endpoint} (transports {transports}; auth {auth}; accounts {string.Join(", ", options.Accounts.Select(a => a.Domain.Length == 0 ? a.User : $"{a.Domain}\\{a.User}"))}; allows {policy}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
+            Console.Error.WriteLine($"rdphs test gateway listening on https://{server.Endpoint} (transports {transports}; auth {auth}; accounts {string.Join(", ", options.Accounts.Select(a => a.Domain.Length == 0 ? a.User : $"{a.Domain}\\{a.User}"))}; allows {policy}{(options.PaaCookie is null ? string.Empty : "; a PAA cookie required")}{(options.Faults.Count > 0 ? $"; faults {string.Join(", ", options.Faults)}" : string.Empty)}). Ctrl-C stops it.");
             try
             {
                 await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

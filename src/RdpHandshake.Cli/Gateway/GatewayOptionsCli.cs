@@ -29,10 +29,28 @@ internal sealed class GatewayOptionsCli
 
     public Option<string> Auth { get; } = new("--gateway-auth")
     {
-        HelpName = "ntlm|basic",
-        Description = "The HTTP authentication to the gateway: ntlm or basic.",
+        HelpName = "ntlm|basic|negotiate",
+        Description = "The HTTP authentication to the gateway: ntlm, basic, or negotiate (Kerberos, RFC 4559: a ticket for the gateway's HTTP/ principal from the realm's KDC, found as for --auth kerberos through --kdc, krb5.conf or DNS; kerberos is the same).",
         DefaultValueFactory = _ => "ntlm",
     };
+
+    public Option<string?> Spn { get; } = new("--gateway-spn")
+    {
+        HelpName = "SERVICE/HOST",
+        Description = "The gateway's Kerberos principal for --gateway-auth negotiate, e.g. HTTP/gw.example.com [default: HTTP/ and the gateway's name].",
+    };
+
+    public Option<string?> PaaCookieFile { get; } = new("--gateway-paa-cookie-file")
+    {
+        HelpName = "FILE",
+        Description = "A pluggable authentication (PAA) cookie for the gateway, as RD Web Access issues it, read from FILE (or from $RDPHS_GATEWAY_PAA_COOKIE; never from the command line): sent in the tunnel create packet (MS-TSGU 2.2.10.19), recorded only as its length.",
+    };
+
+    /// <summary>The environment variable a PAA cookie may come from instead of a file.</summary>
+    public const string PaaCookieVariable = "RDPHS_GATEWAY_PAA_COOKIE";
+
+    /// <summary>The longest cookie a tunnel create packet carries: its UTF-16 and the NUL within a 16-bit length.</summary>
+    public const int MaxPaaCookieLength = (ushort.MaxValue / 2) - 1;
 
     public void AddTo(Command command)
     {
@@ -40,7 +58,72 @@ internal sealed class GatewayOptionsCli
         command.Options.Add(User);
         command.Options.Add(Transport);
         command.Options.Add(Auth);
+        command.Options.Add(Spn);
+        command.Options.Add(PaaCookieFile);
     }
+
+    /// <summary>
+    /// The PAA cookie from <c>--gateway-paa-cookie-file</c> or <see cref="PaaCookieVariable"/>, trimmed; null when neither
+    /// gives one. A file that cannot be read, an empty cookie or one too long for the packet is a usage error, and the
+    /// message never shows the cookie.
+    /// </summary>
+    public static string? ReadPaaCookie(string? file, string? fromEnvironment, string option = "--gateway-paa-cookie-file")
+    {
+        string? text;
+        string origin;
+        if (file is not null)
+        {
+            origin = $"{option} '{file}'";
+            try
+            {
+                var info = new FileInfo(file);
+                if (info.Exists && info.Length > 4 * MaxPaaCookieLength)
+                {
+                    throw new UsageException($"{origin}: {info.Length} bytes, more than a PAA cookie can be ({MaxPaaCookieLength} characters)");
+                }
+
+                text = File.ReadAllText(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{origin}: cannot read it ({Files.Describe(ex)})");
+            }
+        }
+        else if (fromEnvironment is not null)
+        {
+            origin = $"${PaaCookieVariable}";
+            text = fromEnvironment;
+        }
+        else
+        {
+            return null;
+        }
+
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            throw new UsageException($"{origin}: the PAA cookie is empty");
+        }
+
+        if (text.Length > MaxPaaCookieLength || text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new UsageException($"{origin}: not a PAA cookie ({(text.Length > MaxPaaCookieLength ? $"longer than {MaxPaaCookieLength} characters" : "it contains a NUL")})");
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> with the gateway the options name (unchanged without <c>--gateway</c>); a usage error
+    /// when there is no target for the gateway to reach, or a proxy too.
+    /// </summary>
+    public ProbeOptions Apply(ParseResult parse, ProbeOptions options, bool hasTarget = true) => Read(parse) is not { } hop
+        ? options
+        : !hasTarget
+            ? throw new UsageException("--gateway needs a target: the HOST[:PORT] the gateway connects to")
+            : options.Proxy is not null
+                ? throw new UsageException("--gateway and --proxy together: rdphs reaches an RD Gateway directly, not through a proxy")
+                : options with { Gateway = hop };
 
     /// <summary>The gateway the options name, or null; a <see cref="UsageException"/> for anything wrong, before anything is sent.</summary>
     public GatewayOptions? Read(ParseResult parse)
@@ -51,6 +134,11 @@ internal sealed class GatewayOptionsCli
             if (parse.GetValue(User) is not null)
             {
                 throw new UsageException("--gateway-user needs --gateway");
+            }
+
+            if (parse.GetValue(PaaCookieFile) is not null)
+            {
+                throw new UsageException("--gateway-paa-cookie-file needs --gateway");
             }
 
             return null;
@@ -82,8 +170,28 @@ internal sealed class GatewayOptionsCli
         {
             "ntlm" => GatewayAuthScheme.Ntlm,
             "basic" => GatewayAuthScheme.Basic,
-            var other => throw new UsageException($"--gateway-auth '{other}': expected ntlm or basic"),
+            "negotiate" or "kerberos" => GatewayAuthScheme.Negotiate,
+            var other => throw new UsageException($"--gateway-auth '{other}': expected ntlm, basic or negotiate"),
         };
+
+        string? spn = parse.GetValue(Spn);
+        if (spn is not null)
+        {
+            if (auth != GatewayAuthScheme.Negotiate)
+            {
+                throw new UsageException("--gateway-spn names the gateway's Kerberos principal: it needs --gateway-auth negotiate");
+            }
+
+            if (!spn.Contains('/', StringComparison.Ordinal) || !RdpHandshake.Protocol.Kerberos.PrincipalName.TryParseService(spn, out _))
+            {
+                throw new UsageException($"--gateway-spn '{spn}': write SERVICE/HOST without a realm, e.g. HTTP/gw.example.com");
+            }
+        }
+
+        if (auth == GatewayAuthScheme.Negotiate && parse.GetValue(User) is { } kerberosUser && !kerberosUser.Contains('@', StringComparison.Ordinal) && !kerberosUser.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new UsageException($"--gateway-auth negotiate: the gateway user '{kerberosUser}' names no realm; write user@REALM or REALM\\user");
+        }
 
         Credentials? credentials = null;
         if (parse.GetValue(User) is { } user)
@@ -96,6 +204,12 @@ internal sealed class GatewayOptionsCli
             credentials = Credentials.Parse(user, password);
         }
 
-        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) { Credentials = credentials, Transport = transport, Auth = auth };
+        return new GatewayOptions(uri.IdnHost.Trim('[', ']'), uri.Port) {
+            Credentials = credentials,
+            Transport = transport,
+            Auth = auth,
+            ServicePrincipal = spn,
+            PaaCookie = ReadPaaCookie(parse.GetValue(PaaCookieFile), Environment.GetEnvironmentVariable(PaaCookieVariable)),
+        };
     }
 }

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -22,19 +23,22 @@ namespace RdpHandshake.Cli.Gateway;
 /// <summary>The steps of the gateway's side where a fault can be injected, by their report names.</summary>
 internal static class GatewaySteps
 {
+    public const string Tls = "gateway.tls";
     public const string HttpAuth = "gateway.http-auth";
     public const string Handshake = "gateway.handshake";
     public const string Tunnel = "gateway.tunnel";
     public const string Authorize = "gateway.authorize";
     public const string Channel = "gateway.channel";
 
-    public static IReadOnlyList<string> All { get; } = [HttpAuth, Handshake, Tunnel, Authorize, Channel];
+    public static IReadOnlyList<string> All { get; } = [Tls, HttpAuth, Handshake, Tunnel, Authorize, Channel];
 }
 
 /// <summary>
 /// A fault of the test gateway at one step: <c>close</c> (abort the connection), <c>stall</c> (never answer),
 /// <c>garbage</c> (bytes that are no packet), an E_PROXY_* status in the step's response packet, or at
-/// <c>gateway.http-auth</c> an HTTP status (401, 403, 404, 503).
+/// <c>gateway.http-auth</c> an HTTP status (401, 403, 404, 503). At <c>gateway.tls</c>, once the ClientHello has
+/// arrived: <c>close</c> (FIN), <c>reset</c> (RST), <c>stall</c>, <c>garbage</c> (bytes that are not a TLS record)
+/// or <c>alert</c> (a fatal handshake_failure alert).
 /// </summary>
 internal sealed record GatewayFault(string Step, string Kind, uint? Status = null, int? HttpStatus = null)
 {
@@ -53,6 +57,18 @@ internal sealed record GatewayFault(string Step, string Kind, uint? Status = nul
         }
 
         string kind = parts[1];
+        if (parts[0] == GatewaySteps.Tls)
+        {
+            if (kind is "close" or "reset" or "stall" or "garbage" or "alert")
+            {
+                fault = new GatewayFault(parts[0], kind);
+                return true;
+            }
+
+            error = $"'{text}': {GatewaySteps.Tls} takes close, reset, stall, garbage or alert";
+            return false;
+        }
+
         if (kind is "close" or "stall")
         {
             fault = new GatewayFault(parts[0], kind);
@@ -110,7 +126,21 @@ internal sealed record GatewayServerOptions
 
     public bool Basic { get; init; } = true;
 
+    /// <summary>
+    /// The keytab with the gateway's <c>HTTP/</c> keys: Negotiate (RFC 4559, Kerberos in SPNEGO) is accepted through
+    /// the system GSS-API with it; null offers no Negotiate.
+    /// </summary>
+    public string? KerberosKeytab { get; init; }
+
     public bool WebSocket { get; init; } = true;
+
+    /// <summary>
+    /// The pluggable authentication cookie every tunnel must carry (MS-TSGU 2.2.10.19), or null for none. With one, a
+    /// request marked <c>RDG-Auth-Scheme: PAA</c> needs no HTTP authentication: the cookie in the tunnel create
+    /// authenticates it. A tunnel create without it is refused with E_PROXY_COOKIE_BADPACKET, one with another
+    /// cookie with E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED (MS-TSGU 3.2.6.1.1).
+    /// </summary>
+    public string? PaaCookie { get; init; }
 
     public bool Http { get; init; } = true;
 
@@ -146,6 +176,9 @@ internal sealed class GatewayServer : IAsyncDisposable
     private const string UserItem = "rdphs.gateway.user";
     private const string NtlmItem = "rdphs.gateway.ntlm";
 
+    /// <summary>The user of a tunnel that authenticates with its PAA cookie alone.</summary>
+    private const string PaaUser = "(paa cookie)";
+
     private readonly GatewayServerOptions _options;
     private readonly ILogger _log;
     private readonly WebApplication _app;
@@ -167,6 +200,12 @@ internal sealed class GatewayServer : IAsyncDisposable
             kestrel.Listen(options.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (options.Faults.FirstOrDefault(f => f.Step == GatewaySteps.Tls) is { } tlsFault)
+                {
+                    // Before the TLS layer: the fault answers the ClientHello instead of Kestrel's TLS.
+                    listen.Use(_ => connection => TlsFaultAsync(connection, tlsFault));
+                }
+
                 listen.UseHttps(options.Certificate);
             });
         });
@@ -249,7 +288,9 @@ internal sealed class GatewayServer : IAsyncDisposable
                 return;
             }
 
-            user = Authenticate(context, items);
+            user = _options.PaaCookie is not null && string.Equals(request.Headers["RDG-Auth-Scheme"].ToString(), "PAA", StringComparison.OrdinalIgnoreCase)
+                ? PaaUser
+                : Authenticate(context, items);
             if (user is null)
             {
                 return;
@@ -320,11 +361,39 @@ internal sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>
     /// HTTP authentication (MS-TSGU 3.3.5.1 step 1): NTLM across two requests on one connection (the NEGOTIATE gets
-    /// 401 with the CHALLENGE), or Basic. The user, or null after a 401 was written.
+    /// 401 with the CHALLENGE), Negotiate with Kerberos (RFC 4559: the SPNEGO token to the system GSS-API, its answer,
+    /// the AP-REP, in the 101 or 200), or Basic. The user, or null after a 401 was written.
     /// </summary>
     private string? Authenticate(HttpContext context, IDictionary<object, object?> items)
     {
         string header = context.Request.Headers.Authorization.ToString();
+        if (_options.KerberosKeytab is { } keytab && header.StartsWith("Negotiate ", StringComparison.OrdinalIgnoreCase) && TryBase64(header[10..], out byte[] spnego))
+        {
+            using GssapiAcceptor? acceptor = GssapiAcceptor.TryCreate(keytab, out string? unusable);
+            if (acceptor is null)
+            {
+                Report(context, "auth", null, null, $"refused: Negotiate: {unusable}");
+                Deny(context, null);
+                return null;
+            }
+
+            GssAcceptResult result = acceptor.Accept(spnego);
+            if (result.Status == GssAcceptStatus.Complete && acceptor.ClientName is { } client)
+            {
+                if (result.Output.Length > 0)
+                {
+                    context.Response.Headers.WWWAuthenticate = $"Negotiate {Convert.ToBase64String(result.Output)}";
+                }
+
+                return client;
+            }
+
+            // Kerberos needs no second round trip: an unfinished context is refused like a failed one, with GSS-API's token.
+            Report(context, "auth", null, null, $"refused: Negotiate authentication failed: {(result.Status == GssAcceptStatus.Failed ? result.Message : "the context needs another round trip")}");
+            Deny(context, result.Output.Length > 0 ? $"Negotiate {Convert.ToBase64String(result.Output)}" : null);
+            return null;
+        }
+
         if (_options.Ntlm && header.StartsWith("NTLM ", StringComparison.OrdinalIgnoreCase) && TryBase64(header[5..], out byte[] token) && token.Length > 12)
         {
             if (token[8] == 1)
@@ -386,6 +455,11 @@ internal sealed class GatewayServer : IAsyncDisposable
         }
         else
         {
+            if (_options.KerberosKeytab is not null)
+            {
+                schemes.Add("Negotiate");
+            }
+
             if (_options.Ntlm)
             {
                 schemes.Add("NTLM");
@@ -405,6 +479,57 @@ internal sealed class GatewayServer : IAsyncDisposable
     {
         bytes = new byte[text.Length];
         return Convert.TryFromBase64String(text.Trim(), bytes, out int written) && (bytes = bytes[..written]).Length > 0;
+    }
+
+    /// <summary>A fault at <c>gateway.tls</c>: waits for the ClientHello's first bytes, then misbehaves in its place.</summary>
+    private async Task TlsFaultAsync(ConnectionContext connection, GatewayFault fault)
+    {
+        System.IO.Pipelines.PipeReader input = connection.Transport.Input;
+        try
+        {
+            System.IO.Pipelines.ReadResult hello = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            input.AdvanceTo(hello.Buffer.End);
+            switch (fault.Kind)
+            {
+                case "close":
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+                case "reset":
+                    connection.Abort();
+                    break;
+                case "stall":
+                    await StallAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                    break;
+                case "garbage":
+                    await connection.Transport.Output.WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), connection.ConnectionClosed).ConfigureAwait(false);
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+                default:
+                    // A TLS 1.2 record: alert(21), fatal(2), handshake_failure(40) (RFC 5246 7.2).
+                    await connection.Transport.Output.WriteAsync(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 }, connection.ConnectionClosed).ConfigureAwait(false);
+                    await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            // The client gave up first.
+        }
+
+        string remote = connection.RemoteEndPoint?.ToString() ?? "-";
+        TunnelEnded?.Invoke(new GatewayTunnelRecord(remote, "tls", null, null, $"fault {fault}", 0, 0));
+    }
+
+    /// <summary>The status that refuses the tunnel create's PAA cookie (MS-TSGU 3.2.6.1.1), or null when it is the expected one.</summary>
+    private static uint? PaaRefusal(TsguTunnelCreate create, string expected)
+    {
+        if (create.PaaCookie is not { Length: > 0 } cookie)
+        {
+            return TsguStatus.CookieBadPacket;
+        }
+
+        byte[] given = Encoding.UTF8.GetBytes(TsguText.Text(cookie));
+        return CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(expected)) ? null : TsguStatus.CookieAuthenticationAccessDenied;
     }
 
     private static async Task ApplyHttpFaultAsync(HttpContext context, GatewayFault fault)
@@ -551,16 +676,25 @@ internal sealed class GatewayServer : IAsyncDisposable
                 return;
             }
 
-            if (!await AnswerAsync(context, pipe, GatewaySteps.Handshake, code => Pdu.Encode(new TsguHandshakeResponse(code, TsguExtendedAuth.None, 1, 0, 0))).ConfigureAwait(false))
+            TsguExtendedAuth extended = _options.PaaCookie is not null && Pdu.Decode<TsguHandshakeRequest>(packet).Value.ExtendedAuth.HasFlag(TsguExtendedAuth.Paa) ? TsguExtendedAuth.Paa : TsguExtendedAuth.None;
+            if (!await AnswerAsync(context, pipe, GatewaySteps.Handshake, code => Pdu.Encode(new TsguHandshakeResponse(code, extended, 1, 0, 0))).ConfigureAwait(false))
             {
                 outcome = $"fault {FaultAt(GatewaySteps.Handshake)}";
                 return;
             }
 
             packet = await pipe.ReadAsync(aborted).ConfigureAwait(false);
-            if (packet is null || !Pdu.Decode<TsguTunnelCreate>(packet).IsSuccess)
+            DecodeResult<TsguTunnelCreate> create = packet is null ? default : Pdu.Decode<TsguTunnelCreate>(packet);
+            if (!create.IsSuccess)
             {
                 outcome = "refused: no HTTP_TUNNEL_PACKET after the handshake";
+                return;
+            }
+
+            if (_options.PaaCookie is { } expected && PaaRefusal(create.Value, expected) is { } refusal)
+            {
+                await pipe.WriteAsync(Pdu.Encode(new TsguTunnelResponse(refusal)), aborted).ConfigureAwait(false);
+                outcome = $"refused: {(create.Value.PaaCookie is null ? "no PAA cookie" : "the PAA cookie is not the one expected")}: {TsguStatus.Name(refusal)}";
                 return;
             }
 

@@ -150,3 +150,165 @@ internal static class TsguBody
 
     public static int CountedSize(ByteString? value) => value is { } present ? 2 + present.Length : 0;
 }
+
+/// <summary>
+/// The <c>fieldsPresent(2)</c> block several gateway packets carry (MS-TSGU 2.2.5.3.4 to 2.2.5.3.8): the flags, in most
+/// packets a <c>reserved(2)</c> that must be 0, then each optional field whose flag is set, in the order the packet's
+/// section gives. Each packet keeps its own layout; this reads and writes the shared parts and refuses flags the packet
+/// does not define.
+/// </summary>
+internal readonly struct TsguOptionalFields
+{
+    private readonly int end;
+    private readonly string context;
+
+    private TsguOptionalFields(ushort present, int end, string context)
+    {
+        Present = present;
+        this.end = end;
+        this.context = context;
+    }
+
+    /// <summary>The flags as received.</summary>
+    public ushort Present { get; }
+
+    /// <summary>
+    /// Reads <c>fieldsPresent(2)</c> and, when <paramref name="reserved"/>, the <c>reserved(2)</c> after it; an error when
+    /// a flag outside <paramref name="known"/> is set (<paramref name="unknownMeaning"/> says how) or reserved is not 0.
+    /// </summary>
+    public static DecodeError? Read(
+        ref PduReader reader, int end, string context, ushort known, bool reserved, out TsguOptionalFields fields,
+        string unknownMeaning = "names fields MS-TSGU does not define")
+    {
+        fields = default;
+        int at = reader.Position;
+        ushort present = reader.ReadUInt16Le();
+        if ((present & ~known) != 0)
+        {
+            return DecodeError.InvalidField(context, "fieldsPresent", $"0x{present:x4} {unknownMeaning}", at, known, present);
+        }
+
+        if (reserved && reader.ReadUInt16Le() is var value and not 0)
+        {
+            return DecodeError.InvalidField(context, "reserved", $"must be 0, got 0x{value:x4}", at + 2, 0, value);
+        }
+
+        fields = new TsguOptionalFields(present, end, context);
+        return null;
+    }
+
+    /// <summary>Writes <c>fieldsPresent(2)</c> and, when <paramref name="reserved"/>, a zero <c>reserved(2)</c>.</summary>
+    public static void Write(ref PduWriter writer, ushort present, bool reserved)
+    {
+        writer.WriteUInt16Le(present);
+        if (reserved)
+        {
+            writer.WriteUInt16Le(0);
+        }
+    }
+
+    /// <summary>Whether <paramref name="flag"/> is set.</summary>
+    public bool Has(ushort flag) => (Present & flag) != 0;
+
+    /// <summary>A 4-byte field, read when <paramref name="flag"/> is set.</summary>
+    public DecodeError? UInt32(ref PduReader reader, ushort flag, string field, out uint? value)
+    {
+        value = null;
+        if (!Has(flag))
+        {
+            return null;
+        }
+
+        if (TsguBody.Need(ref reader, end, 4, context, field) is { } short4)
+        {
+            return short4;
+        }
+
+        value = reader.ReadUInt32Le();
+        return null;
+    }
+
+    /// <summary>A 2-byte field, read when <paramref name="flag"/> is set.</summary>
+    public DecodeError? UInt16(ref PduReader reader, ushort flag, string field, out ushort? value)
+    {
+        value = null;
+        if (!Has(flag))
+        {
+            return null;
+        }
+
+        if (TsguBody.Need(ref reader, end, 2, context, field) is { } short2)
+        {
+            return short2;
+        }
+
+        value = reader.ReadUInt16Le();
+        return null;
+    }
+
+    /// <summary>A fixed-size byte field, read when <paramref name="flag"/> is set.</summary>
+    public DecodeError? Bytes(ref PduReader reader, ushort flag, int count, string field, out ByteString? value)
+    {
+        value = null;
+        if (!Has(flag))
+        {
+            return null;
+        }
+
+        if (TsguBody.Need(ref reader, end, count, context, field) is { } tooShort)
+        {
+            return tooShort;
+        }
+
+        value = new ByteString(reader.ReadBytes(count));
+        return null;
+    }
+
+    /// <summary>A <c>cbLen(2)</c>-prefixed field, read when <paramref name="flag"/> is set.</summary>
+    public DecodeError? Counted(ref PduReader reader, ushort flag, string field, out ByteString? value)
+    {
+        value = null;
+        if (!Has(flag))
+        {
+            return null;
+        }
+
+        if (TsguBody.ReadCounted(ref reader, end, context, field, out ByteString read) is { } bad)
+        {
+            return bad;
+        }
+
+        value = read;
+        return null;
+    }
+
+    /// <summary>Writes a 4-byte field when present.</summary>
+    public static void WriteUInt32(ref PduWriter writer, uint? value)
+    {
+        if (value is { } present)
+        {
+            writer.WriteUInt32Le(present);
+        }
+    }
+
+    /// <summary>Writes a 2-byte field when present.</summary>
+    public static void WriteUInt16(ref PduWriter writer, ushort? value)
+    {
+        if (value is { } present)
+        {
+            writer.WriteUInt16Le(present);
+        }
+    }
+
+    /// <summary>Writes a <c>cbLen(2)</c>-prefixed field when present.</summary>
+    public static void WriteCounted(ref PduWriter writer, ByteString? value)
+    {
+        if (value is { } present)
+        {
+            TsguBody.WriteCounted(ref writer, present);
+        }
+    }
+
+    /// <summary>The flag when the value is present, else 0.</summary>
+    public static ushort Flag(bool present, ushort flag) => present ? flag : (ushort)0;
+}

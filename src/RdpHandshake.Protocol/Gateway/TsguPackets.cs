@@ -99,12 +99,8 @@ public readonly record struct TsguTunnelCreate(TsguCapabilities Capabilities, By
     {
         TsguBody.WriteHeader(ref writer, TsguPacketType.TunnelCreate, Size);
         writer.WriteUInt32Le((uint)Capabilities);
-        writer.WriteUInt16Le(PaaCookie is null ? (ushort)0 : FieldPaaCookie);
-        writer.WriteUInt16Le(0);
-        if (PaaCookie is { } cookie)
-        {
-            TsguBody.WriteCounted(ref writer, cookie);
-        }
+        TsguOptionalFields.Write(ref writer, TsguOptionalFields.Flag(PaaCookie is not null, FieldPaaCookie), reserved: true);
+        TsguOptionalFields.WriteCounted(ref writer, PaaCookie);
     }
 
     public static DecodeResult<TsguTunnelCreate> Decode(ref PduReader reader)
@@ -115,27 +111,14 @@ public readonly record struct TsguTunnelCreate(TsguCapabilities Capabilities, By
         }
 
         var caps = (TsguCapabilities)reader.ReadUInt32Le();
-        int at = reader.Position;
-        ushort fields = reader.ReadUInt16Le();
-        if ((fields & ~FieldPaaCookie) != 0)
+        if (TsguOptionalFields.Read(ref reader, end, PduName, FieldPaaCookie, reserved: true, out TsguOptionalFields fields, "names fields other than the PAA cookie") is { } badFields)
         {
-            return DecodeError.InvalidField(PduName, "fieldsPresent", $"0x{fields:x4} names fields other than the PAA cookie", at, FieldPaaCookie, fields);
+            return badFields;
         }
 
-        if (reader.ReadUInt16Le() is var reserved and not 0)
+        if (fields.Counted(ref reader, FieldPaaCookie, "paaCookie", out ByteString? cookie) is { } bad)
         {
-            return DecodeError.InvalidField(PduName, "reserved", $"must be 0, got 0x{reserved:x4}", at + 2, 0, reserved);
-        }
-
-        ByteString? cookie = null;
-        if ((fields & FieldPaaCookie) != 0)
-        {
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "paaCookie", out ByteString value) is { } bad)
-            {
-                return bad;
-            }
-
-            cookie = value;
+            return bad;
         }
 
         return TsguBody.Finish(ref reader, end, PduName) is { } trailing ? trailing : new TsguTunnelCreate(caps, cookie);
@@ -180,28 +163,16 @@ public readonly record struct TsguTunnelResponse(
         TsguBody.WriteHeader(ref writer, TsguPacketType.TunnelResponse, Size);
         writer.WriteUInt16Le(ServerVersion);
         writer.WriteUInt32Le(StatusCode);
-        writer.WriteUInt16Le(FieldsPresent);
-        writer.WriteUInt16Le(0);
-        if (TunnelId is { } id)
-        {
-            writer.WriteUInt32Le(id);
-        }
-
-        if (Capabilities is { } caps)
-        {
-            writer.WriteUInt32Le((uint)caps);
-        }
-
+        TsguOptionalFields.Write(ref writer, FieldsPresent, reserved: true);
+        TsguOptionalFields.WriteUInt32(ref writer, TunnelId);
+        TsguOptionalFields.WriteUInt32(ref writer, (uint?)Capabilities);
         if (SohNonce is { } nonce)
         {
             writer.WriteBytes(nonce.Span);
             TsguBody.WriteCounted(ref writer, SohServerCertificate ?? ByteString.Empty);
         }
 
-        if (ConsentMessage is { } message)
-        {
-            TsguBody.WriteCounted(ref writer, message);
-        }
+        TsguOptionalFields.WriteCounted(ref writer, ConsentMessage);
     }
 
     public static DecodeResult<TsguTunnelResponse> Decode(ref PduReader reader)
@@ -213,72 +184,39 @@ public readonly record struct TsguTunnelResponse(
 
         ushort version = reader.ReadUInt16Le();
         uint status = reader.ReadUInt32Le();
-        int at = reader.Position;
-        ushort fields = reader.ReadUInt16Le();
-        if ((fields & ~KnownFields) != 0)
+        if (TsguOptionalFields.Read(ref reader, end, PduName, KnownFields, reserved: true, out TsguOptionalFields fields) is { } badFields)
         {
-            return DecodeError.InvalidField(PduName, "fieldsPresent", $"0x{fields:x4} names fields MS-TSGU does not define", at, KnownFields, fields);
+            return badFields;
         }
 
-        if (reader.ReadUInt16Le() is var reserved and not 0)
+        if (fields.UInt32(ref reader, FieldTunnelId, "tunnelId", out uint? tunnelId) is { } e1)
         {
-            return DecodeError.InvalidField(PduName, "reserved", $"must be 0, got 0x{reserved:x4}", at + 2, 0, reserved);
+            return e1;
         }
 
-        uint? tunnelId = null;
-        TsguCapabilities? caps = null;
-        ByteString? nonce = null;
-        ByteString? certificate = null;
-        ByteString? consent = null;
-        if ((fields & FieldTunnelId) != 0)
+        if (fields.UInt32(ref reader, FieldCapabilities, "capsFlags", out uint? caps) is { } e2)
         {
-            if (TsguBody.Need(ref reader, end, 4, PduName, "tunnelId") is { } e)
-            {
-                return e;
-            }
-
-            tunnelId = reader.ReadUInt32Le();
+            return e2;
         }
 
-        if ((fields & FieldCapabilities) != 0)
+        if (fields.Bytes(ref reader, FieldSohRequest, NonceLength, "nonce", out ByteString? nonce) is { } e3)
         {
-            if (TsguBody.Need(ref reader, end, 4, PduName, "capsFlags") is { } e)
-            {
-                return e;
-            }
-
-            caps = (TsguCapabilities)reader.ReadUInt32Le();
+            return e3;
         }
 
-        if ((fields & FieldSohRequest) != 0)
+        if (fields.Counted(ref reader, FieldSohRequest, "serverCert", out ByteString? certificate) is { } e4)
         {
-            if (TsguBody.Need(ref reader, end, NonceLength, PduName, "nonce") is { } e)
-            {
-                return e;
-            }
-
-            nonce = new ByteString(reader.ReadBytes(NonceLength));
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "serverCert", out ByteString cert) is { } bad)
-            {
-                return bad;
-            }
-
-            certificate = cert;
+            return e4;
         }
 
-        if ((fields & FieldConsentMessage) != 0)
+        if (fields.Counted(ref reader, FieldConsentMessage, "consentMsg", out ByteString? consent) is { } e5)
         {
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "consentMsg", out ByteString message) is { } bad)
-            {
-                return bad;
-            }
-
-            consent = message;
+            return e5;
         }
 
         return TsguBody.Finish(ref reader, end, PduName) is { } trailing
             ? trailing
-            : new TsguTunnelResponse(status, tunnelId, caps, nonce, certificate, consent, version);
+            : new TsguTunnelResponse(status, tunnelId, (TsguCapabilities?)caps, nonce, certificate, consent, version);
     }
 }
 
@@ -299,12 +237,9 @@ public readonly record struct TsguTunnelAuth(ByteString ClientName, ByteString? 
     public void Encode(ref PduWriter writer)
     {
         TsguBody.WriteHeader(ref writer, TsguPacketType.TunnelAuth, Size);
-        writer.WriteUInt16Le(StatementOfHealth is null ? (ushort)0 : FieldSoh);
+        TsguOptionalFields.Write(ref writer, TsguOptionalFields.Flag(StatementOfHealth is not null, FieldSoh), reserved: false);
         TsguBody.WriteCounted(ref writer, ClientName);
-        if (StatementOfHealth is { } soh)
-        {
-            TsguBody.WriteCounted(ref writer, soh);
-        }
+        TsguOptionalFields.WriteCounted(ref writer, StatementOfHealth);
     }
 
     public static DecodeResult<TsguTunnelAuth> Decode(ref PduReader reader)
@@ -314,11 +249,9 @@ public readonly record struct TsguTunnelAuth(ByteString ClientName, ByteString? 
             return error;
         }
 
-        int at = reader.Position;
-        ushort fields = reader.ReadUInt16Le();
-        if ((fields & ~FieldSoh) != 0)
+        if (TsguOptionalFields.Read(ref reader, end, PduName, FieldSoh, reserved: false, out TsguOptionalFields fields) is { } badFields)
         {
-            return DecodeError.InvalidField(PduName, "fieldsPresent", $"0x{fields:x4} names fields MS-TSGU does not define", at, FieldSoh, fields);
+            return badFields;
         }
 
         if (TsguBody.ReadCounted(ref reader, end, PduName, "clientName", out ByteString name) is { } badName)
@@ -326,15 +259,9 @@ public readonly record struct TsguTunnelAuth(ByteString ClientName, ByteString? 
             return badName;
         }
 
-        ByteString? soh = null;
-        if ((fields & FieldSoh) != 0)
+        if (fields.Counted(ref reader, FieldSoh, "statementOfHealth", out ByteString? soh) is { } bad)
         {
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "statementOfHealth", out ByteString value) is { } bad)
-            {
-                return bad;
-            }
-
-            soh = value;
+            return bad;
         }
 
         return TsguBody.Finish(ref reader, end, PduName) is { } trailing ? trailing : new TsguTunnelAuth(name, soh);
@@ -366,22 +293,10 @@ public readonly record struct TsguTunnelAuthResponse(uint ErrorCode, uint? Redir
     {
         TsguBody.WriteHeader(ref writer, TsguPacketType.TunnelAuthResponse, Size);
         writer.WriteUInt32Le(ErrorCode);
-        writer.WriteUInt16Le(FieldsPresent);
-        writer.WriteUInt16Le(0);
-        if (RedirectionFlags is { } flags)
-        {
-            writer.WriteUInt32Le(flags);
-        }
-
-        if (IdleTimeoutMinutes is { } idle)
-        {
-            writer.WriteUInt32Le(idle);
-        }
-
-        if (SohResponse is { } soh)
-        {
-            TsguBody.WriteCounted(ref writer, soh);
-        }
+        TsguOptionalFields.Write(ref writer, FieldsPresent, reserved: true);
+        TsguOptionalFields.WriteUInt32(ref writer, RedirectionFlags);
+        TsguOptionalFields.WriteUInt32(ref writer, IdleTimeoutMinutes);
+        TsguOptionalFields.WriteCounted(ref writer, SohResponse);
     }
 
     public static DecodeResult<TsguTunnelAuthResponse> Decode(ref PduReader reader)
@@ -392,49 +307,24 @@ public readonly record struct TsguTunnelAuthResponse(uint ErrorCode, uint? Redir
         }
 
         uint code = reader.ReadUInt32Le();
-        int at = reader.Position;
-        ushort fields = reader.ReadUInt16Le();
-        if ((fields & ~KnownFields) != 0)
+        if (TsguOptionalFields.Read(ref reader, end, PduName, KnownFields, reserved: true, out TsguOptionalFields fields) is { } badFields)
         {
-            return DecodeError.InvalidField(PduName, "fieldsPresent", $"0x{fields:x4} names fields MS-TSGU does not define", at, KnownFields, fields);
+            return badFields;
         }
 
-        if (reader.ReadUInt16Le() is var reserved and not 0)
+        if (fields.UInt32(ref reader, FieldRedirectionFlags, "redirFlags", out uint? redirection) is { } e1)
         {
-            return DecodeError.InvalidField(PduName, "reserved", $"must be 0, got 0x{reserved:x4}", at + 2, 0, reserved);
+            return e1;
         }
 
-        uint? redirection = null;
-        uint? idle = null;
-        ByteString? soh = null;
-        if ((fields & FieldRedirectionFlags) != 0)
+        if (fields.UInt32(ref reader, FieldIdleTimeout, "idleTimeout", out uint? idle) is { } e2)
         {
-            if (TsguBody.Need(ref reader, end, 4, PduName, "redirFlags") is { } e)
-            {
-                return e;
-            }
-
-            redirection = reader.ReadUInt32Le();
+            return e2;
         }
 
-        if ((fields & FieldIdleTimeout) != 0)
+        if (fields.Counted(ref reader, FieldSohResponse, "sohResponse", out ByteString? soh) is { } e3)
         {
-            if (TsguBody.Need(ref reader, end, 4, PduName, "idleTimeout") is { } e)
-            {
-                return e;
-            }
-
-            idle = reader.ReadUInt32Le();
-        }
-
-        if ((fields & FieldSohResponse) != 0)
-        {
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "sohResponse", out ByteString value) is { } bad)
-            {
-                return bad;
-            }
-
-            soh = value;
+            return e3;
         }
 
         return TsguBody.Finish(ref reader, end, PduName) is { } trailing ? trailing : new TsguTunnelAuthResponse(code, redirection, idle, soh);
@@ -538,22 +428,10 @@ public readonly record struct TsguChannelResponse(uint ErrorCode, uint? ChannelI
     {
         TsguBody.WriteHeader(ref writer, TsguPacketType.ChannelResponse, Size);
         writer.WriteUInt32Le(ErrorCode);
-        writer.WriteUInt16Le(FieldsPresent);
-        writer.WriteUInt16Le(0);
-        if (ChannelId is { } id)
-        {
-            writer.WriteUInt32Le(id);
-        }
-
-        if (UdpPort is { } port)
-        {
-            writer.WriteUInt16Le(port);
-        }
-
-        if (AuthnCookie is { } cookie)
-        {
-            TsguBody.WriteCounted(ref writer, cookie);
-        }
+        TsguOptionalFields.Write(ref writer, FieldsPresent, reserved: true);
+        TsguOptionalFields.WriteUInt32(ref writer, ChannelId);
+        TsguOptionalFields.WriteUInt16(ref writer, UdpPort);
+        TsguOptionalFields.WriteCounted(ref writer, AuthnCookie);
     }
 
     public static DecodeResult<TsguChannelResponse> Decode(ref PduReader reader)
@@ -564,49 +442,24 @@ public readonly record struct TsguChannelResponse(uint ErrorCode, uint? ChannelI
         }
 
         uint code = reader.ReadUInt32Le();
-        int at = reader.Position;
-        ushort fields = reader.ReadUInt16Le();
-        if ((fields & ~KnownFields) != 0)
+        if (TsguOptionalFields.Read(ref reader, end, PduName, KnownFields, reserved: true, out TsguOptionalFields fields) is { } badFields)
         {
-            return DecodeError.InvalidField(PduName, "fieldsPresent", $"0x{fields:x4} names fields MS-TSGU does not define", at, KnownFields, fields);
+            return badFields;
         }
 
-        if (reader.ReadUInt16Le() is var reserved and not 0)
+        if (fields.UInt32(ref reader, FieldChannelId, "channelId", out uint? channel) is { } e1)
         {
-            return DecodeError.InvalidField(PduName, "reserved", $"must be 0, got 0x{reserved:x4}", at + 2, 0, reserved);
+            return e1;
         }
 
-        uint? channel = null;
-        ushort? udp = null;
-        ByteString? cookie = null;
-        if ((fields & FieldChannelId) != 0)
+        if (fields.UInt16(ref reader, FieldUdpPort, "udpPort", out ushort? udp) is { } e2)
         {
-            if (TsguBody.Need(ref reader, end, 4, PduName, "channelId") is { } e)
-            {
-                return e;
-            }
-
-            channel = reader.ReadUInt32Le();
+            return e2;
         }
 
-        if ((fields & FieldUdpPort) != 0)
+        if (fields.Counted(ref reader, FieldAuthnCookie, "authnCookie", out ByteString? cookie) is { } e3)
         {
-            if (TsguBody.Need(ref reader, end, 2, PduName, "udpPort") is { } e)
-            {
-                return e;
-            }
-
-            udp = reader.ReadUInt16Le();
-        }
-
-        if ((fields & FieldAuthnCookie) != 0)
-        {
-            if (TsguBody.ReadCounted(ref reader, end, PduName, "authnCookie", out ByteString value) is { } bad)
-            {
-                return bad;
-            }
-
-            cookie = value;
+            return e3;
         }
 
         return TsguBody.Finish(ref reader, end, PduName) is { } trailing ? trailing : new TsguChannelResponse(code, channel, udp, cookie);

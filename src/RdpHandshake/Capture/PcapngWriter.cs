@@ -33,7 +33,7 @@ public static class PcapngWriter
         }
 
         using var writer = new BinaryWriter(output, System.Text.Encoding.UTF8, leaveOpen: true);
-        WriteSectionHeader(writer);
+        WriteSectionHeader(writer, log.Comment);
         WriteInterface(writer);
 
         var tcp = new TcpState(client, server);
@@ -74,15 +74,28 @@ public static class PcapngWriter
         }
     }
 
-    private static void WriteSectionHeader(BinaryWriter writer)
+    private static void WriteSectionHeader(BinaryWriter writer, string? comment)
     {
-        const uint length = 4 + 4 + 4 + 2 + 2 + 8 + 4;
+        // opt_comment (code 1), UTF-8, padded to 32 bits, then opt_endofopt (pcapng 4.1, 3.5).
+        byte[] text = comment is null ? [] : System.Text.Encoding.UTF8.GetBytes(comment.Length > 4000 ? comment[..4000] : comment);
+        int padded = (text.Length + 3) & ~3;
+        int options = comment is null ? 0 : 4 + padded + 4;
+        uint length = (uint)(4 + 4 + 4 + 2 + 2 + 8 + options + 4);
         writer.Write(SectionHeaderBlock);
         writer.Write(length);
         writer.Write(0x1A2B3C4Du); // byte-order magic
         writer.Write((ushort)1); // major version
         writer.Write((ushort)0); // minor version
         writer.Write(-1L); // section length unknown
+        if (comment is not null)
+        {
+            writer.Write((ushort)1);
+            writer.Write((ushort)text.Length);
+            writer.Write(text);
+            writer.Write(new byte[padded - text.Length]);
+            writer.Write(0u); // opt_endofopt
+        }
+
         writer.Write(length);
     }
 

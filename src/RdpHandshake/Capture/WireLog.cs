@@ -42,6 +42,12 @@ public sealed class WireLog
 
     public IPEndPoint? Server { get; set; }
 
+    /// <summary>
+    /// What the capture shows when it is not simply the connection as made (a stream tunnelled through an RD Gateway):
+    /// written as the pcapng section's comment (opt_comment), which Wireshark shows in its capture file properties.
+    /// </summary>
+    public string? Comment { get; set; }
+
     /// <summary>When the TCP connection was established, as an offset from <see cref="StartedAt"/>.</summary>
     public TimeSpan? ConnectedAt { get; set; }
 

@@ -184,7 +184,7 @@ public static partial class DiagnosisCatalog
 
         rows.Add(CauseId.GatewayAuthFailed, "gateway", new(
                 "the RD Gateway refused the credentials",
-                "The gateway answered the NTLM AUTHENTICATE (or the Basic credentials) with 401 again: the user name or password is wrong for the gateway, the account is locked or disabled, or the gateway does not accept this scheme.",
+                "The gateway answered the NTLM AUTHENTICATE (or the Basic credentials, or the Kerberos token without saying why) with 401 again: the user name or password is wrong for the gateway, the account is locked or disabled, or the gateway does not accept this scheme.",
                 "Check the gateway user and its password (RDPHS_GATEWAY_PASSWORD), its domain (DOMAIN\\user), and the gateway's event log (TerminalServices-Gateway, Security) for the refused logon.",
                 null, NoMstscCode: NoMstscCodeReasons.Gateway));
 
@@ -208,6 +208,28 @@ public static partial class DiagnosisCatalog
                 "the RD Gateway closed the channel to the session host",
                 "During the RDP sequence the gateway sent PKT_TYPE_CLOSE_CHANNEL: its connection to the session host ended (the host closed it, or the gateway's session timeout or an administrator ended it). The detail is the status it gave.",
                 "Probe the session host directly from the gateway's network to see how its RDP sequence ends; check the gateway's session and idle timeouts.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+
+        // Kerberos to the gateway (--gateway-auth negotiate): the same causes as for the session host, at gateway.http-auth.
+        rows.In(CauseId.KdcNotFound, ConnectionPhase.Gateway, new(
+                "no KDC is known for the gateway user's realm",
+                "Negotiate to the RD Gateway needs a Kerberos ticket for its HTTP/ principal, and no KDC of the gateway user's realm was given, listed in krb5.conf or found in DNS.",
+                "Name the KDC (`rdphs probe HOST --gateway https://GATEWAY --gateway-user alice@REALM --gateway-auth negotiate --kdc KDC`), or list it in krb5.conf; check the realm in the gateway user's name (user@REALM).",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.KdcUnreachable, ConnectionPhase.Gateway, new(
+                "the KDC could not be reached for the gateway's ticket",
+                "The request for the RD Gateway's ticket found no KDC listening (refused), no answer in time (timeout), or a connection that ended before the answer: a stopped KDC, a firewall on port 88, or a wrong address.",
+                "Check that the KDC runs and listens on port 88 and that this machine reaches it (`rdphs probe HOST --gateway https://GATEWAY --gateway-user alice@REALM --gateway-auth negotiate --kdc KDC`).",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.KerberosRejected, ConnectionPhase.Gateway, new(
+                "the RD Gateway rejected the Kerberos token",
+                "The gateway answered the Negotiate token with a SPNEGO reject and no KRB-ERROR: its web server does not accept Kerberos, or holds no key for the HTTP/ principal the ticket is for.",
+                "Check the gateway's HTTP/ principal (`setspn -L` on its account) and that Windows Authentication with Negotiate is on for the RD Gateway site; `rdphs probe HOST --gateway https://GATEWAY --gateway-user alice@REALM --gateway-auth negotiate --gateway-spn HTTP/NAME` asks for another principal.",
+                null, NoMstscCode: NoMstscCodeReasons.Gateway));
+        rows.In(CauseId.KerberosMutualAuthFailed, ConnectionPhase.Gateway, new(
+                "the RD Gateway did not prove it holds its HTTP/ key",
+                "The AP-REP in the gateway's WWW-Authenticate: Negotiate answer does not decrypt with the ticket's session key or answers another authenticator: whoever answered is not the gateway the ticket is for.",
+                "Check that the gateway's name resolves to the intended server and that nothing intercepts TLS in front of it; do not send credentials there until it is explained.",
                 null, NoMstscCode: NoMstscCodeReasons.Gateway));
 
         rows.In(CauseId.ClosedByPeer, ConnectionPhase.Gateway, new(

@@ -100,9 +100,26 @@ internal sealed partial class Attempt(ILogger logger, TimeProvider time, Action<
     /// Records that the sequence runs inside a tunnel from here on (an RD Gateway's channel): the wire log starts with
     /// the tunnelled stream, and every step after this is marked as tunnelled through <paramref name="via"/>.
     /// </summary>
-    public void MarkTunnelled(IRdpTransport transport, string via)
+    /// <remarks>
+    /// The capture shows the tunnelled RDP stream as one TCP connection from <paramref name="client"/> (the local end of
+    /// the connection to the gateway) to the target: at its address when <paramref name="target"/> is an IP address of the
+    /// same family, else at <paramref name="gateway"/>'s address with the target's port. The pcapng comment says which.
+    /// </remarks>
+    public void MarkTunnelled(IRdpTransport transport, string via, IPEndPoint? client = null, IPEndPoint? gateway = null, ProbeTarget? target = null)
     {
-        _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed };
+        IPEndPoint? server = null;
+        string? comment = null;
+        if (client is not null && target is not null)
+        {
+            bool literal = IPAddress.TryParse(target.Host, out IPAddress? address) && address.AddressFamily == client.AddressFamily;
+            server = literal ? new IPEndPoint(address!, target.Port) : new IPEndPoint(gateway?.Address ?? client.Address, target.Port);
+            comment = $"The RDP stream to {target} tunnelled through {via} (MS-TSGU data packets), shown as one TCP connection from "
+                + $"the local end of the gateway connection ({client}) to "
+                + (literal ? $"the target's address ({server})." : $"{server}: the target is a name, so the gateway's address stands for it, with the target's port.")
+                + " The gateway's own TLS and HTTP are not in this file.";
+        }
+
+        _wire = new WireLog(_recorder.StartedAt) { ConnectedAt = _recorder.Elapsed, Client = client, Server = server, Comment = comment };
         _remote = transport.RemoteDescription;
         _local = transport.LocalDescription;
         _tunnel = via;

@@ -1,6 +1,7 @@
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Gateway;
 using RdpHandshake.Protocol.Tls;
+using RdpHandshake.Recording;
 using RdpHandshake.Tls;
 using RdpHandshake.Transport;
 
@@ -17,6 +18,12 @@ internal sealed class GatewayConnection(SocketTransport transport, ProbeTlsSessi
     /// <summary>The most decrypted bytes held unread: two of the largest WebSocket frames.</summary>
     public const int MaxBuffered = 2 * WebSocketFrame.MaxFrameLength;
 
+    /// <summary>
+    /// The most received bytes this connection holds at once: <see cref="MaxBuffered"/> decrypted bytes, the plaintext
+    /// of one more TLS record (the bound is checked before a read), and what the socket's receive window buffers.
+    /// </summary>
+    public const int HeldBound = MaxBuffered + TlsRecordHeader.MaxRecordSize + (int)SocketTransport.ReceiveWindow;
+
     private readonly Lock _tlsGate = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
 
@@ -26,6 +33,15 @@ internal sealed class GatewayConnection(SocketTransport transport, ProbeTlsSessi
     public ProbeTlsSession Tls => tls;
 
     public SocketTransport Transport => transport;
+
+    /// <summary>The step the bytes read now belong to: every read counts what is held against it. Null between steps.</summary>
+    public StepRecord? Step { get; set; }
+
+    /// <summary>Received bytes held beyond this connection's buffer (the packet stream decoded from it), counted with it.</summary>
+    public int HeldElsewhere { get; set; }
+
+    /// <summary>The bound <see cref="HeldElsewhere"/> adds to <see cref="HeldBound"/>.</summary>
+    public int ElsewhereBound { get; set; }
 
     /// <summary>
     /// The TLS handshake within <paramref name="timeout"/>: null when it completed, else the read that ended it (or a
@@ -74,6 +90,7 @@ internal sealed class GatewayConnection(SocketTransport transport, ProbeTlsSessi
         }
 
         FrameReadResult read = await FrameReader.ReadFrameAsync(transport, new TlsRecordFrameHint("gateway", "a TLS record from the RD Gateway"), timeout, cancellationToken).ConfigureAwait(false);
+        Step?.NoteHeld(Buffer.Count + HeldElsewhere + read.PeakBuffered, HeldBound + ElsewhereBound);
         if (read.Status != FrameReadStatus.Frame)
         {
             return read;
@@ -93,6 +110,7 @@ internal sealed class GatewayConnection(SocketTransport transport, ProbeTlsSessi
         }
 
         Buffer.AddRange(plaintext);
+        Step?.NoteHeld(Buffer.Count + HeldElsewhere, HeldBound + ElsewhereBound);
         if (received.Failure is { } failure)
         {
             string detail = $"TLS {(failure.Kind == TlsFailureKind.AlertReceived ? "alert from the gateway" : "failure")}: {failure.Alert?.DisplayName ?? failure.Message}";

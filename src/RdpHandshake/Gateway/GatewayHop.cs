@@ -55,6 +55,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         try
         {
             (HttpResponseHead? head, failed) = await AuthenticateAsync(outChannel, "RDG_OUT_DATA", wantWebSocket, cancellationToken).ConfigureAwait(false);
+            outChannel.Step = null;
             if (head is null)
             {
                 await outChannel.DisposeAsync().ConfigureAwait(false);
@@ -83,6 +84,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                 }
 
                 (HttpResponseHead? inHead, failed) = await AuthenticateAsync(inChannel, "RDG_IN_DATA", false, cancellationToken).ConfigureAwait(false);
+                inChannel.Step = null;
                 if (inHead is null)
                 {
                     await outChannel.DisposeAsync().ConfigureAwait(false);
@@ -96,13 +98,19 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
             var channel = new GatewayChannel(outChannel, inChannel, webSocket, chunked, time, afterSeed);
             Diagnosis? refused = await TunnelAsync(channel, cancellationToken).ConfigureAwait(false);
+            // From here the RDP sequence's steps read through the tunnel transport, which bounds and counts its own reads.
+            channel.Step = null;
             if (refused is not null)
             {
                 await channel.DisposeAsync().ConfigureAwait(false);
                 return (null, refused);
             }
 
-            var tunnel = new TunnelTransport(channel, $"{target} via {gateway}", outChannel.Transport.LocalDescription);
+            var tunnel = new TunnelTransport(channel, $"{target} via {gateway}", outChannel.Transport.LocalDescription)
+            {
+                LocalEndPoint = outChannel.Transport.LocalEndPoint,
+                GatewayEndPoint = outChannel.Transport.RemoteEndPoint,
+            };
             return (tunnel, null);
         }
         catch
@@ -186,8 +194,9 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         string? serverName = IPAddress.TryParse(gateway.Host, out _) ? null : gateway.Host;
         var session = new TlsClientSession(Options.Tls with { ServerName = serverName }, keyLog: Options.KeyLog);
         var tls = new ProbeTlsSession(session, serverName, gateway.Host, time.GetUtcNow, Options.Trust, Options.CertificatePolicy);
-        var connection = new GatewayConnection(transport, tls, time);
+        var connection = new GatewayConnection(transport, tls, time) { Step = tlsStep };
         FrameReadResult? ended = await connection.HandshakeAsync(ReadTimeout, cancellationToken).ConfigureAwait(false);
+        connection.Step = null;
         List<StepField> tlsFields = [new("channel", channel), new("sni", serverName ?? "none")];
         if (tls.Milestone >= Protocol.Tls.TlsMilestone.ServerHello)
         {
@@ -223,16 +232,30 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
     private async Task<(HttpResponseHead? Head, Diagnosis? Failure)> AuthenticateAsync(GatewayConnection connection, string method, bool webSocket, CancellationToken cancellationToken)
     {
         StepRecord step = attempt.Begin(HttpAuthStep, Phase);
+        connection.Step = step;
         var fields = new List<StepField> { new("request", $"{method} /remoteDesktopGateway/"), new("transport", webSocket ? "websocket upgrade asked" : "http") };
         string? key = webSocket ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) : null;
         using NtlmPackage? ntlm = gateway is { Credentials: { } credentials, Auth: GatewayAuthScheme.Ntlm } ? new NtlmPackage(credentials, $"HTTP/{gateway.Host}", time) : null;
+        await using GatewayKerberos? kerberos = gateway is { Credentials: not null, Auth: GatewayAuthScheme.Negotiate }
+            ? GatewayKerberos.Create(gateway, Options.Kerberos, ReadTimeout, Options.ConnectTimeout, time)
+            : null;
+        fields.Add(new StepField("auth", gateway.Credentials is null ? "none" : $"{gateway.Auth.ToString().ToUpperInvariant()} as {gateway.Credentials}"));
         string? authorization = gateway.Credentials switch
         {
             null => null,
             { } c when gateway.Auth == GatewayAuthScheme.Basic => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{c}:{c.Password.Reveal()}")),
+            _ when kerberos is not null => null,
             _ => "NTLM " + Convert.ToBase64String(ntlm!.FirstToken().Token),
         };
-        fields.Add(new StepField("auth", gateway.Credentials is null ? "none" : $"{gateway.Auth.ToString().ToUpperInvariant()} as {gateway.Credentials}"));
+        if (kerberos is not null)
+        {
+            (authorization, ProtocolFailure? kdcFailure) = await kerberos.AuthorizationAsync(fields, cancellationToken).ConfigureAwait(false);
+            if (kdcFailure is not null)
+            {
+                return (null, FailKerberos(step, kdcFailure, fields, "getting a Kerberos ticket for the RD Gateway"));
+            }
+        }
+
         var sent = new List<byte>();
         var received = new List<byte>();
         for (int round = 0; ; round++)
@@ -269,6 +292,11 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                         return (null, attempt.Diagnose(new Cause(Phase, CauseId.MalformedResponse), "the RD Gateway switched to WebSocket with a Sec-WebSocket-Accept that does not answer the key sent (RFC 6455 4.2.2)", step));
                     }
 
+                    if (kerberos is not null && MutualAuthentication(kerberos, head, fields) is { } unproven)
+                    {
+                        return (null, FailKerberos(step, unproven, fields, "the RD Gateway's Kerberos answer", [.. sent], [.. received]));
+                    }
+
                     attempt.End(step, StepOutcome.Ok, $"{method}: 101 Switching Protocols, WebSocket transport{(gateway.Credentials is null ? string.Empty : $", authenticated as {gateway.Credentials}")}", fields, [.. sent], [.. received]);
                     return (head, null);
                 case 200 when gateway.Transport == GatewayTransport.WebSocket && method == "RDG_OUT_DATA":
@@ -276,6 +304,11 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayTransportUnsupported, "websocket"), "the RD Gateway answered the WebSocket upgrade with 200: it serves only the HTTP transport (RDG_OUT_DATA and RDG_IN_DATA)", step));
                 case 200:
                     await DiscardBodyAsync(connection, head, method == "RDG_IN_DATA", cancellationToken).ConfigureAwait(false);
+                    if (kerberos is not null && MutualAuthentication(kerberos, head, fields) is { } unproven200)
+                    {
+                        return (null, FailKerberos(step, unproven200, fields, "the RD Gateway's Kerberos answer", [.. sent], [.. received]));
+                    }
+
                     attempt.End(step, StepOutcome.Ok, $"{method}: 200 OK, HTTP transport{(gateway.Credentials is null ? string.Empty : $", authenticated as {gateway.Credentials}")}", fields, [.. sent], [.. received]);
                     return (head, null);
                 case 401 when round == 0 && ntlm is not null && NtlmChallenge(head) is { } challenge:
@@ -293,6 +326,8 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                 case 401 when gateway.Credentials is null:
                     attempt.End(step, StepOutcome.Failed, $"401: the gateway asks for credentials ({offered})", fields, [.. sent], [.. received]);
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayHttpStatus, "401"), $"the RD Gateway answered {method} with 401 Unauthorized and rdphs has no gateway credentials (give --gateway-user); it offers {(offered.Length == 0 ? "no scheme" : offered)}", step));
+                case 401 when kerberos is not null && NegotiateToken(head) is { Length: > 0 } refusal && kerberos.AcceptGatewayToken(refusal, fields) is { } why:
+                    return (null, FailKerberos(step, why, fields, "the RD Gateway refused the Kerberos token", [.. sent], [.. received]));
                 case 401:
                     attempt.End(step, StepOutcome.Failed, $"401: the gateway refused the {gateway.Auth} credentials of {gateway.Credentials}", fields, [.. sent], [.. received]);
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayAuthFailed), $"the RD Gateway refused the {gateway.Auth.ToString().ToUpperInvariant()} credentials of {gateway.Credentials} (401 Unauthorized{(offered.Length == 0 ? string.Empty : $"; it offers {offered}")})", step));
@@ -302,6 +337,55 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
                     return (null, attempt.Diagnose(new Cause(Phase, CauseId.GatewayHttpStatus, status, (uint)head.StatusCode), $"the RD Gateway answered {method} with HTTP {head.StatusCode} {head.Reason}", step));
             }
         }
+    }
+
+    /// <summary>
+    /// Mutual authentication: the AP-REP in the gateway's <c>WWW-Authenticate: Negotiate</c> answer, checked; null when
+    /// it proves the gateway holds its key, or when the gateway sent none (RFC 4559 makes it optional; the step says so).
+    /// </summary>
+    private static ProtocolFailure? MutualAuthentication(GatewayKerberos kerberos, HttpResponseHead head, List<StepField> fields)
+    {
+        if (NegotiateToken(head) is not { Length: > 0 } token)
+        {
+            fields.Add(new StepField("kerberos.mutual-auth", "not offered: the gateway's answer carries no Negotiate token"));
+            return null;
+        }
+
+        ProtocolFailure? failure = kerberos.AcceptGatewayToken(token, fields);
+        if (failure is null)
+        {
+            fields.Add(new StepField("kerberos.mutual-auth", "the gateway's AP-REP checked"));
+        }
+
+        return failure;
+    }
+
+    /// <summary>The token of a <c>WWW-Authenticate: Negotiate</c> header; empty for a bare <c>Negotiate</c>, null when there is none or it is not base64.</summary>
+    private static byte[]? NegotiateToken(HttpResponseHead head)
+    {
+        foreach (string value in head.AllHeaders("WWW-Authenticate"))
+        {
+            if (value.StartsWith("Negotiate", StringComparison.OrdinalIgnoreCase) && (value.Length == 9 || value[9] == ' '))
+            {
+                try
+                {
+                    return Convert.FromBase64String(value[9..].Trim());
+                }
+                catch (FormatException)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A Kerberos failure at <c>gateway.http-auth</c>: the KDC's or the gateway's, typed as for the session host.</summary>
+    private Diagnosis FailKerberos(StepRecord step, ProtocolFailure failure, List<StepField> fields, string what, byte[]? sent = null, byte[]? received = null)
+    {
+        attempt.End(step, StepOutcome.Failed, $"{what}: {failure.Reason}", [.. fields, new StepField("kdc.bytes", "withheld: the KDC exchanges carry tickets")], sent, received);
+        return attempt.Diagnose(new Cause(Phase, failure.Cause, failure.Detail, failure.Code), $"{what}: {failure.Reason}", step, decodeError: failure.DecodeError?.ToString());
     }
 
     private static byte[]? NtlmChallenge(HttpResponseHead head)
@@ -465,11 +549,15 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
         }
 
         TsguCapabilities caps = TsguCapabilities.QuarantineSoh | TsguCapabilities.ConsentMessage | TsguCapabilities.ServiceMessage;
+        // The PAA cookie (MS-TSGU 2.2.10.19) is a credential: sent as given, recorded as asterisks of the same length.
+        string? cookie = gateway.PaaCookie;
         failed = await ExchangeAsync<TsguTunnelResponse>(channel, TunnelStep,
-            Pdu.Encode(new TsguTunnelCreate(caps, gateway.PaaCookie is null ? null : TsguText.Encode(gateway.PaaCookie))),
+            Pdu.Encode(new TsguTunnelCreate(caps, cookie is null ? null : TsguText.Encode(cookie))),
             "HTTP_TUNNEL_RESPONSE", r => r.StatusCode,
             r => [new("tunnelId", r.TunnelId?.ToString(CultureInfo.InvariantCulture) ?? "none"), new("capabilities", r.Capabilities?.ToString() ?? "none"), .. r.ConsentMessage is { } consent ? [new StepField("consentMessage", TsguText.Text(consent))] : Array.Empty<StepField>()],
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            recorded: cookie is null ? null : Pdu.Encode(new TsguTunnelCreate(caps, TsguText.Encode(new string('*', cookie.Length)))),
+            sentFields: [new("paaCookie", cookie is null ? "none" : $"sent ({cookie.Length} characters, withheld)")]).ConfigureAwait(false);
         if (failed is not null)
         {
             return failed;
@@ -492,12 +580,17 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
     /// <summary>One request packet and its response packet: the step, its fields, and the cause of a failing status.</summary>
     private async Task<Diagnosis?> ExchangeAsync<T>(
-        GatewayChannel channel, string name, byte[] request, string expecting, Func<T, uint> status, Func<T, IReadOnlyList<StepField>> describe, CancellationToken cancellationToken)
+        GatewayChannel channel, string name, byte[] request, string expecting, Func<T, uint> status, Func<T, IReadOnlyList<StepField>> describe, CancellationToken cancellationToken,
+        byte[]? recorded = null, IReadOnlyList<StepField>? sentFields = null)
         where T : IPdu<T>
     {
         StepRecord step = attempt.Begin(name, Phase);
+        channel.Step = step;
+        byte[] wire = request;
+        // A secret inside the packet (the PAA cookie) is recorded overwritten: the report keeps the packet's shape only.
+        request = recorded ?? request;
         attempt.NoteSent(request);
-        if (await channel.SendPacketAsync(request, cancellationToken).ConfigureAwait(false) is { } end)
+        if (await channel.SendPacketAsync(wire, cancellationToken).ConfigureAwait(false) is { } end)
         {
             attempt.End(step, StepOutcome.Failed, $"sending failed: {end.Describe()}", sent: request);
             return attempt.Diagnose(new Cause(Phase, end.Kind == TransportEndKind.Reset ? CauseId.Reset : CauseId.SocketError), $"sending to the RD Gateway failed: {end.Describe()}", step, socketError: end.SocketError);
@@ -505,7 +598,7 @@ internal sealed class GatewayHop(Attempt attempt, GatewayOptions gateway, ProbeT
 
         long started = time.GetTimestamp();
         var received = new List<byte>();
-        var fields = new List<StepField>();
+        var fields = new List<StepField>(sentFields ?? []);
         while (true)
         {
             TimeSpan left = ReadTimeout - time.GetElapsedTime(started);

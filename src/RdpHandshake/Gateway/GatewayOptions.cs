@@ -23,6 +23,12 @@ public enum GatewayAuthScheme
 
     /// <summary>Basic (RFC 7617): the password in the clear inside TLS.</summary>
     Basic,
+
+    /// <summary>
+    /// Negotiate with Kerberos (RFC 4559): a ticket for the gateway's <c>HTTP/</c> principal from the realm's KDC, the
+    /// AP-REQ in a SPNEGO token in <c>Authorization: Negotiate</c>, the gateway's AP-REP checked when it sends one.
+    /// </summary>
+    Negotiate,
 }
 
 /// <summary>The RD Gateway a probe goes through, and how.</summary>
@@ -36,6 +42,9 @@ public sealed record GatewayOptions(string Host, int Port = 443)
     public GatewayTransport Transport { get; init; } = GatewayTransport.Auto;
 
     public GatewayAuthScheme Auth { get; init; } = GatewayAuthScheme.Ntlm;
+
+    /// <summary>The gateway's Kerberos principal (<c>--gateway-spn</c>), e.g. <c>HTTP/gw.example.com</c>; null for <c>HTTP/</c> and <see cref="Host"/>.</summary>
+    public string? ServicePrincipal { get; init; }
 
     /// <summary>A pluggable authentication (PAA) cookie for the tunnel create packet, as RD Web Access issues; null for none.</summary>
     public string? PaaCookie { get; init; }

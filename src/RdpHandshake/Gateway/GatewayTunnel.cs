@@ -1,7 +1,9 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Security.Cryptography;
 using RdpHandshake.Protocol.Encoding;
 using RdpHandshake.Protocol.Gateway;
+using RdpHandshake.Recording;
 using RdpHandshake.Transport;
 
 namespace RdpHandshake.Gateway;
@@ -21,8 +23,25 @@ internal sealed record PacketRead(byte[]? Packet, FrameReadResult? Ended = null,
 internal sealed class GatewayChannel(GatewayConnection outChannel, GatewayConnection? inChannel, bool webSocket, ChunkedDecoder? chunked, TimeProvider time, byte[]? initial = null)
     : IAsyncDisposable
 {
+    /// <summary>
+    /// The most bytes the decoded packet stream holds: one packet short of complete, and all that one extraction moves
+    /// from the connection's buffer (at most its bound).
+    /// </summary>
+    public const int PacketsBound = TsguPacketHeader.MaxPacketLength + GatewayConnection.MaxBuffered + Protocol.Tls.TlsRecordHeader.MaxRecordSize;
+
     private readonly List<byte> _packets = [.. initial ?? []];
     private bool _closed;
+
+    /// <summary>The step the packets read now belong to (its held bytes are counted); null once the hop is done.</summary>
+    public StepRecord? Step
+    {
+        get => outChannel.Step;
+        set
+        {
+            outChannel.Step = value;
+            outChannel.ElsewhereBound = PacketsBound;
+        }
+    }
 
     public bool WebSocket => webSocket;
 
@@ -48,7 +67,10 @@ internal sealed class GatewayChannel(GatewayConnection outChannel, GatewayConnec
             }
 
             int before = _packets.Count;
-            if (Extract() is { } invalid)
+            DecodeError? invalid = Extract();
+            outChannel.HeldElsewhere = _packets.Count;
+            outChannel.Step?.NoteHeld(_packets.Count + outChannel.Buffer.Count, GatewayConnection.HeldBound + PacketsBound);
+            if (invalid is not null)
             {
                 return new PacketRead(null, Invalid: invalid, Partial: [.. _packets]);
             }
@@ -188,6 +210,12 @@ internal sealed class TunnelTransport : IRdpTransport
     public string RemoteDescription { get; }
 
     public string? LocalDescription { get; }
+
+    /// <summary>The local end of the connection to the gateway (its OUT channel).</summary>
+    public IPEndPoint? LocalEndPoint { get; init; }
+
+    /// <summary>The gateway's end of that connection.</summary>
+    public IPEndPoint? GatewayEndPoint { get; init; }
 
     /// <summary>The status of the gateway's PKT_TYPE_CLOSE_CHANNEL, once it sent one.</summary>
     public uint? ClosedByGateway { get; private set; }

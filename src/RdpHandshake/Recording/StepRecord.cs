@@ -67,6 +67,16 @@ public sealed class StepRecord
     /// <summary>The largest frame the step would accept: the bound that <see cref="PeakBuffered"/> is measured against.</summary>
     internal int FrameBound { get; private set; }
 
+    /// <summary>
+    /// Counts <paramref name="held"/> received bytes held at once against <paramref name="bound"/>, for reads that do not
+    /// go through one frame hint (the RD Gateway's TLS connection, its HTTP heads and its packet stream).
+    /// </summary>
+    internal void NoteHeld(long held, int bound)
+    {
+        PeakBuffered = Math.Max(PeakBuffered, held);
+        FrameBound = Math.Max(FrameBound, bound);
+    }
+
     internal void NoteRead(FrameHint hint, FrameReadResult read)
     {
         PeakBuffered = Math.Max(PeakBuffered, read.PeakBuffered);
