@@ -136,6 +136,23 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
         return (capture, keyLog, client.StdOut + client.StdErr);
     }
 
+    /// <summary>
+    /// xfreerdp against 127.0.0.1:<paramref name="port"/> recorded by tcpdump in a fresh directory; <paramref name="check"/>
+    /// is handed the capture, the key log and xfreerdp's log while they exist, and the directory is removed after.
+    /// </summary>
+    private async Task CaptureXfreerdpAsync(int port, string[] args, Func<(string Capture, string KeyLog, string ClientLog), Task> check)
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
+        try
+        {
+            await check(await XfreerdpAsync(port, directory.FullName, args));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The analysis names the phase xfreerdp's own log says it got to: finalization for ACTIVE, else the phase it failed in.</summary>
     private static async Task<JsonElement> AssertMatchesXfreerdpAsync((string Capture, string KeyLog, string ClientLog) run, bool success)
     {
@@ -161,38 +178,26 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     public async Task Xfreerdp_to_xrdp_over_tls_decrypted_with_its_key_log_is_finalized_as_xfreerdp_logged()
     {
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:tls");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
             Assert.Equal("client", connection.GetProperty("ending").GetProperty("by").GetString());
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_to_xrdp_without_keys_is_seen_to_the_end_of_tls_and_says_where_visibility_ends()
     {
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:tls");
             Assert.Equal("CONNECTION_STATE_ACTIVE", LastState(run.ClientLog));
             (JsonElement connection, string text, int exitCode) = await AnalyseAsync(run.Capture, null);
             Assert.True(connection.GetProperty("status").GetString() == "not-visible", text);
             Assert.Equal("tls", connection.GetProperty("reached").GetString());
             Assert.Contains("everything after it is encrypted", connection.GetProperty("visibilityEnds").GetString(), StringComparison.Ordinal);
             Assert.Equal(0, exitCode);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
@@ -200,56 +205,38 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     {
         // xfreerdp /sec:nla asks for TLS and CredSSP; xrdp (security_layer=tls) selects TLS, which xfreerdp then refuses.
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:nla");
             Assert.Contains("ERRCONNECT_SECURITY_NEGO_CONNECT_FAILED", run.ClientLog, StringComparison.Ordinal);
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: false);
             Assert.Equal("tls", DiagnosisPhase(connection));
             Assert.Equal("client-closed", connection.GetProperty("probe").GetProperty("diagnosis").GetProperty("cause").GetString());
             Assert.Equal("x224", connection.GetProperty("reached").GetString());
             Assert.Equal(("client", "FIN"), (connection.GetProperty("ending").GetProperty("by").GetString(), connection.GetProperty("ending").GetProperty("how").GetString()));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_to_the_shadow_server_with_nla_decrypted_is_finalized_as_xfreerdp_logged()
     {
         shadow.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(shadow.Port, [$"/u:{ShadowServerFixture.User}", $"/p:{ShadowServerFixture.Password}", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(shadow.Port, directory.FullName, $"/u:{ShadowServerFixture.User}", $"/p:{ShadowServerFixture.Password}", "/sec:nla");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
             JsonElement steps = connection.GetProperty("probe").GetProperty("steps");
             Assert.Contains(steps.EnumerateArray(), s => s.GetProperty("name").GetString() == "credssp.pubkey");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_with_a_wrong_password_to_the_shadow_server_fails_in_the_phase_xfreerdp_logged()
     {
         shadow.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(shadow.Port, [$"/u:{ShadowServerFixture.User}", "/p:not-the-password", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(shadow.Port, directory.FullName, $"/u:{ShadowServerFixture.User}", "/p:not-the-password", "/sec:nla");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: false);
             Assert.Equal("credssp", DiagnosisPhase(connection));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     /// <summary>rdphs probe (with --keylog) against rdphs serve, recorded by tcpdump: the probe's JSON and the analysis of the capture with that key log.</summary>
