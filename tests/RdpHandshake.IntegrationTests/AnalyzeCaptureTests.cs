@@ -307,4 +307,33 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
         Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
         Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
     }
+
+    public static TheoryData<string> StandardSecurityFaults => new()
+    {
+        "licensing.license:error-info",
+        "capabilities.demand-active:truncated",
+        "finalization.font-map:close",
+    };
+
+    [Theory]
+    [MemberData(nameof(StandardSecurityFaults))]
+    public async Task Over_standard_security_the_probes_key_log_line_lets_the_analysis_name_the_probes_phase_and_cause(string fault)
+    {
+        (JsonElement probe, JsonElement connection, string text) = await ProbeServeAsync(["--security-layer", "rdp", "--fault", fault], ["--protocols", "rdp"]);
+        JsonElement expected = probe.GetProperty("diagnosis");
+        JsonElement got = connection.GetProperty("probe").GetProperty("diagnosis");
+        string said = $"{fault}: probe {expected}\nanalysis:\n{text}";
+        Assert.True(got.ValueKind == JsonValueKind.Object, said);
+        Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
+        Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
+    }
+
+    [Fact]
+    public async Task A_capture_of_rdphs_probe_over_standard_security_decrypts_with_its_key_log_to_finalization()
+    {
+        (JsonElement probe, JsonElement connection, string text) = await ProbeServeAsync(["--security-layer", "rdp"], ["--protocols", "rdp"]);
+        Assert.Equal("finalization", probe.GetProperty("outcome").GetProperty("reached").GetString());
+        Assert.True(connection.GetProperty("status").GetString() == "finalized", text);
+        Assert.Equal("finalization", connection.GetProperty("reached").GetString());
+    }
 }

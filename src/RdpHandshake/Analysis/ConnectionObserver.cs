@@ -72,11 +72,15 @@ internal sealed class ConnectionObserver
     private ProbeOptions _options = new();
 
     private readonly CertificateCache? _certificates;
+    private readonly ObservedStandardSecurity _standard;
+    private byte[]? _securityExchange;
+    private string? _clientUndecryptable;
 
     public ConnectionObserver(TcpConnection connection, TlsKeyLog keys, CertificateCache? certificates = null)
     {
         _connection = connection;
         _keys = keys;
+        _standard = new ObservedStandardSecurity(keys);
         _certificates = certificates;
         _client = connection.Client!;
         _server = connection.Server!;
@@ -128,7 +132,7 @@ internal sealed class ConnectionObserver
 
         var conversation = new TlsConversation(_keys);
         _tls = new ObservedTlsSession(conversation, () => _clock.Now, _certificates);
-        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing() };
+        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing(), StandardSecurity = _standard };
         var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [.. ClientConnector.StandardLinks.Where(link => link.Phase is ConnectionPhase.X224 or ConnectionPhase.Tls)]);
         _negotiated = upgrade.State;
         (byte[] Bytes, DateTimeOffset? Time)? pendingRequest = (request.Bytes, request.Time);
@@ -266,6 +270,12 @@ internal sealed class ConnectionObserver
                 if (plan.Name == SecureSettingsExchange.ClientInfoStep && CapturedClientInfo(sent) is { } info)
                 {
                     result = result with { Summary = info.Summary, Fields = info.Fields };
+                    if (info.Fields.Any(f => f.Name == "password" && f.Value != "(none)"))
+                    {
+                        // Decrypted (TLS or Standard RDP Security with the key log), the PDU holds the password in the clear.
+                        result = result with { Fields = [.. info.Fields, new StepField("bytes", "withheld: the Client Info PDU carries the password")] };
+                        sent = [];
+                    }
                 }
 
                 _lastSent = sent;
@@ -456,6 +466,13 @@ internal sealed class ConnectionObserver
             string summary = $"{end.Describe("the client")} instead of sending its next PDU (step {plan.Name}), after the server's {_lastPdu}";
             _recorder.End(step, StepOutcome.Failed, summary);
             Diagnose(new Cause(plan.Phase, CauseId.ClientClosed), summary, step);
+            return;
+        }
+
+        if (_clientUndecryptable is { } why)
+        {
+            _recorder.End(step, StepOutcome.InFlight, why);
+            Incomplete($"visibility ends in the client's direction: {why}");
             return;
         }
 
@@ -843,7 +860,19 @@ internal sealed class ConnectionObserver
         {
             if (plan.Name == SecurityCommencement.SecurityExchangeStep)
             {
+                if (connector.State.Mcs.Server?.Security is { } security && _standard.HasKeys(security.ServerRandom.Span)
+                    && NextClientFrame(out DateTimeOffset? time, consume: true) is { } exchange)
+                {
+                    _securityExchange = exchange;
+                    return (exchange, time);
+                }
+
                 StandardSecurityNotVisible(plan);
+                return null;
+            }
+
+            if (_securityExchange is not null && !StartStandardDecryption(plan))
+            {
                 return null;
             }
 
@@ -856,16 +885,79 @@ internal sealed class ConnectionObserver
         }
     }
 
-    /// <summary>Standard RDP Security with encryption: the client random travels encrypted with the server's key, and nothing after it can be read.</summary>
+    /// <summary>
+    /// Standard RDP Security with encryption and no key log line for this connection: the client random travels
+    /// encrypted with the server's key, and nothing after it can be read.
+    /// </summary>
     private void StandardSecurityNotVisible(StepPlan plan)
     {
         byte[]? exchange = NextClientFrame(out DateTimeOffset? time, consume: true);
         _clock.At(time);
         StepRecord step = _recorder.Begin(plan.Name, plan.Phase);
-        _visibility = "visibility ends at the Security Exchange: under Standard RDP Security the client random travels encrypted with the server's key, and every PDU after it is encrypted";
+        _visibility = "visibility ends at the Security Exchange: under Standard RDP Security the client random travels encrypted with the server's key, and every PDU after it is encrypted"
+            + $" (the key log has no {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line for this server random; rdphs probe --keylog writes one)";
         _recorder.End(step, StepOutcome.Ok, "client random sent, encrypted with the server's public key", [new StepField("visibility", _visibility)], sent: exchange ?? [], pdu: "Security Exchange PDU");
         _status = AnalysisStatus.NotVisible;
         EndByTransport(plan.Phase);
+    }
+
+    /// <summary>
+    /// After a Security Exchange the key log let the connector follow: the client random the key log gives must be
+    /// the one the captured client sent (RSA without padding is deterministic, so the encrypted randoms are
+    /// compared); then the client's direction is decrypted from here on. False, with visibility ending, on a mismatch.
+    /// </summary>
+    private bool StartStandardDecryption(StepPlan plan)
+    {
+        byte[] exchange = _securityExchange!;
+        _securityExchange = null;
+        ReadOnlySpan<byte> captured = Pdu.Decode<X224Data>(exchange) is { IsSuccess: true } data
+            && Pdu.Decode<SendData>(data.Value.UserData.Span) is { IsSuccess: true } send
+            && Pdu.Decode<Protocol.Security.SecurityExchangePdu>(send.Value.UserData.Span) is { IsSuccess: true } pdu
+            ? pdu.Value.EncryptedClientRandom.Span
+            : [];
+        if (captured.IsEmpty || !captured.TrimEnd((byte)0).SequenceEqual(_standard.Expected.Span.TrimEnd((byte)0)))
+        {
+            StepRecord step = _recorder.Begin(plan.Name, plan.Phase);
+            _visibility = $"visibility ends at the Security Exchange: the key log's {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line for this server random does not give the client random the captured client sent (a key log of another connection?)";
+            _recorder.End(step, StepOutcome.InFlight, _visibility, [new StepField("visibility", _visibility)]);
+            _findings.Add(new Finding("keylog-mismatch", _visibility));
+            _status = AnalysisStatus.NotVisible;
+            EndByTransport(plan.Phase);
+            return false;
+        }
+
+        _clientCursor = new StreamCursor(StandardPlaintext(_clientCursor, _client.Stream));
+        return true;
+    }
+
+    /// <summary>The client's frames from the cursor on, decrypted, each with its time; the stream ends as the client's did.</summary>
+    private TimedStream StandardPlaintext(StreamCursor raw, TimedStream rawStream)
+    {
+        var pieces = new List<(byte[], DateTimeOffset)>();
+        while (true)
+        {
+            CursorRead frame = raw.Read(new RdpFrameHint("client", "PDU"));
+            switch (frame.Status)
+            {
+                case CursorStatus.Frame:
+                    if (_standard.DecryptClientFrame(frame.Bytes, out string? error) is { } clear)
+                    {
+                        pieces.Add((clear, frame.Time!.Value));
+                        continue;
+                    }
+
+                    _clientUndecryptable = error;
+                    _findings.Add(new Finding("decrypt-failed", error!));
+                    return TimedStream.Of(pieces, new StreamEnd(StreamEndKind.CaptureEnded, frame.Time!.Value, error));
+                case CursorStatus.Gap:
+                    TimedStream withGap = TimedStream.Of(pieces, null);
+                    withGap.AppendGap(1, frame.Time ?? default, "bytes missing from the capture");
+                    withGap.End = rawStream.End;
+                    return withGap;
+                default:
+                    return TimedStream.Of(pieces, rawStream.End ?? new StreamEnd(StreamEndKind.CaptureEnded, frame.Time ?? default));
+            }
+        }
     }
 
     /// <summary>Without visibility, the ending as TCP shows it: a server that closed or reset after the client's last PDU.</summary>
