@@ -132,7 +132,7 @@ internal sealed class ConnectionObserver
 
         var conversation = new TlsConversation(_keys);
         _tls = new ObservedTlsSession(conversation, () => _clock.Now, _certificates);
-        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing(), StandardSecurity = _standard };
+        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing(), StandardSecurity = _standard, ChannelJoinOrder = CapturedJoinOrder };
         var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [.. ClientConnector.StandardLinks.Where(link => link.Phase is ConnectionPhase.X224 or ConnectionPhase.Tls)]);
         _negotiated = upgrade.State;
         (byte[] Bytes, DateTimeOffset? Time)? pendingRequest = (request.Bytes, request.Time);
@@ -984,7 +984,7 @@ internal sealed class ConnectionObserver
             }
 
             string kind = ClientPduKind(frame);
-            if (kind == plan.Name || (plan.Name.StartsWith("finalization.", StringComparison.Ordinal) && kind == "share"))
+            if (kind == plan.Name)
             {
                 NextClientFrame(out _, consume: true);
                 return (frame, time);
@@ -995,7 +995,8 @@ internal sealed class ConnectionObserver
                 return null;
             }
 
-            if (kind.StartsWith("mcs.", StringComparison.Ordinal) || kind.StartsWith("security.", StringComparison.Ordinal) || kind.StartsWith("capabilities.", StringComparison.Ordinal))
+            if (kind.StartsWith("mcs.", StringComparison.Ordinal) || kind.StartsWith("security.", StringComparison.Ordinal) || kind.StartsWith("capabilities.", StringComparison.Ordinal)
+                || kind.StartsWith("finalization.", StringComparison.Ordinal))
             {
                 // The client sends a step the sequence does not have here (another join order, joins skipped).
                 _clock.At(time);
@@ -1013,6 +1014,45 @@ internal sealed class ConnectionObserver
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The channels in the order the captured client joined them (its Channel Join Requests before its first Send
+    /// Data Request), for the connector to join them in that order. Where the capture stops first (the client left,
+    /// or bytes are missing), the channels it did not reach follow in the standard order, for the step in flight to
+    /// be the one the client never sent.
+    /// </summary>
+    private IReadOnlyList<ushort> CapturedJoinOrder(IReadOnlyList<ushort> standard)
+    {
+        var cursor = new StreamCursor(_clientCursor.Stream);
+        var order = new List<ushort>();
+        for (int frames = 0; frames < 1024; frames++)
+        {
+            CursorRead read = cursor.Read(new RdpFrameHint("client", "PDU"));
+            if (read.Status != CursorStatus.Frame)
+            {
+                break;
+            }
+
+            if (read.Bytes.Length == 0 || read.Bytes[0] != TpktHeader.Version3 || Pdu.Decode<X224Data>(read.Bytes) is not { IsSuccess: true } data)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> mcs = data.Value.UserData.Span;
+            DomainMcsPduType? type = mcs.Length >= 2 && mcs[0] == 0x7F && mcs[1] == 0x65 ? null : DomainPdu.PeekType(mcs);
+            if (type == DomainMcsPduType.SendDataRequest)
+            {
+                return order;
+            }
+
+            if (type == DomainMcsPduType.ChannelJoinRequest && Pdu.Decode<ChannelJoinRequest>(mcs) is { IsSuccess: true } join && !order.Contains(join.Value.ChannelId))
+            {
+                order.Add(join.Value.ChannelId);
+            }
+        }
+
+        return [.. order, .. standard.Where(id => !order.Contains(id))];
     }
 
     private byte[]? NextClientFrame(out DateTimeOffset? time, bool consume)
@@ -1124,6 +1164,12 @@ internal sealed class ConnectionObserver
         int totalLength = payload[0] | (payload[1] << 8);
         int pduType = payload[2] | (payload[3] << 8);
         bool share = totalLength >= 4 && totalLength <= payload.Length && (pduType >> 4) == 1 && (pduType & 0xF) is 1 or 3 or 6 or 7 or 0xA;
+        if (!share && payload.Length > 8 && payload[0] == 0 && payload[1] == 0)
+        {
+            // A basic security header without flags before the PDU (Standard RDP Security without encryption).
+            return SendDataKind(payload[4..]);
+        }
+
         if (!share)
         {
             var flags = (Protocol.Security.SecurityHeaderFlags)(payload[0] | (payload[1] << 8));
@@ -1153,8 +1199,38 @@ internal sealed class ConnectionObserver
         return (pduType & 0xF) switch
         {
             3 => CapabilitiesExchange.ConfirmActiveStep,
-            7 => "share",
+            7 => ShareDataKind(payload[..totalLength]),
             _ => "Share Control PDU",
+        };
+    }
+
+    /// <summary>
+    /// A client's Share Data PDU by its pduType2 (MS-RDPBCGR 2.2.8.1.1.1.2): the finalization PDUs by the step that
+    /// sends them, the others (Persistent Key List, Refresh Rect, Suppress Output, Shutdown Request, input) by name.
+    /// </summary>
+    private static string ShareDataKind(ReadOnlySpan<byte> pdu)
+    {
+        // TS_SHARECONTROLHEADER (6 bytes), then TS_SHAREDATAHEADER: shareId (4), pad1, streamId, uncompressedLength (2), pduType2.
+        const int PduType2 = 6 + 4 + 1 + 1 + 2;
+        if (pdu.Length <= PduType2)
+        {
+            return "Share Data PDU";
+        }
+
+        const int ControlAction = PduType2 + 4;
+        return pdu[PduType2] switch
+        {
+            0x1F => ConnectionFinalization.SynchronizeStep,
+            0x14 when pdu.Length >= ControlAction + 2 && (pdu[ControlAction] | (pdu[ControlAction + 1] << 8)) == 0x0004 => ConnectionFinalization.ControlCooperateStep,
+            0x14 when pdu.Length >= ControlAction + 2 && (pdu[ControlAction] | (pdu[ControlAction + 1] << 8)) == 0x0001 => ConnectionFinalization.RequestControlStep,
+            0x14 => "Control PDU",
+            0x27 => ConnectionFinalization.FontListStep,
+            0x2B => "Persistent Key List PDU",
+            0x21 => "Refresh Rect PDU",
+            0x23 => "Suppress Output PDU",
+            0x24 => "Shutdown Request PDU",
+            0x1C => "Input Event PDU",
+            byte other => $"Share Data PDU (pduType2 {other.ToString(CultureInfo.InvariantCulture)})",
         };
     }
 
