@@ -186,6 +186,20 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     }
 
     [Fact]
+    public async Task Xfreerdp_with_sound_clipboard_and_drive_channels_to_xrdp_decrypted_is_finalized_as_xfreerdp_logged()
+    {
+        // Static channels (rdpsnd, cliprdr, rdpdr, drdynvc) joined in xfreerdp's order, then its finalization as it sends it.
+        xrdp.Require();
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls", "/sound:sys:fake", "+clipboard", "/drive:tmp,/tmp", "/dynamic-resolution"], async run =>
+        {
+            JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
+            string[] joins = [.. connection.GetProperty("probe").GetProperty("steps").EnumerateArray()
+                .Select(s => s.GetProperty("name").GetString()!).Where(n => n.StartsWith("mcs.channel-join.", StringComparison.Ordinal))];
+            Assert.True(joins.Length >= 5, string.Join(", ", joins));
+        });
+    }
+
+    [Fact]
     public async Task Xfreerdp_to_xrdp_without_keys_is_seen_to_the_end_of_tls_and_says_where_visibility_ends()
     {
         xrdp.Require();
