@@ -70,10 +70,14 @@ public sealed class StandardSecurityAnalysisTests
         ];
         string text = string.Join('\n', analysis.Report.Steps.SelectMany(s => s.Fields.Select(f => f.Value).Append(s.Summary ?? string.Empty)))
             + analysis.Report.Verdict + string.Join('\n', analysis.Findings.Select(f => f.Text));
+        using var probeJson = new MemoryStream();
+        Reporting.ProbeReportJson.Write(probe, probeJson, _ => 1);
+        string probeText = Encoding.UTF8.GetString(probeJson.ToArray());
         foreach (string secret in forbidden)
         {
             Assert.DoesNotContain(secret, json, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain(secret, text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(secret, probeText, StringComparison.OrdinalIgnoreCase);
         }
     }
 
