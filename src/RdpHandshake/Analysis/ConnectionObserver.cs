@@ -278,6 +278,11 @@ internal sealed class ConnectionObserver
                     }
                 }
 
+                if (plan.Name == SecurityCommencement.SecurityExchangeStep && _securityExchange is not null && result.Failure is null)
+                {
+                    result = result with { Fields = [.. result.Fields, new StepField("keys", $"from the key log's {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line: both directions are decrypted")] };
+                }
+
                 _lastSent = sent;
                 _lastPdu = result.Pdu;
                 _lastFromClient = true;

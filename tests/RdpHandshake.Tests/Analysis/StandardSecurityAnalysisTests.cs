@@ -59,6 +59,7 @@ public sealed class StandardSecurityAnalysisTests
         Assert.Equal(ConnectionPhase.Finalization, analysis.Report.Reached);
         Assert.Contains(analysis.Report.Steps, s => s.Name == SecureSettingsExchange.ClientInfoStep && s.Fields.Any(f => f.Name == "userName" && f.Value == "alice"));
         Assert.Contains(analysis.Report.Steps, s => s.Name == CapabilitiesExchange.ConfirmActiveStep && s.Outcome == StepOutcome.Ok);
+        Assert.Contains(analysis.Report.Steps, s => s.Name == SecurityCommencement.SecurityExchangeStep && s.Fields.Any(f => f.Name == "keys" && f.Value.Contains(StandardSecurityProvider.KeyLogLabel, StringComparison.Ordinal)));
         Assert.DoesNotContain(analysis.Findings, f => f.Code is "decrypt-failed" or "keylog-mismatch");
 
         // Neither random (the client's is the secret), nor the password in any encoding, nor a derived key.
