@@ -12,7 +12,7 @@ internal static class AnalyzeCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "The capture: pcap or pcapng (Wireshark, tcpdump, pktmon/etl2pcapng, rdphs probe --pcap)." };
-        var keyLog = new Option<string?>("--keylog") { Description = "An NSS key log (rdphs probe --keylog, SSLKEYLOGFILE): TLS 1.2 and 1.3 are decrypted, and the analysis goes on into CredSSP, MCS and the rest." };
+        var keyLog = new Option<string?>("--keylog") { Description = "An NSS key log (rdphs probe --keylog, SSLKEYLOGFILE): TLS 1.2 and 1.3 are decrypted, and the analysis goes on into CredSSP, MCS and the rest; its RDP_STANDARD_SECURITY lines (rdphs probe --keylog) decrypt Standard RDP Security." };
         var stream = new Option<int?>("--stream") { HelpName = "N", Description = "Analyse only the TCP connection of this index (as --list numbers them)." };
         var host = new Option<string?>("--host") { HelpName = "ADDRESS", Description = "Analyse only connections to or from this IP address." };
         var port = new Option<int?>("--port") { Description = "Analyse only connections to or from this TCP port (RDP is found on any port)." };
@@ -29,7 +29,8 @@ internal static class AnalyzeCommand
             Read a capture of any RDP client's attempt (mstsc, FreeRDP, rdphs) and say, for each RDP connection in it,
             where and why it ended: the same timeline and diagnosis as 'rdphs probe', plus who ended the connection.
             RDP is found on any port (a client whose first bytes are an X.224 Connection Request). TLS is read in the
-            clear; with --keylog it is decrypted and the analysis goes on. docs/analyze.md says how to capture.
+            clear; with --keylog it is decrypted (and Standard RDP Security, with the RDP_STANDARD_SECURITY line rdphs
+            probe --keylog writes) and the analysis goes on. docs/analyze.md says how to capture.
 
             Examples:
               rdphs analyze failed.pcapng                      every RDP connection in it

@@ -132,7 +132,7 @@ internal sealed class CommonOptions
 
     public Option<string?> KeyLog { get; } = new("--keylog")
     {
-        Description = "Append the TLS secrets to FILE in the NSS key log format, so Wireshark can decrypt a capture of the run [default: $SSLKEYLOGFILE when set]. The file holds secrets: keep it private.",
+        Description = "Append the TLS secrets to FILE in the NSS key log format (and under Standard RDP Security an RDP_STANDARD_SECURITY line with the randoms), so Wireshark and rdphs analyze can decrypt a capture of the run [default: $SSLKEYLOGFILE when set]. The file holds secrets: keep it private.",
     };
 
     public Option<string> Trust { get; } = new("--trust")

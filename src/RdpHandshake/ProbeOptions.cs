@@ -80,8 +80,9 @@ public sealed record ProbeOptions
     public bool SendServerName { get; init; } = true;
 
     /// <summary>
-    /// Receives NSS key log lines (TLS 1.2 CLIENT_RANDOM, TLS 1.3 traffic secrets) so Wireshark can decrypt a
-    /// capture of the run; null for none. The lines are secrets: they go only where this delegate puts them.
+    /// Receives NSS key log lines (TLS 1.2 CLIENT_RANDOM, TLS 1.3 traffic secrets, and under Standard RDP Security
+    /// the RDP_STANDARD_SECURITY line of the server and client randoms) so Wireshark (TLS) and <c>rdphs analyze</c>
+    /// (both) can decrypt a capture of the run; null for none. The lines are secrets: they go only where this delegate puts them.
     /// </summary>
     public Action<string>? KeyLog { get; init; }
 

@@ -153,7 +153,7 @@ public sealed partial class RdpProber
             Random = SystemRandom.Instance,
             TlsSession = () => tls = CreateTlsSession(options, hostName),
             Authentication = package,
-            StandardSecurity = new StandardSecurityProvider(),
+            StandardSecurity = new StandardSecurityProvider(keyLog: options.KeyLog),
             Licensing = licensing,
             ProxyPassword = options.Proxy?.Password is { } proxyPassword ? new ProxySettings.PasswordSource(proxyPassword) : null,
         };

@@ -136,6 +136,23 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
         return (capture, keyLog, client.StdOut + client.StdErr);
     }
 
+    /// <summary>
+    /// xfreerdp against 127.0.0.1:<paramref name="port"/> recorded by tcpdump in a fresh directory; <paramref name="check"/>
+    /// is handed the capture, the key log and xfreerdp's log while they exist, and the directory is removed after.
+    /// </summary>
+    private async Task CaptureXfreerdpAsync(int port, string[] args, Func<(string Capture, string KeyLog, string ClientLog), Task> check)
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
+        try
+        {
+            await check(await XfreerdpAsync(port, directory.FullName, args));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The analysis names the phase xfreerdp's own log says it got to: finalization for ACTIVE, else the phase it failed in.</summary>
     private static async Task<JsonElement> AssertMatchesXfreerdpAsync((string Capture, string KeyLog, string ClientLog) run, bool success)
     {
@@ -161,38 +178,40 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     public async Task Xfreerdp_to_xrdp_over_tls_decrypted_with_its_key_log_is_finalized_as_xfreerdp_logged()
     {
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:tls");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
             Assert.Equal("client", connection.GetProperty("ending").GetProperty("by").GetString());
-        }
-        finally
+        });
+    }
+
+    [Fact]
+    public async Task Xfreerdp_with_sound_clipboard_and_drive_channels_to_xrdp_decrypted_is_finalized_as_xfreerdp_logged()
+    {
+        // Static channels (rdpsnd, cliprdr, rdpdr, drdynvc) joined in xfreerdp's order, then its finalization as it sends it.
+        xrdp.Require();
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls", "/sound:sys:fake", "+clipboard", "/drive:tmp,/tmp", "/dynamic-resolution"], async run =>
         {
-            directory.Delete(recursive: true);
-        }
+            JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
+            string[] joins = [.. connection.GetProperty("probe").GetProperty("steps").EnumerateArray()
+                .Select(s => s.GetProperty("name").GetString()!).Where(n => n.StartsWith("mcs.channel-join.", StringComparison.Ordinal))];
+            Assert.True(joins.Length >= 5, string.Join(", ", joins));
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_to_xrdp_without_keys_is_seen_to_the_end_of_tls_and_says_where_visibility_ends()
     {
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:tls"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:tls");
             Assert.Equal("CONNECTION_STATE_ACTIVE", LastState(run.ClientLog));
             (JsonElement connection, string text, int exitCode) = await AnalyseAsync(run.Capture, null);
             Assert.True(connection.GetProperty("status").GetString() == "not-visible", text);
             Assert.Equal("tls", connection.GetProperty("reached").GetString());
             Assert.Contains("everything after it is encrypted", connection.GetProperty("visibilityEnds").GetString(), StringComparison.Ordinal);
             Assert.Equal(0, exitCode);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
@@ -200,56 +219,38 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     {
         // xfreerdp /sec:nla asks for TLS and CredSSP; xrdp (security_layer=tls) selects TLS, which xfreerdp then refuses.
         xrdp.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(xrdp.TlsPort, ["/u:nobody", "/p:not-a-secret", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(xrdp.TlsPort, directory.FullName, "/u:nobody", "/p:not-a-secret", "/sec:nla");
             Assert.Contains("ERRCONNECT_SECURITY_NEGO_CONNECT_FAILED", run.ClientLog, StringComparison.Ordinal);
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: false);
             Assert.Equal("tls", DiagnosisPhase(connection));
             Assert.Equal("client-closed", connection.GetProperty("probe").GetProperty("diagnosis").GetProperty("cause").GetString());
             Assert.Equal("x224", connection.GetProperty("reached").GetString());
             Assert.Equal(("client", "FIN"), (connection.GetProperty("ending").GetProperty("by").GetString(), connection.GetProperty("ending").GetProperty("how").GetString()));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_to_the_shadow_server_with_nla_decrypted_is_finalized_as_xfreerdp_logged()
     {
         shadow.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(shadow.Port, [$"/u:{ShadowServerFixture.User}", $"/p:{ShadowServerFixture.Password}", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(shadow.Port, directory.FullName, $"/u:{ShadowServerFixture.User}", $"/p:{ShadowServerFixture.Password}", "/sec:nla");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: true);
             JsonElement steps = connection.GetProperty("probe").GetProperty("steps");
             Assert.Contains(steps.EnumerateArray(), s => s.GetProperty("name").GetString() == "credssp.pubkey");
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Xfreerdp_with_a_wrong_password_to_the_shadow_server_fails_in_the_phase_xfreerdp_logged()
     {
         shadow.Require();
-        DirectoryInfo directory = Directory.CreateTempSubdirectory("rdphs-analyze-");
-        try
+        await CaptureXfreerdpAsync(shadow.Port, [$"/u:{ShadowServerFixture.User}", "/p:not-the-password", "/sec:nla"], async run =>
         {
-            var run = await XfreerdpAsync(shadow.Port, directory.FullName, $"/u:{ShadowServerFixture.User}", "/p:not-the-password", "/sec:nla");
             JsonElement connection = await AssertMatchesXfreerdpAsync(run, success: false);
             Assert.Equal("credssp", DiagnosisPhase(connection));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        });
     }
 
     /// <summary>rdphs probe (with --keylog) against rdphs serve, recorded by tcpdump: the probe's JSON and the analysis of the capture with that key log.</summary>
@@ -319,5 +320,34 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
         Assert.True(got.ValueKind == JsonValueKind.Object, said);
         Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
         Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
+    }
+
+    public static TheoryData<string> StandardSecurityFaults => new()
+    {
+        "licensing.license:error-info",
+        "capabilities.demand-active:truncated",
+        "finalization.font-map:close",
+    };
+
+    [Theory]
+    [MemberData(nameof(StandardSecurityFaults))]
+    public async Task Over_standard_security_the_probes_key_log_line_lets_the_analysis_name_the_probes_phase_and_cause(string fault)
+    {
+        (JsonElement probe, JsonElement connection, string text) = await ProbeServeAsync(["--security-layer", "rdp", "--fault", fault], ["--protocols", "rdp"]);
+        JsonElement expected = probe.GetProperty("diagnosis");
+        JsonElement got = connection.GetProperty("probe").GetProperty("diagnosis");
+        string said = $"{fault}: probe {expected}\nanalysis:\n{text}";
+        Assert.True(got.ValueKind == JsonValueKind.Object, said);
+        Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
+        Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
+    }
+
+    [Fact]
+    public async Task A_capture_of_rdphs_probe_over_standard_security_decrypts_with_its_key_log_to_finalization()
+    {
+        (JsonElement probe, JsonElement connection, string text) = await ProbeServeAsync(["--security-layer", "rdp"], ["--protocols", "rdp"]);
+        Assert.Equal("finalization", probe.GetProperty("outcome").GetProperty("reached").GetString());
+        Assert.True(connection.GetProperty("status").GetString() == "finalized", text);
+        Assert.Equal("finalization", connection.GetProperty("reached").GetString());
     }
 }

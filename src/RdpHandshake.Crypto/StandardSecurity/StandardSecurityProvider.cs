@@ -14,13 +14,30 @@ namespace RdpHandshake.Crypto.StandardSecurity;
 /// </summary>
 public sealed class StandardSecurityProvider : IStandardSecurityProvider
 {
+    /// <summary>
+    /// The key log label of Standard RDP Security: <c>RDP_STANDARD_SECURITY &lt;server random&gt; &lt;client random&gt;</c>,
+    /// both 32 bytes in hex, the server random first (it is in the clear in the capture, where the client random is
+    /// encrypted with the server's key). With both, the session keys are derived as the two peers derive them.
+    /// </summary>
+    public const string KeyLogLabel = "RDP_STANDARD_SECURITY";
+
     private readonly Func<byte[]> _clientRandom;
+    private readonly Action<string>? _keyLog;
 
     /// <param name="clientRandom">Draws the 32-byte client random; tests may fix it. Defaults to the system CSPRNG.</param>
-    public StandardSecurityProvider(Func<byte[]>? clientRandom = null)
+    /// <param name="keyLog">
+    /// Receives one <see cref="KeyLogLabel"/> line per Security Exchange, next to the TLS key log's lines, so that a
+    /// capture of the connection can be decrypted; null for none. The line is as secret as a TLS key log.
+    /// </param>
+    public StandardSecurityProvider(Func<byte[]>? clientRandom = null, Action<string>? keyLog = null)
     {
         _clientRandom = clientRandom ?? (() => RandomNumberGenerator.GetBytes(RdpRsa.ClientRandomLength));
+        _keyLog = keyLog;
     }
+
+    /// <summary>The key log line of a Security Exchange (see <see cref="KeyLogLabel"/>).</summary>
+    public static string KeyLogLine(ReadOnlySpan<byte> serverRandom, ReadOnlySpan<byte> clientRandom) =>
+        $"{KeyLogLabel} {Convert.ToHexStringLower(serverRandom)} {Convert.ToHexStringLower(clientRandom)}";
 
     public StandardSecuritySetup Establish(EncryptionMethod method, ReadOnlySpan<byte> serverRandom, ServerCertificate certificate)
     {
@@ -59,6 +76,7 @@ public sealed class StandardSecurityProvider : IStandardSecurityProvider
             byte[] encrypted = RdpRsa.EncryptClientRandom(clientRandom, key);
             using StandardSecurityKeys keys = StandardSecurityKeys.Derive(clientRandom, serverRandom, method);
             fields.Add(new StepField("encryptionMethod", EncryptionNames.Method(method)));
+            _keyLog?.Invoke(KeyLogLine(serverRandom, clientRandom));
             return new StandardSecuritySetup(new ByteString(encrypted), keys.Client.CreateEncryptor(), keys.Client.CreateDecryptor(), fields, null);
         }
         finally

@@ -243,19 +243,33 @@ public sealed class ChannelConnection(ConnectionState connection) : Sequence<Cha
         connection.Mcs = connection.Mcs with { UserChannelId = confirm.Value.Initiator };
 
         // MS-RDPBCGR 3.2.5.3.8: join the user channel, the I/O channel, the message channel, then each static channel.
-        _toJoin.Enqueue(confirm.Value.Initiator.Value);
-        _toJoin.Enqueue(connection.Mcs.IoChannelId);
+        var joins = new List<ushort> { confirm.Value.Initiator.Value, connection.Mcs.IoChannelId };
         if (connection.Mcs.MessageChannelId is { } message)
         {
-            _toJoin.Enqueue(message);
+            joins.Add(message);
         }
 
         foreach ((_, ushort id) in connection.Mcs.StaticChannels)
         {
+            joins.Add(id);
+        }
+
+        foreach (ushort id in connection.Services.ChannelJoinOrder?.Invoke(joins) ?? joins)
+        {
             _toJoin.Enqueue(id);
         }
 
-        State = Steps.SendChannelJoin;
+        if (_toJoin.Count == 0)
+        {
+            // No join at all (a client that skips them, MS-RDPBCGR 3.2.5.3.8 and RNS_UD_SC_SKIP_CHANNELJOIN_SUPPORTED).
+            connection.Reach(ConnectionPhase.Mcs);
+            Complete();
+        }
+        else
+        {
+            State = Steps.SendChannelJoin;
+        }
+
         return new StepResult(AttachUserConfirmStep, ConnectionPhase.Mcs, AttachUserConfirm.PduName, fields, $"user channel {confirm.Value.Initiator}");
     }
 

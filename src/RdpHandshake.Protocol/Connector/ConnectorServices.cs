@@ -29,6 +29,13 @@ public sealed class ConnectorServices
     /// <summary>The cryptography of Standard RDP Security.</summary>
     public IStandardSecurityProvider? StandardSecurity { get; init; }
 
+    /// <summary>
+    /// Orders the channel joins: given the channels MS-RDPBCGR 3.2.5.3.8 joins, in its order (user, I/O, message,
+    /// each static channel), the channels to join in the order to join them. Null for that order; an observer of
+    /// another client's capture gives that client's order (the joins are independent requests, each confirmed on its own).
+    /// </summary>
+    public Func<IReadOnlyList<ushort>, IReadOnlyList<ushort>>? ChannelJoinOrder { get; init; }
+
     /// <summary>Answers a server that asks for a license.</summary>
     public ILicensingProvider? Licensing { get; init; }
 

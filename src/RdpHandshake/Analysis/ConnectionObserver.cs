@@ -72,11 +72,15 @@ internal sealed class ConnectionObserver
     private ProbeOptions _options = new();
 
     private readonly CertificateCache? _certificates;
+    private readonly ObservedStandardSecurity _standard;
+    private byte[]? _securityExchange;
+    private string? _clientUndecryptable;
 
     public ConnectionObserver(TcpConnection connection, TlsKeyLog keys, CertificateCache? certificates = null)
     {
         _connection = connection;
         _keys = keys;
+        _standard = new ObservedStandardSecurity(keys);
         _certificates = certificates;
         _client = connection.Client!;
         _server = connection.Server!;
@@ -128,7 +132,7 @@ internal sealed class ConnectionObserver
 
         var conversation = new TlsConversation(_keys);
         _tls = new ObservedTlsSession(conversation, () => _clock.Now, _certificates);
-        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing() };
+        var services = new ConnectorServices { Random = new ZeroRandom(), TlsSession = () => _tls, Licensing = new ObservedLicensing(), StandardSecurity = _standard, ChannelJoinOrder = CapturedJoinOrder };
         var upgrade = new ClientConnector(new ClientConnectorOptions { Negotiation = negotiation, Until = ConnectionPhase.Tls }, services, [.. ClientConnector.StandardLinks.Where(link => link.Phase is ConnectionPhase.X224 or ConnectionPhase.Tls)]);
         _negotiated = upgrade.State;
         (byte[] Bytes, DateTimeOffset? Time)? pendingRequest = (request.Bytes, request.Time);
@@ -266,6 +270,17 @@ internal sealed class ConnectionObserver
                 if (plan.Name == SecureSettingsExchange.ClientInfoStep && CapturedClientInfo(sent) is { } info)
                 {
                     result = result with { Summary = info.Summary, Fields = info.Fields };
+                    if (info.Fields.Any(f => f.Name == "password" && f.Value != "(none)"))
+                    {
+                        // Decrypted (TLS or Standard RDP Security with the key log), the PDU holds the password in the clear.
+                        result = result with { Fields = [.. info.Fields, new StepField("bytes", "withheld: the Client Info PDU carries the password")] };
+                        sent = [];
+                    }
+                }
+
+                if (plan.Name == SecurityCommencement.SecurityExchangeStep && _securityExchange is not null && result.Failure is null)
+                {
+                    result = result with { Fields = [.. result.Fields, new StepField("keys", $"from the key log's {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line: both directions are decrypted")] };
                 }
 
                 _lastSent = sent;
@@ -456,6 +471,13 @@ internal sealed class ConnectionObserver
             string summary = $"{end.Describe("the client")} instead of sending its next PDU (step {plan.Name}), after the server's {_lastPdu}";
             _recorder.End(step, StepOutcome.Failed, summary);
             Diagnose(new Cause(plan.Phase, CauseId.ClientClosed), summary, step);
+            return;
+        }
+
+        if (_clientUndecryptable is { } why)
+        {
+            _recorder.End(step, StepOutcome.InFlight, why);
+            Incomplete($"visibility ends in the client's direction: {why}");
             return;
         }
 
@@ -843,7 +865,19 @@ internal sealed class ConnectionObserver
         {
             if (plan.Name == SecurityCommencement.SecurityExchangeStep)
             {
+                if (connector.State.Mcs.Server?.Security is { } security && _standard.HasKeys(security.ServerRandom.Span)
+                    && NextClientFrame(out DateTimeOffset? time, consume: true) is { } exchange)
+                {
+                    _securityExchange = exchange;
+                    return (exchange, time);
+                }
+
                 StandardSecurityNotVisible(plan);
+                return null;
+            }
+
+            if (_securityExchange is not null && !StartStandardDecryption(plan))
+            {
                 return null;
             }
 
@@ -856,16 +890,79 @@ internal sealed class ConnectionObserver
         }
     }
 
-    /// <summary>Standard RDP Security with encryption: the client random travels encrypted with the server's key, and nothing after it can be read.</summary>
+    /// <summary>
+    /// Standard RDP Security with encryption and no key log line for this connection: the client random travels
+    /// encrypted with the server's key, and nothing after it can be read.
+    /// </summary>
     private void StandardSecurityNotVisible(StepPlan plan)
     {
         byte[]? exchange = NextClientFrame(out DateTimeOffset? time, consume: true);
         _clock.At(time);
         StepRecord step = _recorder.Begin(plan.Name, plan.Phase);
-        _visibility = "visibility ends at the Security Exchange: under Standard RDP Security the client random travels encrypted with the server's key, and every PDU after it is encrypted";
+        _visibility = "visibility ends at the Security Exchange: under Standard RDP Security the client random travels encrypted with the server's key, and every PDU after it is encrypted"
+            + $" (the key log has no {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line for this server random; rdphs probe --keylog writes one)";
         _recorder.End(step, StepOutcome.Ok, "client random sent, encrypted with the server's public key", [new StepField("visibility", _visibility)], sent: exchange ?? [], pdu: "Security Exchange PDU");
         _status = AnalysisStatus.NotVisible;
         EndByTransport(plan.Phase);
+    }
+
+    /// <summary>
+    /// After a Security Exchange the key log let the connector follow: the client random the key log gives must be
+    /// the one the captured client sent (RSA without padding is deterministic, so the encrypted randoms are
+    /// compared); then the client's direction is decrypted from here on. False, with visibility ending, on a mismatch.
+    /// </summary>
+    private bool StartStandardDecryption(StepPlan plan)
+    {
+        byte[] exchange = _securityExchange!;
+        _securityExchange = null;
+        ReadOnlySpan<byte> captured = Pdu.Decode<X224Data>(exchange) is { IsSuccess: true } data
+            && Pdu.Decode<SendData>(data.Value.UserData.Span) is { IsSuccess: true } send
+            && Pdu.Decode<Protocol.Security.SecurityExchangePdu>(send.Value.UserData.Span) is { IsSuccess: true } pdu
+            ? pdu.Value.EncryptedClientRandom.Span
+            : [];
+        if (captured.IsEmpty || !captured.TrimEnd((byte)0).SequenceEqual(_standard.Expected.Span.TrimEnd((byte)0)))
+        {
+            StepRecord step = _recorder.Begin(plan.Name, plan.Phase);
+            _visibility = $"visibility ends at the Security Exchange: the key log's {Crypto.StandardSecurity.StandardSecurityProvider.KeyLogLabel} line for this server random does not give the client random the captured client sent (a key log of another connection?)";
+            _recorder.End(step, StepOutcome.InFlight, _visibility, [new StepField("visibility", _visibility)]);
+            _findings.Add(new Finding("keylog-mismatch", _visibility));
+            _status = AnalysisStatus.NotVisible;
+            EndByTransport(plan.Phase);
+            return false;
+        }
+
+        _clientCursor = new StreamCursor(StandardPlaintext(_clientCursor, _client.Stream));
+        return true;
+    }
+
+    /// <summary>The client's frames from the cursor on, decrypted, each with its time; the stream ends as the client's did.</summary>
+    private TimedStream StandardPlaintext(StreamCursor raw, TimedStream rawStream)
+    {
+        var pieces = new List<(byte[], DateTimeOffset)>();
+        while (true)
+        {
+            CursorRead frame = raw.Read(new RdpFrameHint("client", "PDU"));
+            switch (frame.Status)
+            {
+                case CursorStatus.Frame:
+                    if (_standard.DecryptClientFrame(frame.Bytes, out string? error) is { } clear)
+                    {
+                        pieces.Add((clear, frame.Time!.Value));
+                        continue;
+                    }
+
+                    _clientUndecryptable = error;
+                    _findings.Add(new Finding("decrypt-failed", error!));
+                    return TimedStream.Of(pieces, new StreamEnd(StreamEndKind.CaptureEnded, frame.Time!.Value, error));
+                case CursorStatus.Gap:
+                    TimedStream withGap = TimedStream.Of(pieces, null);
+                    withGap.AppendGap(1, frame.Time ?? default, "bytes missing from the capture");
+                    withGap.End = rawStream.End;
+                    return withGap;
+                default:
+                    return TimedStream.Of(pieces, rawStream.End ?? new StreamEnd(StreamEndKind.CaptureEnded, frame.Time ?? default));
+            }
+        }
     }
 
     /// <summary>Without visibility, the ending as TCP shows it: a server that closed or reset after the client's last PDU.</summary>
@@ -892,7 +989,7 @@ internal sealed class ConnectionObserver
             }
 
             string kind = ClientPduKind(frame);
-            if (kind == plan.Name || (plan.Name.StartsWith("finalization.", StringComparison.Ordinal) && kind == "share"))
+            if (kind == plan.Name)
             {
                 NextClientFrame(out _, consume: true);
                 return (frame, time);
@@ -903,7 +1000,8 @@ internal sealed class ConnectionObserver
                 return null;
             }
 
-            if (kind.StartsWith("mcs.", StringComparison.Ordinal) || kind.StartsWith("security.", StringComparison.Ordinal) || kind.StartsWith("capabilities.", StringComparison.Ordinal))
+            if (kind.StartsWith("mcs.", StringComparison.Ordinal) || kind.StartsWith("security.", StringComparison.Ordinal) || kind.StartsWith("capabilities.", StringComparison.Ordinal)
+                || kind.StartsWith("finalization.", StringComparison.Ordinal))
             {
                 // The client sends a step the sequence does not have here (another join order, joins skipped).
                 _clock.At(time);
@@ -921,6 +1019,45 @@ internal sealed class ConnectionObserver
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The channels in the order the captured client joined them (its Channel Join Requests before its first Send
+    /// Data Request), for the connector to join them in that order. Where the capture stops first (the client left,
+    /// or bytes are missing), the channels it did not reach follow in the standard order, for the step in flight to
+    /// be the one the client never sent.
+    /// </summary>
+    private IReadOnlyList<ushort> CapturedJoinOrder(IReadOnlyList<ushort> standard)
+    {
+        var cursor = new StreamCursor(_clientCursor.Stream);
+        var order = new List<ushort>();
+        for (int frames = 0; frames < 1024; frames++)
+        {
+            CursorRead read = cursor.Read(new RdpFrameHint("client", "PDU"));
+            if (read.Status != CursorStatus.Frame)
+            {
+                break;
+            }
+
+            if (read.Bytes.Length == 0 || read.Bytes[0] != TpktHeader.Version3 || Pdu.Decode<X224Data>(read.Bytes) is not { IsSuccess: true } data)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> mcs = data.Value.UserData.Span;
+            DomainMcsPduType? type = mcs.Length >= 2 && mcs[0] == 0x7F && mcs[1] == 0x65 ? null : DomainPdu.PeekType(mcs);
+            if (type == DomainMcsPduType.SendDataRequest)
+            {
+                return order;
+            }
+
+            if (type == DomainMcsPduType.ChannelJoinRequest && Pdu.Decode<ChannelJoinRequest>(mcs) is { IsSuccess: true } join && !order.Contains(join.Value.ChannelId))
+            {
+                order.Add(join.Value.ChannelId);
+            }
+        }
+
+        return [.. order, .. standard.Where(id => !order.Contains(id))];
     }
 
     private byte[]? NextClientFrame(out DateTimeOffset? time, bool consume)
@@ -1032,6 +1169,12 @@ internal sealed class ConnectionObserver
         int totalLength = payload[0] | (payload[1] << 8);
         int pduType = payload[2] | (payload[3] << 8);
         bool share = totalLength >= 4 && totalLength <= payload.Length && (pduType >> 4) == 1 && (pduType & 0xF) is 1 or 3 or 6 or 7 or 0xA;
+        if (!share && payload.Length > 8 && payload[0] == 0 && payload[1] == 0)
+        {
+            // A basic security header without flags before the PDU (Standard RDP Security without encryption).
+            return SendDataKind(payload[4..]);
+        }
+
         if (!share)
         {
             var flags = (Protocol.Security.SecurityHeaderFlags)(payload[0] | (payload[1] << 8));
@@ -1061,8 +1204,38 @@ internal sealed class ConnectionObserver
         return (pduType & 0xF) switch
         {
             3 => CapabilitiesExchange.ConfirmActiveStep,
-            7 => "share",
+            7 => ShareDataKind(payload[..totalLength]),
             _ => "Share Control PDU",
+        };
+    }
+
+    /// <summary>
+    /// A client's Share Data PDU by its pduType2 (MS-RDPBCGR 2.2.8.1.1.1.2): the finalization PDUs by the step that
+    /// sends them, the others (Persistent Key List, Refresh Rect, Suppress Output, Shutdown Request, input) by name.
+    /// </summary>
+    private static string ShareDataKind(ReadOnlySpan<byte> pdu)
+    {
+        // TS_SHARECONTROLHEADER (6 bytes), then TS_SHAREDATAHEADER: shareId (4), pad1, streamId, uncompressedLength (2), pduType2.
+        const int PduType2 = 6 + 4 + 1 + 1 + 2;
+        if (pdu.Length <= PduType2)
+        {
+            return "Share Data PDU";
+        }
+
+        const int ControlAction = PduType2 + 4;
+        return pdu[PduType2] switch
+        {
+            0x1F => ConnectionFinalization.SynchronizeStep,
+            0x14 when pdu.Length >= ControlAction + 2 && (pdu[ControlAction] | (pdu[ControlAction + 1] << 8)) == 0x0004 => ConnectionFinalization.ControlCooperateStep,
+            0x14 when pdu.Length >= ControlAction + 2 && (pdu[ControlAction] | (pdu[ControlAction + 1] << 8)) == 0x0001 => ConnectionFinalization.RequestControlStep,
+            0x14 => "Control PDU",
+            0x27 => ConnectionFinalization.FontListStep,
+            0x2B => "Persistent Key List PDU",
+            0x21 => "Refresh Rect PDU",
+            0x23 => "Suppress Output PDU",
+            0x24 => "Shutdown Request PDU",
+            0x1C => "Input Event PDU",
+            byte other => $"Share Data PDU (pduType2 {other.ToString(CultureInfo.InvariantCulture)})",
         };
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
 using RdpHandshake.Tls;
@@ -93,22 +92,13 @@ public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTi
                 new("sni", conversation.ServerName ?? "none"),
             ]),
         TlsMilestone.ServerHello => new TlsStepReport("ServerHello", $"{TlsNames.Version(Seen.ServerVersion)}, {TlsNames.CipherSuite(Seen.CipherSuite ?? 0)}", ServerHelloFields()),
-        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", CertificateFields()),
+        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: " at the time of the capture", usage: false)),
         TlsMilestone.Finished => new TlsStepReport("Finished", "handshake complete", FinishedFields()),
     };
 
     private List<StepField> ServerHelloFields()
     {
-        var hello = new List<StepField>
-        {
-            new("version", TlsNames.Version(Seen.ServerVersion)),
-            new("cipherSuite", $"{TlsNames.CipherSuite(Seen.CipherSuite ?? 0)} (0x{Seen.CipherSuite ?? 0:x4})"),
-        };
-        if (Seen.SecureRenegotiation is { } secure)
-        {
-            hello.Add(new StepField("secureRenegotiation", secure ? "yes" : "no"));
-        }
-
+        List<StepField> hello = TlsStepFields.ServerHello(Seen);
         if (conversation.IsTls13)
         {
             hello.Add(new StepField("keys", conversation.HasKeys ? "from the key log: the rest of the handshake is decrypted" : $"none ({conversation.NoDecryption}): TLS 1.3 encrypts the rest of the handshake"));
@@ -117,48 +107,9 @@ public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTi
         return hello;
     }
 
-    private List<StepField> CertificateFields()
-    {
-        if (Certificate is not { } report)
-        {
-            return [];
-        }
-
-        var fields = new List<StepField>
-        {
-            new("subject", report.Subject),
-            new("issuer", report.Issuer),
-            new("validity", $"{report.NotBefore:yyyy-MM-dd} to {report.NotAfter:yyyy-MM-dd} ({report.DaysLeft.ToString(CultureInfo.InvariantCulture)} days left at the time of the capture)"),
-            new("key", $"{report.KeyType} {report.KeyBits.ToString(CultureInfo.InvariantCulture)} bits"),
-            new("signature", report.SignatureAlgorithm),
-            new("sha1", report.Sha1Fingerprint),
-            new("sha256", report.Sha256Fingerprint),
-        };
-        foreach (CertificateFinding finding in report.Findings)
-        {
-            fields.Add(new StepField($"finding.{finding.Code}", finding.Text));
-        }
-
-        return fields;
-    }
-
     private List<StepField> FinishedFields()
     {
-        var done = new List<StepField>
-        {
-            new("version", TlsNames.Version(Seen.ServerVersion)),
-            new("cipherSuite", TlsNames.CipherSuite(Seen.CipherSuite ?? 0)),
-        };
-        if (Seen.NamedGroup is { } group)
-        {
-            done.Add(new StepField("namedGroup", TlsNames.NamedGroupName(group)));
-        }
-
-        foreach (string weakness in TlsWeakness.Of(Seen.ServerVersion, Seen.CipherSuite))
-        {
-            done.Add(new StepField("weak", weakness));
-        }
-
+        List<StepField> done = TlsStepFields.Finished(Seen);
         if (!conversation.HasKeys)
         {
             done.Add(new StepField("keys", $"none ({conversation.NoDecryption ?? "no key log"}): the Finished was not decrypted, and nothing after the handshake is visible"));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using RdpHandshake.Protocol.Sequence;
 using RdpHandshake.Protocol.Tls;
 
@@ -75,80 +74,10 @@ public sealed class ProbeTlsSession(TlsClientSession session, string? serverName
                 new("cipherSuites", $"{Seen.OfferedCipherSuites.Count}: {string.Join(", ", Seen.OfferedCipherSuites.Select(TlsNames.CipherSuite))}"),
                 new("sni", serverName ?? "none"),
             ]),
-        TlsMilestone.ServerHello => new TlsStepReport("ServerHello", $"{TlsNames.Version(Seen.ServerVersion)}, {TlsNames.CipherSuite(Seen.CipherSuite ?? 0)}", ServerHelloFields()),
-        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", CertificateFields()),
-        TlsMilestone.Finished => new TlsStepReport("Finished", "handshake complete", FinishedFields()),
+        TlsMilestone.ServerHello => new TlsStepReport("ServerHello", $"{TlsNames.Version(Seen.ServerVersion)}, {TlsNames.CipherSuite(Seen.CipherSuite ?? 0)}", TlsStepFields.ServerHello(Seen)),
+        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: string.Empty, usage: true)),
+        TlsMilestone.Finished => new TlsStepReport("Finished", "handshake complete", TlsStepFields.Finished(Seen)),
     };
-
-    private List<StepField> ServerHelloFields()
-    {
-        var hello = new List<StepField>
-        {
-            new("version", TlsNames.Version(Seen.ServerVersion)),
-            new("cipherSuite", $"{TlsNames.CipherSuite(Seen.CipherSuite ?? 0)} (0x{Seen.CipherSuite ?? 0:x4})"),
-        };
-        if (Seen.SecureRenegotiation is { } secure)
-        {
-            hello.Add(new StepField("secureRenegotiation", secure ? "yes" : "no"));
-        }
-
-        return hello;
-    }
-
-    private List<StepField> CertificateFields()
-    {
-        if (Certificate is not { } report)
-        {
-            return [];
-        }
-
-        var fields = new List<StepField>
-        {
-            new("subject", report.Subject),
-            new("issuer", report.Issuer),
-            new("validity", $"{report.NotBefore:yyyy-MM-dd} to {report.NotAfter:yyyy-MM-dd} ({report.DaysLeft.ToString(CultureInfo.InvariantCulture)} days left)"),
-            new("key", $"{report.KeyType} {report.KeyBits.ToString(CultureInfo.InvariantCulture)} bits"),
-            new("signature", report.SignatureAlgorithm),
-            new("sha1", report.Sha1Fingerprint),
-            new("sha256", report.Sha256Fingerprint),
-        };
-        if (report.KeyUsages.Count > 0 || report.ExtendedKeyUsages.Count > 0)
-        {
-            fields.Add(new StepField("usage", string.Join(", ", report.KeyUsages.Concat(report.ExtendedKeyUsages))));
-        }
-
-        if (report.SubjectAlternativeNames.Count > 0)
-        {
-            fields.Add(new StepField("san", string.Join(", ", report.SubjectAlternativeNames)));
-        }
-
-        foreach (CertificateFinding finding in report.Findings)
-        {
-            fields.Add(new StepField($"finding.{finding.Code}", finding.Text));
-        }
-
-        return fields;
-    }
-
-    private List<StepField> FinishedFields()
-    {
-        var done = new List<StepField>
-        {
-            new("version", TlsNames.Version(Seen.ServerVersion)),
-            new("cipherSuite", TlsNames.CipherSuite(Seen.CipherSuite ?? 0)),
-        };
-        if (Seen.NamedGroup is { } group)
-        {
-            done.Add(new StepField("namedGroup", TlsNames.NamedGroupName(group)));
-        }
-
-        foreach (string weakness in TlsWeakness.Of(Seen.ServerVersion, Seen.CipherSuite))
-        {
-            done.Add(new StepField("weak", weakness));
-        }
-
-        return done;
-    }
 
     /// <summary>What the TLS phase established or saw, for the report.</summary>
     public TlsResult Result() => TlsResult.From(Seen, serverName, Certificate);

@@ -1,6 +1,7 @@
 using RdpHandshake.Analysis;
 using RdpHandshake.Capture;
 using RdpHandshake.Crypto;
+using RdpHandshake.Crypto.StandardSecurity;
 using RdpHandshake.Diagnostics;
 using RdpHandshake.Protocol.Connector;
 using RdpHandshake.Protocol.Sequence;
@@ -13,7 +14,8 @@ namespace RdpHandshake.Tests.Analysis;
 /// Every fault of the hostile-server matrix, probed in memory with the key log on, the probe's own capture
 /// (<see cref="ProbeReport.Wire"/> through <see cref="PcapngWriter"/>) analysed with that key log: the analysis names the
 /// same phase and cause as the live probe. Over Standard RDP Security, whose client random travels encrypted with the
-/// server's key, the analysis must agree wherever it sees, and say where it stops seeing otherwise.
+/// server's key, the probe's RDP_STANDARD_SECURITY key line lets the analysis decrypt both directions and agree at
+/// every step; without that line it must agree up to the Security Exchange and say that it stops seeing there.
 /// </summary>
 public sealed class AnalysisMatrixTests
 {
@@ -52,14 +54,26 @@ public sealed class AnalysisMatrixTests
 
     [Theory]
     [MemberData(nameof(Standard))]
-    public async Task Over_standard_security_the_analysis_agrees_where_it_sees_and_says_where_it_stops(string fault)
+    public async Task Over_standard_security_the_analysis_with_the_probes_key_log_names_the_probes_phase_and_cause(string fault)
     {
         (ProbeReport probe, ConnectionAnalysis analysis) = await ProbeAndAnalyseAsync(fault, tls: false);
+        Diagnosis expected = probe.Diagnosis!;
+        string said = $"{fault}: probe {expected.Phase.Name()}/{expected.Cause.Name}, analysis {ConnectionAnalysis.StatusName(analysis.Status)} {analysis.Report.Diagnosis?.Phase.Name()}/{analysis.Report.Diagnosis?.Cause.Name} ({analysis.Report.Verdict})"
+            + string.Concat(analysis.Report.Steps.Select(s => $"\n  {s.Name} {s.Outcome}: {s.Summary} {Convert.ToHexStringLower(s.Sent ?? [])[..Math.Min(80, (s.Sent ?? []).Length * 2)]}"));
+        Assert.True(analysis.Report.Diagnosis is { } got && got.Phase == expected.Phase && got.Cause.Id == expected.Cause.Id && got.Cause.Detail == expected.Cause.Detail, said);
+        Assert.DoesNotContain(analysis.Findings, f => f.Code is "decrypt-failed" or "keylog-mismatch");
+    }
+
+    [Theory]
+    [MemberData(nameof(Standard))]
+    public async Task Over_standard_security_without_the_key_line_the_analysis_agrees_up_to_the_security_exchange_and_says_where_it_stops(string fault)
+    {
+        (ProbeReport probe, ConnectionAnalysis analysis) = await ProbeAndAnalyseAsync(fault, tls: false, standardKeys: false);
         Diagnosis expected = probe.Diagnosis!;
         string said = $"{fault}: probe {expected.Phase.Name()}/{expected.Cause.Name}, analysis {ConnectionAnalysis.StatusName(analysis.Status)} {analysis.Report.Diagnosis?.Phase.Name()}/{analysis.Report.Diagnosis?.Cause.Name} ({analysis.Report.Verdict})";
         if (analysis.Status == AnalysisStatus.NotVisible)
         {
-            Assert.True(analysis.VisibilityEnds is { Length: > 0 }, said);
+            Assert.True(analysis.VisibilityEnds is { } ends && ends.StartsWith("visibility ends at the Security Exchange", StringComparison.Ordinal) && ends.Contains(StandardSecurityProvider.KeyLogLabel, StringComparison.Ordinal), said);
             Assert.True(expected.Phase >= ConnectionPhase.Security, said);
             return;
         }
@@ -67,7 +81,7 @@ public sealed class AnalysisMatrixTests
         Assert.True(analysis.Report.Diagnosis is { } got && got.Phase == expected.Phase && got.Cause.Id == expected.Cause.Id, said);
     }
 
-    internal static async Task<(ProbeReport Probe, ConnectionAnalysis Analysis)> ProbeAndAnalyseAsync(string faultText, bool tls)
+    internal static async Task<(ProbeReport Probe, ConnectionAnalysis Analysis)> ProbeAndAnalyseAsync(string faultText, bool tls, bool standardKeys = true)
     {
         Assert.True(Fault.TryParse(faultText, out Fault? parsed, out string? error), error);
         Fault fault = parsed! with { DripInterval = TimeSpan.FromMilliseconds(300) };
@@ -99,7 +113,7 @@ public sealed class AnalysisMatrixTests
             }
 
             var keys = new TlsKeyLog();
-            foreach (string line in secrets)
+            foreach (string line in secrets.Where(l => standardKeys || !l.StartsWith(StandardSecurityProvider.KeyLogLabel, StringComparison.Ordinal)))
             {
                 keys.Add(line);
             }

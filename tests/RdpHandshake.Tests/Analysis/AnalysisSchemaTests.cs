@@ -55,10 +55,15 @@ public sealed class AnalysisSchemaTests : IDisposable
     }
 
     /// <summary>A probe of the test server in memory, its own pcapng capture analysed with the key log it wrote (or without).</summary>
-    private async Task<AnalysisReport> ProbeCaptureAsync(TestServerOptions server, bool withKeys)
+    private async Task<AnalysisReport> ProbeCaptureAsync(TestServerOptions server, bool withKeys, bool standardSecurity = false, Func<string, string>? keyLine = null)
     {
         var keys = new TlsKeyLog();
-        var options = new ProbeOptions { Until = ConnectionPhase.Finalization, KeyLog = line => { lock (keys) { keys.Add(line); } } };
+        var options = new ProbeOptions { Until = ConnectionPhase.Finalization, KeyLog = line => { lock (keys) { keys.Add(keyLine?.Invoke(line) ?? line); } } };
+        if (standardSecurity)
+        {
+            options = options with { Negotiation = new NegotiationOptions { RequestedProtocols = SecurityProtocols.Rdp } };
+        }
+
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(server, options, TestContext.Current.CancellationToken);
         string path = Path.Combine(_directory.FullName, $"{Guid.NewGuid():n}.pcapng");
         using (FileStream file = File.Create(path))
@@ -67,6 +72,23 @@ public sealed class AnalysisSchemaTests : IDisposable
         }
 
         return CaptureAnalyzer.Analyze(path, new AnalysisOptions { Keys = withKeys ? keys : TlsKeyLog.Empty }, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_standard_security_connection_decrypted_with_its_key_line_to_finalization()
+    {
+        AnalysisReport report = await ProbeCaptureAsync(new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true }, withKeys: true, standardSecurity: true);
+        Assert.Equal(AnalysisStatus.Finalized, Assert.Single(report.Connections).Status);
+        AssertValid(report, ["reached=finalized"]);
+    }
+
+    [Fact]
+    public async Task A_standard_security_connection_with_a_key_line_of_another_connection()
+    {
+        AnalysisReport report = await ProbeCaptureAsync(new TestServerOptions { Accepted = 0, AcceptStandardSecurity = true }, withKeys: true, standardSecurity: true,
+            keyLine: line => line[..^64] + new string('7', 64));
+        Assert.Contains(Assert.Single(report.Connections).Findings, f => f.Code == "keylog-mismatch");
+        AssertValid(report);
     }
 
     [Fact]
