@@ -57,6 +57,14 @@ public static class SegmentDecoder
     /// </summary>
     private const int MaxLayers = 12;
 
+    /// <summary>
+    /// Whether <paramref name="ex"/> is PacketDotNet refusing a frame. It parses every layer it knows (radiotap, OSPF,
+    /// ...) lazily and signals a damaged one with whatever it meets: argument and index errors, a read past the end of
+    /// its stream, or a bare <see cref="Exception"/> ("Malformed OSPF packet"). For a captured frame any of them means
+    /// "undecodable"; only running out of memory is not the frame's fault.
+    /// </summary>
+    private static bool IsParseFailure(Exception ex) => ex is not OutOfMemoryException;
+
     /// <summary>Decodes <paramref name="frame"/>; <paramref name="segment"/> is set when it is TCP.</summary>
     public static FrameKind Decode(CapturedFrame frame, out TcpSegment? segment)
     {
@@ -77,7 +85,7 @@ public static class SegmentDecoder
         {
             packet = Packet.ParsePacket(frame.LinkType, data);
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotImplementedException or OverflowException or NullReferenceException)
+        catch (Exception ex) when (IsParseFailure(ex))
         {
             return FrameKind.Undecodable;
         }
@@ -159,7 +167,7 @@ public static class SegmentDecoder
                 wire);
             return FrameKind.Tcp;
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotImplementedException or OverflowException or NullReferenceException)
+        catch (Exception ex) when (IsParseFailure(ex))
         {
             return FrameKind.Undecodable;
         }
