@@ -30,7 +30,8 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     /// </summary>
     private static async Task<PeerProcess> TcpdumpAsync(string file, int port)
     {
-        PeerProcess tcpdump = PeerProcess.Start("tcpdump", ["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w", file, $"tcp port {port.ToString(CultureInfo.InvariantCulture)}"]);
+        // -B: a 16 MiB kernel buffer, so that a busy machine does not make the kernel drop what tcpdump reads too late.
+        PeerProcess tcpdump = PeerProcess.Start("tcpdump", ["-i", "lo", "--immediate-mode", "-U", "-B", "16384", "-s", "0", "-w", file, $"tcp port {port.ToString(CultureInfo.InvariantCulture)}"]);
         await tcpdump.WaitForLineAsync("listening on lo", TimeSpan.FromSeconds(20));
         return tcpdump;
     }
@@ -49,6 +50,10 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
 
         await Peers.RunAsync("kill", ["-INT", tcpdump.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
         await tcpdump.WaitForLineAsync("packets captured", TimeSpan.FromSeconds(20));
+        // Packets the kernel dropped are missing from the recording, not from the connection: the analysis would rightly
+        // say bytes are missing, and the comparison with xfreerdp's log would say nothing about rdphs.
+        string dropped = (await tcpdump.WaitForLineAsync(@"(\d+) packets? dropped by kernel", TimeSpan.FromSeconds(20))).Groups[1].Value;
+        Assert.True(dropped == "0", $"tcpdump's recording is incomplete: the kernel dropped {dropped} packet(s)");
     }
 
     /// <summary>Runs <c>rdphs analyze</c> with --json; the one connection's JSON and the text (stderr) it printed.</summary>
