@@ -92,7 +92,7 @@ public sealed class ObservedTlsSession(TlsConversation conversation, Func<DateTi
                 new("sni", conversation.ServerName ?? "none"),
             ]),
         TlsMilestone.ServerHello => new TlsStepReport("ServerHello", $"{TlsNames.Version(Seen.ServerVersion)}, {TlsNames.CipherSuite(Seen.CipherSuite ?? 0)}", ServerHelloFields()),
-        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: " at the time of the capture", usage: false)),
+        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: " at the time of the capture")),
         TlsMilestone.Finished => new TlsStepReport("Finished", "handshake complete", FinishedFields()),
     };
 

@@ -75,7 +75,7 @@ public sealed class ProbeTlsSession(TlsClientSession session, string? serverName
                 new("sni", serverName ?? "none"),
             ]),
         TlsMilestone.ServerHello => new TlsStepReport("ServerHello", $"{TlsNames.Version(Seen.ServerVersion)}, {TlsNames.CipherSuite(Seen.CipherSuite ?? 0)}", TlsStepFields.ServerHello(Seen)),
-        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: string.Empty, usage: true)),
+        TlsMilestone.Certificate => new TlsStepReport("Certificate", $"{Seen.CertificateChain.Count} certificate(s)", TlsStepFields.Certificate(Certificate, judgedAt: string.Empty)),
         TlsMilestone.Finished => new TlsStepReport("Finished", "handshake complete", TlsStepFields.Finished(Seen)),
     };
 

@@ -30,8 +30,7 @@ public static class TlsStepFields
     /// </summary>
     /// <param name="report">The analysis of the server's certificate, or null.</param>
     /// <param name="judgedAt">What the days left are counted from, added to the validity row (empty for now).</param>
-    /// <param name="usage">Whether to list the key usages and subject alternative names.</param>
-    public static List<StepField> Certificate(CertificateReport? report, string judgedAt, bool usage)
+    public static List<StepField> Certificate(CertificateReport? report, string judgedAt)
     {
         if (report is null)
         {
@@ -48,12 +47,12 @@ public static class TlsStepFields
             new("sha1", report.Sha1Fingerprint),
             new("sha256", report.Sha256Fingerprint),
         };
-        if (usage && (report.KeyUsages.Count > 0 || report.ExtendedKeyUsages.Count > 0))
+        if (report.KeyUsages.Count > 0 || report.ExtendedKeyUsages.Count > 0)
         {
             fields.Add(new StepField("usage", string.Join(", ", report.KeyUsages.Concat(report.ExtendedKeyUsages))));
         }
 
-        if (usage && report.SubjectAlternativeNames.Count > 0)
+        if (report.SubjectAlternativeNames.Count > 0)
         {
             fields.Add(new StepField("san", string.Join(", ", report.SubjectAlternativeNames)));
         }
