@@ -705,6 +705,7 @@ public sealed class CliTests
     [InlineData("TERM", "text")]
     public async Task A_signal_during_a_probe_writes_the_partial_report_with_the_step_in_flight(string signal, string format)
     {
+        Peers.RequireSignalNotIgnored(signal, signal == "INT" ? 2 : 15);
         (int port, Task<ProcessResult> server, Task<ProcessResult> probe) = await StartProbeOfStalledServerAsync(json: format == "json");
         SignalProcess($"rdphs.dll probe 127.0.0.1:{port}", signal);
         ProcessResult result = await probe;

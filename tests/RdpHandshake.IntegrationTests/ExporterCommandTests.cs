@@ -86,6 +86,7 @@ public sealed class ExporterCommandTests : IDisposable
     [Fact]
     public async Task A_logon_module_signs_in_logs_each_probe_and_keeps_its_password_out_of_the_answers_and_the_log_and_SIGHUP_reloads()
     {
+        Peers.RequireSignalNotIgnored("HUP", 1);
         const string password = "Exporter-Process-Pw-9931";
         await using PeerProcess server = PeerProcess.Rdphs("serve", "--port", "0", "--account", $"monitor:{password}");
         string port = (await server.WaitForLineAsync(@"listening on 127\.0\.0\.1:(\d+)", Limit)).Groups[1].Value;

@@ -36,6 +36,20 @@ internal static class Peers
         Assert.Skip(message);
     }
 
+    /// <summary>
+    /// Fails with a plain reason when this process was started with <paramref name="signal"/> ignored (SIGHUP under
+    /// nohup, SIGINT and SIGQUIT for a background job of a shell without job control): the processes a test starts
+    /// inherit that, and .NET keeps a signal ignored that was ignored at start, so sending it would prove nothing.
+    /// </summary>
+    public static void RequireSignalNotIgnored(string name, int signal)
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0)
+        {
+            Assert.Fail($"SIG{name} is ignored in the test process (started under nohup, or as a background job without job control); start the tests with it at its default");
+        }
+    }
+
     public static string? Which(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(':', StringSplitOptions.RemoveEmptyEntries)
