@@ -74,7 +74,7 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                     case FrameReadStatus.Timeout or FrameReadStatus.Ended when plan.Layer == FrameLayer.Kdc:
                         // A KDC that stays silent, closes or resets: the connector decides (Negotiate goes on with NTLM).
                         received.AddRange(read.Bytes);
-                        result = connector.EndpointFailed(KdcFailure(read.Status == FrameReadStatus.Timeout ? null : read.End, read.Bytes.Length, hint.Expecting));
+                        result = connector.EndpointFailed(_kdc.Unreachable(read.Status == FrameReadStatus.Timeout ? null : read.End, read.Bytes.Length, hint.Expecting, readTimeout));
                         break;
                     default:
                         return FailRead(connector.State, plan, step, hint.Expecting, read, unanswering);
@@ -93,7 +93,7 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
                     if (plan.Layer == FrameLayer.Kdc)
                     {
                         // No KDC took the request: as for a silent one, the connector decides.
-                        result = connector.EndpointFailed(KdcFailure(end, 0, result.Pdu, connecting: true));
+                        result = connector.EndpointFailed(_kdc.Unreachable(end, 0, result.Pdu, readTimeout, connecting: true));
                         written = [];
                     }
                     else
@@ -213,29 +213,6 @@ internal sealed class ConnectionDriver(Attempt attempt, IRdpTransport transport,
         }
 
         attempt.End(step, outcome, result.Summary, result.Fields, sent: sent, received: received, pdu: result.Pdu);
-    }
-
-    /// <summary>
-    /// Why a KDC gave no answer, as <see cref="CauseId.KdcUnreachable"/> with how: <c>refused</c>, <c>timeout</c>,
-    /// <c>closed</c>, <c>reset</c>, <c>truncated</c>, <c>unreachable</c>, <c>name-not-resolved</c> or <c>socket-error</c>.
-    /// </summary>
-    private ProtocolFailure KdcFailure(TransportEnd? end, int partial, string expecting, bool connecting = false)
-    {
-        string peer = _kdc.Peer ?? "the KDC";
-        (string how, string what) = end switch
-        {
-            null when partial > 0 => ("timeout", $"{peer} sent {partial} byte(s) of the {expecting} and then nothing within {readTimeout.TotalSeconds:0.###} s"),
-            null => ("timeout", $"{peer} did not answer within {readTimeout.TotalSeconds:0.###} s"),
-            { SocketError: SocketError.ConnectionRefused } => ("refused", $"{peer} refused the connection: no KDC listens there"),
-            { SocketError: SocketError.TimedOut } => ("timeout", connecting ? $"{peer} did not accept the connection: {end.Detail}" : $"{peer} did not answer"),
-            { SocketError: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => ("name-not-resolved", $"the KDC's name does not resolve ({end.Describe()})"),
-            { SocketError: SocketError.NetworkUnreachable or SocketError.HostUnreachable } => ("unreachable", $"{peer} is unreachable ({end.Describe()})"),
-            { Kind: TransportEndKind.Closed } when partial > 0 => ("truncated", $"{peer} closed the connection after {partial} byte(s) of the {expecting}"),
-            { Kind: TransportEndKind.Closed } => ("closed", $"{peer} closed the connection without answering"),
-            { Kind: TransportEndKind.Reset } => ("reset", $"{peer} reset the connection"),
-            _ => ("socket-error", $"{peer}: {end.Describe()}"),
-        };
-        return new ProtocolFailure(CauseId.KdcUnreachable, what) { Detail = how };
     }
 
     /// <summary>The cause of a read that did not deliver a frame: FIN with or without part of it, RST, timeout, Ctrl-C.</summary>

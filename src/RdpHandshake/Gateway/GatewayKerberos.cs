@@ -145,7 +145,7 @@ internal sealed class GatewayKerberos : IAsyncDisposable
             _kdc.Target = new KdcTarget(exchange.Realm, exchange.Transport);
             if (await _kdc.SendAsync(frame, cancellationToken).ConfigureAwait(false) is { } end)
             {
-                return _package.KdcFailed(Unreachable(end, 0, exchange.Expecting, connecting: true));
+                return _package.KdcFailed(_kdc.Unreachable(end, 0, exchange.Expecting, _readTimeout, connecting: true));
             }
 
             FrameHint hint = exchange.Transport == KdcTransport.Tcp ? new KdcTcpFrameHint(exchange.StepName, exchange.Expecting) : new KdcDatagramHint(exchange.StepName, exchange.Expecting);
@@ -168,7 +168,7 @@ internal sealed class GatewayKerberos : IAsyncDisposable
                 case FrameReadStatus.Cancelled:
                     throw new OperationCanceledException(cancellationToken);
                 default:
-                    answer = _package.KdcFailed(Unreachable(read.Status == FrameReadStatus.Timeout ? null : read.End, read.Bytes.Length, exchange.Expecting));
+                    answer = _package.KdcFailed(_kdc.Unreachable(read.Status == FrameReadStatus.Timeout ? null : read.End, read.Bytes.Length, exchange.Expecting, _readTimeout));
                     break;
             }
 
@@ -185,25 +185,5 @@ internal sealed class GatewayKerberos : IAsyncDisposable
 
             fields.AddRange(answer.Fields.Where(f => !fields.Contains(f)));
         }
-    }
-
-    /// <summary>A KDC that gave no answer, as <see cref="CauseId.KdcUnreachable"/> with how (as for the session host's Kerberos).</summary>
-    private ProtocolFailure Unreachable(TransportEnd? end, int partial, string expecting, bool connecting = false)
-    {
-        string peer = _kdc.Peer ?? "the KDC";
-        (string how, string what) = end switch
-        {
-            null when partial > 0 => ("timeout", $"{peer} sent {partial} byte(s) of the {expecting} and then nothing within {_readTimeout.TotalSeconds:0.###} s"),
-            null => ("timeout", $"{peer} did not answer within {_readTimeout.TotalSeconds:0.###} s"),
-            { SocketError: SocketError.ConnectionRefused } => ("refused", $"{peer} refused the connection: no KDC listens there"),
-            { SocketError: SocketError.TimedOut } => ("timeout", connecting ? $"{peer} did not accept the connection: {end.Detail}" : $"{peer} did not answer"),
-            { SocketError: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => ("name-not-resolved", $"the KDC's name does not resolve ({end.Describe()})"),
-            { SocketError: SocketError.NetworkUnreachable or SocketError.HostUnreachable } => ("unreachable", $"{peer} is unreachable ({end.Describe()})"),
-            { Kind: TransportEndKind.Closed } when partial > 0 => ("truncated", $"{peer} closed the connection after {partial} byte(s) of the {expecting}"),
-            { Kind: TransportEndKind.Closed } => ("closed", $"{peer} closed the connection without answering"),
-            { Kind: TransportEndKind.Reset } => ("reset", $"{peer} reset the connection"),
-            _ => ("socket-error", $"{peer}: {end.Describe()}"),
-        };
-        return new ProtocolFailure(CauseId.KdcUnreachable, what) { Detail = how };
     }
 }

@@ -231,4 +231,29 @@ internal sealed class KdcChannel(TimeSpan connectTimeout) : IFrameChannel, IAsyn
         _udp = null;
         _udpRequest = null;
     }
+
+    /// <summary>
+    /// Why the KDC gave no answer (<paramref name="end"/> null: nothing within <paramref name="readTimeout"/>), as
+    /// <see cref="CauseId.KdcUnreachable"/> with how: <c>refused</c>, <c>timeout</c>, <c>closed</c>, <c>reset</c>,
+    /// <c>truncated</c>, <c>unreachable</c>, <c>name-not-resolved</c> or <c>socket-error</c>; the session host's Kerberos
+    /// and the gateway's both say it this way.
+    /// </summary>
+    public ProtocolFailure Unreachable(TransportEnd? end, int partial, string expecting, TimeSpan readTimeout, bool connecting = false)
+    {
+        string peer = Peer ?? "the KDC";
+        (string how, string what) = end switch
+        {
+            null when partial > 0 => ("timeout", $"{peer} sent {partial} byte(s) of the {expecting} and then nothing within {readTimeout.TotalSeconds:0.###} s"),
+            null => ("timeout", $"{peer} did not answer within {readTimeout.TotalSeconds:0.###} s"),
+            { SocketError: SocketError.ConnectionRefused } => ("refused", $"{peer} refused the connection: no KDC listens there"),
+            { SocketError: SocketError.TimedOut } => ("timeout", connecting ? $"{peer} did not accept the connection: {end.Detail}" : $"{peer} did not answer"),
+            { SocketError: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } => ("name-not-resolved", $"the KDC's name does not resolve ({end.Describe()})"),
+            { SocketError: SocketError.NetworkUnreachable or SocketError.HostUnreachable } => ("unreachable", $"{peer} is unreachable ({end.Describe()})"),
+            { Kind: TransportEndKind.Closed } when partial > 0 => ("truncated", $"{peer} closed the connection after {partial} byte(s) of the {expecting}"),
+            { Kind: TransportEndKind.Closed } => ("closed", $"{peer} closed the connection without answering"),
+            { Kind: TransportEndKind.Reset } => ("reset", $"{peer} reset the connection"),
+            _ => ("socket-error", $"{peer}: {end.Describe()}"),
+        };
+        return new ProtocolFailure(CauseId.KdcUnreachable, what) { Detail = how };
+    }
 }
