@@ -154,10 +154,11 @@ public sealed class HostileServerMatrixOverTlsTests : HostileServerMatrixTests
     [Fact]
     public async Task A_server_flight_sent_record_by_record_too_slowly_ends_at_one_read_deadline_for_the_whole_flight()
     {
-        // 10 ms a byte: the ServerHello record completes well within the read timeout, the Certificate record does
-        // not, and the whole flight would take half a minute. The deadline runs from the ClientHello for the flight,
-        // not afresh for each record.
-        var drip = new Fault(FaultSteps.TlsServerHello, FaultKind.Drip) { DripInterval = TimeSpan.FromMilliseconds(10) };
+        // 6 ms a byte (never less; a busy machine only lengthens each delay): the ServerHello record (about 130 bytes)
+        // completes within the 2 s read timeout with room for such a machine, the Certificate record (over 800 bytes)
+        // cannot. The deadline runs from the ClientHello for the flight, not afresh for each record: afresh, the wait
+        // would be the ServerHello's 0.8 s or more plus a whole read timeout, past the bound asserted below.
+        var drip = new Fault(FaultSteps.TlsServerHello, FaultKind.Drip) { DripInterval = TimeSpan.FromMilliseconds(6) };
         (ProbeReport report, _) = await EngineHarness.InMemoryAsync(
             new TestServerOptions { Accepted = SecurityProtocols.Ssl, Faults = [drip] }, new ProbeOptions(), TestContext.Current.CancellationToken);
 
