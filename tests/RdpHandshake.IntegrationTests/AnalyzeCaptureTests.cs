@@ -319,12 +319,7 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
             nla ? ["--fault", fault] : ["--accept", "ssl", "--fault", fault],
             nla ? ["--user", "alice"] : [],
             nla ? new Dictionary<string, string> { ["RDPHS_PASSWORD"] = "Test-Password-1" } : null);
-        JsonElement expected = probe.GetProperty("diagnosis");
-        JsonElement got = connection.GetProperty("probe").GetProperty("diagnosis");
-        string said = $"{fault}: probe {expected}\nanalysis:\n{text}";
-        Assert.True(got.ValueKind == JsonValueKind.Object, said);
-        Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
-        Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
+        AssertSamePhaseAndCause(fault, probe, connection, text);
     }
 
     public static TheoryData<string> StandardSecurityFaults => new()
@@ -339,12 +334,7 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
     public async Task Over_standard_security_the_probes_key_log_line_lets_the_analysis_name_the_probes_phase_and_cause(string fault)
     {
         (JsonElement probe, JsonElement connection, string text) = await ProbeServeAsync(["--security-layer", "rdp", "--fault", fault], ["--protocols", "rdp"]);
-        JsonElement expected = probe.GetProperty("diagnosis");
-        JsonElement got = connection.GetProperty("probe").GetProperty("diagnosis");
-        string said = $"{fault}: probe {expected}\nanalysis:\n{text}";
-        Assert.True(got.ValueKind == JsonValueKind.Object, said);
-        Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
-        Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
+        AssertSamePhaseAndCause(fault, probe, connection, text);
     }
 
     [Fact]
@@ -354,5 +344,16 @@ public sealed partial class AnalyzeCaptureTests(XrdpFixture xrdp, XvfbFixture xv
         Assert.Equal("finalization", probe.GetProperty("outcome").GetProperty("reached").GetString());
         Assert.True(connection.GetProperty("status").GetString() == "finalized", text);
         Assert.Equal("finalization", connection.GetProperty("reached").GetString());
+    }
+
+    /// <summary>The analysis of the probe's capture has a diagnosis, in the probe's phase and with its cause.</summary>
+    private static void AssertSamePhaseAndCause(string fault, JsonElement probe, JsonElement connection, string text)
+    {
+        JsonElement expected = probe.GetProperty("diagnosis");
+        JsonElement got = connection.GetProperty("probe").GetProperty("diagnosis");
+        string said = $"{fault}: probe {expected}\nanalysis:\n{text}";
+        Assert.True(got.ValueKind == JsonValueKind.Object, said);
+        Assert.True(expected.GetProperty("phase").GetString() == got.GetProperty("phase").GetString(), said);
+        Assert.True(expected.GetProperty("cause").GetString() == got.GetProperty("cause").GetString(), said);
     }
 }
